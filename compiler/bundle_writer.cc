@@ -1,0 +1,1 @@
+#include "compiler/bundle_writer.h"
