@@ -1,2 +1,38 @@
-// Writes a .ubundle (layout: schemas/bundle_format.h) from a checkpoint.
+// Writes a .ubundle (framing: schemas/bundle_format.h, header: schemas/bundle.fbs)
+// from an opened checkpoint.
+//
+// The output is deterministic: the same checkpoint and options give byte-identical
+// files (no timestamps, no paths, tensors in name order, zero padding). It is
+// written to a temporary file beside the destination and renamed into place only
+// when complete, so a failure never leaves a half-written bundle behind.
 #pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "compiler/checkpoint.h"
+
+namespace unicorn {
+
+// Storage format of the weights. Only bf16 exists so far; q8/q4 come with the
+// quantize pass.
+enum class WeightFormat { kBF16 };
+
+struct BundleContents {
+  const Checkpoint* checkpoint = nullptr;
+  std::string chat_template;                 // verbatim Jinja source ("" if the checkpoint has none)
+  std::vector<std::string> required_devices; // e.g. {"igpu"}
+  WeightFormat weights = WeightFormat::kBF16;
+};
+
+// Called after each tensor is written: (tensors done, tensors total, bytes done, bytes total).
+using WriteProgress = std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)>;
+
+// Throws Error(kInvalidInput) when the checkpoint's tokenizer cannot be imported,
+// and Error(kInvalidInput) naming the path when the output cannot be written.
+void writeBundle(const BundleContents& contents, const std::filesystem::path& out_path,
+                 const WriteProgress& progress = {});
+
+}  // namespace unicorn

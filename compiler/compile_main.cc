@@ -1,0 +1,103 @@
+// unicorn-compile: a Hugging Face Gemma 3 checkpoint directory in, one verified
+// .ubundle out. See DESIGN.md "Command-line contract".
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "compiler/bundle_writer.h"
+#include "compiler/chat_template_source.h"
+#include "compiler/checkpoint.h"
+#include "runtime/bundle_view.h"
+#include "runtime/error.h"
+#include "runtime/tool_main.h"
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Progress on stderr: a line per 10% of the weight bytes, so long compiles show
+// life without flooding logs.
+class WeightProgress {
+ public:
+  explicit WeightProgress(bool quiet) : quiet_(quiet) {}
+  void operator()(std::size_t done, std::size_t total, std::uint64_t bytes_done, std::uint64_t bytes_total) {
+    if (quiet_) return;
+    int tenth = bytes_total ? static_cast<int>(bytes_done * 10 / bytes_total) : 10;
+    if (tenth <= last_tenth_ && done != total) return;
+    last_tenth_ = tenth;
+    std::fprintf(stderr, "unicorn-compile: weights %zu/%zu tensors, %.1f/%.1f MiB\n", done, total,
+                 bytes_done / kMiB, bytes_total / kMiB);
+  }
+
+ private:
+  bool quiet_;
+  int last_tenth_ = -1;
+};
+
+std::string layerPattern(const std::vector<bool>& sliding) {
+  std::string pattern;
+  for (bool s : sliding) pattern += s ? 'S' : 'G';
+  return pattern;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Compiles a Hugging Face Gemma 3 checkpoint directory (config.json, *.safetensors, tokenizer.json,\n"
+      "tokenizer_config.json) into one .ubundle file for unicorn-exec.",
+      "unicorn-compile"};
+  std::string model_dir, out_path, target = "igpu", weights = "bf16";
+  bool quiet = false;
+  app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
+      ->required();
+  app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
+      ->required();
+  app.add_option("--target", target,
+                 "devices the bundle runs on: igpu (the Radeon iGPU through Vulkan) or npu+igpu\n"
+                 "(not available yet: needs an AIE tile compiler, see README)")
+      ->check(CLI::IsMember({"igpu", "npu+igpu"}))
+      ->capture_default_str();
+  app.add_option("--weights", weights, "weight storage: bf16 (q8/q4 quantisation is not implemented yet)")
+      ->check(CLI::IsMember({"bf16"}))
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
+                                        std::to_string(unicorn::kBundleFormatVersion) + ")");
+
+  return unicorn::runTool(app, argc, argv, [&] {
+    using namespace unicorn;
+    if (target == "npu+igpu") {
+      throw Error(ExitCode::kDeviceMissing,
+                  "--target npu+igpu: NPU code generation needs an AIE tile compiler (Peano/llvm-aie), "
+                  "which is not available; use --target igpu");
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Checkpoint checkpoint = Checkpoint::open(model_dir);
+    const ModelConfig& config = checkpoint.config();
+    if (!quiet) {
+      std::fprintf(stderr,
+                   "unicorn-compile: %s: %s, %u layers [%s], hidden %u, %u heads / %u kv heads x %u, vocab %u, "
+                   "%zu tensors\n",
+                   model_dir.c_str(), config.architecture.c_str(), config.num_hidden_layers,
+                   layerPattern(config.layer_is_sliding).c_str(), config.hidden_size, config.num_attention_heads,
+                   config.num_key_value_heads, config.head_dim, config.vocab_size, checkpoint.tensors().size());
+    }
+    BundleContents contents;
+    contents.checkpoint = &checkpoint;
+    contents.chat_template = readChatTemplate(model_dir);
+    contents.required_devices = {"igpu"};
+    contents.weights = WeightFormat::kBF16;
+    WeightProgress progress(quiet);
+    writeBundle(contents, out_path, std::ref(progress));
+
+    // Read back what we wrote, as the runtime will: a bundle we cannot verify is our bug, not the user's.
+    BundleView written = BundleView::open(out_path, VerifyLevel::kFull);
+    if (!quiet) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "unicorn-compile: wrote %s (%.1f MiB) in %.1f s\n", out_path.c_str(),
+                   written.fileSize() / kMiB, seconds);
+    }
+    return 0;
+  });
+}

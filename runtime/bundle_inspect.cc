@@ -1,0 +1,112 @@
+#include "runtime/bundle_inspect.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+
+namespace unicorn {
+namespace {
+
+std::string mebibytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", bytes / (1024.0 * 1024.0));
+  return text;
+}
+
+std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+}  // namespace
+
+nlohmann::json inspectBundle(const BundleView& bundle) {
+  const fb::Header& h = bundle.header();
+  const fb::TextModelConfig& m = *h.model();
+  nlohmann::json report;
+  char schema[16];
+  std::snprintf(schema, sizeof(schema), "%08" PRIx32, bundle.preamble().schema_hash);
+  report["file"] = {{"path", bundle.path().string()},
+                    {"bytes", bundle.fileSize()},
+                    {"format_version", bundle.preamble().format_version},
+                    {"schema_hash", schema},
+                    {"producer", str(h.producer())}};
+  std::string pattern;
+  for (bool sliding : *m.layer_is_sliding()) pattern += sliding ? 'S' : 'G';
+  std::vector<int> eos;
+  if (m.eos_token_ids()) eos.assign(m.eos_token_ids()->begin(), m.eos_token_ids()->end());
+  report["model"] = {{"source_architecture", str(m.source_architecture())},
+                     {"num_hidden_layers", m.num_hidden_layers()},
+                     {"layer_pattern", pattern},
+                     {"hidden_size", m.hidden_size()},
+                     {"intermediate_size", m.intermediate_size()},
+                     {"num_attention_heads", m.num_attention_heads()},
+                     {"num_key_value_heads", m.num_key_value_heads()},
+                     {"head_dim", m.head_dim()},
+                     {"vocab_size", m.vocab_size()},
+                     {"sliding_window", m.sliding_window()},
+                     {"query_pre_attn_scalar", m.query_pre_attn_scalar()},
+                     {"rms_norm_eps", m.rms_norm_eps()},
+                     {"rope_global_base", m.rope_global_base()},
+                     {"rope_global_linear_factor", m.rope_global_linear_factor()},
+                     {"rope_local_base", m.rope_local_base()},
+                     {"max_position_embeddings", m.max_position_embeddings()},
+                     {"final_logit_softcapping", m.final_logit_softcapping()},
+                     {"bos_token_id", m.bos_token_id()},
+                     {"eos_token_ids", eos}};
+  report["chat_template"] = {{"present", h.chat_template() && h.chat_template()->size() > 0},
+                             {"chars", h.chat_template() ? h.chat_template()->size() : 0}};
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_dtype;  // dtype -> (count, bytes)
+  std::uint64_t weight_bytes = 0;
+  for (const fb::Tensor* t : *h.tensors()) {
+    auto& [count, bytes] = by_dtype[dtypeName(t->dtype())];
+    ++count;
+    bytes += t->size();
+    weight_bytes += t->size();
+  }
+  nlohmann::json dtypes = nlohmann::json::object();
+  for (const auto& [name, count_bytes] : by_dtype) dtypes[name] = {{"tensors", count_bytes.first}, {"bytes", count_bytes.second}};
+  report["weights"] = {{"tensors", h.tensors()->size()}, {"bytes", weight_bytes}, {"by_dtype", dtypes}};
+  std::vector<std::string> devices;
+  for (const flatbuffers::String* d : *h.required_devices()) devices.push_back(d->str());
+  report["required_devices"] = devices;
+  return report;
+}
+
+std::string formatInspection(const nlohmann::json& r) {
+  const auto& f = r["file"];
+  const auto& m = r["model"];
+  char line[512];
+  std::string out;
+  auto add = [&](const char* label, const std::string& text) { out += std::string(label) + text + "\n"; };
+  add("bundle     ", f["path"].get<std::string>() + " (" + mebibytes(f["bytes"]) + ", format " +
+                        std::to_string(f["format_version"].get<int>()) + ", schema " +
+                        f["schema_hash"].get<std::string>() + ", " + f["producer"].get<std::string>() + ")");
+  std::snprintf(line, sizeof(line), "%s: %d layers [%s], hidden %d, intermediate %d, heads %d / kv %d x %d, vocab %d",
+                m["source_architecture"].get<std::string>().c_str(), m["num_hidden_layers"].get<int>(),
+                m["layer_pattern"].get<std::string>().c_str(), m["hidden_size"].get<int>(),
+                m["intermediate_size"].get<int>(), m["num_attention_heads"].get<int>(),
+                m["num_key_value_heads"].get<int>(), m["head_dim"].get<int>(), m["vocab_size"].get<int>());
+  add("model      ", line);
+  std::snprintf(line, sizeof(line),
+                "sliding window %d, query scale 1/sqrt(%g), RoPE global base %g (linear x%g), local base %g",
+                m["sliding_window"].get<int>(), m["query_pre_attn_scalar"].get<double>(),
+                m["rope_global_base"].get<double>(), m["rope_global_linear_factor"].get<double>(),
+                m["rope_local_base"].get<double>());
+  add("attention  ", line);
+  std::string eos;
+  for (const auto& id : m["eos_token_ids"]) eos += (eos.empty() ? "" : ",") + std::to_string(id.get<int>());
+  add("tokens     ", "bos " + std::to_string(m["bos_token_id"].get<int>()) + ", eos " + eos);
+  const auto& chat = r["chat_template"];
+  add("chat       ", chat["present"].get<bool>() ? "template of " + std::to_string(chat["chars"].get<int>()) + " chars"
+                                                 : "no template (--chat unavailable)");
+  std::string dtypes;
+  for (const auto& [name, d] : r["weights"]["by_dtype"].items()) {
+    dtypes += (dtypes.empty() ? "" : ", ") + std::to_string(d["tensors"].get<int>()) + " " + name;
+  }
+  add("weights    ", std::to_string(r["weights"]["tensors"].get<int>()) + " tensors, " +
+                         mebibytes(r["weights"]["bytes"]) + " (" + dtypes + ")");
+  std::string devices;
+  for (const auto& d : r["required_devices"]) devices += (devices.empty() ? "" : ", ") + d.get<std::string>();
+  add("needs      ", devices);
+  return out;
+}
+
+}  // namespace unicorn

@@ -1,0 +1,48 @@
+// Writes seed inputs for fuzz_bundle into the directory given as argv[1]: a small
+// but fully valid header in fuzz_bundle's "wrapped header" mode, so the fuzzer
+// starts from a bundle that passes every check and mutates from there.
+#include <xxhash.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "schemas/bundle_format.h"
+#include "schemas/bundle_generated.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_bundle_seed OUT_DIR\n");
+    return 1;
+  }
+  using namespace unicorn;
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.ForceDefaults(true);
+  const std::vector<std::uint8_t> sliding = {1, 1, 0};  // flatbuffers stores [bool] as bytes
+  auto model = fb::CreateTextModelConfig(fbb, fbb.CreateString("Gemma3ForCausalLM"), /*vocab=*/16, /*hidden=*/8,
+                                         /*intermediate=*/16, /*layers=*/3, /*heads=*/2, /*kv_heads=*/1,
+                                         /*head_dim=*/4, 4.0f, 1e-6f, 4, 64, 1e6, 1.0, 1e4,
+                                         fbb.CreateVector(sliding), 0.0f, 0.0f,
+                                         fbb.CreateString("gelu_pytorch_tanh"), 2, fbb.CreateVector(std::vector<int32_t>{1}), 0);
+  auto tokenizer = fb::TokenizerBuilder(fbb).Finish();
+  // Both tensors are zero bytes in the fuzz wrapper's weights area: [64 KiB, 192 KiB).
+  const std::vector<std::byte> zeros(256);
+  const std::uint64_t zero_hash = XXH64(zeros.data(), zeros.size(), 0);
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
+      fb::CreateTensor(fbb, fbb.CreateString("embed_tokens.weight"), fb::DType::BF16, fb::QuantScheme::None,
+                       fbb.CreateVector(std::vector<std::uint64_t>{16, 8}), kSegmentAlignment, 256, zero_hash),
+      fb::CreateTensor(fbb, fbb.CreateString("norm.weight"), fb::DType::F32, fb::QuantScheme::None,
+                       fbb.CreateVector(std::vector<std::uint64_t>{8}), 2 * kSegmentAlignment, 32,
+                       XXH64(zeros.data(), 32, 0)),
+  };
+  auto header = fb::CreateHeader(fbb, fbb.CreateString("seed"), model, tokenizer, fbb.CreateString("{{ bos_token }}"),
+                                 fbb.CreateVector(std::vector<flatbuffers::Offset<flatbuffers::String>>{
+                                     fbb.CreateString("igpu")}),
+                                 fbb.CreateVector(tensors));
+  fb::FinishHeaderBuffer(fbb, header);
+  std::ofstream out(std::string(argv[1]) + "/wrapped_header.bin", std::ios::binary);
+  const char mode = 1;  // odd first byte: wrapped-header mode
+  out.write(&mode, 1);
+  out.write(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return out ? 0 : 1;
+}
