@@ -19,7 +19,12 @@ struct ModelConfig {
   std::string architecture;  // top-level "architectures"[0], e.g. "Gemma3ForCausalLM"
   bool multimodal = false;   // Gemma3ForConditionalGeneration: text config nested, vision skipped
 
+  // Embedding rows. When config.json states vocab_size, Checkpoint::open requires the
+  // embedding to have exactly that many rows (transformers would refuse the weights
+  // otherwise); when it is omitted, Checkpoint::open takes it from the embedding
+  // (4B+ checkpoints pad it to 262208 and their configs often omit it).
   std::uint32_t vocab_size = 262208;
+  bool vocab_size_explicit = false;  // config.json named vocab_size
   std::uint32_t hidden_size = 2304;
   std::uint32_t intermediate_size = 9216;
   std::uint32_t num_hidden_layers = 26;
@@ -31,8 +36,8 @@ struct ModelConfig {
   std::uint32_t sliding_window = 4096;
   std::uint32_t max_position_embeddings = 131072;
   double rope_global_base = 1'000'000.0;
-  double rope_global_linear_factor = 1.0;  // rope_scaling {"rope_type":"linear","factor":F}
-  double rope_local_base = 10'000.0;
+  double rope_global_linear_factor = 1.0;  // rope_scaling {"rope_type":"linear","factor":F}; 1 = none
+  double rope_local_base = 10'000.0;      // sliding layers never scale (other rope types are refused)
   std::vector<bool> layer_is_sliding;      // size num_hidden_layers
   float final_logit_softcapping = 0;       // 0 = none (config null)
   float attn_logit_softcapping = 0;        // 0 = none
