@@ -1,7 +1,10 @@
 // unicorn-compile: a Hugging Face Gemma 3 checkpoint directory in, one verified
 // .ubundle out. See DESIGN.md "Command-line contract".
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "compiler/bundle_writer.h"
@@ -33,6 +36,16 @@ class WeightProgress {
   bool quiet_;
   int last_tenth_ = -1;
 };
+
+// Fails fast, before minutes of reading a large checkpoint, when the bundle could
+// not be written anyway.
+void checkOutputWritable(const std::filesystem::path& out) {
+  using unicorn::failInvalidInput;
+  const std::filesystem::path directory = std::filesystem::absolute(out).parent_path();
+  if (!std::filesystem::is_directory(directory)) failInvalidInput(out.string() + ": directory " + directory.string() + " does not exist");
+  if (std::filesystem::is_directory(out)) failInvalidInput(out.string() + ": is a directory, expected a bundle file name");
+  if (::access(directory.c_str(), W_OK) != 0) failInvalidInput(out.string() + ": directory " + directory.string() + " is not writable");
+}
 
 std::string layerPattern(const std::vector<bool>& sliding) {
   std::string pattern;
@@ -72,6 +85,7 @@ int main(int argc, char** argv) {
                   "--target npu+igpu: NPU code generation needs an AIE tile compiler (Peano/llvm-aie), "
                   "which is not available; use --target igpu");
     }
+    checkOutputWritable(out_path);
     const auto start = std::chrono::steady_clock::now();
     Checkpoint checkpoint = Checkpoint::open(model_dir);
     const ModelConfig& config = checkpoint.config();
