@@ -86,6 +86,42 @@ class BundleTest(harness.CliTestCase):
         self.assertEqual(p["file_size"], self.bundle.stat().st_size)
         self.assertEqual(p["file_size"] % 65536, 0)
 
+    # --- tokenizer and chat template through the command line ------------------------------
+    # The library tests compare every reference string; these pin the CLI path
+    # (bundle -> tokenizer tables -> --tokenize/--chat output) to the same oracle.
+
+    def test_tokenize_matches_transformers(self):
+        corpus = json.loads((harness.SOURCE_DIR / "tests/data/tokenizer_corpus.json").read_text())["strings"]
+        reference = json.loads((harness.SOURCE_DIR / "tests/data/tokenizer_reference_hf.json").read_text())["ids"]
+        # Every 11th string: ASCII, code, CJK, emoji, special tokens and long inputs all occur.
+        for index in range(0, len(corpus), 11):
+            text = corpus[index]["text"]
+            if "\0" in text:
+                continue  # a NUL cannot pass through argv; the library tests cover it
+            with self.subTest(index=index):
+                result = self.exec_(self.bundle, "--tokenize", text, "--json")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(json.loads(result.stdout)["ids"], reference[index])
+
+    def test_chat_matches_transformers(self):
+        conversations = json.loads((harness.SOURCE_DIR / "tests/data/chat_conversations.json").read_text())
+        reference = {c["id"]: c for c in json.loads(
+            (harness.SOURCE_DIR / "tests/data/chat_reference_hf.json").read_text())["cases"]}
+        for conversation_name, with_system in [("user_only", False), ("system_user", True)]:
+            with self.subTest(conversation=conversation_name):
+                messages = conversations["conversations"][conversation_name]
+                messages = messages["messages"] if isinstance(messages, dict) else messages
+                args = ["--chat", messages[-1]["content"], "--json"]
+                if with_system:
+                    args += ["--system", messages[0]["content"]]
+                result = self.exec_(self.bundle, *args)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                output = json.loads(result.stdout)
+                self.assertEqual(output["prompt"], reference[f"gemma3/{conversation_name}/gen"]["rendered"])
+                tokenized = self.exec_(self.bundle, "--tokenize", output["prompt"], "--json")
+                self.assertEqual(output["ids"], json.loads(tokenized.stdout)["ids"])
+                self.assertEqual(output["ids"][0], 2, "the template's <bos> must become the BOS id")
+
     # --- determinism ------------------------------------------------------------------------
 
     def test_same_input_gives_identical_bytes(self):
