@@ -1,8 +1,8 @@
 #include "compiler/chat_template_source.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "compiler/json_file.h"
 
 #include "runtime/chat_template.h"
 #include "runtime/error.h"
@@ -10,17 +10,9 @@
 namespace unicorn {
 namespace {
 
-std::string readText(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) failInvalidInput(path.string() + ": cannot read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string templateFromTokenizerConfig(const std::filesystem::path& path) {
-  nlohmann::json config = nlohmann::json::parse(readText(path), nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object()) failInvalidInput(path.string() + ": not a JSON object");
+  nlohmann::json config = readJsonFile(path);
+  if (!config.is_object()) failInvalidInput(path.string() + ": not a JSON object");
   auto entry = config.find("chat_template");
   if (entry == config.end() || entry->is_null()) return "";
   if (entry->is_string()) return entry->get<std::string>();
@@ -42,7 +34,7 @@ std::string readChatTemplate(const std::filesystem::path& model_dir) {
   std::filesystem::path source_path = model_dir / "chat_template.jinja";
   std::string source;
   if (std::filesystem::exists(source_path)) {
-    source = readText(source_path);
+    source = readTextFile(source_path);
   } else {
     source_path = model_dir / "tokenizer_config.json";
     if (!std::filesystem::exists(source_path)) return "";

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_file.h"
 #include "runtime/error.h"
 
 namespace unicorn {
@@ -84,23 +85,9 @@ struct StoredTensor {
   const SafetensorsEntry* entry;
 };
 
-json readIndex(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) failInvalidInput(path.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    failInvalidInput(path.string() + ": not valid JSON: " + what);
-  }
-}
-
 // Shard file name -> keys the index says it holds.
 std::map<std::string, std::set<std::string>> readWeightMap(const std::filesystem::path& index_path) {
-  const json index = readIndex(index_path);
+  const json index = readJsonFile(index_path);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     failInvalidInput(index_path.string() + ": weight_map: expected an object mapping tensor names to shard files");
   }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_file.h"
 #include "runtime/error.h"
 
 namespace unicorn {
@@ -28,21 +29,6 @@ std::string shortDump(const json& value) {
   std::string text = value.dump();
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
-}
-
-json readJsonFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) failInvalidInput(path.string() + ": cannot open (a Hugging Face checkpoint directory needs it)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    // nlohmann's message already says where ("at line 3, column 7").
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    failInvalidInput(path.string() + ": not valid JSON: " + what);
-  }
 }
 
 // Typed access to the keys of one JSON object. Every error names the file and the

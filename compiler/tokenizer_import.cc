@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "compiler/json_file.h"
 #include "runtime/text_replace.h"
 #include "runtime/tokenizer_hash.h"
 #include "runtime/utf8.h"
@@ -26,13 +27,7 @@ using Json = nlohmann::json;
 class JsonFile {
  public:
   explicit JsonFile(const std::filesystem::path& path) : name_(path.string()) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) failInvalidInput(name_ + ": cannot open (a tokenizer needs this file)");
-    try {
-      root_ = Json::parse(in);
-    } catch (const Json::exception& e) {
-      failInvalidInput(name_ + ": not valid JSON: " + e.what());
-    }
+    root_ = readJsonFile(path);
     if (!root_.is_object()) failInvalidInput(name_ + ": top level is not a JSON object");
   }
 

@@ -1,4 +1,4 @@
-// UTF-8 scanning for the tokenizer. Input text is untrusted bytes: a byte that does
+// UTF-8 scanning for the tokenizer and the chat template engine. Input text is untrusted bytes: a byte that does
 // not start a well-formed sequence (RFC 3629: no overlongs, no surrogates, nothing
 // above U+10FFFF) is reported as a one-byte unit so callers can treat it like a
 // character that is missing from the vocabulary (byte fallback), never read past

@@ -1,52 +1,17 @@
 #include "runtime/jinja/unicode_text.h"
 
+#include "runtime/utf8.h"
+
 namespace unicorn::jinja {
 
 std::u32string decodeUtf8(std::string_view text) {
   std::u32string out;
   out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    int extra = 0;
-    char32_t cp = 0;
-    if (lead < 0x80) {
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = lead & 0x07;
-    } else {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    // A truncated or malformed sequence decodes its lead byte alone to U+FFFD.
-    bool valid = true;
-    for (int k = 1; valid && k <= extra; ++k) {
-      if (i + k >= text.size()) {
-        valid = false;
-        break;
-      }
-      const auto cont = static_cast<unsigned char>(text[i + k]);
-      if ((cont & 0xC0) != 0x80) {
-        valid = false;
-        break;
-      }
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    if (!valid) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    out.push_back(cp);
-    i += static_cast<size_t>(extra) + 1;
+  for (size_t pos = 0; pos < text.size();) {
+    // A byte that starts no well-formed sequence becomes U+FFFD on its own.
+    const utf8::Unit unit = utf8::nextUnit(text, pos);
+    out.push_back(unit.valid ? unit.codepoint : char32_t{0xFFFD});
+    pos += unit.length;
   }
   return out;
 }
