@@ -51,6 +51,10 @@ nlohmann::json inspectBundle(const BundleView& bundle) {
                      {"final_logit_softcapping", m.final_logit_softcapping()},
                      {"bos_token_id", m.bos_token_id()},
                      {"eos_token_ids", eos}};
+  const fb::Tokenizer& tokenizer = *h.tokenizer();
+  report["tokenizer"] = {
+      {"pieces", tokenizer.piece_offsets() && tokenizer.piece_offsets()->size() ? tokenizer.piece_offsets()->size() - 1 : 0},
+      {"merges", tokenizer.merges() ? tokenizer.merges()->size() : 0}};
   report["chat_template"] = {{"present", h.chat_template() && h.chat_template()->size() > 0},
                              {"chars", h.chat_template() ? h.chat_template()->size() : 0}};
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_dtype;  // dtype -> (count, bytes)
@@ -93,6 +97,8 @@ std::string formatInspection(const nlohmann::json& r) {
   add("attention  ", line);
   std::string eos;
   for (const auto& id : m["eos_token_ids"]) eos += (eos.empty() ? "" : ",") + std::to_string(id.get<int>());
+  add("tokenizer  ", std::to_string(r["tokenizer"]["pieces"].get<int>()) + " pieces, " +
+                         std::to_string(r["tokenizer"]["merges"].get<int>()) + " merges");
   add("tokens     ", "bos " + std::to_string(m["bos_token_id"].get<int>()) + ", eos " + eos);
   const auto& chat = r["chat_template"];
   add("chat       ", chat["present"].get<bool>() ? "template of " + std::to_string(chat["chars"].get<int>()) + " chars"
