@@ -229,7 +229,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& model_dir) {
                        shapeText(wanted->second.shape) + " (" + wanted->second.meaning + " from config.json)");
     }
     checkpoint.tensors_.push_back(CheckpointTensor{canonical, entry.key, stored.file_name, entry.dtype, entry.shape,
-                                                   entry.bytes});
+                                                   entry.bytes, entry.file_offset});
   }
   for (const auto& [canonical, wanted] : expected) {
     if (!text_tensors.count(canonical)) {
@@ -270,7 +270,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& model_dir) {
       checkpoint.tied_lm_head_key_ = head.key;
     } else {
       checkpoint.tensors_.push_back(CheckpointTensor{"lm_head.weight", head.key, lm_heads[0].file_name, head.dtype,
-                                                     head.shape, head.bytes});
+                                                     head.shape, head.bytes, head.file_offset});
     }
   }
 

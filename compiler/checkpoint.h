@@ -43,6 +43,7 @@ struct CheckpointTensor {
   SafetensorsDType dtype;
   std::vector<std::uint64_t> shape;
   std::span<const std::byte> bytes;  // into the mapped file
+  std::uint64_t file_offset;         // of bytes[0] within source_file
 };
 
 class Checkpoint {

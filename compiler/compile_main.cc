@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "compiler/bundle_writer.h"
 #include "compiler/chat_template_source.h"
 #include "compiler/checkpoint.h"
+#include "compiler/gemma_graph.h"
 #include "runtime/bundle_view.h"
 #include "runtime/error.h"
 #include "runtime/tool_main.h"
@@ -47,6 +49,15 @@ void checkOutputWritable(const std::filesystem::path& out) {
   if (::access(directory.c_str(), W_OK) != 0) failInvalidInput(out.string() + ": directory " + directory.string() + " is not writable");
 }
 
+// --dump-ir: the module after each compiler step, numbered in pipeline order.
+void dumpIr(const std::filesystem::path& directory, const std::string& step, const std::string& text) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  std::ofstream out(directory / (step + ".mlir"), std::ios::binary);
+  out << text;
+  if (error || !out) unicorn::failInvalidInput((directory / (step + ".mlir")).string() + ": cannot write");
+}
+
 std::string layerPattern(const std::vector<bool>& sliding) {
   std::string pattern;
   for (bool s : sliding) pattern += s ? 'S' : 'G';
@@ -61,6 +72,7 @@ int main(int argc, char** argv) {
       "tokenizer_config.json) into one .ubundle file for unicorn-exec.",
       "unicorn-compile"};
   std::string model_dir, out_path, target = "igpu", weights = "bf16";
+  std::string dump_ir_dir;
   bool quiet = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
@@ -74,6 +86,9 @@ int main(int argc, char** argv) {
   app.add_option("--weights", weights, "weight storage: bf16 (q8/q4 quantisation is not implemented yet)")
       ->check(CLI::IsMember({"bf16"}))
       ->capture_default_str();
+  app.add_option("--dump-ir", dump_ir_dir,
+                 "write the unicorn-dialect MLIR module after each compiler step into DIR\n"
+                 "(so far one step: 00-graph.mlir, the Gemma 3 graph as built from the checkpoint)");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
@@ -97,6 +112,13 @@ int main(int argc, char** argv) {
                    layerPattern(config.layer_is_sliding).c_str(), config.hidden_size, config.num_attention_heads,
                    config.num_key_value_heads, config.head_dim, config.vocab_size, checkpoint.tensors().size());
     }
+    GemmaGraph graph(checkpoint);
+    if (std::string diagnostics; !graph.verify(diagnostics)) {
+      throw Error(ExitCode::kInvalidInput,
+                  "internal error (please report): the Gemma 3 graph does not verify: " + diagnostics);
+    }
+    if (!dump_ir_dir.empty()) dumpIr(dump_ir_dir, "00-graph", graph.text());
+
     BundleContents contents;
     contents.checkpoint = &checkpoint;
     contents.chat_template = readChatTemplate(model_dir);

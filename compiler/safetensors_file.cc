@@ -190,7 +190,8 @@ std::vector<SafetensorsEntry> SafetensorsFile::parse(std::span<const std::byte> 
     ranges.emplace_back(begin, end, entries.size());
     entries.push_back(SafetensorsEntry{key, spelling->dtype, std::move(shape),
                                        data.subspan(static_cast<std::size_t>(begin),
-                                                    static_cast<std::size_t>(end - begin))});
+                                                    static_cast<std::size_t>(end - begin)),
+                                       kLengthPrefixBytes + header_size + begin});
   }
 
   // Like the reference implementation, the tensors must tile the data exactly: no

@@ -26,6 +26,7 @@ struct SafetensorsEntry {
   SafetensorsDType dtype;
   std::vector<std::uint64_t> shape;
   std::span<const std::byte> bytes;  // into the mapped file
+  std::uint64_t file_offset;         // of bytes[0] within the file (for IR that points into checkpoints)
 };
 
 class SafetensorsFile {
