@@ -2,6 +2,7 @@
 // "Command-line contract". This version inspects, verifies, tokenizes and renders
 // chat prompts; text generation arrives with the Vulkan executor.
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -10,6 +11,9 @@
 #include "runtime/bundle_view.h"
 #include "runtime/chat_template.h"
 #include "runtime/error.h"
+#include "runtime/gpu/device_listing.h"
+#include "runtime/gpu/gpu_device.h"
+#include "runtime/gpu/vulkan_instance.h"
 #include "runtime/tokenizer.h"
 #include "runtime/tool_main.h"
 
@@ -52,13 +56,42 @@ std::string renderChat(const unicorn::BundleView& bundle, const unicorn::Tokeniz
   return unicorn::ChatTemplate::parse(source->string_view()).render(context);
 }
 
+// --list-devices: every Vulkan device, usable or not (and why), under the
+// --allow-software-gpu policy given.
+int listDevices(bool allow_software_gpu, bool json) {
+  unicorn::gpu::VulkanInstance instance = unicorn::gpu::VulkanInstance::create();
+  std::vector<unicorn::gpu::DeviceReport> devices = unicorn::gpu::describeDevices(instance);
+  if (devices.empty()) {
+    throw Error(ExitCode::kDeviceMissing, "no Vulkan driver/device: the Vulkan loader found no physical device");
+  }
+  if (json) printJson(unicorn::gpu::deviceListToJson(devices, allow_software_gpu));
+  else std::fputs(unicorn::gpu::formatDeviceList(devices, allow_software_gpu).c_str(), stdout);
+  return 0;
+}
+
+// --check-device: selects and opens the device the run would use, exactly as
+// generation will (exit 3 naming what is missing), and prints its capabilities.
+int checkDevice(const unicorn::gpu::DeviceRequest& request, bool json) {
+  std::unique_ptr<unicorn::gpu::GpuDevice> device = unicorn::gpu::GpuDevice::open(request);
+  if (json) {
+    printJson({{"index", device->physicalDeviceIndex()},
+               {"capabilities", unicorn::gpu::capabilitiesToJson(device->capabilities())}});
+  } else {
+    std::printf("device %u opened: %s", device->physicalDeviceIndex(),
+                unicorn::gpu::formatCapabilities(device->capabilities()).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Runs a .ubundle made by unicorn-compile.", "unicorn-exec"};
   std::string bundle_path, tokenize_text, chat_text, system_text, prompt_text, ids_text;
-  bool inspect = false, verify = false, json = false;
-  app.add_option("BUNDLE", bundle_path, "bundle file (.ubundle)")->required();
+  bool inspect = false, verify = false, json = false, list_devices = false, check_device = false;
+  unicorn::gpu::DeviceRequest device_request;
+  // Required unless a device-only mode (--list-devices, --check-device) is given; checked below.
+  app.add_option("BUNDLE", bundle_path, "bundle file (.ubundle)");
   auto* inspect_flag = app.add_flag("--inspect", inspect, "print what the bundle holds and needs");
   app.add_flag("--verify", verify, "also check every weight segment's checksum (reads all weights)");
   auto* tokenize_opt = app.add_option("--tokenize", tokenize_text, "print the token ids of TEXT (no BOS added)");
@@ -69,13 +102,33 @@ int main(int argc, char** argv) {
   auto* prompt_opt = app.add_option("--prompt", prompt_text, "generate from TEXT (not implemented yet)");
   auto* ids_opt = app.add_option("--ids", ids_text, "generate from token ids 2,818,... (not implemented yet)");
   app.add_flag("--json", json, "machine-readable output");
+  auto* list_devices_flag =
+      app.add_flag("--list-devices", list_devices, "list the Vulkan devices: index, name, type, API version, subgroup size,\n"
+                                     "whether each is usable and why not (no BUNDLE needed)");
+  auto* check_device_flag =
+      app.add_flag("--check-device", check_device, "select and open the Vulkan device that --device and --allow-software-gpu\n"
+                                     "choose and print its capabilities; exit 3 if none fits (no BUNDLE needed)");
+  app.add_option("--device", device_request.spec,
+                 "Vulkan device: an index from --list-devices or part of its name (default: the first\n"
+                 "integrated GPU, else discrete); used by --check-device until generation exists");
+  app.add_flag("--allow-software-gpu", device_request.allow_software_gpu,
+               "allow a CPU implementation of Vulkan (Mesa llvmpipe) as the device");
+
   inspect_flag->excludes(tokenize_opt, chat_opt, prompt_opt, ids_opt);
   tokenize_opt->excludes(chat_opt, prompt_opt, ids_opt);
   chat_opt->excludes(prompt_opt, ids_opt);
   prompt_opt->excludes(ids_opt);
+  // The device modes run without a bundle; a bundle mode next to them would be ignored.
+  for (CLI::Option* device_mode : {list_devices_flag, check_device_flag}) {
+    device_mode->excludes(inspect_flag, tokenize_opt, chat_opt, prompt_opt, ids_opt);
+  }
+  list_devices_flag->excludes(check_device_flag);
   app.set_version_flag("--version", "unicorn-exec 0.1 (bundle format " + std::to_string(unicorn::kBundleFormatVersion) + ")");
 
   return unicorn::runTool(app, argc, argv, [&] {
+    if (list_devices) return listDevices(device_request.allow_software_gpu, json);
+    if (check_device) return checkDevice(device_request, json);
+    if (bundle_path.empty()) throw Error(ExitCode::kUsage, "BUNDLE is required (see --help)");
     if (prompt_opt->count() || ids_opt->count()) {
       throw Error(ExitCode::kUsage,
                   "text generation (--prompt/--ids) is not implemented in this version: it arrives with the Vulkan "

@@ -1,0 +1,159 @@
+#include "runtime/gpu/compute_pipeline.h"
+
+#include <utility>
+
+#include "runtime/error.h"
+#include "runtime/gpu/gpu_device.h"
+#include "runtime/gpu/vulkan_error.h"
+#include "runtime/gpu/vulkan_struct.h"
+
+namespace unicorn::gpu {
+namespace {
+
+constexpr uint32_t kSpirvMagic = 0x07230203;
+
+// Checks what the bundle's kernel asks for against this device, before Vulkan
+// sees it: an over-limit request would otherwise be undefined behaviour in the driver.
+void checkDesc(const GpuDevice& device, const ComputePipelineDesc& desc) {
+  const DeviceCapabilities& caps = device.capabilities();
+  const std::string kernel = "kernel '" + desc.name + "'";
+  // The SPIR-V header is five words; a module without them is not SPIR-V.
+  if (desc.spirv.size() < 5 || desc.spirv[0] != kSpirvMagic) {
+    throw Error(ExitCode::kInvalidInput, kernel + ": not a SPIR-V module (" + std::to_string(desc.spirv.size()) +
+                                             " words, expected the magic number 0x07230203 first)");
+  }
+  if (desc.push_constant_bytes % 4 != 0) {
+    throw Error(ExitCode::kInvalidInput, kernel + ": push constant size " + std::to_string(desc.push_constant_bytes) +
+                                             " is not a multiple of 4");
+  }
+  if (desc.push_constant_bytes > caps.max_push_constants_size) {
+    throw Error(ExitCode::kDeviceMissing,
+                kernel + " needs " + std::to_string(desc.push_constant_bytes) + " bytes of push constants; device '" +
+                    caps.name + "' has " + std::to_string(caps.max_push_constants_size) + " (maxPushConstantsSize)");
+  }
+  if (desc.storage_buffer_count > caps.max_per_stage_storage_buffers) {
+    throw Error(ExitCode::kDeviceMissing,
+                kernel + " binds " + std::to_string(desc.storage_buffer_count) + " storage buffers; device '" +
+                    caps.name + "' allows " + std::to_string(caps.max_per_stage_storage_buffers) +
+                    " (maxPerStageDescriptorStorageBuffers)");
+  }
+  const uint32_t size = desc.required_subgroup_size;
+  if (size != 0) {
+    if (!caps.subgroup_size_control) {
+      throw Error(ExitCode::kDeviceMissing, kernel + " requires subgroup size " + std::to_string(size) +
+                                                "; device '" + caps.name +
+                                                "' cannot fix the subgroup size of compute shaders (subgroupSizeControl)");
+    }
+    if (size < caps.min_subgroup_size || size > caps.max_subgroup_size || (size & (size - 1)) != 0) {
+      throw Error(ExitCode::kDeviceMissing, kernel + " requires subgroup size " + std::to_string(size) +
+                                                "; device '" + caps.name + "' supports " +
+                                                std::to_string(caps.min_subgroup_size) + " to " +
+                                                std::to_string(caps.max_subgroup_size));
+    }
+  }
+}
+
+}  // namespace
+
+ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipelineDesc& desc) {
+  checkDesc(device, desc);
+  ComputePipeline result;
+  result.device_ = &device;
+  result.name_ = desc.name;
+  result.storage_buffer_count_ = desc.storage_buffer_count;
+  result.push_constant_bytes_ = desc.push_constant_bytes;
+  const std::string what = " for kernel '" + desc.name + "'";
+
+  std::vector<VkDescriptorSetLayoutBinding> bindings(desc.storage_buffer_count);
+  for (uint32_t i = 0; i < desc.storage_buffer_count; ++i) {
+    bindings[i].binding = i;
+    bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorCount = 1;
+    bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+  }
+  auto set_info = vkStruct<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+  set_info.bindingCount = desc.storage_buffer_count;
+  set_info.pBindings = bindings.data();
+  checkVk(vkCreateDescriptorSetLayout(device.handle(), &set_info, nullptr, &result.set_layout_),
+          "creating the descriptor set layout" + what);
+
+  VkPushConstantRange push_range{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc.push_constant_bytes};
+  auto layout_info = vkStruct<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+  layout_info.setLayoutCount = 1;
+  layout_info.pSetLayouts = &result.set_layout_;
+  layout_info.pushConstantRangeCount = desc.push_constant_bytes > 0 ? 1 : 0;
+  layout_info.pPushConstantRanges = &push_range;
+  checkVk(vkCreatePipelineLayout(device.handle(), &layout_info, nullptr, &result.layout_),
+          "creating the pipeline layout" + what);
+
+  auto module_info = vkStruct<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+  module_info.codeSize = desc.spirv.size_bytes();
+  module_info.pCode = desc.spirv.data();
+  VkShaderModule module = VK_NULL_HANDLE;
+  checkVk(vkCreateShaderModule(device.handle(), &module_info, nullptr, &module), "creating the shader module" + what);
+
+  // Each constant is one 32-bit value; the map entries point into `values`.
+  std::vector<VkSpecializationMapEntry> entries;
+  std::vector<uint32_t> values;
+  for (const SpecializationConstant& constant : desc.specialization) {
+    entries.push_back({constant.id, static_cast<uint32_t>(values.size() * sizeof(uint32_t)), sizeof(uint32_t)});
+    values.push_back(constant.value);
+  }
+  VkSpecializationInfo specialization{static_cast<uint32_t>(entries.size()), entries.data(),
+                                      values.size() * sizeof(uint32_t), values.data()};
+
+  auto required_size = vkStruct<VkPipelineShaderStageRequiredSubgroupSizeCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO);
+  required_size.requiredSubgroupSize = desc.required_subgroup_size;
+  auto pipeline_info = vkStruct<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+  pipeline_info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  pipeline_info.stage.pNext = desc.required_subgroup_size ? &required_size : nullptr;
+  pipeline_info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  pipeline_info.stage.module = module;
+  pipeline_info.stage.pName = desc.entry_point.c_str();
+  pipeline_info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
+  pipeline_info.layout = result.layout_;
+  VkResult created =
+      vkCreateComputePipelines(device.handle(), VK_NULL_HANDLE, 1, &pipeline_info, nullptr, &result.pipeline_);
+  // The module is only needed while the pipeline is made.
+  vkDestroyShaderModule(device.handle(), module, nullptr);
+  checkVk(created, "creating the compute pipeline" + what);
+  return result;
+}
+
+ComputePipeline::ComputePipeline(ComputePipeline&& other) noexcept
+    : device_(std::exchange(other.device_, nullptr)),
+      name_(std::move(other.name_)),
+      set_layout_(std::exchange(other.set_layout_, VK_NULL_HANDLE)),
+      layout_(std::exchange(other.layout_, VK_NULL_HANDLE)),
+      pipeline_(std::exchange(other.pipeline_, VK_NULL_HANDLE)),
+      storage_buffer_count_(other.storage_buffer_count_),
+      push_constant_bytes_(other.push_constant_bytes_) {}
+
+ComputePipeline& ComputePipeline::operator=(ComputePipeline&& other) noexcept {
+  if (this != &other) {
+    release();
+    device_ = std::exchange(other.device_, nullptr);
+    name_ = std::move(other.name_);
+    set_layout_ = std::exchange(other.set_layout_, VK_NULL_HANDLE);
+    layout_ = std::exchange(other.layout_, VK_NULL_HANDLE);
+    pipeline_ = std::exchange(other.pipeline_, VK_NULL_HANDLE);
+    storage_buffer_count_ = other.storage_buffer_count_;
+    push_constant_bytes_ = other.push_constant_bytes_;
+  }
+  return *this;
+}
+
+ComputePipeline::~ComputePipeline() { release(); }
+
+void ComputePipeline::release() noexcept {
+  if (!device_) return;
+  if (pipeline_) vkDestroyPipeline(device_->handle(), pipeline_, nullptr);
+  if (layout_) vkDestroyPipelineLayout(device_->handle(), layout_, nullptr);
+  if (set_layout_) vkDestroyDescriptorSetLayout(device_->handle(), set_layout_, nullptr);
+  pipeline_ = VK_NULL_HANDLE;
+  layout_ = VK_NULL_HANDLE;
+  set_layout_ = VK_NULL_HANDLE;
+  device_ = nullptr;
+}
+
+}  // namespace unicorn::gpu

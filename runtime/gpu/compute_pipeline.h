@@ -1,0 +1,68 @@
+// A compute pipeline made from SPIR-V words that the compiler put in the bundle:
+// its descriptor set layout (set 0, bindings 0..N-1, all storage buffers), its
+// push-constant range and its specialization constants. The runtime never
+// compiles shaders; it only specializes them.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace unicorn::gpu {
+
+class GpuDevice;
+
+struct SpecializationConstant {
+  uint32_t id = 0;     // the SPIR-V SpecId
+  uint32_t value = 0;  // 32-bit: uint, int or bool (0/1) constants
+};
+
+struct ComputePipelineDesc {
+  std::string name;                // for error messages, e.g. the kernel's name in the bundle
+  std::span<const uint32_t> spirv; // the module's words; only read during create()
+  std::string entry_point = "main";
+  uint32_t storage_buffer_count = 0;  // bindings 0..N-1 of set 0
+  uint32_t push_constant_bytes = 0;   // 0 or a multiple of 4, <= maxPushConstantsSize
+  std::vector<SpecializationConstant> specialization = {};
+  // 0: the driver's default subgroup size. Otherwise the pipeline requires this
+  // subgroup size (needs subgroup_size_control and min <= size <= max).
+  uint32_t required_subgroup_size = 0;
+};
+
+class ComputePipeline {
+ public:
+  // Checks the words (non-empty, SPIR-V magic: Error(kInvalidInput)) and the
+  // device limits (push constant size, storage buffer count, subgroup size:
+  // Error(kDeviceMissing) naming the limit), then creates the layouts and pipeline.
+  static ComputePipeline create(GpuDevice& device, const ComputePipelineDesc& desc);
+
+  ComputePipeline(ComputePipeline&& other) noexcept;
+  ComputePipeline& operator=(ComputePipeline&& other) noexcept;
+  ComputePipeline(const ComputePipeline&) = delete;
+  ComputePipeline& operator=(const ComputePipeline&) = delete;
+  ~ComputePipeline();
+
+  const std::string& name() const { return name_; }
+  VkPipeline handle() const { return pipeline_; }
+  VkPipelineLayout layout() const { return layout_; }
+  VkDescriptorSetLayout setLayout() const { return set_layout_; }
+  uint32_t storageBufferCount() const { return storage_buffer_count_; }
+  uint32_t pushConstantBytes() const { return push_constant_bytes_; }
+
+ private:
+  ComputePipeline() = default;
+  void release() noexcept;
+
+  GpuDevice* device_ = nullptr;
+  std::string name_;
+  VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+  VkPipelineLayout layout_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+  uint32_t storage_buffer_count_ = 0;
+  uint32_t push_constant_bytes_ = 0;
+};
+
+}  // namespace unicorn::gpu

@@ -1,0 +1,124 @@
+#include "runtime/gpu/gpu_device.h"
+
+#include <utility>
+#include <vector>
+
+#include "runtime/gpu/vulkan_error.h"
+#include "runtime/gpu/vulkan_struct.h"
+
+namespace unicorn::gpu {
+namespace {
+
+// Device extensions to enable: only those that bring something the device lacks
+// in its core version, and only when advertised (capabilities were read from the
+// same list).
+std::vector<const char*> extensionsToEnable(const DeviceCapabilities& caps) {
+  std::vector<const char*> names;
+  if (caps.external_memory_host) names.push_back(VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+  if (caps.api_version < VK_API_VERSION_1_2) {
+    if (caps.storage_buffer_8bit_access) names.push_back(VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
+    if (caps.shader_float16 || caps.shader_int8) names.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  }
+  if (caps.api_version < VK_API_VERSION_1_3 && caps.subgroup_size_control) {
+    names.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::unique_ptr<GpuDevice> GpuDevice::open(const DeviceRequest& request) {
+  VulkanInstance instance = VulkanInstance::create();
+  std::vector<DeviceReport> reports = describeDevices(instance);
+  const uint32_t index = selectDevice(reports, request);
+  VkPhysicalDevice physical_device = instance.physicalDevices()[index];
+  return std::unique_ptr<GpuDevice>(
+      new GpuDevice(std::move(instance), index, physical_device, std::move(reports[index].capabilities)));
+}
+
+GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice physical_device,
+                     DeviceCapabilities capabilities)
+    : instance_(std::move(instance)),
+      physical_device_index_(index),
+      physical_device_(physical_device),
+      capabilities_(std::move(capabilities)) {
+  vkGetPhysicalDeviceMemoryProperties(physical_device_, &memory_properties_);
+
+  const float priority = 1.0f;
+  auto queue_info = vkStruct<VkDeviceQueueCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
+  queue_info.queueFamilyIndex = capabilities_.compute_queue_family;
+  queue_info.queueCount = 1;
+  queue_info.pQueuePriorities = &priority;
+
+  // Enable the required feature and every optional one the device has, so
+  // kernels may rely on what DeviceCapabilities says.
+  auto features = vkStruct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
+  auto storage16 = vkStruct<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
+  auto storage8 = vkStruct<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
+  auto float16_int8 = vkStruct<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
+  auto size_control = vkStruct<VkPhysicalDeviceSubgroupSizeControlFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
+  storage16.storageBuffer16BitAccess = VK_TRUE;
+  features.pNext = &storage16;
+  void** tail = &storage16.pNext;
+  if (capabilities_.storage_buffer_8bit_access) {
+    storage8.storageBuffer8BitAccess = VK_TRUE;
+    *tail = &storage8;
+    tail = &storage8.pNext;
+  }
+  if (capabilities_.shader_float16 || capabilities_.shader_int8) {
+    float16_int8.shaderFloat16 = capabilities_.shader_float16;
+    float16_int8.shaderInt8 = capabilities_.shader_int8;
+    *tail = &float16_int8;
+    tail = &float16_int8.pNext;
+  }
+  if (capabilities_.subgroup_size_control) {
+    size_control.subgroupSizeControl = VK_TRUE;
+    *tail = &size_control;
+    tail = &size_control.pNext;
+  }
+
+  const std::vector<const char*> extensions = extensionsToEnable(capabilities_);
+  auto device_info = vkStruct<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+  device_info.pNext = &features;
+  device_info.queueCreateInfoCount = 1;
+  device_info.pQueueCreateInfos = &queue_info;
+  device_info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  device_info.ppEnabledExtensionNames = extensions.data();
+  checkVk(vkCreateDevice(physical_device_, &device_info, nullptr, &device_),
+          "opening Vulkan device '" + capabilities_.name + "'");
+  vkGetDeviceQueue(device_, capabilities_.compute_queue_family, 0, &compute_queue_);
+  if (capabilities_.external_memory_host) {
+    get_memory_host_pointer_properties_ = reinterpret_cast<PFN_vkGetMemoryHostPointerPropertiesEXT>(
+        vkGetDeviceProcAddr(device_, "vkGetMemoryHostPointerPropertiesEXT"));
+  }
+}
+
+GpuDevice::~GpuDevice() {
+  if (device_) {
+    // Nothing may still run on the queue when the device goes; errors here have nowhere to go.
+    vkDeviceWaitIdle(device_);
+    vkDestroyDevice(device_, nullptr);
+  }
+}
+
+std::optional<uint32_t> GpuDevice::findMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required,
+                                                  VkMemoryPropertyFlags preferred) const {
+  std::optional<uint32_t> fallback;
+  for (uint32_t t = 0; t < memory_properties_.memoryTypeCount; ++t) {
+    if (!(type_bits & (1u << t))) continue;
+    const VkMemoryPropertyFlags flags = memory_properties_.memoryTypes[t].propertyFlags;
+    if ((flags & required) != required) continue;
+    if ((flags & preferred) == preferred) return t;
+    if (!fallback) fallback = t;
+  }
+  return fallback;
+}
+
+VkMemoryPropertyFlags GpuDevice::memoryTypeFlags(uint32_t memory_type) const {
+  return memory_type < memory_properties_.memoryTypeCount ? memory_properties_.memoryTypes[memory_type].propertyFlags
+                                                          : 0;
+}
+
+void GpuDevice::waitIdle() const { checkVk(vkDeviceWaitIdle(device_), "waiting for the GPU to become idle"); }
+
+}  // namespace unicorn::gpu

@@ -1,0 +1,56 @@
+#include "runtime/gpu/residency.h"
+
+#include <utility>
+
+#include "runtime/error.h"
+#include "runtime/gpu/gpu_device.h"
+
+namespace unicorn::gpu {
+namespace {
+
+ResidentBuffer copyToDevice(GpuDevice& device, std::span<const std::byte> bytes, std::string label,
+                            std::string reason) {
+  GpuBuffer buffer = GpuBuffer::allocate(device, bytes.size(), MemoryPlacement::kDeviceLocal, label);
+  ResidencyReport report{std::move(label), bytes.size(), ResidencyPath::kMappedCopy, std::move(reason)};
+  if (buffer.isMapped()) {
+    buffer.write(0, bytes);
+  } else {
+    buffer.writeStaged(0, bytes);
+    report.path = ResidencyPath::kStagedUpload;
+  }
+  return ResidentBuffer{std::move(buffer), std::move(report)};
+}
+
+}  // namespace
+
+std::string_view residencyPathName(ResidencyPath path) {
+  switch (path) {
+    case ResidencyPath::kImportedHostPointer: return "imported host pointer";
+    case ResidencyPath::kMappedCopy: return "mapped copy";
+    case ResidencyPath::kStagedUpload: return "staged upload";
+  }
+  return "unknown";
+}
+
+std::string whyHostImportUnavailable(const GpuDevice& device, std::span<const std::byte> bytes) {
+  return GpuBuffer::whyImportUnavailable(device, bytes.data(), bytes.size());
+}
+
+ResidentBuffer makeResident(GpuDevice& device, std::span<const std::byte> bytes, ResidencyPolicy policy,
+                            std::string label) {
+  if (policy == ResidencyPolicy::kCopy) {
+    return copyToDevice(device, bytes, std::move(label), "a copy was requested (residency policy 'copy')");
+  }
+  std::string blocker = whyHostImportUnavailable(device, bytes);
+  if (blocker.empty()) {
+    GpuBuffer buffer = GpuBuffer::importHostMemory(device, bytes.data(), bytes.size(), label);
+    return ResidentBuffer{std::move(buffer),
+                          ResidencyReport{std::move(label), bytes.size(), ResidencyPath::kImportedHostPointer, ""}};
+  }
+  if (policy == ResidencyPolicy::kRequireImport) {
+    throw Error(ExitCode::kDeviceMissing, "cannot import '" + label + "' in place: " + blocker);
+  }
+  return copyToDevice(device, bytes, std::move(label), "host import unavailable: " + blocker);
+}
+
+}  // namespace unicorn::gpu
