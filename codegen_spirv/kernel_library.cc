@@ -1,0 +1,106 @@
+#include "codegen_spirv/kernel_library.h"
+
+#include <algorithm>
+
+#include "codegen_spirv/embedded_kernel_sources.h"
+#include "codegen_spirv/kernel_push_constants.h"
+#include "runtime/error.h"
+
+namespace unicorn::spirv {
+namespace {
+
+std::string embeddedText(std::string_view file) {
+  for (const embedded::SourceFile& source : embedded::kSourceFiles) {
+    if (source.name == file) return std::string(source.text);
+  }
+  // The table is generated from the same list as this code; a miss is a build bug.
+  throw Error(ExitCode::kInvalidInput, "kernel source '" + std::string(file) + "' is not embedded in this build");
+}
+
+KernelDefine required(std::string name) { return {std::move(name), true, ""}; }
+KernelDefine optional(std::string name, std::string default_value) {
+  return {std::move(name), false, std::move(default_value)};
+}
+
+KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
+                  uint32_t push_constant_bytes) {
+  KernelInfo info;
+  info.source = embeddedText(name + ".comp");
+  info.name = std::move(name);
+  info.defines = std::move(defines);
+  info.storage_buffer_count = storage_buffers;
+  info.push_constant_bytes = push_constant_bytes;
+  return info;
+}
+
+std::vector<KernelInfo> builtinKernels() {
+  const KernelDefine workgroup = required("WG_SIZE");
+  const KernelDefine softcap = optional("SOFTCAP", "0.0");
+  return {
+      kernel("add", {workgroup}, 3, sizeof(AddPush)),
+      kernel("argmax", {required("COUNT"), workgroup}, 2, sizeof(ArgmaxPush)),
+      kernel("attention",
+             {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
+              optional("WINDOW", "0"), softcap, workgroup},
+             5, sizeof(AttentionPush)),
+      kernel("embedding", {required("HIDDEN"), required("EMBED_SCALE"), workgroup}, 3, sizeof(EmbeddingPush)),
+      kernel("gelu_mul", {required("WIDTH"), workgroup}, 3, sizeof(GeluMulPush)),
+      kernel("head_norm_rope",
+             {required("HEAD_DIM"), required("NUM_HEADS"), optional("EPS", "1e-6"), optional("APPLY_NORM", "1"),
+              optional("APPLY_ROPE", "1"), optional("ROPE_INV_FREQ", ""), workgroup},
+             4, sizeof(HeadNormRopePush)),
+      kernel("logits_readout", {required("COUNT"), required("TOP_K"), workgroup}, 2, sizeof(LogitsReadoutPush)),
+      kernel("matmul_bf16",
+             {required("K"), required("N"), optional("TILE_M", "64"), optional("TILE_N", "64"),
+              optional("TILE_K", "16"), softcap},
+             3, sizeof(MatmulPush)),
+      kernel("matvec_bf16", {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup}, 3,
+             sizeof(MatmulPush)),
+      kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
+             sizeof(RmsNormPush)),
+  };
+}
+
+std::vector<IncludeFile> builtinIncludes() {
+  std::vector<IncludeFile> includes;
+  for (const embedded::SourceFile& source : embedded::kSourceFiles) {
+    if (source.name.ends_with(".glsl")) includes.push_back({std::string(source.name), std::string(source.text)});
+  }
+  return includes;
+}
+
+}  // namespace
+
+const KernelLibrary& KernelLibrary::builtin() {
+  static const KernelLibrary library(builtinKernels(), builtinIncludes());
+  return library;
+}
+
+KernelLibrary::KernelLibrary(std::vector<KernelInfo> kernels, std::vector<IncludeFile> includes)
+    : kernels_(std::move(kernels)), includes_(std::move(includes)) {
+  std::sort(kernels_.begin(), kernels_.end(),
+            [](const KernelInfo& a, const KernelInfo& b) { return a.name < b.name; });
+}
+
+const KernelInfo* KernelLibrary::find(std::string_view name) const {
+  for (const KernelInfo& info : kernels_) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+const KernelInfo& KernelLibrary::get(std::string_view name) const {
+  if (const KernelInfo* info = find(name)) return *info;
+  std::string known;
+  for (const KernelInfo& info : kernels_) known += (known.empty() ? "" : ", ") + info.name;
+  throw Error(ExitCode::kInvalidInput, "unknown kernel '" + std::string(name) + "' (the library has: " + known + ")");
+}
+
+std::optional<std::string_view> KernelLibrary::includeText(std::string_view name) const {
+  for (const IncludeFile& include : includes_) {
+    if (include.name == name) return include.text;
+  }
+  return std::nullopt;
+}
+
+}  // namespace unicorn::spirv

@@ -1,0 +1,58 @@
+// The library of compute kernels that unicorn-compile specialises per dispatch:
+// each kernel's GLSL source (embedded from codegen_spirv/kernels/ at build
+// time), the defines that specialise it and its binding interface. The
+// interface of each kernel (bindings, push constants, dispatch grid) is
+// documented at the top of its .comp file; kernel_push_constants.h mirrors the
+// push-constant blocks for the code that fills them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace unicorn::spirv {
+
+struct KernelDefine {
+  std::string name;           // e.g. "K", "WG_SIZE"
+  bool required = true;       // a required define has no default
+  std::string default_value;  // used when an optional define is not given ("" = leave undefined)
+};
+
+struct KernelInfo {
+  std::string name;    // e.g. "matvec_bf16"
+  std::string source;  // GLSL (#version 450), may #include the library's shared files
+  std::vector<KernelDefine> defines;
+  uint32_t storage_buffer_count = 0;  // bindings 0..N-1 of set 0, all storage buffers
+  uint32_t push_constant_bytes = 0;
+};
+
+// A file that kernels #include (e.g. "workgroup_reduce.glsl").
+struct IncludeFile {
+  std::string name;
+  std::string text;
+};
+
+class KernelLibrary {
+ public:
+  // The kernels Unicorn ships (see codegen_spirv/kernels/).
+  static const KernelLibrary& builtin();
+
+  // A library of other kernels: tests use it to feed broken sources through the
+  // same compile path.
+  KernelLibrary(std::vector<KernelInfo> kernels, std::vector<IncludeFile> includes);
+
+  // Throws Error(kInvalidInput) naming the kernel and listing the known ones.
+  const KernelInfo& get(std::string_view name) const;
+  const KernelInfo* find(std::string_view name) const;
+  std::optional<std::string_view> includeText(std::string_view name) const;
+  std::span<const KernelInfo> kernels() const { return kernels_; }
+
+ private:
+  std::vector<KernelInfo> kernels_;  // sorted by name
+  std::vector<IncludeFile> includes_;
+};
+
+}  // namespace unicorn::spirv

@@ -1,0 +1,44 @@
+// The push-constant block of each kernel in codegen_spirv/kernels/, member for
+// member (std430: every member a 32-bit uint, no padding). Offsets ("base") are
+// element indices into the bound range — words for bf16 weight buffers — so a
+// tensor bound as a slice of a larger buffer (maxStorageBufferRange) or a
+// region of the activation arena is addressed without rebinding. The comments
+// on the .comp files say what each member means.
+#pragma once
+
+#include <cstdint>
+
+namespace unicorn::spirv {
+
+struct EmbeddingPush {
+  uint32_t ids_base, table_base, row_begin, row_count, out_base, out_token_stride, num_tokens;
+};
+struct RmsNormPush {
+  uint32_t x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens;
+};
+struct HeadNormRopePush {
+  uint32_t src_base, src_token_stride, weight_base, positions_base, dst_base, dst_row_stride, ring_capacity,
+      num_tokens;
+};
+// matvec_bf16 and matmul_bf16.
+struct MatmulPush {
+  uint32_t x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens;
+};
+struct AttentionPush {
+  uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
+      out_token_stride, num_tokens;
+};
+struct GeluMulPush {
+  uint32_t gate_base, gate_token_stride, up_base, up_token_stride, out_base, out_token_stride, num_tokens;
+};
+struct AddPush {
+  uint32_t a_base, b_base, out_base, count;
+};
+struct ArgmaxPush {
+  uint32_t logits_base, logits_row_stride, out_base, num_rows;
+};
+struct LogitsReadoutPush {
+  uint32_t logits_base, logits_row_stride, out_base, out_row_stride, num_rows;
+};
+
+}  // namespace unicorn::spirv

@@ -1,0 +1,188 @@
+#include "codegen_spirv/kernel_specs.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "runtime/error.h"
+
+namespace unicorn::spirv {
+namespace {
+
+[[noreturn]] void failShape(const std::string& kernel, const std::string& problem) {
+  throw Error(ExitCode::kInvalidInput, "kernel '" + kernel + "': " + problem);
+}
+
+void requireWorkgroupSize(const std::string& kernel, uint32_t size) {
+  // Vulkan guarantees 128 invocations; 1024 is the largest any target here has.
+  if (size == 0 || size > 1024 || (size & (size - 1)) != 0) {
+    failShape(kernel, "workgroup size " + std::to_string(size) + " is not a power of two in [1, 1024]");
+  }
+}
+
+void requirePositiveEven(const std::string& kernel, const char* what, uint32_t value) {
+  if (value == 0 || value % 2 != 0) {
+    failShape(kernel, std::string(what) + " must be even and positive (bf16 pairs), got " + std::to_string(value));
+  }
+}
+
+std::string text(uint32_t value) { return std::to_string(value); }
+
+}  // namespace
+
+std::string glslFloat(float value) {
+  if (!std::isfinite(value)) throw Error(ExitCode::kInvalidInput, "kernel constant is not finite");
+  char buffer[32];
+  // 9 significant digits round-trip every float32.
+  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(value));
+  std::string literal(buffer);
+  if (literal.find_first_of(".e") == std::string::npos) literal += ".0";
+  return literal;
+}
+
+std::string glslFloatArray(std::span<const float> values) {
+  std::string literal = "float[](";
+  for (size_t i = 0; i < values.size(); ++i) literal += (i ? ", " : "") + glslFloat(values[i]);
+  return literal + ")";
+}
+
+std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double linear_factor) {
+  // transformers: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all float32,
+  // then inv_freq / factor for linear scaling.
+  std::vector<float> inverse(head_dim / 2);
+  const float base_f = static_cast<float>(base);
+  const float factor_f = static_cast<float>(linear_factor);
+  for (uint32_t i = 0; i < head_dim / 2; ++i) {
+    float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    float frequency = 1.0f / std::pow(base_f, exponent);
+    inverse[i] = frequency / factor_f;
+  }
+  return inverse;
+}
+
+KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size) {
+  KernelRequest request{"embedding", {}};
+  requirePositiveEven(request.kernel, "hidden size", hidden);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"HIDDEN", text(hidden)},
+                     {"EMBED_SCALE", glslFloat(static_cast<float>(std::sqrt(static_cast<double>(hidden))))},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size) {
+  KernelRequest request{"rms_norm", {}};
+  requirePositiveEven(request.kernel, "width", width);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"WIDTH", text(width)},
+                     {"EPS", glslFloat(eps)},
+                     {"ADD_TO_OUTPUT", add_to_output ? "1" : "0"},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::optional<float> norm_eps,
+                                 std::optional<RopeParameters> rope, uint32_t workgroup_size) {
+  KernelRequest request{"head_norm_rope", {}};
+  requirePositiveEven(request.kernel, "head_dim", head_dim);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (num_heads == 0) failShape(request.kernel, "no heads");
+  request.defines = {{"HEAD_DIM", text(head_dim)},
+                     {"NUM_HEADS", text(num_heads)},
+                     {"APPLY_NORM", norm_eps ? "1" : "0"},
+                     {"APPLY_ROPE", rope ? "1" : "0"},
+                     {"WG_SIZE", text(workgroup_size)}};
+  if (norm_eps) request.defines["EPS"] = glslFloat(*norm_eps);
+  if (rope) {
+    if (!(rope->base > 1.0) || !(rope->linear_factor > 0.0)) {
+      failShape(request.kernel, "RoPE base must exceed 1 and the scaling factor be positive");
+    }
+    request.defines["ROPE_INV_FREQ"] = glslFloatArray(ropeInverseFrequencies(head_dim, rope->base, rope->linear_factor));
+  }
+  return request;
+}
+
+KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, uint32_t workgroup_size,
+                           float softcap) {
+  KernelRequest request{"matvec_bf16", {}};
+  requirePositiveEven(request.kernel, "K", k);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (n == 0) failShape(request.kernel, "N is 0");
+  if (rows_per_workgroup == 0 || rows_per_workgroup > workgroup_size) {
+    failShape(request.kernel, "rows per workgroup must be in [1, workgroup size]");
+  }
+  request.defines = {{"K", text(k)},
+                     {"N", text(n)},
+                     {"ROWS_PER_WG", text(rows_per_workgroup)},
+                     {"SOFTCAP", glslFloat(softcap)},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m, uint32_t tile_n, uint32_t tile_k,
+                           float softcap) {
+  KernelRequest request{"matmul_bf16", {}};
+  requirePositiveEven(request.kernel, "K", k);
+  requirePositiveEven(request.kernel, "TILE_K", tile_k);
+  if (n == 0) failShape(request.kernel, "N is 0");
+  if (tile_m == 0 || tile_m % 16 != 0 || tile_n == 0 || tile_n % 16 != 0) {
+    failShape(request.kernel, "tiles must be positive multiples of the 16x16 workgroup");
+  }
+  request.defines = {{"K", text(k)},           {"N", text(n)},           {"TILE_M", text(tile_m)},
+                     {"TILE_N", text(tile_n)}, {"TILE_K", text(tile_k)}, {"SOFTCAP", glslFloat(softcap)}};
+  return request;
+}
+
+KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
+  KernelRequest request{"attention", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (shape.head_dim == 0 || shape.num_heads == 0 || shape.num_kv_heads == 0 ||
+      shape.num_heads % shape.num_kv_heads != 0) {
+    failShape(request.kernel, "heads (" + text(shape.num_heads) + ") must be a positive multiple of kv heads (" +
+                                  text(shape.num_kv_heads) + ") and head_dim positive");
+  }
+  if (!(shape.query_pre_attn_scalar > 0)) failShape(request.kernel, "query_pre_attn_scalar must be positive");
+  float query_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(shape.query_pre_attn_scalar)));
+  request.defines = {{"HEAD_DIM", text(shape.head_dim)},
+                     {"NUM_HEADS", text(shape.num_heads)},
+                     {"NUM_KV_HEADS", text(shape.num_kv_heads)},
+                     {"QUERY_SCALE", glslFloat(query_scale)},
+                     {"WINDOW", text(shape.window)},
+                     {"SOFTCAP", glslFloat(shape.softcap)},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size) {
+  KernelRequest request{"gelu_mul", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (width == 0) failShape(request.kernel, "width is 0");
+  request.defines = {{"WIDTH", text(width)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest addKernel(uint32_t workgroup_size) {
+  KernelRequest request{"add", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size) {
+  KernelRequest request{"argmax", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (count == 0) failShape(request.kernel, "no logits");
+  request.defines = {{"COUNT", text(count)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest logitsReadoutKernel(uint32_t count, uint32_t top_k, uint32_t workgroup_size) {
+  KernelRequest request{"logits_readout", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (count == 0 || top_k == 0 || top_k > count) {
+    failShape(request.kernel, "top-k " + text(top_k) + " must be in [1, " + text(count) + "]");
+  }
+  request.defines = {{"COUNT", text(count)}, {"TOP_K", text(top_k)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+}  // namespace unicorn::spirv

@@ -1,0 +1,65 @@
+// Typed front doors to the kernel library: each function turns model-level
+// parameters into a kernel name and the exact defines that specialise it,
+// checking the constraints the kernel relies on (even K, heads divisible by
+// kv heads, ...) and computing the numeric constants the way the float32
+// reference does (embedding scale, query scale, RoPE inverse frequencies).
+// Feed the result to SpirvKernelCompiler::compile.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codegen_spirv/spirv_kernel_compiler.h"
+
+namespace unicorn::spirv {
+
+struct KernelRequest {
+  std::string kernel;
+  KernelDefines defines;
+};
+
+// A float32 as a GLSL literal that parses back to the same float ("1.0", "1e-06").
+std::string glslFloat(float value);
+// "float[](a, b, ...)".
+std::string glslFloatArray(std::span<const float> values);
+
+// transformers' RoPE inverse frequencies in float32: 1 / base^(2i/D), then / factor
+// (linear scaling), for i < head_dim / 2.
+std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double linear_factor);
+
+KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size = 256);
+KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
+
+struct RopeParameters {
+  double base = 10000.0;
+  double linear_factor = 1.0;  // positions are effectively divided by this
+};
+// norm_eps: per-head RMSNorm (q_norm/k_norm) when set; rope: rotary embedding when set.
+// Neither: a copy of each head into its destination row (V into the KV cache).
+KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::optional<float> norm_eps,
+                                 std::optional<RopeParameters> rope, uint32_t workgroup_size = 64);
+
+KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4, uint32_t workgroup_size = 256,
+                           float softcap = 0.0f);
+KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64, uint32_t tile_k = 16,
+                           float softcap = 0.0f);
+
+struct AttentionShape {
+  uint32_t head_dim = 0;
+  uint32_t num_heads = 0;
+  uint32_t num_kv_heads = 0;
+  float query_pre_attn_scalar = 0;  // the query is scaled by its -1/2 power
+  uint32_t window = 0;              // 0: global attention
+  float softcap = 0;                // 0: off
+};
+KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
+
+KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
+KernelRequest addKernel(uint32_t workgroup_size = 256);
+KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size = 256);
+KernelRequest logitsReadoutKernel(uint32_t count, uint32_t top_k, uint32_t workgroup_size = 256);
+
+}  // namespace unicorn::spirv

@@ -1,0 +1,288 @@
+// The SPIR-V kernel library: every kernel compiles and validates for several
+// specialisations, the words are deterministic, the declared interface
+// (bindings, push constants) is what the SPIR-V really has, and every kind of
+// bad input fails with an Error that names the kernel.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "codegen_spirv/kernel_library.h"
+#include "codegen_spirv/kernel_specs.h"
+#include "codegen_spirv/spirv_kernel_compiler.h"
+#include "runtime/error.h"
+
+namespace unicorn::spirv {
+namespace {
+
+// The specialisations every kernel is checked with: small and Gemma-sized
+// shapes, each optional feature on and off, and workgroup sizes from below the
+// smallest subgroup (8 on llvmpipe) to 256.
+std::vector<KernelRequest> representativeRequests() {
+  return {
+      embeddingKernel(8, 4),
+      embeddingKernel(1152),
+      embeddingKernel(5376, 128),
+      rmsNormKernel(8, 1e-6f, false, 4),
+      rmsNormKernel(1152, 1e-6f, true),
+      headNormRopeKernel(8, 2, 1e-6f, RopeParameters{10000.0, 1.0}, 4),
+      headNormRopeKernel(256, 4, 1e-6f, RopeParameters{1e6, 8.0}),
+      headNormRopeKernel(128, 8, 1e-6f, std::nullopt, 32),
+      headNormRopeKernel(256, 1, std::nullopt, std::nullopt),
+      matvecKernel(8, 3, 1, 4),
+      matvecKernel(1152, 6912),
+      matvecKernel(5376, 262208, 8, 128, 30.0f),
+      matmulKernel(8, 3, 16, 16, 2),
+      matmulKernel(1152, 6912),
+      matmulKernel(5376, 21504, 32, 64, 32, 30.0f),
+      attentionKernel({8, 4, 2, 8.0f, 0, 0.0f}, 4),
+      attentionKernel({256, 4, 1, 256.0f, 512, 0.0f}),
+      attentionKernel({128, 32, 16, 168.0f, 1024, 50.0f}, 128),
+      geluMulKernel(6, 4),
+      geluMulKernel(6912),
+      addKernel(4),
+      addKernel(256),
+      argmaxKernel(5, 4),
+      argmaxKernel(262208),
+      logitsReadoutKernel(5, 5, 4),
+      logitsReadoutKernel(262144, 10),
+  };
+}
+
+// ---- a minimal SPIR-V reader: just enough to see the resource interface ----
+
+struct ModuleInterface {
+  std::set<uint32_t> bindings;       // of descriptor set 0
+  uint32_t push_constant_bytes = 0;  // last member offset + 4 (all members are uint)
+  uint32_t push_constant_members = 0;
+};
+
+ModuleInterface readInterface(const std::vector<uint32_t>& words) {
+  constexpr uint32_t kOpTypeStruct = 30, kOpTypePointer = 32, kOpVariable = 59, kOpDecorate = 71,
+                     kOpMemberDecorate = 72;
+  constexpr uint32_t kDecorationBinding = 33, kDecorationDescriptorSet = 34, kDecorationOffset = 35;
+  constexpr uint32_t kStorageClassPushConstant = 9;
+  std::map<uint32_t, uint32_t> binding_of, set_of, pointee_of, member_count_of;
+  std::map<uint32_t, uint32_t> last_offset_of;
+  uint32_t push_constant_pointer_type = 0;
+  std::set<uint32_t> variables;
+  for (size_t at = 5; at < words.size();) {
+    uint32_t count = words[at] >> 16, opcode = words[at] & 0xffff;
+    if (count == 0 || at + count > words.size()) ADD_FAILURE() << "malformed instruction at word " << at;
+    if (count == 0 || at + count > words.size()) break;
+    const uint32_t* operand = &words[at + 1];
+    if (opcode == kOpDecorate && operand[1] == kDecorationBinding) binding_of[operand[0]] = operand[2];
+    if (opcode == kOpDecorate && operand[1] == kDecorationDescriptorSet) set_of[operand[0]] = operand[2];
+    if (opcode == kOpMemberDecorate && operand[2] == kDecorationOffset) {
+      last_offset_of[operand[0]] = std::max(last_offset_of[operand[0]], operand[3]);
+    }
+    if (opcode == kOpTypeStruct) member_count_of[operand[0]] = count - 2;
+    if (opcode == kOpTypePointer) pointee_of[operand[0]] = operand[2];
+    if (opcode == kOpVariable) {
+      variables.insert(operand[1]);
+      if (operand[2] == kStorageClassPushConstant) push_constant_pointer_type = operand[0];
+    }
+    at += count;
+  }
+  ModuleInterface interface;
+  for (uint32_t variable : variables) {
+    if (binding_of.count(variable) && set_of[variable] == 0) interface.bindings.insert(binding_of[variable]);
+  }
+  if (push_constant_pointer_type != 0) {
+    uint32_t block = pointee_of[push_constant_pointer_type];
+    interface.push_constant_members = member_count_of[block];
+    interface.push_constant_bytes = last_offset_of[block] + 4;
+  }
+  return interface;
+}
+
+// Each representative request compiled once (compiling is the slow part),
+// shared by the tests below.
+struct CompiledRequest {
+  KernelRequest request;
+  std::vector<uint32_t> words;
+};
+const std::vector<CompiledRequest>& compiledRepresentatives() {
+  static const std::vector<CompiledRequest> compiled = [] {
+    std::vector<CompiledRequest> result;
+    SpirvKernelCompiler compiler;
+    for (KernelRequest& request : representativeRequests()) {
+      std::vector<uint32_t> words = compiler.compile(request.kernel, request.defines);
+      result.push_back({std::move(request), std::move(words)});
+    }
+    return result;
+  }();
+  return compiled;
+}
+
+TEST(KernelLibraryTest, EveryKernelCompilesAndValidatesForSeveralSpecialisations) {
+  std::map<std::string, int> specialisations;
+  for (const CompiledRequest& compiled : compiledRepresentatives()) {
+    SCOPED_TRACE(describeSpecialisation(compiled.request.kernel, compiled.request.defines));
+    ASSERT_GT(compiled.words.size(), 5u);
+    EXPECT_EQ(compiled.words[0], 0x07230203u);  // SPIR-V magic
+    EXPECT_EQ(compiled.words[1], 0x00010300u);  // version 1.3
+    // compile() validated already; validating again here keeps the test honest
+    // should compile() ever stop doing so.
+    EXPECT_NO_THROW(SpirvKernelCompiler::validate(compiled.request.kernel, compiled.words));
+    ++specialisations[compiled.request.kernel];
+  }
+  for (const KernelInfo& info : KernelLibrary::builtin().kernels()) {
+    EXPECT_GE(specialisations[info.name], 2) << info.name << " is not checked with several specialisations";
+  }
+}
+
+TEST(KernelLibraryTest, DeclaredInterfaceMatchesTheSpirv) {
+  for (const CompiledRequest& compiled : compiledRepresentatives()) {
+    const KernelRequest& request = compiled.request;
+    // A specialisation without the norm leaves its weight binding unused, and
+    // the optimiser strips it; the others use every binding.
+    if (request.defines.count("APPLY_NORM") && request.defines.at("APPLY_NORM") == "0") continue;
+    SCOPED_TRACE(describeSpecialisation(request.kernel, request.defines));
+    const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
+    ModuleInterface interface = readInterface(compiled.words);
+    std::set<uint32_t> expected;
+    for (uint32_t b = 0; b < info.storage_buffer_count; ++b) expected.insert(b);
+    EXPECT_EQ(interface.bindings, expected);
+    EXPECT_EQ(interface.push_constant_bytes, info.push_constant_bytes);
+    EXPECT_EQ(interface.push_constant_members * 4, info.push_constant_bytes);
+  }
+}
+
+TEST(KernelLibraryTest, OutputIsDeterministic) {
+  // A fresh compiler instance reproduces every module word for word.
+  SpirvKernelCompiler compiler;
+  for (const CompiledRequest& compiled : compiledRepresentatives()) {
+    SCOPED_TRACE(describeSpecialisation(compiled.request.kernel, compiled.request.defines));
+    EXPECT_EQ(compiler.compile(compiled.request.kernel, compiled.request.defines), compiled.words);
+  }
+}
+
+TEST(KernelLibraryTest, DefinesReallySpecialise) {
+  SpirvKernelCompiler compiler;
+  KernelRequest small = matvecKernel(64, 10);
+  KernelRequest large = matvecKernel(64, 11);
+  EXPECT_NE(compiler.compile(small.kernel, small.defines), compiler.compile(large.kernel, large.defines));
+}
+
+// Runs `f`, expects an Error whose message contains every one of `parts`.
+template <typename F>
+void expectErrorNaming(F f, std::vector<std::string> parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kInvalidInput);
+    std::string message = e.what();
+    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << part << " not in: " << message;
+  }
+}
+
+TEST(KernelLibraryTest, UnknownKernelIsNamed) {
+  expectErrorNaming([] { SpirvKernelCompiler().compile("softmax_fp16", {}); }, {"softmax_fp16", "matvec_bf16"});
+}
+
+TEST(KernelLibraryTest, MissingOrUnknownDefinesAreNamed) {
+  KernelRequest request = matvecKernel(64, 10);
+  KernelDefines missing = request.defines;
+  missing.erase("N");
+  expectErrorNaming([&] { SpirvKernelCompiler().compile("matvec_bf16", missing); }, {"matvec_bf16", "N"});
+  KernelDefines extra = request.defines;
+  extra["ROWS_PER_WORKGROUP"] = "4";  // a typo of ROWS_PER_WG
+  expectErrorNaming([&] { SpirvKernelCompiler().compile("matvec_bf16", extra); },
+                    {"matvec_bf16", "ROWS_PER_WORKGROUP"});
+  KernelDefines bad_name = request.defines;
+  bad_name["K=2\n#define X"] = "1";
+  expectErrorNaming([&] { SpirvKernelCompiler().compile("matvec_bf16", bad_name); }, {"matvec_bf16"});
+}
+
+TEST(KernelLibraryTest, BrokenDefineValueFailsNamingKernelAndCompilerMessage) {
+  KernelRequest request = rmsNormKernel(64, 1e-6f, false);
+  request.defines["EPS"] = "banana";
+  expectErrorNaming([&] { SpirvKernelCompiler().compile(request.kernel, request.defines); },
+                    {"rms_norm", "EPS=banana", "GLSL compilation failed", "banana"});
+  // RoPE requested without its frequency table.
+  KernelRequest rope = headNormRopeKernel(8, 1, 1e-6f, RopeParameters{});
+  rope.defines.erase("ROPE_INV_FREQ");
+  expectErrorNaming([&] { SpirvKernelCompiler().compile(rope.kernel, rope.defines); },
+                    {"head_norm_rope", "GLSL compilation failed"});
+}
+
+TEST(KernelLibraryTest, BrokenKernelSourceFailsNamingTheKernel) {
+  KernelInfo broken{"broken_kernel",
+                    "#version 450\nlayout(local_size_x = 1) in;\nvoid main() { undeclared_variable = 1; }\n",
+                    {},
+                    0,
+                    0};
+  KernelInfo missing_include{"needs_include",
+                             "#version 450\n#extension GL_GOOGLE_include_directive : require\n"
+                             "#include \"nowhere.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n",
+                             {},
+                             0,
+                             0};
+  KernelLibrary library({broken, missing_include}, {});
+  SpirvKernelCompiler compiler(library);
+  expectErrorNaming([&] { compiler.compile("broken_kernel", {}); }, {"broken_kernel", "undeclared_variable"});
+  expectErrorNaming([&] { compiler.compile("needs_include", {}); }, {"needs_include", "nowhere.glsl"});
+}
+
+TEST(KernelLibraryTest, ValidatorRejectionIsNamed) {
+  KernelRequest request = addKernel(64);
+  std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
+  EXPECT_NO_THROW(SpirvKernelCompiler::validate("add", words));
+  // Drop the OpEntryPoint's execution model from Vulkan's allowed set: turn the
+  // GLCompute entry point into a Kernel (OpenCL) one, which Vulkan forbids.
+  bool changed = false;
+  for (size_t at = 5; at < words.size(); at += words[at] >> 16) {
+    if ((words[at] & 0xffff) == 15 /* OpEntryPoint */) {
+      words[at + 1] = 6;  // ExecutionModel Kernel
+      changed = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(changed);
+  expectErrorNaming([&] { SpirvKernelCompiler::validate("add (WG_SIZE=64)", words); },
+                    {"add (WG_SIZE=64)", "SPIR-V validation failed"});
+  expectErrorNaming([&] { SpirvKernelCompiler::validate("empty", {}); }, {"empty", "SPIR-V validation failed"});
+}
+
+TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
+  expectErrorNaming([] { matvecKernel(63, 10); }, {"matvec_bf16", "63"});
+  expectErrorNaming([] { matmulKernel(64, 10, 24, 16, 16); }, {"matmul_bf16", "16x16"});
+  expectErrorNaming([] { attentionKernel({64, 6, 4, 64.0f, 0, 0.0f}); }, {"attention", "kv heads"});
+  expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
+  expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
+}
+
+TEST(KernelSpecsTest, FloatLiteralsRoundTrip) {
+  for (float value : {1.0f, 0.1f, 1e-6f, 33.9411255f, 3.4e38f, -2.5e-30f, 0.0625f}) {
+    std::string literal = glslFloat(value);
+    EXPECT_EQ(std::strtof(literal.c_str(), nullptr), value) << literal;
+    EXPECT_NE(literal.find_first_of(".e"), std::string::npos) << literal;  // a float literal, not an int
+  }
+  EXPECT_EQ(glslFloat(2.0f), "2.0");
+}
+
+TEST(KernelSpecsTest, ConstantsFollowTheFloat32Reference) {
+  // Embedding scale: sqrt(hidden) rounded once to float32.
+  EXPECT_EQ(embeddingKernel(1152).defines.at("EMBED_SCALE"), glslFloat(std::sqrt(1152.0f)));
+  // Query scale: query_pre_attn_scalar^-0.5, not head_dim^-0.5 (27B: 168 vs 128).
+  EXPECT_EQ(attentionKernel({128, 32, 16, 168.0f, 0, 0.0f}).defines.at("QUERY_SCALE"),
+            glslFloat(static_cast<float>(1.0 / std::sqrt(168.0))));
+  // RoPE: 1 / base^(2i/D), linear scaling divides the frequencies.
+  std::vector<float> plain = ropeInverseFrequencies(4, 10000.0, 1.0);
+  ASSERT_EQ(plain.size(), 2u);
+  EXPECT_EQ(plain[0], 1.0f);
+  EXPECT_FLOAT_EQ(plain[1], 0.01f);
+  std::vector<float> scaled = ropeInverseFrequencies(256, 1e6, 8.0);
+  ASSERT_EQ(scaled.size(), 128u);
+  EXPECT_EQ(scaled[0], 0.125f);
+  EXPECT_NEAR(scaled[127], std::pow(1e6, -254.0 / 256.0) / 8.0, 1e-6 * scaled[127]);
+}
+
+}  // namespace
+}  // namespace unicorn::spirv

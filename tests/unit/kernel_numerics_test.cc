@@ -1,0 +1,663 @@
+// Runs every kernel of the SPIR-V library on a real Vulkan device (Mesa
+// llvmpipe in CI: a software device, allowed explicitly) and compares it with a
+// straightforward double-precision reference of the same formula written here.
+// Inputs are random from fixed seeds; each kernel's tolerance is stated beside
+// its test. Shapes are small but chosen to hit the edges: rows that do not fill
+// a workgroup, workgroups smaller than a subgroup, GQA groups, a sliding
+// window over a wrapped KV ring, ties in argmax.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codegen_spirv/kernel_library.h"
+#include "codegen_spirv/kernel_push_constants.h"
+#include "codegen_spirv/kernel_specs.h"
+#include "codegen_spirv/spirv_kernel_compiler.h"
+#include "runtime/gpu/command_stream.h"
+#include "runtime/gpu/compute_pipeline.h"
+#include "runtime/gpu/descriptor_pool.h"
+#include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/gpu_device.h"
+
+namespace unicorn::spirv {
+namespace {
+
+// ---------------------------------------------------------------- host data
+
+uint16_t toBf16(float value) {  // round to nearest even, as the checkpoint converter does
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+float fromBf16(uint16_t half) {
+  uint32_t bits = static_cast<uint32_t>(half) << 16;
+  float value;
+  std::memcpy(&value, &bits, 4);
+  return value;
+}
+
+// A bf16 tensor as the GPU sees it (packed pairs) and as the reference sees it.
+struct Bf16Tensor {
+  std::vector<uint16_t> packed;
+  std::vector<float> values;  // exactly the bf16 values, widened
+};
+Bf16Tensor randomBf16(size_t count, float scale, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-scale, scale);
+  Bf16Tensor tensor;
+  for (size_t i = 0; i < count; ++i) {
+    tensor.packed.push_back(toBf16(uniform(random)));
+    tensor.values.push_back(fromBf16(tensor.packed.back()));
+  }
+  return tensor;
+}
+std::vector<float> randomFloats(size_t count, float scale, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-scale, scale);
+  std::vector<float> values(count);
+  for (float& v : values) v = uniform(random);
+  return values;
+}
+
+template <typename T>
+std::span<const std::byte> bytesOf(const std::vector<T>& values) {
+  return std::as_bytes(std::span(values));
+}
+
+// ---------------------------------------------------------------- GPU harness
+
+class KernelNumericsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The first device by the runtime's own rules; llvmpipe is allowed because
+    // tests run where no GPU exists (DESIGN.md: tests ask for it).
+    device_ = gpu::GpuDevice::open({"", /*allow_software_gpu=*/true}).release();
+  }
+  static void TearDownTestSuite() {
+    delete device_;
+    device_ = nullptr;
+  }
+
+  // A host-visible storage buffer holding `values` (at least 4 bytes).
+  template <typename T>
+  gpu::GpuBuffer upload(const std::vector<T>& values, const std::string& label) {
+    size_t bytes = std::max<size_t>(values.size() * sizeof(T), 4);
+    gpu::GpuBuffer buffer = gpu::GpuBuffer::allocate(*device_, bytes, gpu::MemoryPlacement::kHostVisible, label);
+    if (!values.empty()) buffer.write(0, bytesOf(values));
+    return buffer;
+  }
+  template <typename T>
+  std::vector<T> download(const gpu::GpuBuffer& buffer, size_t count) {
+    std::vector<T> values(count);
+    buffer.read(0, std::as_writable_bytes(std::span(values)));
+    return values;
+  }
+
+  // Compiles `request`, binds `buffers` to bindings 0..N-1, dispatches once and waits.
+  template <typename Push>
+  void run(const KernelRequest& request, std::vector<const gpu::GpuBuffer*> buffers, const Push& push,
+           std::array<uint32_t, 3> groups) {
+    const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
+    ASSERT_EQ(sizeof(Push), info.push_constant_bytes);
+    ASSERT_EQ(buffers.size(), info.storage_buffer_count);
+    std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
+    gpu::ComputePipelineDesc desc;
+    desc.name = describeSpecialisation(request.kernel, request.defines);
+    desc.spirv = words;
+    desc.storage_buffer_count = info.storage_buffer_count;
+    desc.push_constant_bytes = info.push_constant_bytes;
+    gpu::ComputePipeline pipeline = gpu::ComputePipeline::create(*device_, desc);
+    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.storage_buffer_count);
+    std::vector<gpu::BufferBinding> bindings;
+    for (const gpu::GpuBuffer* buffer : buffers) bindings.push_back({buffer, 0, VK_WHOLE_SIZE});
+    VkDescriptorSet set = pool.allocate(pipeline, bindings);
+    gpu::CommandStream stream(*device_);
+    stream.begin();
+    stream.dispatch(pipeline, set, push, groups);
+    stream.memoryBarrier(gpu::Hazard::kComputeToHost);
+    stream.end();
+    stream.submitAndWait();
+  }
+
+  static gpu::GpuDevice* device_;
+};
+gpu::GpuDevice* KernelNumericsTest::device_ = nullptr;
+
+// |got - want| <= tolerance, reporting the first few misses with their index.
+void expectClose(const std::vector<float>& got, const std::vector<double>& want, double tolerance,
+                 const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int reported = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(std::abs(got[i] - want[i]) <= tolerance) && reported++ < 5) {
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i] << " (tolerance "
+                    << tolerance << ")";
+    }
+  }
+}
+double maxAbs(const std::vector<double>& values) {
+  double m = 0;
+  for (double v : values) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// ---------------------------------------------------------------- embedding
+
+TEST_F(KernelNumericsTest, EmbeddingGathersScaledRowsOfItsChunk) {
+  // Tolerance: one float32 rounding of bf16 * sqrt(hidden): 1e-6 relative.
+  const uint32_t hidden = 40, vocab = 11, tokens = 5;
+  Bf16Tensor table = randomBf16(size_t(vocab) * hidden, 1.0f, 1);
+  // Two chunks as a split table would have: rows [0, 6) and [6, 11).
+  const uint32_t split = 6;
+  std::vector<uint16_t> chunk0(table.packed.begin(), table.packed.begin() + split * hidden);
+  std::vector<uint16_t> chunk1(table.packed.begin() + split * hidden, table.packed.end());
+  std::vector<uint32_t> ids = {3, 10, 0, 6, 5};
+  const uint32_t stride = hidden + 3;  // rows of a wider activation buffer
+  const float sentinel = -777.0f;
+  gpu::GpuBuffer id_buffer = upload(ids, "ids");
+  gpu::GpuBuffer chunk0_buffer = upload(chunk0, "chunk0");
+  gpu::GpuBuffer chunk1_buffer = upload(chunk1, "chunk1");
+  gpu::GpuBuffer out = upload(std::vector<float>(tokens * stride, sentinel), "hidden");
+  KernelRequest request = embeddingKernel(hidden, 8);
+  run(request, {&id_buffer, &chunk0_buffer, &out}, EmbeddingPush{0, 0, 0, split, 0, stride, tokens}, {tokens, 1, 1});
+  run(request, {&id_buffer, &chunk1_buffer, &out}, EmbeddingPush{0, 0, split, vocab - split, 0, stride, tokens},
+      {tokens, 1, 1});
+  std::vector<float> got = download<float>(out, tokens * stride);
+  const double scale = std::sqrt(double(hidden));
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t i = 0; i < hidden; ++i) {
+      double want = table.values[size_t(ids[t]) * hidden + i] * scale;
+      EXPECT_NEAR(got[t * stride + i], want, 1e-6 * std::abs(want) + 1e-12) << "token " << t << " element " << i;
+    }
+    for (uint32_t i = hidden; i < stride; ++i) EXPECT_EQ(got[t * stride + i], sentinel) << "padding written";
+  }
+}
+
+// ---------------------------------------------------------------- RMSNorm
+
+std::vector<double> referenceRmsNorm(const std::vector<float>& x, const std::vector<float>& weight, uint32_t width,
+                                     uint32_t tokens, double eps) {
+  std::vector<double> y(size_t(tokens) * width);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    double sum = 0;
+    for (uint32_t i = 0; i < width; ++i) sum += double(x[t * width + i]) * x[t * width + i];
+    double inverse_rms = 1.0 / std::sqrt(sum / width + eps);
+    for (uint32_t i = 0; i < width; ++i) y[t * width + i] = x[t * width + i] * inverse_rms * (1.0 + weight[i]);
+  }
+  return y;
+}
+
+TEST_F(KernelNumericsTest, RmsNormMatchesReferenceForSeveralWorkgroupSizes) {
+  // Tolerance: 2e-6 relative to the row's largest output (float32 sum of squares).
+  const uint32_t width = 100, tokens = 3;
+  const float eps = 1e-6f;
+  std::vector<float> x = randomFloats(width * tokens, 30.0f, 2);  // Gemma activations are large
+  Bf16Tensor weight = randomBf16(width, 0.5f, 3);
+  std::vector<double> want = referenceRmsNorm(x, weight.values, width, tokens, eps);
+  for (uint32_t workgroup : {4u, 64u, 256u}) {
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(width * tokens, 0.0f), "y");
+    run(rmsNormKernel(width, eps, false, workgroup), {&x_buffer, &w_buffer, &y_buffer},
+        RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+    expectClose(download<float>(y_buffer, width * tokens), want, 2e-6 * maxAbs(want),
+                "rms_norm WG_SIZE=" + std::to_string(workgroup));
+  }
+}
+
+TEST_F(KernelNumericsTest, RmsNormAddsIntoTheResidualStream) {
+  // y = residual + rmsnorm(h); tolerance as above plus the residual's rounding.
+  const uint32_t width = 64, tokens = 2;
+  std::vector<float> h = randomFloats(width * tokens, 5.0f, 4);
+  std::vector<float> residual = randomFloats(width * tokens, 100.0f, 5);
+  Bf16Tensor weight = randomBf16(width, 0.5f, 6);
+  std::vector<double> normed = referenceRmsNorm(h, weight.values, width, tokens, 1e-6);
+  std::vector<double> want(width * tokens);
+  for (size_t i = 0; i < want.size(); ++i) want[i] = residual[i] + normed[i];
+  gpu::GpuBuffer h_buffer = upload(h, "h");
+  gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
+  gpu::GpuBuffer y_buffer = upload(residual, "residual");
+  run(rmsNormKernel(width, 1e-6f, true, 32), {&h_buffer, &w_buffer, &y_buffer},
+      RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+  expectClose(download<float>(y_buffer, width * tokens), want, 2e-5, "rms_norm + residual");
+}
+
+// ---------------------------------------------------------------- q/k norm + RoPE
+
+// transformers' float32 inverse frequencies, computed here independently of the library.
+std::vector<float> torchInverseFrequencies(uint32_t head_dim, float base, float factor) {
+  std::vector<float> inverse;
+  for (uint32_t i = 0; i < head_dim; i += 2) {
+    inverse.push_back((1.0f / std::pow(base, float(i) / float(head_dim))) / factor);
+  }
+  return inverse;
+}
+
+// Per head: optional RMSNorm with the shared weight, then rotate-half RoPE. The
+// angle is the float32 product position * inv_freq (as transformers computes
+// it); everything after it is double.
+std::vector<double> referenceHeadNormRope(const std::vector<float>& src, const std::vector<float>& weight,
+                                          const std::vector<uint32_t>& positions, uint32_t heads, uint32_t head_dim,
+                                          bool norm, const std::vector<float>& inverse_frequencies) {
+  const uint32_t half = head_dim / 2;
+  std::vector<double> out(src.size());
+  for (size_t t = 0; t < positions.size(); ++t) {
+    for (uint32_t h = 0; h < heads; ++h) {
+      const float* x = &src[(t * heads + h) * head_dim];
+      std::vector<double> v(x, x + head_dim);
+      if (norm) {
+        double sum = 0;
+        for (double e : v) sum += e * e;
+        double inverse_rms = 1.0 / std::sqrt(sum / head_dim + 1e-6);
+        for (uint32_t i = 0; i < head_dim; ++i) v[i] = v[i] * inverse_rms * (1.0 + weight[i]);
+      }
+      double* y = &out[(t * heads + h) * head_dim];
+      for (uint32_t i = 0; i < half; ++i) {
+        double angle = float(positions[t]) * inverse_frequencies[i];  // float32 product
+        y[i] = v[i] * std::cos(angle) - v[i + half] * std::sin(angle);
+        y[i + half] = v[i + half] * std::cos(angle) + v[i] * std::sin(angle);
+      }
+    }
+  }
+  return out;
+}
+
+TEST_F(KernelNumericsTest, HeadNormRopeMatchesReferenceAtSmallAndLargePositions) {
+  // Tolerance: 1e-5 relative to the largest output. Positions reach 131000 with
+  // linear scaling, where an unreduced float32 angle would be off by radians.
+  const uint32_t head_dim = 16, heads = 3;
+  std::vector<uint32_t> positions = {0, 1, 7, 4095, 131000};
+  const uint32_t tokens = uint32_t(positions.size());
+  std::vector<float> src = randomFloats(size_t(tokens) * heads * head_dim, 4.0f, 7);
+  Bf16Tensor weight = randomBf16(head_dim, 0.5f, 8);
+  struct Case {
+    float base, factor;
+    uint32_t workgroup;
+  };
+  for (Case c : {Case{10000.0f, 1.0f, 4}, Case{1e6f, 8.0f, 64}}) {
+    std::vector<double> want = referenceHeadNormRope(src, weight.values, positions, heads, head_dim, true,
+                                                     torchInverseFrequencies(head_dim, c.base, c.factor));
+    gpu::GpuBuffer src_buffer = upload(src, "qk");
+    gpu::GpuBuffer w_buffer = upload(weight.packed, "norm");
+    gpu::GpuBuffer pos_buffer = upload(positions, "positions");
+    gpu::GpuBuffer dst = upload(std::vector<float>(src.size(), 0.0f), "out");
+    run(headNormRopeKernel(head_dim, heads, 1e-6f, RopeParameters{c.base, c.factor}, c.workgroup),
+        {&src_buffer, &w_buffer, &pos_buffer, &dst},
+        HeadNormRopePush{0, heads * head_dim, 0, 0, 0, heads * head_dim, 0, tokens}, {heads, tokens, 1});
+    expectClose(download<float>(dst, src.size()), want, 1e-5 * maxAbs(want),
+                "head_norm_rope base " + std::to_string(c.base));
+  }
+}
+
+TEST_F(KernelNumericsTest, HeadNormRopeWritesKeysAndValuesIntoRingSlots) {
+  // K heads are normed + rotated into slot position % capacity; V heads (no
+  // norm, no RoPE) are copied there exactly; other slots stay untouched. The
+  // source rows are the K part of a fused QKV row (token stride > heads * D).
+  const uint32_t head_dim = 8, kv_heads = 2, capacity = 5, row_width = 3 * kv_heads * head_dim;
+  std::vector<uint32_t> positions = {12, 13, 14};  // slots 2, 3, 4; the ring has wrapped
+  const uint32_t tokens = 3, slot_width = kv_heads * head_dim;
+  std::vector<float> qkv = randomFloats(size_t(tokens) * row_width, 3.0f, 9);
+  Bf16Tensor weight = randomBf16(head_dim, 0.5f, 10);
+  const float sentinel = 12345.0f;
+  gpu::GpuBuffer qkv_buffer = upload(qkv, "qkv");
+  gpu::GpuBuffer w_buffer = upload(weight.packed, "k_norm");
+  gpu::GpuBuffer pos_buffer = upload(positions, "positions");
+  gpu::GpuBuffer k_cache = upload(std::vector<float>(capacity * slot_width, sentinel), "k_cache");
+  gpu::GpuBuffer v_cache = upload(std::vector<float>(capacity * slot_width, sentinel), "v_cache");
+  const uint32_t k_offset = kv_heads * head_dim, v_offset = 2 * kv_heads * head_dim;
+  run(headNormRopeKernel(head_dim, kv_heads, 1e-6f, RopeParameters{10000.0, 1.0}, 8),
+      {&qkv_buffer, &w_buffer, &pos_buffer, &k_cache},
+      HeadNormRopePush{k_offset, row_width, 0, 0, 0, slot_width, capacity, tokens}, {kv_heads, tokens, 1});
+  run(headNormRopeKernel(head_dim, kv_heads, std::nullopt, std::nullopt, 8),
+      {&qkv_buffer, &w_buffer, &pos_buffer, &v_cache},
+      HeadNormRopePush{v_offset, row_width, 0, 0, 0, slot_width, capacity, tokens}, {kv_heads, tokens, 1});
+
+  std::vector<float> k_src, v_src;
+  for (uint32_t t = 0; t < tokens; ++t) {
+    k_src.insert(k_src.end(), &qkv[t * row_width + k_offset], &qkv[t * row_width + k_offset + slot_width]);
+    v_src.insert(v_src.end(), &qkv[t * row_width + v_offset], &qkv[t * row_width + v_offset + slot_width]);
+  }
+  std::vector<double> k_want = referenceHeadNormRope(k_src, weight.values, positions, kv_heads, head_dim, true,
+                                                     torchInverseFrequencies(head_dim, 10000.0f, 1.0f));
+  std::vector<float> k_got = download<float>(k_cache, capacity * slot_width);
+  std::vector<float> v_got = download<float>(v_cache, capacity * slot_width);
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    int token = -1;
+    for (uint32_t t = 0; t < tokens; ++t) token = positions[t] % capacity == slot ? int(t) : token;
+    for (uint32_t e = 0; e < slot_width; ++e) {
+      if (token < 0) {
+        EXPECT_EQ(k_got[slot * slot_width + e], sentinel) << "slot " << slot << " overwritten";
+        EXPECT_EQ(v_got[slot * slot_width + e], sentinel) << "slot " << slot << " overwritten";
+      } else {
+        EXPECT_NEAR(k_got[slot * slot_width + e], k_want[token * slot_width + e], 2e-5) << "slot " << slot;
+        EXPECT_EQ(v_got[slot * slot_width + e], v_src[token * slot_width + e]) << "slot " << slot;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- matvec / matmul
+
+std::vector<double> referenceMatmul(const std::vector<float>& x, const std::vector<float>& w, uint32_t tokens,
+                                    uint32_t k, uint32_t n, std::vector<double>* magnitude) {
+  std::vector<double> y(size_t(tokens) * n);
+  magnitude->assign(y.size(), 0.0);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t r = 0; r < n; ++r) {
+      double sum = 0, abs_sum = 0;
+      for (uint32_t i = 0; i < k; ++i) {
+        sum += double(x[t * k + i]) * w[size_t(r) * k + i];
+        abs_sum += std::abs(double(x[t * k + i]) * w[size_t(r) * k + i]);
+      }
+      y[t * n + r] = sum;
+      (*magnitude)[t * n + r] = abs_sum;
+    }
+  }
+  return y;
+}
+
+// |got - want| <= 1e-6 * sum|x_k w_k| per element: float32 accumulation error
+// grows with K and with cancellation, which this bound accounts for.
+void expectMatmulClose(const std::vector<float>& got, const std::vector<double>& want,
+                       const std::vector<double>& magnitude, const std::string& what) {
+  int reported = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double tolerance = 1e-6 * magnitude[i] + 1e-7;
+    if (!(std::abs(got[i] - want[i]) <= tolerance) && reported++ < 5) {
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i];
+    }
+  }
+}
+
+TEST_F(KernelNumericsTest, MatvecMatchesReferenceIncludingPartialRowBlocks) {
+  const uint32_t k = 70, n = 13;
+  for (uint32_t tokens : {1u, 3u}) {
+    std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 11);
+    Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 12);
+    std::vector<double> magnitude;
+    std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
+    for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{8u, 256u}}) {
+      gpu::GpuBuffer x_buffer = upload(x, "x");
+      gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+      run(matvecKernel(k, n, rows, workgroup), {&x_buffer, &w_buffer, &y_buffer},
+          MatmulPush{0, k, 0, 0, n, tokens}, {(n + rows - 1) / rows, tokens, 1});
+      expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
+                        "matvec T=" + std::to_string(tokens) + " rows=" + std::to_string(rows));
+    }
+  }
+}
+
+TEST_F(KernelNumericsTest, MatvecSplitByRowsWritesEachSliceAtItsBase) {
+  // A weight too large for one binding: two dispatches, each binding the rows
+  // [begin, end) of the weight (as a word offset here) and writing y at its own base.
+  const uint32_t k = 32, n = 10, split = 6;
+  std::vector<float> x = randomFloats(k, 1.0f, 13);
+  Bf16Tensor w = randomBf16(size_t(n) * k, 0.5f, 14);
+  std::vector<double> magnitude;
+  std::vector<double> want = referenceMatmul(x, w.values, 1, k, n, &magnitude);
+  gpu::GpuBuffer x_buffer = upload(x, "x");
+  gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+  gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+  run(matvecKernel(k, split, 4, 32), {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, k, 0, 0, n, 1}, {2, 1, 1});
+  run(matvecKernel(k, n - split, 4, 32), {&x_buffer, &w_buffer, &y_buffer},
+      MatmulPush{0, k, split * k / 2, split, n, 1}, {1, 1, 1});
+  expectMatmulClose(download<float>(y_buffer, n), want, magnitude, "matvec split");
+}
+
+TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
+  // T, N and K none a multiple of their tile: every edge path runs.
+  const uint32_t tokens = 37, k = 50, n = 45;
+  std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 15);
+  Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 16);
+  std::vector<double> magnitude;
+  std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
+  struct Tiles {
+    uint32_t m, n, k;
+  };
+  for (Tiles tiles : {Tiles{16, 16, 2}, Tiles{32, 64, 16}, Tiles{64, 32, 8}}) {
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+    run(matmulKernel(k, n, tiles.m, tiles.n, tiles.k), {&x_buffer, &w_buffer, &y_buffer},
+        MatmulPush{0, k, 0, 0, n, tokens}, {(n + tiles.n - 1) / tiles.n, (tokens + tiles.m - 1) / tiles.m, 1});
+    expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
+                      "matmul tiles " + std::to_string(tiles.m) + "x" + std::to_string(tiles.n));
+  }
+}
+
+TEST_F(KernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
+  // Tolerance: 1e-5 absolute on logits capped at 3.
+  const uint32_t k = 16, n = 9;
+  const float cap = 3.0f;
+  std::vector<float> x = randomFloats(k, 3.0f, 17);
+  Bf16Tensor w = randomBf16(size_t(n) * k, 1.0f, 18);
+  std::vector<double> magnitude;
+  std::vector<double> want = referenceMatmul(x, w.values, 1, k, n, &magnitude);
+  for (double& v : want) v = cap * std::tanh(v / cap);
+  gpu::GpuBuffer x_buffer = upload(x, "x");
+  gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+  gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+  run(matvecKernel(k, n, 2, 16, cap), {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, k, 0, 0, n, 1}, {5, 1, 1});
+  expectClose(download<float>(y_buffer, n), want, 1e-5, "matvec softcap");
+}
+
+// ---------------------------------------------------------------- attention
+
+struct AttentionCase {
+  uint32_t head_dim, heads, kv_heads;
+  float query_pre_attn_scalar;
+  uint32_t window;  // 0: global
+  float softcap;
+  uint32_t capacity;
+  std::vector<uint32_t> query_positions;
+  uint32_t workgroup;
+};
+
+// keys[p], values[p] for every position p < `positions` ([kv_heads, head_dim] each).
+std::vector<double> referenceAttention(const AttentionCase& c, const std::vector<float>& queries,
+                                       const std::vector<std::vector<float>>& keys,
+                                       const std::vector<std::vector<float>>& values) {
+  std::vector<double> out(queries.size());
+  const uint32_t group = c.heads / c.kv_heads;
+  for (size_t t = 0; t < c.query_positions.size(); ++t) {
+    uint32_t q_pos = c.query_positions[t];
+    for (uint32_t h = 0; h < c.heads; ++h) {
+      uint32_t kv = h / group;
+      const float* q = &queries[(t * c.heads + h) * c.head_dim];
+      std::vector<double> scores;
+      std::vector<uint32_t> visible;
+      for (uint32_t p = 0; p <= q_pos; ++p) {
+        if (c.window != 0 && !(q_pos - p < c.window)) continue;
+        double dot = 0;
+        for (uint32_t d = 0; d < c.head_dim; ++d) dot += double(q[d]) * keys[p][kv * c.head_dim + d];
+        double score = dot / std::sqrt(double(c.query_pre_attn_scalar));
+        if (c.softcap > 0) score = c.softcap * std::tanh(score / c.softcap);
+        scores.push_back(score);
+        visible.push_back(p);
+      }
+      double top = *std::max_element(scores.begin(), scores.end());
+      double total = 0;
+      for (double& s : scores) total += (s = std::exp(s - top));
+      for (uint32_t d = 0; d < c.head_dim; ++d) {
+        double sum = 0;
+        for (size_t j = 0; j < visible.size(); ++j) sum += scores[j] / total * values[visible[j]][kv * c.head_dim + d];
+        out[(t * c.heads + h) * c.head_dim + d] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+class AttentionNumericsTest : public KernelNumericsTest {
+ protected:
+  // Fills a ring of c.capacity slots with the keys/values of the last c.capacity
+  // positions up to the last query (what the cache holds after this step's
+  // writes), runs the kernel and compares. Tolerance: 1e-5 relative to max|v|.
+  void check(const AttentionCase& c, uint32_t seed) {
+    const uint32_t tokens = uint32_t(c.query_positions.size());
+    const uint32_t last = c.query_positions.back();
+    const uint32_t slot_width = c.kv_heads * c.head_dim;
+    std::vector<std::vector<float>> keys, values;
+    for (uint32_t p = 0; p <= last; ++p) {
+      keys.push_back(randomFloats(slot_width, 2.0f, seed * 1000 + 2 * p));
+      values.push_back(randomFloats(slot_width, 1.0f, seed * 1000 + 2 * p + 1));
+    }
+    std::vector<float> k_cache(size_t(c.capacity) * slot_width, 1e30f), v_cache(k_cache.size(), 1e30f);
+    for (uint32_t p = (last + 1 > c.capacity ? last + 1 - c.capacity : 0); p <= last; ++p) {
+      std::copy(keys[p].begin(), keys[p].end(), k_cache.begin() + (p % c.capacity) * slot_width);
+      std::copy(values[p].begin(), values[p].end(), v_cache.begin() + (p % c.capacity) * slot_width);
+    }
+    std::vector<float> queries = randomFloats(size_t(tokens) * c.heads * c.head_dim, 2.0f, seed);
+    std::vector<double> want = referenceAttention(c, queries, keys, values);
+
+    gpu::GpuBuffer q_buffer = upload(queries, "q");
+    gpu::GpuBuffer k_buffer = upload(k_cache, "k_cache");
+    gpu::GpuBuffer v_buffer = upload(v_cache, "v_cache");
+    gpu::GpuBuffer pos_buffer = upload(c.query_positions, "positions");
+    gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
+    AttentionShape shape{c.head_dim, c.heads, c.kv_heads, c.query_pre_attn_scalar, c.window, c.softcap};
+    const uint32_t row = c.heads * c.head_dim;
+    run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
+        AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, tokens, 1});
+    expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want), "attention");
+  }
+};
+
+TEST_F(AttentionNumericsTest, GlobalDecodeWithGqa) {
+  // One token at position 40 over a full cache; 4 query heads share 2 kv heads;
+  // 41 keys span several key blocks of WG_SIZE 16.
+  check({16, 4, 2, 16.0f, 0, 0.0f, 64, {40}, 16}, 1);
+}
+
+TEST_F(AttentionNumericsTest, GlobalPrefillIsCausal) {
+  std::vector<uint32_t> positions;
+  for (uint32_t p = 0; p < 12; ++p) positions.push_back(p);
+  check({8, 6, 2, 24.0f, 0, 0.0f, 16, positions, 4}, 2);
+}
+
+TEST_F(AttentionNumericsTest, SlidingWindowOverWrappedRingInPrefill) {
+  // Window 5, a chunk of 4 tokens at positions 20..23: the ring needs
+  // window + chunk - 1 = 8 slots and has wrapped twice; every query must see
+  // exactly its last 5 keys, not the older ones still in the ring.
+  check({8, 4, 1, 8.0f, 5, 0.0f, 8, {20, 21, 22, 23}, 8}, 3);
+}
+
+TEST_F(AttentionNumericsTest, SlidingWindowDecodeWithSoftcapAndQueryScalarUnlikeHeadDim) {
+  // query_pre_attn_scalar 168 with head_dim 32 (the 27B situation: the scale is
+  // not head_dim^-1/2); attention logit soft-capping at 1.5 (bites hard here).
+  check({32, 8, 4, 168.0f, 6, 1.5f, 6, {9}, 64}, 4);
+}
+
+TEST_F(AttentionNumericsTest, WindowLargerThanContextActsGlobal) {
+  check({8, 2, 2, 8.0f, 100, 0.0f, 100, {0, 1, 2, 3, 4, 5, 6}, 8}, 5);
+}
+
+// ---------------------------------------------------------------- elementwise
+
+TEST_F(KernelNumericsTest, GeluTanhTimesUpFromFusedRows) {
+  // gate and up are the two halves of a fused [T, 2 * width] projection row.
+  // Tolerance: 2e-6 relative + 1e-7 absolute (float32 tanh).
+  const uint32_t width = 50, tokens = 3;
+  std::vector<float> fused = randomFloats(size_t(tokens) * 2 * width, 6.0f, 19);
+  fused[0] = 20.0f;   // saturated tanh
+  fused[1] = -20.0f;  // gelu -> -0
+  std::vector<double> want(size_t(tokens) * width);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t i = 0; i < width; ++i) {
+      double g = fused[t * 2 * width + i], u = fused[t * 2 * width + width + i];
+      double gelu = 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (g + 0.044715 * g * g * g)));
+      want[t * width + i] = gelu * u;
+    }
+  }
+  gpu::GpuBuffer fused_buffer = upload(fused, "gate_up");
+  gpu::GpuBuffer out = upload(std::vector<float>(want.size(), 0.0f), "out");
+  run(geluMulKernel(width, 16), {&fused_buffer, &fused_buffer, &out},
+      GeluMulPush{0, 2 * width, width, 2 * width, 0, width, tokens}, {(width + 15) / 16, tokens, 1});
+  std::vector<float> got = download<float>(out, want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(got[i], want[i], 2e-6 * std::abs(want[i]) + 1e-7) << i;
+  }
+}
+
+TEST_F(KernelNumericsTest, AddIsExactAndCoversCountsBeyondTheGrid) {
+  const uint32_t count = 1000;
+  std::vector<float> a = randomFloats(count + 3, 10.0f, 20), b = randomFloats(count, 10.0f, 21);
+  gpu::GpuBuffer a_buffer = upload(a, "a");
+  gpu::GpuBuffer b_buffer = upload(b, "b");
+  gpu::GpuBuffer out = upload(std::vector<float>(count + 1, -1.0f), "out");
+  // 2 groups of 64 invocations cover 1000 elements through the grid-stride loop.
+  run(addKernel(64), {&a_buffer, &b_buffer, &out}, AddPush{3, 0, 1, count}, {2, 1, 1});
+  std::vector<float> got = download<float>(out, count + 1);
+  EXPECT_EQ(got[0], -1.0f);
+  for (uint32_t i = 0; i < count; ++i) ASSERT_EQ(got[i + 1], a[i + 3] + b[i]) << i;
+}
+
+// ---------------------------------------------------------------- sampling readouts
+
+TEST_F(KernelNumericsTest, ArgmaxPicksTheFirstOfEqualMaxima) {
+  const uint32_t count = 1000, rows = 3;
+  std::vector<float> logits = randomFloats(size_t(rows) * count, 5.0f, 22);
+  logits[0 * count + 700] = 9.0f;  // row 0: a single maximum
+  logits[1 * count + 999] = 9.0f;  // row 1: ties; the lowest index must win
+  logits[1 * count + 401] = 9.0f;
+  logits[1 * count + 402] = 9.0f;  // a tie in the neighbouring invocation
+  logits[1 * count + 657] = 9.0f;  // a tie in the same invocation (657 - 401 = 256, a multiple of WG_SIZE)
+  logits[2 * count + 3] = std::nanf("");  // row 2: NaN is never chosen
+  logits[2 * count + 0] = 8.0f;
+  gpu::GpuBuffer logit_buffer = upload(logits, "logits");
+  for (uint32_t workgroup : {4u, 256u}) {
+    gpu::GpuBuffer ids = upload(std::vector<uint32_t>(rows + 1, 77u), "ids");
+    run(argmaxKernel(count, workgroup), {&logit_buffer, &ids}, ArgmaxPush{0, count, 1, rows}, {rows, 1, 1});
+    std::vector<uint32_t> got = download<uint32_t>(ids, rows + 1);
+    EXPECT_EQ(got[0], 77u);
+    EXPECT_EQ(got[1], 700u) << "WG_SIZE " << workgroup;
+    EXPECT_EQ(got[2], 401u) << "WG_SIZE " << workgroup;
+    EXPECT_EQ(got[3], 0u) << "WG_SIZE " << workgroup;
+  }
+}
+
+TEST_F(KernelNumericsTest, LogitsReadoutGivesLogSumExpAndTopK) {
+  // lse tolerance: 1e-5 relative; top-k ids and logits exact (ties by ascending id).
+  const uint32_t count = 777, rows = 2, top_k = 6, stride = 1 + 2 * top_k;
+  std::vector<float> logits = randomFloats(size_t(rows) * count, 8.0f, 23);
+  logits[count + 10] = 50.0f;
+  logits[count + 5] = 50.0f;  // tie on row 1
+  gpu::GpuBuffer logit_buffer = upload(logits, "logits");
+  gpu::GpuBuffer readout = upload(std::vector<uint32_t>(rows * stride, 0u), "readout");
+  run(logitsReadoutKernel(count, top_k, 32), {&logit_buffer, &readout},
+      LogitsReadoutPush{0, count, 0, stride, rows}, {rows, 1, 1});
+  std::vector<uint32_t> got = download<uint32_t>(readout, rows * stride);
+  auto asFloat = [](uint32_t bits) {
+    float value;
+    std::memcpy(&value, &bits, 4);
+    return value;
+  };
+  for (uint32_t r = 0; r < rows; ++r) {
+    const float* row = &logits[r * count];
+    double top = *std::max_element(row, row + count), sum = 0;
+    for (uint32_t i = 0; i < count; ++i) sum += std::exp(double(row[i]) - top);
+    double lse = top + std::log(sum);
+    EXPECT_NEAR(asFloat(got[r * stride]), lse, 1e-5 * std::abs(lse)) << "row " << r;
+    std::vector<uint32_t> order(count);
+    for (uint32_t i = 0; i < count; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return row[a] > row[b]; });
+    for (uint32_t pick = 0; pick < top_k; ++pick) {
+      EXPECT_EQ(got[r * stride + 1 + 2 * pick], order[pick]) << "row " << r << " pick " << pick;
+      EXPECT_EQ(asFloat(got[r * stride + 2 + 2 * pick]), row[order[pick]]) << "row " << r << " pick " << pick;
+    }
+  }
+  EXPECT_EQ(got[stride + 1], 5u);  // the tie resolved to the lower id
+  EXPECT_EQ(got[stride + 3], 10u);
+}
+
+}  // namespace
+}  // namespace unicorn::spirv
