@@ -13,25 +13,25 @@
 #include <vector>
 
 #include "compiler/checkpoint.h"
+#include "compiler/weight_scheme.h"
 
 namespace unicorn {
-
-// Storage format of the weights. Only bf16 exists so far; q8/q4 come with the
-// quantize pass.
-enum class WeightFormat { kBF16 };
 
 struct BundleContents {
   const Checkpoint* checkpoint = nullptr;
   std::string chat_template;                 // verbatim Jinja source ("" if the checkpoint has none)
   std::vector<std::string> required_devices; // e.g. {"igpu"}
-  WeightFormat weights = WeightFormat::kBF16;
+  WeightFormat weights = WeightFormat::kBF16; // per tensor through chooseWeightScheme (weight_scheme.h)
+  unsigned threads = 0;                      // quantising threads; 0: one per core. The bytes do not depend on it.
 };
 
 // Called after each tensor is written: (tensors done, tensors total, bytes done, bytes total).
 using WriteProgress = std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)>;
 
 // Throws Error(kInvalidInput) when the checkpoint's tokenizer cannot be imported,
-// and Error(kInvalidInput) naming the path when the output cannot be written.
+// when a weight cannot be stored in the requested format (a matrix whose input
+// dimension is not a multiple of 32, a NaN or infinity to quantise), and naming
+// the path when the output cannot be written.
 void writeBundle(const BundleContents& contents, const std::filesystem::path& out_path,
                  const WriteProgress& progress = {});
 

@@ -83,8 +83,10 @@ int main(int argc, char** argv) {
                  "(not available yet: needs an AIE tile compiler, see README)")
       ->check(CLI::IsMember({"igpu", "npu+igpu"}))
       ->capture_default_str();
-  app.add_option("--weights", weights, "weight storage: bf16 (q8/q4 quantisation is not implemented yet)")
-      ->check(CLI::IsMember({"bf16"}))
+  app.add_option("--weights", weights,
+                 "weight storage: bf16; q8 = int8 or q4 = int4, symmetric, one bf16 scale per 32 weights\n"
+                 "along the input dimension, for the projection matrices and the embedding (norms stay bf16)")
+      ->check(CLI::IsMember({"bf16", "q8", "q4"}))
       ->capture_default_str();
   app.add_option("--dump-ir", dump_ir_dir,
                  "write the unicorn-dialect MLIR module after each compiler step into DIR\n"
@@ -123,7 +125,7 @@ int main(int argc, char** argv) {
     contents.checkpoint = &checkpoint;
     contents.chat_template = readChatTemplate(model_dir);
     contents.required_devices = {"igpu"};
-    contents.weights = WeightFormat::kBF16;
+    contents.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
     WeightProgress progress(quiet);
     writeBundle(contents, out_path, std::ref(progress));
 

@@ -57,17 +57,25 @@ nlohmann::json inspectBundle(const BundleView& bundle) {
       {"merges", tokenizer.merges() ? tokenizer.merges()->size() : 0}};
   report["chat_template"] = {{"present", h.chat_template() && h.chat_template()->size() > 0},
                              {"chars", h.chat_template() ? h.chat_template()->size() : 0}};
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_dtype;  // dtype -> (count, bytes)
+  using CountAndBytes = std::pair<std::uint64_t, std::uint64_t>;
+  std::map<std::string, CountAndBytes> by_dtype, by_scheme;
   std::uint64_t weight_bytes = 0;
   for (const fb::Tensor* t : *h.tensors()) {
-    auto& [count, bytes] = by_dtype[dtypeName(t->dtype())];
-    ++count;
-    bytes += t->size();
+    for (CountAndBytes* tally : {&by_dtype[dtypeName(t->dtype())], &by_scheme[quantSchemeName(t->quant())]}) {
+      ++tally->first;
+      tally->second += t->size();
+    }
     weight_bytes += t->size();
   }
-  nlohmann::json dtypes = nlohmann::json::object();
-  for (const auto& [name, count_bytes] : by_dtype) dtypes[name] = {{"tensors", count_bytes.first}, {"bytes", count_bytes.second}};
-  report["weights"] = {{"tensors", h.tensors()->size()}, {"bytes", weight_bytes}, {"by_dtype", dtypes}};
+  auto tallies = [](const std::map<std::string, CountAndBytes>& by_name) {
+    nlohmann::json json = nlohmann::json::object();
+    for (const auto& [name, count_bytes] : by_name) json[name] = {{"tensors", count_bytes.first}, {"bytes", count_bytes.second}};
+    return json;
+  };
+  report["weights"] = {{"tensors", h.tensors()->size()},
+                       {"bytes", weight_bytes},
+                       {"by_dtype", tallies(by_dtype)},
+                       {"by_scheme", tallies(by_scheme)}};
   std::vector<std::string> devices;
   for (const flatbuffers::String* d : *h.required_devices()) devices.push_back(d->str());
   report["required_devices"] = devices;
@@ -107,6 +115,13 @@ std::string formatInspection(const nlohmann::json& r) {
   for (const auto& [name, d] : r["weights"]["by_dtype"].items()) {
     dtypes += (dtypes.empty() ? "" : ", ") + std::to_string(d["tensors"].get<int>()) + " " + name;
   }
+  std::string quantised;
+  for (const auto& [name, d] : r["weights"]["by_scheme"].items()) {
+    if (name == "none") continue;
+    quantised += (quantised.empty() ? "; quantised: " : ", ") + std::to_string(d["tensors"].get<int>()) + " " + name +
+                 " (" + mebibytes(d["bytes"]) + ")";
+  }
+  dtypes += quantised;
   add("weights    ", std::to_string(r["weights"]["tensors"].get<int>()) + " tensors, " +
                          mebibytes(r["weights"]["bytes"]) + " (" + dtypes + ")");
   std::string devices;

@@ -11,6 +11,7 @@
 
 #include "runtime/error.h"
 #include "schemas/schema_hash.h"
+#include "schemas/tensor_layout.h"
 
 static_assert(std::endian::native == std::endian::little, "bundles are little-endian; so is every supported host");
 
@@ -26,6 +27,12 @@ std::string hex32(std::uint32_t value) {
   char text[16];
   std::snprintf(text, sizeof(text), "%08" PRIx32, value);
   return text;
+}
+
+std::string shapeText(const std::vector<std::uint64_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
 }
 
 // `offset + size` stays inside a file of `file_size` bytes, without overflow.
@@ -139,21 +146,25 @@ class BundleChecker {
       if (t->dtype() < fb::DType::MIN || t->dtype() > fb::DType::MAX) {
         fail("tensor '" + name + "': unknown dtype " + std::to_string(static_cast<int>(t->dtype())));
       }
-      if (t->quant() != fb::QuantScheme::None) {
+      if (t->quant() < fb::QuantScheme::MIN || t->quant() > fb::QuantScheme::MAX) {
         fail("tensor '" + name + "': unknown quantisation scheme " + std::to_string(static_cast<int>(t->quant())));
       }
       if (!t->shape() || t->shape()->size() == 0 || t->shape()->size() > 8) {
         fail("tensor '" + name + "': shape must have 1 to 8 dimensions");
       }
       std::uint64_t count = 1;
-      for (std::uint64_t dim : *t->shape()) {
+      const std::vector<std::uint64_t> shape(t->shape()->begin(), t->shape()->end());
+      for (std::uint64_t dim : shape) {
         if (dim == 0 || count > UINT64_MAX / dim) fail("tensor '" + name + "': shape has a zero or overflowing dimension");
         count *= dim;
       }
-      const std::uint64_t element_size = dtypeSize(t->dtype());
-      if (count > UINT64_MAX / element_size || t->size() != count * element_size) {
-        fail("tensor '" + name + "': size " + std::to_string(t->size()) + " bytes does not match its " +
-             dtypeName(t->dtype()) + " shape");
+      const std::string format = std::string(dtypeName(t->dtype())) + " " + quantSchemeName(t->quant()) + " " +
+                                 shapeText(shape);
+      const StoredTensorSize expected = storedTensorSize(t->dtype(), t->quant(), shape);
+      if (expected.problem) fail("tensor '" + name + "' (" + format + "): " + expected.problem);
+      if (t->size() != expected.bytes) {
+        fail("tensor '" + name + "': size " + std::to_string(t->size()) + " bytes, expected " +
+             std::to_string(expected.bytes) + " for " + format);
       }
       if (t->offset() % kSegmentAlignment != 0 || t->offset() < p.weights_offset ||
           !spanFits(t->offset(), t->size(), bytes_.size())) {
@@ -199,17 +210,19 @@ const char* dtypeName(fb::DType dtype) {
     case fb::DType::F32: return "f32";
     case fb::DType::F16: return "f16";
     case fb::DType::BF16: return "bf16";
+    case fb::DType::I8: return "i8";
+    case fb::DType::I4: return "i4";
   }
   return "unknown";
 }
 
-std::uint64_t dtypeSize(fb::DType dtype) {
-  switch (dtype) {
-    case fb::DType::F32: return 4;
-    case fb::DType::F16: return 2;
-    case fb::DType::BF16: return 2;
+const char* quantSchemeName(fb::QuantScheme scheme) {
+  switch (scheme) {
+    case fb::QuantScheme::None: return "none";
+    case fb::QuantScheme::Q8Block32: return "q8_block32";
+    case fb::QuantScheme::Q4Block32: return "q4_block32";
   }
-  return 1;
+  return "unknown";
 }
 
 void BundleView::verify(std::span<const std::byte> bytes, const std::string& name, VerifyLevel level) {

@@ -3,8 +3,8 @@
 // Verification order (DESIGN.md "The bundle"): preamble (magic, format version,
 // schema hash) and recorded file size (catches truncation) -> header checksum ->
 // flatbuffers Verifier over exactly the header span -> model config invariants ->
-// every tensor's offset/size with overflow-safe arithmetic, alignment, dtype x
-// shape, overlap -> (VerifyLevel::kFull) every weight segment's checksum.
+// every tensor's offset/size with overflow-safe arithmetic, alignment, size for
+// its dtype x quant scheme x shape (schemas/tensor_layout.h), overlap -> (VerifyLevel::kFull) every weight segment's checksum.
 // Every failure is one Error(kInvalidInput) line naming the bundle, the field,
 // and expected vs actual.
 #pragma once
@@ -50,7 +50,8 @@ class BundleView {
   const fb::Header* header_ = nullptr;
 };
 
-const char* dtypeName(fb::DType dtype);
-std::uint64_t dtypeSize(fb::DType dtype);
+const char* dtypeName(fb::DType dtype);              // "bf16", "i8", ...
+const char* quantSchemeName(fb::QuantScheme scheme);  // "none", "q8_block32", "q4_block32"
+// Byte sizes per (dtype, scheme, shape): schemas/tensor_layout.h.
 
 }  // namespace unicorn

@@ -3,11 +3,14 @@ what unicorn-exec reports, and that every kind of damage to the file is caught
 with one clear line and exit code 2 (DESIGN.md "The bundle")."""
 import filecmp
 import json
+import math
 import shutil
 import struct
 import tempfile
 import unittest
 import pathlib
+
+import numpy as np
 
 import harness
 
@@ -174,9 +177,12 @@ class BundleTest(harness.CliTestCase):
                                 "tensor '")
 
     def test_other_format_version_is_named(self):
-        damaged = self.damaged_copy(lambda d: d.__setitem__(slice(8, 12), struct.pack("<I", 7)))
+        # The runtime reads the version its compiler writes: the good bundle's.
+        current = read_preamble(self.bundle)["format_version"]
+        other = current + 5
+        damaged = self.damaged_copy(lambda d: d.__setitem__(slice(8, 12), struct.pack("<I", other)))
         self.assertCleanFailure(self.exec_(damaged, "--inspect"), harness.EXIT_INVALID_INPUT,
-                                "bundle format 7, this runtime reads 1")
+                                f"bundle format {other}, this runtime reads {current}")
 
     def test_other_schema_is_named(self):
         def flip_schema(d):
@@ -223,16 +229,232 @@ class BundleTest(harness.CliTestCase):
         self.assertCleanFailure(result, harness.EXIT_DEVICE, "AIE")
         self.assertFalse(out.exists())
 
-    def test_unimplemented_weight_format_is_a_usage_error(self):
-        out = self.tmp / "q4.ubundle"
-        self.assertCleanFailure(harness.run([harness.COMPILE, self.checkpoint, "-o", out, "--weights", "q4"]),
-                                harness.EXIT_USAGE, "q4")
+    def test_unknown_weight_format_is_a_usage_error(self):
+        out = self.tmp / "q2.ubundle"
+        self.assertCleanFailure(harness.run([harness.COMPILE, self.checkpoint, "-o", out, "--weights", "q2"]),
+                                harness.EXIT_USAGE, "q2")
         self.assertNoFilesLeft(self.tmp)
 
     def test_unwritable_output_leaves_nothing(self):
         result = harness.run([harness.COMPILE, self.checkpoint, "-o", self.tmp / "missing-dir" / "x.ubundle"])
         self.assertCleanFailure(result, harness.EXIT_INVALID_INPUT, "missing-dir")
         self.assertNoFilesLeft(self.tmp)
+
+
+# --- quantised weights (--weights q8 | q4) ----------------------------------------------------
+# The layout is schemas/bundle.fbs (enum QuantScheme); everything below is written from
+# that text: quants of an [N, K] matrix first, scales at the next 256-byte boundary.
+SCHEMES = {"q8": {"name": "q8_block32", "dtype": "i8", "qmax": 127},
+           "q4": {"name": "q4_block32", "dtype": "i4", "qmax": 7}}
+LINEAR_SUFFIXES = ("_proj.weight",)
+
+
+def bf16_round(values):
+    """float32 -> bf16 bit patterns (uint16), round to nearest even (no NaN in these tests)."""
+    bits = np.asarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def bf16_to_f32(bits):
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def quantise_reference(weights, qmax):
+    """The format's definition in numpy: (quants as ints [N, K], bf16 scale bits [N, K/32])."""
+    n, k = weights.shape
+    blocks = weights.reshape(n, k // 32, 32)
+    scale_bits = bf16_round(np.abs(blocks).max(axis=2) / np.float32(qmax))
+    scales = bf16_to_f32(scale_bits)[:, :, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = (blocks / scales).astype(np.float64)  # float32 IEEE division, then exact widening
+    rounded = np.sign(quotient) * np.floor(np.abs(quotient) + 0.5)  # halves away from zero
+    quants = np.where(scales == 0, 0, np.clip(rounded, -qmax, qmax)).astype(np.int64)
+    return quants.reshape(n, k), scale_bits
+
+
+def stored_bytes(shape, scheme):
+    """Segment size of a tensor stored under `scheme` (None: bf16), from the schema's formula."""
+    if scheme is None:
+        return math.prod(shape) * 2
+    n, k = shape
+    quants = n * k if scheme == "q8" else n * k // 2
+    return (quants + 255) // 256 * 256 + n * (k // 32) * 2
+
+
+def read_embedding(checkpoint):
+    """The tiny-1b checkpoint's embedding as float32, read from model.safetensors."""
+    blob = (checkpoint / "model.safetensors").read_bytes()
+    header_size = struct.unpack("<Q", blob[:8])[0]
+    entry = json.loads(blob[8:8 + header_size])["model.embed_tokens.weight"]
+    begin, end = (8 + header_size + offset for offset in entry["data_offsets"])
+    if entry["dtype"] == "BF16":
+        return bf16_to_f32(np.frombuffer(blob[begin:end], dtype=np.uint16)).reshape(entry["shape"])
+    return np.frombuffer(blob[begin:end], dtype=np.float32).reshape(entry["shape"])
+
+
+class QuantisedBundleTest(harness.CliTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = pathlib.Path(tempfile.mkdtemp(prefix="unicorn-quant-"))
+        cls.checkpoint = harness.make_checkpoint(cls.shared / "ckpt", preset="tiny-1b", seed=3)
+        cls.bundles = {}
+        for weights in ["bf16", "q8", "q4"]:
+            cls.bundles[weights] = cls.shared / f"{weights}.ubundle"
+            result = harness.run([harness.COMPILE, cls.checkpoint, "-o", cls.bundles[weights], "--weights", weights,
+                                  "-q"])
+            if result.returncode != 0:
+                raise RuntimeError(f"compile --weights {weights} failed: {result.stderr}")
+        cls.config = json.loads((cls.checkpoint / "config.json").read_text())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.shared, ignore_errors=True)
+
+    def inspect(self, bundle):
+        result = harness.run([harness.EXEC, bundle, "--inspect", "--json"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def tensor_shapes(self):
+        """(name, shape) of every text tensor of the tiny-1b preset, from its config."""
+        c = self.config
+        hidden, ffn, head_dim = c["hidden_size"], c["intermediate_size"], c["head_dim"]
+        q_width, kv_width = c["num_attention_heads"] * head_dim, c["num_key_value_heads"] * head_dim
+        shapes = [("embed_tokens.weight", (c["vocab_size"], hidden)), ("norm.weight", (hidden,))]
+        for i in range(c["num_hidden_layers"]):
+            p = f"layers.{i}."
+            shapes += [(p + n, (hidden,)) for n in ["input_layernorm.weight", "post_attention_layernorm.weight",
+                                                    "pre_feedforward_layernorm.weight",
+                                                    "post_feedforward_layernorm.weight"]]
+            shapes += [(p + "self_attn.q_norm.weight", (head_dim,)), (p + "self_attn.k_norm.weight", (head_dim,))]
+            shapes += [(p + "self_attn.q_proj.weight", (q_width, hidden)),
+                       (p + "self_attn.k_proj.weight", (kv_width, hidden)),
+                       (p + "self_attn.v_proj.weight", (kv_width, hidden)),
+                       (p + "self_attn.o_proj.weight", (hidden, q_width)),
+                       (p + "mlp.gate_proj.weight", (ffn, hidden)), (p + "mlp.up_proj.weight", (ffn, hidden)),
+                       (p + "mlp.down_proj.weight", (hidden, ffn))]
+        return shapes
+
+    def test_inspect_reports_schemes_and_sizes(self):
+        shapes = self.tensor_shapes()
+        quantised = [name for name, _ in shapes if name.endswith(LINEAR_SUFFIXES) or name == "embed_tokens.weight"]
+        kept = len(shapes) - len(quantised)
+        self.assertEqual(len(quantised), 7 * self.config["num_hidden_layers"] + 1)
+        for weights, scheme in SCHEMES.items():
+            with self.subTest(weights=weights):
+                report = self.inspect(self.bundles[weights])["weights"]
+                self.assertEqual(report["tensors"], len(shapes))
+                self.assertEqual({k: v["tensors"] for k, v in report["by_scheme"].items()},
+                                 {"none": kept, scheme["name"]: len(quantised)})
+                self.assertEqual({k: v["tensors"] for k, v in report["by_dtype"].items()},
+                                 {"bf16": kept, scheme["dtype"]: len(quantised)})
+                expected = sum(stored_bytes(shape, weights if name in quantised else None) for name, shape in shapes)
+                self.assertEqual(report["bytes"], expected)
+                text = harness.run([harness.EXEC, self.bundles[weights], "--inspect"]).stdout
+                self.assertIn(f"{len(quantised)} {scheme['name']}", text)
+        self.assertEqual(list(self.inspect(self.bundles["bf16"])["weights"]["by_scheme"]), ["none"])
+
+    def test_verify_passes(self):
+        for weights in SCHEMES:
+            with self.subTest(weights=weights):
+                result = harness.run([harness.EXEC, self.bundles[weights], "--verify"])
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("OK", result.stdout)
+
+    def test_quantised_bundles_are_deterministic_and_differ_from_bf16(self):
+        other_checkpoint = self.tmp / "elsewhere" / "ckpt"
+        shutil.copytree(self.checkpoint, other_checkpoint)
+        for weights in SCHEMES:
+            with self.subTest(weights=weights):
+                again = self.tmp / f"again-{weights}.ubundle"
+                result = harness.run([harness.COMPILE, other_checkpoint, "-o", again, "--weights", weights, "-q"])
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertTrue(filecmp.cmp(self.bundles[weights], again, shallow=False), "bundles differ")
+                self.assertFalse(filecmp.cmp(self.bundles[weights], self.bundles["bf16"], shallow=False))
+        self.assertLess(self.bundles["q4"].stat().st_size, self.bundles["q8"].stat().st_size)
+        self.assertLess(self.bundles["q8"].stat().st_size, self.bundles["bf16"].stat().st_size)
+
+    def test_embedding_bytes_follow_the_format_definition(self):
+        weights = read_embedding(self.checkpoint)
+        for name in SCHEMES:
+            with self.subTest(weights=name):
+                self.assertEmbeddingFollowsTheDefinition(self.bundles[name], name, weights)
+
+    def test_f32_checkpoint_is_quantised_from_its_f32_values(self):
+        checkpoint = harness.make_checkpoint(self.tmp / "ckpt-f32", preset="tiny-1b", seed=5, extra=["--dtype", "f32"])
+        weights = read_embedding(checkpoint)
+        self.assertEqual(weights.dtype, np.float32)
+        bundle = self.tmp / "f32-q4.ubundle"
+        result = harness.run([harness.COMPILE, checkpoint, "-o", bundle, "--weights", "q4", "-q"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEmbeddingFollowsTheDefinition(bundle, "q4", weights)
+
+    def assertEmbeddingFollowsTheDefinition(self, bundle, name, weights):
+        # Tensors are sorted by name and laid out in that order: "embed_tokens.weight"
+        # comes first, so its segment starts at weights_offset.
+        scheme = SCHEMES[name]
+        n, k = weights.shape
+        data = bundle.read_bytes()
+        start = read_preamble(bundle)["weights_offset"]
+        quant_bytes = n * k if name == "q8" else n * k // 2
+        scales_at = start + (quant_bytes + 255) // 256 * 256
+        raw = np.frombuffer(data, dtype=np.uint8, count=quant_bytes, offset=start)
+        if name == "q8":
+            quants = raw.view(np.int8).astype(np.int64).reshape(n, k)
+        else:  # even k in the low nibble, offset binary
+            quants = np.stack([raw & 15, raw >> 4], axis=1).astype(np.int64).reshape(n, k) - 8
+        self.assertFalse(data[start + quant_bytes:scales_at].strip(b"\0"), "padding is not zero")
+        scale_bits = np.frombuffer(data, dtype="<u2", count=n * k // 32, offset=scales_at).reshape(n, k // 32)
+
+        expected_quants, expected_scales = quantise_reference(weights, scheme["qmax"])
+        np.testing.assert_array_equal(scale_bits, expected_scales)
+        np.testing.assert_array_equal(quants, expected_quants)
+
+        dequantised = quants.reshape(n, k // 32, 32) * bf16_to_f32(scale_bits)[:, :, None]
+        error = dequantised.reshape(n, k) - weights
+        half_scale = np.repeat(bf16_to_f32(scale_bits), 32, axis=1) / 2
+        self.assertTrue(np.all(np.abs(error) <= half_scale))
+        relative_rms = float(np.sqrt(np.mean(error ** 2) / np.mean(weights.astype(np.float64) ** 2)))
+        self.assertLess(relative_rms, 0.01 if name == "q8" else 0.15)
+
+    def test_truncated_quantised_bundle_fails_cleanly(self):
+        data = self.bundles["q4"].read_bytes()
+        p = read_preamble(self.bundles["q4"])
+        for cut in [p["weights_offset"] + 100, len(data) // 2, len(data) - 1]:
+            with self.subTest(cut=cut):
+                path = self.tmp / "truncated.ubundle"
+                path.write_bytes(data[:cut])
+                for mode in ["--inspect", "--verify"]:
+                    self.assertCleanFailure(harness.run([harness.EXEC, path, mode]), harness.EXIT_INVALID_INPUT,
+                                            "truncated", str(path))
+
+    def test_nan_weight_is_refused_when_quantising(self):
+        checkpoint = self.tmp / "ckpt-nan"
+        shutil.copytree(self.checkpoint, checkpoint)
+        path = checkpoint / "model.safetensors"
+        blob = bytearray(path.read_bytes())
+        header_size = struct.unpack("<Q", blob[:8])[0]
+        entry = json.loads(blob[8:8 + header_size])["model.embed_tokens.weight"]
+        row, k = 1000, entry["shape"][1]
+        position = 8 + header_size + entry["data_offsets"][0] + (row * k + 5) * 2
+        blob[position:position + 2] = struct.pack("<H", 0x7FC0)  # bf16 quiet NaN
+        path.write_bytes(bytes(blob))
+        out_dir = self.tmp / "out"
+        out_dir.mkdir()
+        result = harness.run([harness.COMPILE, checkpoint, "-o", out_dir / "nan.ubundle", "--weights", "q4", "-q"])
+        self.assertCleanFailure(result, harness.EXIT_INVALID_INPUT, "model.embed_tokens.weight", f"row {row}", "NaN")
+        self.assertNoFilesLeft(out_dir)
+
+    def test_scale_bit_flip_is_caught_by_verify(self):
+        data = bytearray(self.bundles["q8"].read_bytes())
+        p = read_preamble(self.bundles["q8"])
+        n, k = self.config["vocab_size"], self.config["hidden_size"]
+        position = p["weights_offset"] + (n * k + 255) // 256 * 256 + 1  # high byte of the first scale
+        data[position] ^= 0x01
+        path = self.tmp / "flipped.ubundle"
+        path.write_bytes(bytes(data))
+        self.assertCleanFailure(harness.run([harness.EXEC, path, "--verify"]), harness.EXIT_INVALID_INPUT,
+                                "checksum mismatch", "embed_tokens.weight")
 
 
 if __name__ == "__main__":

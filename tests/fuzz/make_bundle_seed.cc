@@ -1,20 +1,22 @@
-// Writes seed inputs for fuzz_bundle into the directory given as argv[1]: a small
-// but fully valid header in fuzz_bundle's "wrapped header" mode, so the fuzzer
-// starts from a bundle that passes every check and mutates from there.
+// Writes seed inputs for fuzz_bundle into the directory given as argv[1]: small
+// but fully valid headers in fuzz_bundle's "wrapped header" mode (one with a bf16
+// embedding, one with a Q8Block32 one), so the fuzzer starts from bundles that
+// pass every check and mutates from there.
 #include <xxhash.h>
 
 #include <cstdio>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "schemas/bundle_format.h"
 #include "schemas/bundle_generated.h"
 
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_bundle_seed OUT_DIR\n");
-    return 1;
-  }
+namespace {
+
+// One seed: a valid header whose embedding is stored as (dtype, quant, shape, size).
+bool writeSeed(const std::string& path, unicorn::fb::DType embedding_dtype, unicorn::fb::QuantScheme embedding_quant,
+               const std::vector<std::uint64_t>& embedding_shape, std::uint64_t embedding_size) {
   using namespace unicorn;
   flatbuffers::FlatBufferBuilder fbb;
   fbb.ForceDefaults(true);
@@ -26,11 +28,11 @@ int main(int argc, char** argv) {
                                          fbb.CreateString("gelu_pytorch_tanh"), 2, fbb.CreateVector(std::vector<int32_t>{1}), 0);
   auto tokenizer = fb::TokenizerBuilder(fbb).Finish();
   // Both tensors are zero bytes in the fuzz wrapper's weights area: [64 KiB, 192 KiB).
-  const std::vector<std::byte> zeros(256);
-  const std::uint64_t zero_hash = XXH64(zeros.data(), zeros.size(), 0);
+  const std::vector<std::byte> zeros(1024);
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
-      fb::CreateTensor(fbb, fbb.CreateString("embed_tokens.weight"), fb::DType::BF16, fb::QuantScheme::None,
-                       fbb.CreateVector(std::vector<std::uint64_t>{16, 8}), kSegmentAlignment, 256, zero_hash),
+      fb::CreateTensor(fbb, fbb.CreateString("embed_tokens.weight"), embedding_dtype, embedding_quant,
+                       fbb.CreateVector(embedding_shape), kSegmentAlignment, embedding_size,
+                       XXH64(zeros.data(), embedding_size, 0)),
       fb::CreateTensor(fbb, fbb.CreateString("norm.weight"), fb::DType::F32, fb::QuantScheme::None,
                        fbb.CreateVector(std::vector<std::uint64_t>{8}), 2 * kSegmentAlignment, 32,
                        XXH64(zeros.data(), 32, 0)),
@@ -40,9 +42,25 @@ int main(int argc, char** argv) {
                                      fbb.CreateString("igpu")}),
                                  fbb.CreateVector(tensors));
   fb::FinishHeaderBuffer(fbb, header);
-  std::ofstream out(std::string(argv[1]) + "/wrapped_header.bin", std::ios::binary);
+  std::ofstream out(path, std::ios::binary);
   const char mode = 1;  // odd first byte: wrapped-header mode
   out.write(&mode, 1);
   out.write(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-  return out ? 0 : 1;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_bundle_seed OUT_DIR\n");
+    return 1;
+  }
+  using unicorn::fb::DType;
+  using unicorn::fb::QuantScheme;
+  const std::string dir = argv[1];
+  // A bf16 embedding, and a Q8Block32 one ([16, 32]: 512 quant bytes, scales at 512, 16 bf16 scales).
+  const bool ok = writeSeed(dir + "/wrapped_header.bin", DType::BF16, QuantScheme::None, {16, 8}, 256) &&
+                  writeSeed(dir + "/wrapped_header_q8.bin", DType::I8, QuantScheme::Q8Block32, {16, 32}, 512 + 32);
+  return ok ? 0 : 1;
 }
