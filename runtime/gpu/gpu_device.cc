@@ -103,15 +103,15 @@ GpuDevice::~GpuDevice() {
 
 std::optional<uint32_t> GpuDevice::findMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required,
                                                   VkMemoryPropertyFlags preferred) const {
-  std::optional<uint32_t> fallback;
+  std::optional<uint32_t> first_acceptable;  // has the required flags but not all preferred ones
   for (uint32_t t = 0; t < memory_properties_.memoryTypeCount; ++t) {
     if (!(type_bits & (1u << t))) continue;
     const VkMemoryPropertyFlags flags = memory_properties_.memoryTypes[t].propertyFlags;
     if ((flags & required) != required) continue;
     if ((flags & preferred) == preferred) return t;
-    if (!fallback) fallback = t;
+    if (!first_acceptable) first_acceptable = t;
   }
-  return fallback;
+  return first_acceptable;
 }
 
 VkMemoryPropertyFlags GpuDevice::memoryTypeFlags(uint32_t memory_type) const {
