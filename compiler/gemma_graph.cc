@@ -1,6 +1,7 @@
 #include "compiler/gemma_graph.h"
 
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 #include "ir/UnicornDialect.h"
@@ -11,6 +12,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
+#include "passes/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace unicorn {
@@ -132,6 +136,32 @@ class GraphBuilder {
   mlir::Location loc_;
 };
 
+// Snapshots the module after every top-level pass for --dump-ir, named like the
+// pass's command-line argument without the dialect prefix (unicorn-quantize ->
+// 01-quantize), so a new pass in the pipeline gets its dump with no extra code.
+class DumpAfterEachPass : public mlir::PassInstrumentation {
+ public:
+  explicit DumpAfterEachPass(std::vector<GemmaGraph::IrDump>& dumps) : dumps_(dumps) {}
+
+  void runAfterPass(mlir::Pass* pass, mlir::Operation* op) override {
+    // Passes nested under a function (none yet) would see only that function;
+    // the dump is of the whole module, after the top-level pass that contains them.
+    if (!llvm::isa<mlir::ModuleOp>(op)) return;
+    char number[16];
+    std::snprintf(number, sizeof(number), "%02u-", ++passes_run_);
+    llvm::StringRef name = pass->getArgument();
+    name.consume_front("unicorn-");
+    std::string text;
+    llvm::raw_string_ostream stream(text);
+    op->print(stream);
+    dumps_.push_back({number + name.str(), std::move(text)});
+  }
+
+ private:
+  std::vector<GemmaGraph::IrDump>& dumps_;
+  unsigned passes_run_ = 0;
+};
+
 }  // namespace
 
 GemmaGraph::GemmaGraph(const Checkpoint& checkpoint) : module_(std::make_unique<Module>()) {
@@ -145,6 +175,20 @@ bool GemmaGraph::verify(std::string& diagnostics) const {
     return mlir::success();
   });
   return mlir::succeeded(mlir::verify(*module_->module));
+}
+
+bool GemmaGraph::runPasses(WeightFormat weights, std::string& diagnostics, std::vector<IrDump>* dumps) {
+  mlir::PassManager pipeline(&module_->context);
+  QuantizeOptions quantize;
+  quantize.weights = weights;
+  pipeline.addPass(createQuantize(quantize));
+  if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
+
+  mlir::ScopedDiagnosticHandler collect(&module_->context, [&](mlir::Diagnostic& diagnostic) {
+    diagnostics += diagnostic.str() + "; ";
+    return mlir::success();
+  });
+  return mlir::succeeded(pipeline.run(*module_->module));
 }
 
 GemmaGraph::~GemmaGraph() = default;

@@ -4,7 +4,7 @@
 // func.func @forward(ids, positions) -> logits that reads top to bottom like
 // transformers' Gemma3ForCausalLM.forward.
 //
-// The pass pipeline (quantize, fuse, place, plan-memory, schedule) will run on
+// The pass pipeline (quantize; next fuse, place, plan-memory, schedule) runs on
 // this module; --dump-ir writes it after every step. MLIR lives behind this
 // interface so the rest of the compiler (built with exceptions) never includes
 // MLIR headers (built without).
@@ -12,8 +12,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compiler/checkpoint.h"
+#include "compiler/quant_policy.h"
 
 namespace unicorn {
 
@@ -32,6 +34,23 @@ class GemmaGraph {
 
   // The module in MLIR's textual form, as unicorn-opt parses it.
   std::string text() const;
+
+  // The module after one pass, for --dump-ir: `step` names the file, numbered in
+  // pipeline order after 00-graph ("01-quantize").
+  struct IrDump {
+    std::string step;
+    std::string text;
+  };
+
+  // Runs the pass pipeline on the module: quantize with `weights` (the policy of
+  // quant_policy.h, which the bundle writer applies too). MLIR verifies the
+  // module after every pass. Returns false with MLIR's messages in
+  // `diagnostics` when a pass refuses the module (e.g. a matrix to quantise
+  // whose K is not a multiple of 32: an input problem, named in the message).
+  // With `dumps`, appends the module after each pass that succeeded. They are
+  // handed back rather than written through a callback so that the caller's
+  // file I/O, which may throw, never runs inside MLIR's frames.
+  bool runPasses(WeightFormat weights, std::string& diagnostics, std::vector<IrDump>* dumps = nullptr);
 
  private:
   struct Module;

@@ -95,6 +95,11 @@ class CompileTestCase(harness.CliTestCase):
         self.assertNoFilesLeft(out_dir)
         return result
 
+    def rewrite_config(self, model_dir, **changes):
+        config = json.loads((model_dir / "config.json").read_text())
+        config.update(changes)
+        self.replace_file(model_dir / "config.json", json.dumps(config))
+
     def edit_tensors(self, path, edit):
         """Rewrites a safetensors file (validly framed) after `edit(tensors)` changed its entries."""
         tensors, metadata = read_safetensors(path)
@@ -278,11 +283,6 @@ class ShardedCheckpointTest(CompileTestCase):
 class InvalidConfigTest(CompileTestCase):
     PRESETS = {"tiny-1b": ()}
 
-    def rewrite_config(self, model_dir, **changes):
-        config = json.loads((model_dir / "config.json").read_text())
-        config.update(changes)
-        self.replace_file(model_dir / "config.json", json.dumps(config))
-
     def test_unknown_architecture(self):
         model_dir = self.copy_checkpoint("tiny-1b")
         self.rewrite_config(model_dir, architectures=["LlamaForCausalLM"], model_type="llama")
@@ -325,6 +325,44 @@ class InvalidConfigTest(CompileTestCase):
         self.assertCleanFailure(result, EXIT_INVALID_INPUT, "config.json")
         self.assertEqual(out_file.read_bytes(), b"previous bundle")
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["existing.ubundle", "tiny-1b"])
+
+
+class QuantizeRefusalTest(CompileTestCase):
+    """--weights q8|q4 on a checkpoint whose matrices do not split into 32-element blocks
+    along K: the quantize pass refuses it by name before a byte of the bundle is written."""
+    PRESETS = {"tiny-1b": ()}
+    FFN = 136  # = 4 * 32 + 8: a valid shape for the reader, K of every down_proj
+
+    def widen_mlp(self, model_dir):
+        def widen(tensors):
+            for key, (dtype, shape, _) in list(tensors.items()):
+                if key.endswith(("mlp.gate_proj.weight", "mlp.up_proj.weight")):
+                    tensors[key] = (dtype, [self.FFN, shape[1]], bytes(self.FFN * shape[1] * 2))
+                elif key.endswith("mlp.down_proj.weight"):
+                    tensors[key] = (dtype, [shape[0], self.FFN], bytes(shape[0] * self.FFN * 2))
+
+        self.rewrite_config(model_dir, intermediate_size=self.FFN)
+        self.edit_tensors(model_dir / "model.safetensors", widen)
+
+    def test_k_not_a_multiple_of_the_block_is_refused_naming_the_tensor(self):
+        model_dir = self.copy_checkpoint("tiny-1b")
+        self.widen_mlp(model_dir)
+        # bf16 stores any shape: the checkpoint itself is fine.
+        result = harness.run([harness.COMPILE, model_dir, "-o", self.tmp / "bf16.ubundle", "-q"])
+        self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+        for weights in ("q8", "q4"):
+            with self.subTest(weights=weights):
+                out_dir = pathlib.Path(tempfile.mkdtemp(prefix="out-", dir=self.tmp))
+                result = harness.run([harness.COMPILE, model_dir, "-o", out_dir / "model.ubundle", "-q",
+                                      "--weights", weights, "--dump-ir", out_dir / "ir"])
+                self.assertCleanFailure(result, EXIT_INVALID_INPUT, f"--weights {weights}",
+                                        "layers.0.mlp.down_proj.weight", f"got {self.FFN}", "32-element block")
+                # Every refused tensor is named (one per layer), gate/up (K = hidden) are not.
+                self.assertEqual(result.stderr.count("down_proj.weight"), 7)
+                self.assertNotIn("up_proj", result.stderr)
+                # The graph was dumped; the pass failed, so neither its dump nor a bundle exists.
+                self.assertNoFilesLeft(out_dir, allowed=("ir",))
+                self.assertEqual([p.name for p in (out_dir / "ir").iterdir()], ["00-graph.mlir"])
 
 
 if __name__ == "__main__":

@@ -4,12 +4,17 @@ safetensors headers with transformers' rules, not taken from the compiler."""
 import json
 import math
 import re
+import shutil
 import struct
 import unittest
 
 import harness
 
 UNICORN_OPT = harness.BINARY_DIR / "tools" / "unicorn-opt" / "unicorn-opt"
+FLATC = shutil.which("flatc")  # the build needs it too (CMakeLists.txt)
+PREAMBLE = struct.Struct("<8sIIQQQQQQ")  # schemas/bundle_format.h: BundlePreamble
+# `unicorn.weight @name : type from "file" at offset quant scheme` -> (name, scheme)
+WEIGHT_QUANT = re.compile(r'^\s*unicorn\.weight @([\w.]+) : tensor<[^>]+> from "[^"]*" at \d+ quant (\w+)', re.M)
 
 
 def safetensors_offsets(checkpoint):
@@ -38,11 +43,37 @@ def sliding_layers(text):
     return [(i + 1) % pattern != 0 for i in range(text["num_hidden_layers"])]
 
 
+def bundle_tensor_table(bundle, work_dir):
+    """name -> (dtype, quant) of every tensor the bundle stores, decoded from its header
+    by flatc (the flatbuffers project's own converter) with schemas/bundle.fbs: a reader
+    that shares no code with unicorn-compile or unicorn-exec."""
+    data = bundle.read_bytes()
+    fields = PREAMBLE.unpack_from(data)
+    header_offset, header_size = fields[4], fields[5]
+    # A preamble layout that moved under this reader fails here, not as odd JSON.
+    assert fields[0] == b"UNICORN\x1a", fields[0]
+    assert data[header_offset + 4:header_offset + 8] == b"UNBH", "no flatbuffer header at header_offset"
+    header = work_dir / "header.bin"
+    header.write_bytes(data[header_offset:header_offset + header_size])
+    schemas = harness.SOURCE_DIR / "schemas"
+    result = harness.run([FLATC, "--json", "--strict-json", "--defaults-json", "--raw-binary", "-I", schemas,
+                          "-o", work_dir, schemas / "bundle.fbs", "--", header])
+    if result.returncode != 0:
+        raise AssertionError(f"flatc could not decode the header: {result.stderr}")
+    table = json.loads((work_dir / "header.json").read_text())["tensors"]
+    return {t["name"]: (t["dtype"], t["quant"]) for t in table}
+
+
 class GraphTest(harness.CliTestCase):
-    def compile_with_ir(self, preset):
-        checkpoint = harness.make_checkpoint(self.tmp / preset, preset=preset, seed=1)
+    def compile_with_ir(self, preset, flags=(), untied_lm_head=False):
+        checkpoint = harness.make_checkpoint(self.tmp / preset, preset=preset, seed=1,
+                                             extra=["--with-lm-head"] if untied_lm_head else [])
+        if untied_lm_head:  # the stored head becomes a weight of its own (text-only layout: top-level config)
+            config = json.loads((checkpoint / "config.json").read_text())
+            config["tie_word_embeddings"] = False
+            (checkpoint / "config.json").write_text(json.dumps(config))
         result = harness.run([harness.COMPILE, checkpoint, "-o", self.tmp / "m.ubundle", "-q",
-                              "--dump-ir", self.tmp / "ir"])
+                              "--dump-ir", self.tmp / "ir", *flags])
         self.assertEqual(result.returncode, 0, result.stderr)
         return checkpoint, (self.tmp / "ir" / "00-graph.mlir").read_text()
 
@@ -98,11 +129,65 @@ class GraphTest(harness.CliTestCase):
             reparsed = harness.run([UNICORN_OPT, self.tmp / "ir" / "00-graph.mlir"])
             self.assertEqual(reparsed.returncode, 0, reparsed.stderr)
 
+        # The builder marks nothing; under the default --weights bf16 the quantize pass
+        # (dumped after it, and only it so far) leaves every weight so.
+        self.assertEqual(sorted(p.name for p in (self.tmp / "ir").iterdir()), ["00-graph.mlir", "01-quantize.mlir"])
+        quantized = (self.tmp / "ir" / "01-quantize.mlir").read_text()
+        for dump in (ir, quantized):
+            marks = WEIGHT_QUANT.findall(dump)
+            self.assertEqual(len(marks), len(weights))
+            self.assertEqual({scheme for _, scheme in marks}, {"none"})
+        self.assertEqual(quantized, ir)
+
     def test_tiny_1b_graph(self):
         self.check_graph("tiny-1b")
 
     def test_tiny_4b_graph(self):
         self.check_graph("tiny-4b")
+
+    def check_quantize_marks_what_the_bundle_quantises(self, preset, weights, stored, stored_dtype,
+                                                       untied_lm_head=False):
+        """--dump-ir's 01-quantize.mlir marks `weights` (q8/q4) on exactly the tensors the
+        bundle stores as `stored` (its QuantScheme) in `stored_dtype`, and nothing on the rest."""
+        checkpoint, graph = self.compile_with_ir(preset, ["--weights", weights], untied_lm_head)
+        quantized = (self.tmp / "ir" / "01-quantize.mlir").read_text()
+        marks = dict(WEIGHT_QUANT.findall(quantized))
+        self.assertEqual(set(dict(WEIGHT_QUANT.findall(graph)).values()), {"none"}, "the builder marks nothing")
+
+        # The IR against the bundle, tensor by tensor: same names, same decision.
+        table = bundle_tensor_table(self.tmp / "m.ubundle", self.tmp)
+        self.assertEqual(sorted(marks), sorted(table))
+        for name, scheme in marks.items():
+            self.assertIn(scheme, ("none", weights), name)
+            self.assertEqual(table[name], (stored_dtype, stored) if scheme == weights else ("BF16", "None"), name)
+
+        # And both against the policy in words: the projections, the embedding and an
+        # untied LM head are quantised, every norm is not. Catches the pass and the
+        # writer agreeing on a wrong rule.
+        layers = text_config(checkpoint)["num_hidden_layers"]
+        expected = {name for name in marks if name.endswith("_proj.weight")
+                    or name in ("embed_tokens.weight", "lm_head.weight")}
+        self.assertEqual("lm_head.weight" in marks, untied_lm_head)
+        self.assertEqual(len([n for n in expected if n.endswith("_proj.weight")]), 7 * layers)
+        self.assertEqual({name for name, scheme in marks.items() if scheme == weights}, expected)
+        self.assertTrue(all(name.endswith("norm.weight") for name in set(marks) - expected))
+
+        # The dump is what unicorn-opt's pass makes of the graph: the pipeline ran this
+        # pass (unicorn-opt only ends its output with one more newline).
+        if UNICORN_OPT.exists():
+            rerun = harness.run([UNICORN_OPT, self.tmp / "ir" / "00-graph.mlir", f"--unicorn-quantize=weights={weights}"])
+            self.assertEqual(rerun.returncode, 0, rerun.stderr)
+            self.assertEqual(rerun.stdout.rstrip("\n"), quantized.rstrip("\n"))
+
+    def test_q8_marks_match_the_bundle(self):
+        self.check_quantize_marks_what_the_bundle_quantises("tiny-1b", "q8", "Q8Block32", "I8")
+
+    def test_q4_marks_match_the_bundle_multimodal_layout(self):
+        self.check_quantize_marks_what_the_bundle_quantises("tiny-4b", "q4", "Q4Block32", "I4")
+
+    def test_q8_marks_match_the_bundle_with_an_untied_lm_head(self):
+        self.check_quantize_marks_what_the_bundle_quantises("tiny-1b", "q8", "Q8Block32", "I8",
+                                                           untied_lm_head=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/bf16_conversion.h"
@@ -364,6 +366,46 @@ TEST(WeightScheme, InputDimensionNotAMultipleOf32IsAnErrorNamingTheTensor) {
   }
   // bf16 stores any shape.
   EXPECT_EQ(chooseWeightScheme(WeightFormat::kBF16, "layers.2.mlp.up_proj.weight", {128, 40}).quant, QuantScheme::None);
+}
+
+// The policy that the quantize pass applies to the IR (quant_policy.h): the bundle's
+// scheme must follow it tensor for tensor, or the IR and the bundle disagree.
+TEST(QuantPolicy, BundleSchemeFollowsThePolicyTheQuantizePassApplies) {
+  const std::vector<std::pair<std::string, std::vector<std::uint64_t>>> tensors = {
+      {"embed_tokens.weight", {256, 64}},
+      {"lm_head.weight", {256, 64}},
+      {"layers.0.self_attn.k_proj.weight", {32, 64}},
+      {"layers.0.mlp.down_proj.weight", {64, 128}},
+      {"layers.0.self_attn.k_norm.weight", {32}},
+      {"layers.0.post_feedforward_layernorm.weight", {64}},
+      {"norm.weight", {64}},
+      // Rank decides too: a 1-D tensor under a projection's name has no K to block along.
+      {"layers.0.mlp.up_proj.weight", {64}},
+      // Matrices the policy does not name (the multimodal projector is skipped, but the
+      // rule is by name, not by accident of what the checkpoint reader keeps).
+      {"multi_modal_projector.mm_input_projection_weight", {64, 64}},
+  };
+  int quantised = 0;
+  for (const auto& [name, shape] : tensors) {
+    const bool expected = isQuantizable(name, shape);
+    quantised += expected;
+    for (WeightFormat format : {WeightFormat::kQ8, WeightFormat::kQ4}) {
+      EXPECT_EQ(chooseWeightScheme(format, name, shape).quant != QuantScheme::None, expected) << name;
+    }
+    EXPECT_EQ(chooseWeightScheme(WeightFormat::kBF16, name, shape).quant, QuantScheme::None) << name;
+  }
+  EXPECT_EQ(quantised, 4);
+  EXPECT_FALSE(isQuantizable("layers.0.mlp.up_proj.weight", std::vector<std::uint64_t>{64}));
+  EXPECT_FALSE(isQuantizable("multi_modal_projector.mm_input_projection_weight", std::vector<std::uint64_t>{64, 64}));
+}
+
+TEST(QuantPolicy, BlocksAndFormatNamesAreTheBundleFormats) {
+  EXPECT_EQ(quantBlockElements(), kQuantBlockElements);
+  for (std::uint64_t k : {32u, 64u, 1152u, 21504u}) EXPECT_TRUE(fillsWholeQuantBlocks(k)) << k;
+  for (std::uint64_t k : {0u, 16u, 40u, 1150u}) EXPECT_FALSE(fillsWholeQuantBlocks(k)) << k;
+  for (WeightFormat format : {WeightFormat::kBF16, WeightFormat::kQ8, WeightFormat::kQ4}) {
+    EXPECT_EQ(parseWeightFormat(weightFormatName(format)), format);
+  }
 }
 
 }  // namespace
