@@ -56,6 +56,15 @@ std::vector<KernelInfo> builtinKernels() {
              3, sizeof(MatmulPush)),
       kernel("matvec_bf16", {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup}, 3,
              sizeof(MatmulPush)),
+      // Q8Block32 / Q4Block32 weights (QUANT_BITS 8 / 4): 4 bindings, the
+      // scales apart from the quants so a row-split dispatch can reach both.
+      kernel("matmul_quant",
+             {required("QUANT_BITS"), required("K"), required("N"), optional("TILE_M", "64"),
+              optional("TILE_N", "64"), optional("TILE_K", "16"), softcap},
+             4, sizeof(QuantMatmulPush)),
+      kernel("matvec_quant",
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
+             4, sizeof(QuantMatmulPush)),
       kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
              sizeof(RmsNormPush)),
   };

@@ -24,6 +24,13 @@ struct HeadNormRopePush {
 struct MatmulPush {
   uint32_t x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens;
 };
+// matvec_quant and matmul_quant (Q8Block32 / Q4Block32 weights): MatmulPush's
+// members, then where this dispatch's scales start. quant_base is a word index
+// into the quants binding; scale_base a bf16 element index into the scales
+// binding (quant_weight_slice.h computes both for a row slice).
+struct QuantMatmulPush {
+  uint32_t x_base, x_token_stride, quant_base, y_base, y_token_stride, num_tokens, scale_base;
+};
 struct AttentionPush {
   uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
       out_token_stride, num_tokens;

@@ -25,6 +25,12 @@ void requirePositiveEven(const std::string& kernel, const char* what, uint32_t v
   }
 }
 
+void requireBlockMultiple(const std::string& kernel, uint32_t k) {
+  if (k == 0 || k % 32 != 0) {
+    failShape(kernel, "K must be a positive multiple of 32 (the quantisation block), got " + std::to_string(k));
+  }
+}
+
 std::string text(uint32_t value) { return std::to_string(value); }
 
 }  // namespace
@@ -129,6 +135,45 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m, uint32_t til
   }
   request.defines = {{"K", text(k)},           {"N", text(n)},           {"TILE_M", text(tile_m)},
                      {"TILE_N", text(tile_n)}, {"TILE_K", text(tile_k)}, {"SOFTCAP", glslFloat(softcap)}};
+  return request;
+}
+
+KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
+                                uint32_t workgroup_size, float softcap) {
+  KernelRequest request{"matvec_quant", {}};
+  requireBlockMultiple(request.kernel, k);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (n == 0) failShape(request.kernel, "N is 0");
+  if (rows_per_workgroup == 0 || rows_per_workgroup > workgroup_size) {
+    failShape(request.kernel, "rows per workgroup must be in [1, workgroup size]");
+  }
+  request.defines = {{"QUANT_BITS", text(quantBits(quant))},
+                     {"K", text(k)},
+                     {"N", text(n)},
+                     {"ROWS_PER_WG", text(rows_per_workgroup)},
+                     {"SOFTCAP", glslFloat(softcap)},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m, uint32_t tile_n,
+                                uint32_t tile_k, float softcap) {
+  KernelRequest request{"matmul_quant", {}};
+  requireBlockMultiple(request.kernel, k);
+  if (tile_k == 0 || tile_k % 8 != 0) {
+    failShape(request.kernel, "TILE_K must be a positive multiple of 8 (whole q4 words), got " + text(tile_k));
+  }
+  if (n == 0) failShape(request.kernel, "N is 0");
+  if (tile_m == 0 || tile_m % 16 != 0 || tile_n == 0 || tile_n % 16 != 0) {
+    failShape(request.kernel, "tiles must be positive multiples of the 16x16 workgroup");
+  }
+  request.defines = {{"QUANT_BITS", text(quantBits(quant))},
+                     {"K", text(k)},
+                     {"N", text(n)},
+                     {"TILE_M", text(tile_m)},
+                     {"TILE_N", text(tile_n)},
+                     {"TILE_K", text(tile_k)},
+                     {"SOFTCAP", glslFloat(softcap)}};
   return request;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
 
 namespace unicorn::spirv {
@@ -46,6 +47,14 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup =
                            float softcap = 0.0f);
 KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64, uint32_t tile_k = 16,
                            float softcap = 0.0f);
+
+// The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
+// matmul_quant.comp): K must be a positive multiple of 32 (the block size),
+// TILE_K a positive multiple of 8 (whole q4 words).
+KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
+                                uint32_t workgroup_size = 256, float softcap = 0.0f);
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
+                                uint32_t tile_k = 16, float softcap = 0.0f);
 
 struct AttentionShape {
   uint32_t head_dim = 0;

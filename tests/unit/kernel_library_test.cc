@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "codegen_spirv/kernel_library.h"
+#include "codegen_spirv/kernel_push_constants.h"
 #include "codegen_spirv/kernel_specs.h"
+#include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
 #include "runtime/error.h"
 
@@ -39,6 +41,17 @@ std::vector<KernelRequest> representativeRequests() {
       matmulKernel(8, 3, 16, 16, 2),
       matmulKernel(1152, 6912),
       matmulKernel(5376, 21504, 32, 64, 32, 30.0f),
+      // Block-quantised weights: both schemes, the smallest K (one block per
+      // row, a single q8 word per invocation at WG_SIZE 4) and Gemma sizes
+      // (27B's LM head with soft-capping, 1B's fused gate+up).
+      quantMatvecKernel(BlockQuant::kQ8, 32, 3, 1, 4),
+      quantMatvecKernel(BlockQuant::kQ4, 32, 3, 2, 8),
+      quantMatvecKernel(BlockQuant::kQ8, 1152, 13824),
+      quantMatvecKernel(BlockQuant::kQ4, 5376, 262208, 8, 128, 30.0f),
+      quantMatmulKernel(BlockQuant::kQ8, 32, 3, 16, 16, 8),
+      quantMatmulKernel(BlockQuant::kQ4, 64, 5, 16, 32, 32),
+      quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
+      quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 32, 64, 32, 30.0f),
       attentionKernel({8, 4, 2, 8.0f, 0, 0.0f}, 4),
       attentionKernel({256, 4, 1, 256.0f, 512, 0.0f}),
       attentionKernel({128, 32, 16, 168.0f, 1024, 50.0f}, 128),
@@ -167,6 +180,14 @@ TEST(KernelLibraryTest, DefinesReallySpecialise) {
   KernelRequest small = matvecKernel(64, 10);
   KernelRequest large = matvecKernel(64, 11);
   EXPECT_NE(compiler.compile(small.kernel, small.defines), compiler.compile(large.kernel, large.defines));
+  // The scheme selects a different decoder, not just a constant.
+  for (bool matvec : {true, false}) {
+    KernelRequest q8 = matvec ? quantMatvecKernel(BlockQuant::kQ8, 64, 10) : quantMatmulKernel(BlockQuant::kQ8, 64, 10);
+    KernelRequest q4 = matvec ? quantMatvecKernel(BlockQuant::kQ4, 64, 10) : quantMatmulKernel(BlockQuant::kQ4, 64, 10);
+    EXPECT_EQ(q8.defines.at("QUANT_BITS"), "8");
+    EXPECT_EQ(q4.defines.at("QUANT_BITS"), "4");
+    EXPECT_NE(compiler.compile(q8.kernel, q8.defines), compiler.compile(q4.kernel, q4.defines)) << q8.kernel;
+  }
 }
 
 // Runs `f`, expects an Error whose message contains every one of `parts`.
@@ -180,6 +201,15 @@ void expectErrorNaming(F f, std::vector<std::string> parts) {
     std::string message = e.what();
     for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << part << " not in: " << message;
   }
+}
+
+TEST(KernelLibraryTest, QuantKernelsRefuseAnUnknownScheme) {
+  // QUANT_BITS is checked in the source (#error), so a hand-made request with a
+  // scheme the decoder does not know fails to compile instead of reading garbage.
+  KernelRequest request = quantMatvecKernel(BlockQuant::kQ8, 64, 10);
+  request.defines["QUANT_BITS"] = "2";
+  expectErrorNaming([&] { SpirvKernelCompiler().compile(request.kernel, request.defines); },
+                    {"matvec_quant", "QUANT_BITS=2", "QUANT_BITS must be 8"});
 }
 
 TEST(KernelLibraryTest, UnknownKernelIsNamed) {
@@ -256,6 +286,50 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { attentionKernel({64, 6, 4, 64.0f, 0, 0.0f}); }, {"attention", "kv heads"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
+  // Quantised weights come in whole blocks of 32 along K; tiles hold whole q4 words.
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant", "multiple of 32", "48"});
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 0, 10); }, {"matvec_quant", "multiple of 32"});
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
+  expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 96, 10, 64, 64, 4); }, {"matmul_quant", "TILE_K", "4"});
+  expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ4, 64, 10, 24, 16, 16); }, {"matmul_quant", "16x16"});
+}
+
+TEST(KernelLibraryTest, QuantKernelsDeclareSeparateQuantAndScaleBindings) {
+  // x, quants, y as matvec_bf16's x, W, y, then the scales (binding 3); the push
+  // block is MatmulPush plus scale_base. DeclaredInterfaceMatchesTheSpirv checks
+  // the SPIR-V against these numbers.
+  for (const char* name : {"matvec_quant", "matmul_quant"}) {
+    const KernelInfo& info = KernelLibrary::builtin().get(name);
+    EXPECT_EQ(info.storage_buffer_count, 4u) << name;
+    EXPECT_EQ(info.push_constant_bytes, sizeof(QuantMatmulPush)) << name;
+    EXPECT_EQ(sizeof(QuantMatmulPush), sizeof(MatmulPush) + 4) << name;
+  }
+}
+
+TEST(KernelSpecsTest, QuantWeightSliceFindsBothWindows) {
+  // Q4, K = 96 (48-byte rows, 3 scales per row), 21 rows: quants [0, 1008),
+  // scales from S = 1024 to 1150.
+  const QuantWeightSlice middle = quantWeightSlice(BlockQuant::kQ4, 21, 96, 7, 16, 256);
+  EXPECT_EQ(middle.quants_offset, 256u);  // row 7 at byte 336, rounded down
+  EXPECT_EQ(middle.quant_base, 20u);      // (336 - 256) / 4
+  EXPECT_EQ(middle.quants_range, 512u);   // up to row 16 at byte 768
+  EXPECT_EQ(middle.scales_offset, 1024u);
+  EXPECT_EQ(middle.scale_base, 21u);      // 7 rows * 3 scales: an odd index, mid-word
+  EXPECT_EQ(middle.scales_range, 96u);    // 16 rows * 3 scales * 2 bytes
+  const QuantWeightSlice last = quantWeightSlice(BlockQuant::kQ4, 21, 96, 16, 21, 16);
+  EXPECT_EQ(last.quants_offset, 768u);
+  EXPECT_EQ(last.quant_base, 0u);
+  EXPECT_EQ(last.quants_range, 240u);
+  EXPECT_EQ(last.scales_offset, 1120u);
+  EXPECT_EQ(last.scale_base, 0u);
+  EXPECT_EQ(last.scales_range, 32u);  // 15 scales = 30 bytes, rounded up to whole words
+  // Q8 rows are K bytes; the whole tensor is one slice at offset 0.
+  const QuantWeightSlice whole = quantWeightSlice(BlockQuant::kQ8, 3, 64, 0, 3, 64);
+  EXPECT_EQ(whole.quants_offset, 0u);
+  EXPECT_EQ(whole.quants_range, 192u);
+  EXPECT_EQ(whole.scales_offset, 256u);
+  EXPECT_EQ(whole.scales_range, 12u);
 }
 
 TEST(KernelSpecsTest, FloatLiteralsRoundTrip) {

@@ -1,0 +1,481 @@
+// matvec_quant and matmul_quant on a real Vulkan device (Mesa llvmpipe in CI,
+// allowed explicitly) against a double-precision product with the dequantised
+// weights. The weights are real Q8Block32 / Q4Block32 segments: random floats
+// quantised by the compiler's own quantizeRows and laid out as
+// schemas/bundle.fbs says (quants, zero padding to 256 bytes, bf16 scales); the
+// reference weights are dequantizeRows' W' = q * scale. Block magnitudes vary
+// over four decades so a scale taken from the wrong block, row or half-word
+// shows up far outside the tolerance.
+//
+// Tolerance everywhere: |got - want| <= 4e-6 * sum_k |x_k W'_k| (+1e-30). The
+// kernels multiply by W' exactly (q * bf16 scale fits float32), so the only
+// error is float32 rounding of the K-term sum; on llvmpipe the worst case seen
+// over every test here is 3.1e-7 of that sum, so the bound leaves 13x for other
+// reduction orders. A wrong quant, scale or nibble is an error of a whole term;
+// the one-hot test below checks the decoding exactly on its own.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codegen_spirv/kernel_library.h"
+#include "codegen_spirv/kernel_push_constants.h"
+#include "codegen_spirv/kernel_specs.h"
+#include "codegen_spirv/quant_weight_slice.h"
+#include "codegen_spirv/spirv_kernel_compiler.h"
+#include "compiler/quantize.h"
+#include "runtime/gpu/command_stream.h"
+#include "runtime/gpu/compute_pipeline.h"
+#include "runtime/gpu/descriptor_pool.h"
+#include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/gpu_device.h"
+#include "schemas/tensor_layout.h"
+
+namespace unicorn::spirv {
+namespace {
+
+fb::QuantScheme schemeOf(BlockQuant quant) {
+  return quant == BlockQuant::kQ8 ? fb::QuantScheme::Q8Block32 : fb::QuantScheme::Q4Block32;
+}
+const char* nameOf(BlockQuant quant) { return quant == BlockQuant::kQ8 ? "q8" : "q4"; }
+
+// ---------------------------------------------------------------- quantised weights
+
+// One weight tensor as the bundle stores it and as the reference sees it.
+struct QuantisedWeight {
+  BlockQuant quant;
+  uint32_t rows = 0, k = 0;
+  BlockQuantLayout layout;
+  std::vector<std::byte> segment;  // quants | zero padding | scales, plus 4 spare bytes
+  std::vector<float> dequantised;  // W', [rows, k]
+};
+
+// Splits a segment's parts into the spans quantize.h works on.
+void fillFromParts(QuantisedWeight& weight, const std::vector<std::byte>& quants,
+                   const std::vector<uint16_t>& scales) {
+  // Segments sit on 64 KiB boundaries in a bundle, so the bytes after a tensor's
+  // last scale exist; the kernels read scales as whole words and may touch 2 of
+  // them. The spare zero bytes stand in for that padding.
+  weight.segment.assign(weight.layout.total_bytes + 4, std::byte{0});
+  std::memcpy(weight.segment.data(), quants.data(), quants.size());
+  std::memcpy(weight.segment.data() + weight.layout.scales_offset, scales.data(), scales.size() * 2);
+  weight.dequantised.resize(size_t(weight.rows) * weight.k);
+  dequantizeRows(schemeOf(weight.quant), quants, scales, weight.k, weight.dequantised);
+}
+
+// Random float32 weights quantised by quantizeRows. Each block gets its own
+// magnitude (1e-3 .. 10), and block 0 of row 1 is all zero (scale 0).
+QuantisedWeight quantisedRandom(BlockQuant quant, uint32_t rows, uint32_t k, uint32_t seed) {
+  QuantisedWeight weight{quant, rows, k, *blockQuantLayout(schemeOf(quant), rows, k), {}, {}};
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f), decades(-3.0f, 1.0f);
+  std::vector<float> values(size_t(rows) * k);
+  for (size_t block = 0; block < values.size() / 32; ++block) {
+    float magnitude = std::pow(10.0f, decades(random));
+    for (size_t i = 0; i < 32; ++i) values[block * 32 + i] = magnitude * uniform(random);
+  }
+  if (rows > 1) std::fill_n(values.begin() + k, 32, 0.0f);
+  std::vector<std::byte> quants(weight.layout.quants_bytes);
+  std::vector<uint16_t> scales(size_t(rows) * weight.layout.blocks_per_row);
+  std::optional<uint64_t> bad = quantizeRows(schemeOf(quant), SafetensorsDType::kF32, std::as_bytes(std::span(values)),
+                                             k, quants, scales, 1);
+  EXPECT_FALSE(bad.has_value());
+  fillFromParts(weight, quants, scales);
+  return weight;
+}
+
+std::vector<float> randomFloats(size_t count, float scale, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-scale, scale);
+  std::vector<float> values(count);
+  for (float& v : values) v = uniform(random);
+  return values;
+}
+
+// y[t, n] = sum_k x[t, k] W'[n, k] in double, and sum |x W'| for the tolerance.
+// x rows are x_stride apart.
+struct Reference {
+  std::vector<double> y, magnitude;
+};
+Reference referenceProduct(const std::vector<float>& x, uint32_t x_stride, const QuantisedWeight& w, uint32_t tokens) {
+  Reference ref;
+  ref.y.assign(size_t(tokens) * w.rows, 0.0);
+  ref.magnitude.assign(ref.y.size(), 0.0);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t n = 0; n < w.rows; ++n) {
+      double sum = 0, abs_sum = 0;
+      for (uint32_t i = 0; i < w.k; ++i) {
+        double term = double(x[size_t(t) * x_stride + i]) * w.dequantised[size_t(n) * w.k + i];
+        sum += term;
+        abs_sum += std::abs(term);
+      }
+      ref.y[size_t(t) * w.rows + n] = sum;
+      ref.magnitude[size_t(t) * w.rows + n] = abs_sum;
+    }
+  }
+  return ref;
+}
+
+constexpr double kRelativeTolerance = 4e-6;
+
+// Compares y (rows y_stride apart, `tokens` of them) with the reference and
+// checks the columns past the weight's rows kept their sentinel.
+void expectProductClose(const std::vector<float>& y, uint32_t y_stride, const Reference& ref, uint32_t tokens,
+                        uint32_t rows, float sentinel, const std::string& what) {
+  int reported = 0;
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t n = 0; n < y_stride; ++n) {
+      float got = y[size_t(t) * y_stride + n];
+      if (n >= rows) {
+        if (got != sentinel && reported++ < 5) ADD_FAILURE() << what << ": token " << t << " column " << n << " written";
+        continue;
+      }
+      double want = ref.y[size_t(t) * rows + n];
+      double tolerance = kRelativeTolerance * ref.magnitude[size_t(t) * rows + n] + 1e-30;
+      if (!(std::abs(got - want) <= tolerance) && reported++ < 5) {
+        ADD_FAILURE() << what << ": token " << t << " row " << n << " got " << got << ", want " << want
+                      << " (tolerance " << tolerance << ")";
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- GPU harness
+
+class QuantKernelNumericsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // llvmpipe is allowed explicitly: tests run where no GPU exists (DESIGN.md).
+    device_ = gpu::GpuDevice::open({"", /*allow_software_gpu=*/true}).release();
+  }
+  static void TearDownTestSuite() {
+    delete device_;
+    device_ = nullptr;
+  }
+
+  template <typename T>
+  gpu::GpuBuffer upload(const std::vector<T>& values, const std::string& label) {
+    size_t bytes = std::max<size_t>(values.size() * sizeof(T), 4);
+    gpu::GpuBuffer buffer = gpu::GpuBuffer::allocate(*device_, bytes, gpu::MemoryPlacement::kHostVisible, label);
+    if (!values.empty()) buffer.write(0, std::as_bytes(std::span(values)));
+    return buffer;
+  }
+  std::vector<float> download(const gpu::GpuBuffer& buffer, size_t count) {
+    std::vector<float> values(count);
+    buffer.read(0, std::as_writable_bytes(std::span(values)));
+    return values;
+  }
+
+  // Compiles `request` and runs one dispatch per entry of `dispatches`, each
+  // with its own bindings (x, quants, y, scales) and push constants, in order.
+  struct Dispatch {
+    KernelRequest request;
+    std::array<gpu::BufferBinding, 4> bindings;
+    QuantMatmulPush push;
+    std::array<uint32_t, 3> groups;
+  };
+  void run(const std::vector<Dispatch>& dispatches) {
+    std::vector<gpu::ComputePipeline> pipelines;
+    std::vector<std::vector<uint32_t>> words;
+    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()),
+                                                            uint32_t(dispatches.size()) * 4);
+    std::vector<VkDescriptorSet> sets;
+    for (const Dispatch& d : dispatches) {
+      const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
+      ASSERT_EQ(sizeof(QuantMatmulPush), info.push_constant_bytes);
+      ASSERT_EQ(4u, info.storage_buffer_count);
+      words.push_back(compiled(d.request));
+      gpu::ComputePipelineDesc desc;
+      desc.name = describeSpecialisation(d.request.kernel, d.request.defines);
+      desc.spirv = words.back();
+      desc.storage_buffer_count = info.storage_buffer_count;
+      desc.push_constant_bytes = info.push_constant_bytes;
+      pipelines.push_back(gpu::ComputePipeline::create(*device_, desc));
+      sets.push_back(pool.allocate(pipelines.back(), d.bindings));
+    }
+    gpu::CommandStream stream(*device_);
+    stream.begin();
+    for (size_t i = 0; i < dispatches.size(); ++i) stream.dispatch(pipelines[i], sets[i], dispatches[i].push, dispatches[i].groups);
+    stream.memoryBarrier(gpu::Hazard::kComputeToHost);
+    stream.end();
+    stream.submitAndWait();
+  }
+
+  // Compiling is the slow part and the tests reuse specialisations.
+  static const std::vector<uint32_t>& compiled(const KernelRequest& request) {
+    static std::map<std::string, std::vector<uint32_t>> cache;
+    std::string key = describeSpecialisation(request.kernel, request.defines);
+    auto found = cache.find(key);
+    if (found == cache.end()) {
+      found = cache.emplace(key, SpirvKernelCompiler().compile(request.kernel, request.defines)).first;
+    }
+    return found->second;
+  }
+
+  // The bindings and push constants of an unsplit weight: its whole segment
+  // bound as both quants and scales, the scales found at S.
+  static Dispatch wholeWeight(KernelRequest request, const gpu::GpuBuffer& x, const gpu::GpuBuffer& segment,
+                              const gpu::GpuBuffer& y, const QuantisedWeight& w, uint32_t x_stride, uint32_t y_stride,
+                              uint32_t tokens, std::array<uint32_t, 3> groups) {
+    QuantMatmulPush push{0, x_stride, 0, 0, y_stride, tokens, uint32_t(w.layout.scales_offset / 2)};
+    return {std::move(request), {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE},
+                                  {&segment, 0, VK_WHOLE_SIZE}}},
+            push, groups};
+  }
+
+  static gpu::GpuDevice* device_;
+};
+gpu::GpuDevice* QuantKernelNumericsTest::device_ = nullptr;
+
+// ---------------------------------------------------------------- matvec
+
+TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
+  // Ragged N (13 rows: partial row blocks), K from one block to 32 blocks, one
+  // and three tokens, workgroups below, at and above llvmpipe's subgroup of 8.
+  // x rows are wider than K and y rows wider than N, as in the activation arena.
+  const uint32_t n = 13;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    for (uint32_t k : {32u, 96u, 256u, 1024u}) {
+      QuantisedWeight w = quantisedRandom(quant, n, k, 100 + k);
+      for (uint32_t tokens : {1u, 3u}) {
+        const uint32_t x_stride = k + 5, y_stride = n + 2;
+        const float sentinel = -4321.0f;
+        std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
+        Reference ref = referenceProduct(x, x_stride, w, tokens);
+        for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{8u, 256u}}) {
+          gpu::GpuBuffer x_buffer = upload(x, "x");
+          gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+          gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+          run({wholeWeight(quantMatvecKernel(quant, k, n, rows, workgroup), x_buffer, w_buffer, y_buffer, w, x_stride,
+                           y_stride, tokens, {(n + rows - 1) / rows, tokens, 1})});
+          expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
+                             std::string("matvec ") + nameOf(quant) + " K=" + std::to_string(k) +
+                                 " T=" + std::to_string(tokens) + " rows/wg=" + std::to_string(rows) +
+                                 " wg=" + std::to_string(workgroup));
+        }
+      }
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
+  // Hand-made segments holding every byte value (q8: -128 .. 127, including
+  // -128, which quantizeRows never writes) and every nibble (q4: codes 0 .. 15,
+  // i.e. -8 .. 7, in both nibble positions), with distinct power-of-two scales.
+  // Each output is then a single dequantised weight and must be exact.
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    const uint32_t k = 32, rows = 8;
+    QuantisedWeight w{quant, rows, k, *blockQuantLayout(schemeOf(quant), rows, k), {}, {}};
+    std::vector<std::byte> quants(w.layout.quants_bytes);
+    for (size_t i = 0; i < quants.size(); ++i) {
+      // q4: (i * 7) mod 256 walks every low and high nibble pair across the rows.
+      quants[i] = std::byte(uint8_t(quant == BlockQuant::kQ8 ? i : i * 7));
+    }
+    std::vector<uint16_t> scales(rows);
+    for (uint32_t r = 0; r < rows; ++r) scales[r] = uint16_t(0x3f80 + 0x80 * r - 0x200);  // 2^(r-4)
+    fillFromParts(w, quants, scales);
+    // Token t's x is the one-hot vector e_t, so y[t, r] = W'[r, t]: the whole
+    // matrix comes back transposed, from both kernels.
+    std::vector<float> x(size_t(k) * k, 0.0f);
+    for (uint32_t t = 0; t < k; ++t) x[size_t(t) * k + t] = 1.0f;
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    for (bool matvec : {true, false}) {
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(k) * rows, 0.0f), "y");
+      KernelRequest request = matvec ? quantMatvecKernel(quant, k, rows, 4, 8) : quantMatmulKernel(quant, k, rows, 32, 16, 8);
+      std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{rows / 4, k, 1} : std::array<uint32_t, 3>{1, 1, 1};
+      run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, k, rows, k, groups)});
+      std::vector<float> y = download(y_buffer, size_t(k) * rows);
+      for (uint32_t t = 0; t < k; ++t) {
+        for (uint32_t r = 0; r < rows; ++r) {
+          ASSERT_EQ(y[size_t(t) * rows + r], w.dequantised[size_t(r) * k + t])
+              << request.kernel << " " << nameOf(quant) << " row " << r << " column " << t;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
+  // A weight too large for one binding: three dispatches over rows [0, 7),
+  // [7, 16), [16, 21), each binding the windows quantWeightSlice gives (offsets
+  // rounded down to the alignment, bases for the rest) and writing y at its own
+  // base. K = 96 has 3 blocks per row, so slices start their scales mid-word.
+  // Both the largest alignment Vulkan allows and this device's own are tried.
+  const uint32_t k = 96, n = 21;
+  const std::vector<std::pair<uint32_t, uint32_t>> slices = {{0, 7}, {7, 16}, {16, 21}};
+  const uint64_t device_alignment = device_->capabilities().min_storage_buffer_offset_alignment;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, n, k, 300);
+    std::vector<float> x = randomFloats(k, 2.0f, 301);
+    Reference ref = referenceProduct(x, k, w, 1);
+    for (uint64_t alignment : {uint64_t{256}, device_alignment}) {
+      gpu::GpuBuffer x_buffer = upload(x, "x");
+      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+      std::vector<Dispatch> dispatches;
+      for (auto [begin, end] : slices) {
+        QuantWeightSlice slice = quantWeightSlice(quant, n, k, begin, end, alignment);
+        EXPECT_EQ(slice.quants_offset % alignment, 0u);
+        EXPECT_EQ(slice.scales_offset % alignment, 0u);
+        // The windows hold only what the slice needs, plus at most the alignment.
+        EXPECT_LE(slice.quants_range, (end - begin) * w.layout.quant_row_bytes + alignment);
+        EXPECT_LE(slice.scales_range, (end - begin) * w.layout.blocks_per_row * 2 + alignment + 2);
+        dispatches.push_back({quantMatvecKernel(quant, k, end - begin, 4, 16),
+                              {{{&x_buffer, 0, VK_WHOLE_SIZE},
+                                {&w_buffer, slice.quants_offset, slice.quants_range},
+                                {&y_buffer, 0, VK_WHOLE_SIZE},
+                                {&w_buffer, slice.scales_offset, slice.scales_range}}},
+                              QuantMatmulPush{0, k, slice.quant_base, begin, n, 1, slice.scale_base},
+                              {(end - begin + 3) / 4, 1, 1}});
+      }
+      run(dispatches);
+      expectProductClose(download(y_buffer, n), n, ref, 1, n, 0.0f,
+                         std::string("matvec split ") + nameOf(quant) + " alignment " + std::to_string(alignment));
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
+  // The tied LM head over a quantised embedding. Tolerance: 1e-5 absolute on
+  // logits capped at 3 (tanh's slope is at most 1, so the product's bound carries over).
+  const uint32_t k = 64, n = 9;
+  const float cap = 3.0f;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, n, k, 400);
+    std::vector<float> x = randomFloats(k, 3.0f, 401);
+    Reference ref = referenceProduct(x, k, w, 1);
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+    run({wholeWeight(quantMatvecKernel(quant, k, n, 2, 16, cap), x_buffer, w_buffer, y_buffer, w, k, n, 1,
+                     {5, 1, 1})});
+    std::vector<float> y = download(y_buffer, n);
+    bool some_capped = false;
+    for (uint32_t r = 0; r < n; ++r) {
+      double want = cap * std::tanh(ref.y[r] / cap);
+      EXPECT_NEAR(y[r], want, 1e-5 + kRelativeTolerance * ref.magnitude[r]) << nameOf(quant) << " row " << r;
+      some_capped |= std::abs(ref.y[r]) > cap;
+    }
+    EXPECT_TRUE(some_capped) << "the inputs should drive some logits past the cap";
+  }
+}
+
+// ---------------------------------------------------------------- matmul
+
+TEST_F(QuantKernelNumericsTest, MatmulTilesMatchDequantisedReferenceWithRaggedEdges) {
+  // T and N not multiples of their tiles; K of 1, 3 and 5 blocks with TILE_K
+  // 8, 16 and 32, so a block spans several tiles or exactly one.
+  const uint32_t n = 45;
+  struct Tiles {
+    uint32_t m, n, k;
+  };
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    for (uint32_t k : {32u, 96u, 160u}) {
+      QuantisedWeight w = quantisedRandom(quant, n, k, 500 + k);
+      for (uint32_t tokens : {1u, 37u}) {
+        const uint32_t x_stride = k + 3, y_stride = n + 1;
+        const float sentinel = 999.0f;
+        std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 600 + k + tokens);
+        Reference ref = referenceProduct(x, x_stride, w, tokens);
+        for (Tiles tiles : {Tiles{16, 16, 8}, Tiles{32, 64, 16}, Tiles{64, 32, 32}}) {
+          gpu::GpuBuffer x_buffer = upload(x, "x");
+          gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+          gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+          run({wholeWeight(quantMatmulKernel(quant, k, n, tiles.m, tiles.n, tiles.k), x_buffer, w_buffer, y_buffer, w,
+                           x_stride, y_stride, tokens,
+                           {(n + tiles.n - 1) / tiles.n, (tokens + tiles.m - 1) / tiles.m, 1})});
+          expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
+                             std::string("matmul ") + nameOf(quant) + " K=" + std::to_string(k) +
+                                 " T=" + std::to_string(tokens) + " tiles " + std::to_string(tiles.m) + "x" +
+                                 std::to_string(tiles.n) + "x" + std::to_string(tiles.k));
+        }
+      }
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, MatmulTileKLargerThanABlockAndNotDividingK) {
+  // TILE_K 64 over K 96: the second tile is half past the row's end and spans
+  // a block boundary inside the first tile.
+  const uint32_t k = 96, n = 20, tokens = 5;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, n, k, 700);
+    std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 701);
+    Reference ref = referenceProduct(x, k, w, tokens);
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+    run({wholeWeight(quantMatmulKernel(quant, k, n, 16, 16, 64), x_buffer, w_buffer, y_buffer, w, k, n, tokens,
+                     {2, 1, 1})});
+    expectProductClose(download(y_buffer, size_t(tokens) * n), n, ref, tokens, n, 0.0f,
+                       std::string("matmul TILE_K 64 ") + nameOf(quant));
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, MatmulRowSplitWithSoftcap) {
+  // Prefill through a split LM head: two slices at the device's alignment, each
+  // capping its logits; 19 tokens.
+  const uint32_t k = 160, n = 30, tokens = 19, split = 11;
+  const float cap = 2.0f;
+  const uint64_t alignment = device_->capabilities().min_storage_buffer_offset_alignment;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, n, k, 800);
+    std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 801);
+    Reference ref = referenceProduct(x, k, w, tokens);
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+    std::vector<Dispatch> dispatches;
+    for (auto [begin, end] : {std::pair{0u, split}, std::pair{split, n}}) {
+      QuantWeightSlice slice = quantWeightSlice(quant, n, k, begin, end, alignment);
+      dispatches.push_back({quantMatmulKernel(quant, k, end - begin, 16, 16, 16, cap),
+                            {{{&x_buffer, 0, VK_WHOLE_SIZE},
+                              {&w_buffer, slice.quants_offset, slice.quants_range},
+                              {&y_buffer, 0, VK_WHOLE_SIZE},
+                              {&w_buffer, slice.scales_offset, slice.scales_range}}},
+                            QuantMatmulPush{0, k, slice.quant_base, begin, n, tokens, slice.scale_base},
+                            {(end - begin + 15) / 16, (tokens + 15) / 16, 1}});
+    }
+    run(dispatches);
+    std::vector<float> y = download(y_buffer, size_t(tokens) * n);
+    for (size_t i = 0; i < y.size(); ++i) {
+      double want = cap * std::tanh(ref.y[i] / cap);
+      EXPECT_NEAR(y[i], want, 1e-5 + kRelativeTolerance * ref.magnitude[i]) << nameOf(quant) << " element " << i;
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, ResultsAreBitwiseReproducible) {
+  // The reduction order is fixed (no atomics, partials folded in subgroup
+  // order), so a rerun gives the same bits: greedy decoding must not flicker.
+  const uint32_t k = 512, n = 37, tokens = 2;
+  QuantisedWeight w = quantisedRandom(BlockQuant::kQ4, n, k, 900);
+  std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 901);
+  gpu::GpuBuffer x_buffer = upload(x, "x");
+  gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+  std::vector<std::vector<float>> results;
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    for (bool matvec : {true, false}) {
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+      KernelRequest request = matvec ? quantMatvecKernel(BlockQuant::kQ4, k, n, 4, 64)
+                                     : quantMatmulKernel(BlockQuant::kQ4, k, n, 16, 16, 16);
+      std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{(n + 3) / 4, tokens, 1}
+                                              : std::array<uint32_t, 3>{(n + 15) / 16, 1, 1};
+      run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, k, n, tokens, groups)});
+      results.push_back(download(y_buffer, size_t(tokens) * n));
+    }
+  }
+  EXPECT_EQ(results[0], results[2]) << "matvec";
+  EXPECT_EQ(results[1], results[3]) << "matmul";
+}
+
+}  // namespace
+}  // namespace unicorn::spirv
