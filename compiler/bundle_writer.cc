@@ -189,7 +189,8 @@ void writeBundle(const BundleContents& contents, const std::filesystem::path& ou
   for (const std::string& device : contents.required_devices) devices.push_back(fbb.CreateString(device));
   auto header = fb::CreateHeader(fbb, fbb.CreateString(kProducer), model, tokenizer,
                                  fbb.CreateString(contents.chat_template), fbb.CreateVector(devices),
-                                 fbb.CreateVector(tensor_table));
+                                 fbb.CreateVector(tensor_table),
+                                 contents.schedule ? serializeSchedule(fbb, *contents.schedule) : 0);
   fb::FinishHeaderBuffer(fbb, header);
   std::span<std::byte> header_bytes(reinterpret_cast<std::byte*>(fbb.GetBufferPointer()), fbb.GetSize());
 

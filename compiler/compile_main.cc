@@ -6,15 +6,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "compiler/bundle_writer.h"
 #include "compiler/chat_template_source.h"
 #include "compiler/checkpoint.h"
 #include "compiler/gemma_graph.h"
+#include "compiler/schedule_builder.h"
+#include "compiler/weight_scheme.h"
 #include "runtime/bundle_view.h"
 #include "runtime/error.h"
 #include "runtime/tool_main.h"
+#include "schemas/tensor_layout.h"
 
 namespace {
 
@@ -90,7 +95,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--dump-ir", dump_ir_dir,
                  "write the unicorn-dialect MLIR module after each compiler step into DIR\n"
-                 "(so far one step: 00-graph.mlir, the Gemma 3 graph as built from the checkpoint)");
+                 "(00-graph.mlir, the Gemma 3 graph as built from the checkpoint; then one file per pass:\n"
+                 "01-quantize.mlir)");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
@@ -120,12 +126,37 @@ int main(int argc, char** argv) {
                   "internal error (please report): the Gemma 3 graph does not verify: " + diagnostics);
     }
     if (!dump_ir_dir.empty()) dumpIr(dump_ir_dir, "00-graph", graph.text());
+    // The pass pipeline. Its dumps are written even when a pass refuses the
+    // module, so --dump-ir shows how far it got.
+    std::vector<GemmaGraph::IrDump> pass_dumps;
+    std::string pass_diagnostics;
+    const bool passes_ok = graph.runPasses(*parseWeightFormat(weights), pass_diagnostics,
+                                           dump_ir_dir.empty() ? nullptr : &pass_dumps);
+    for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);
+    if (!passes_ok) {
+      // What a pass refuses is the checkpoint under these flags (e.g. a matrix whose K
+      // does not split into quantisation blocks); the message names the tensor.
+      while (pass_diagnostics.ends_with("; ")) pass_diagnostics.resize(pass_diagnostics.size() - 2);
+      throw Error(ExitCode::kInvalidInput, "--weights " + weights + ": " + pass_diagnostics);
+    }
 
     BundleContents contents;
     contents.checkpoint = &checkpoint;
     contents.chat_template = readChatTemplate(model_dir);
     contents.required_devices = {"igpu"};
     contents.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
+    // The schedule needs each tensor's stored size (its weight buffer's size).
+    std::vector<std::uint64_t> stored_sizes;
+    for (const CheckpointTensor& tensor : checkpoint.tensors()) {
+      const WeightScheme scheme = chooseWeightScheme(contents.weights, tensor.canonical_name, tensor.shape);
+      stored_sizes.push_back(storedTensorSize(scheme.dtype, scheme.quant, tensor.shape).bytes);
+    }
+    std::optional<CompiledSchedule> schedule = buildSchedule(checkpoint, contents.weights, stored_sizes);
+    if (schedule) contents.schedule = &*schedule;
+    else if (!quiet) {
+      std::fprintf(stderr, "unicorn-compile: no execution schedule: q8/q4 kernels are not implemented yet "
+                           "(unicorn-exec can inspect this bundle but not run it)\n");
+    }
     WeightProgress progress(quiet);
     writeBundle(contents, out_path, std::ref(progress));
 

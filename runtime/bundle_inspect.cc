@@ -17,6 +17,36 @@ std::string str(const flatbuffers::String* s) { return s ? s->str() : std::strin
 
 }  // namespace
 
+namespace {
+
+// The execution schedule in numbers: kernels, buffers by kind, dispatches per list.
+nlohmann::json inspectSchedule(const fb::Header& h) {
+  const fb::Schedule* s = h.schedule();
+  if (!s) return {{"present", false}};
+  std::uint64_t spirv_bytes = 0;
+  for (const fb::KernelModule* k : *s->kernels()) spirv_bytes += std::uint64_t(k->spirv()->size()) * 4;
+  std::uint64_t activation_bytes = 0;
+  std::uint32_t weights = 0, kv_context = 0, kv_ring = 0;
+  for (const fb::ScheduleBuffer* b : *s->buffers()) {
+    if (b->kind() == fb::BufferKind::Weight) ++weights;
+    if (b->kind() == fb::BufferKind::Activation) activation_bytes += b->bytes();
+    if (b->kind() == fb::BufferKind::KeyCache) ++(b->capacity() == fb::KvCapacity::Context ? kv_context : kv_ring);
+  }
+  return {{"present", true},
+          {"kernels", s->kernels()->size()},
+          {"spirv_bytes", spirv_bytes},
+          {"buffers", s->buffers()->size()},
+          {"weight_buffers", weights},
+          {"activation_bytes", activation_bytes},
+          {"kv_layers_context_sized", kv_context},
+          {"kv_layers_ring", kv_ring},
+          {"prefill_chunk", s->prefill_chunk()},
+          {"prefill_dispatches", s->prefill()->size()},
+          {"decode_dispatches", s->decode()->size()}};
+}
+
+}  // namespace
+
 nlohmann::json inspectBundle(const BundleView& bundle) {
   const fb::Header& h = bundle.header();
   const fb::TextModelConfig& m = *h.model();
@@ -79,6 +109,7 @@ nlohmann::json inspectBundle(const BundleView& bundle) {
   std::vector<std::string> devices;
   for (const flatbuffers::String* d : *h.required_devices()) devices.push_back(d->str());
   report["required_devices"] = devices;
+  report["schedule"] = inspectSchedule(h);
   return report;
 }
 
@@ -127,6 +158,19 @@ std::string formatInspection(const nlohmann::json& r) {
   std::string devices;
   for (const auto& d : r["required_devices"]) devices += (devices.empty() ? "" : ", ") + d.get<std::string>();
   add("needs      ", devices);
+  const auto& s = r["schedule"];
+  if (s["present"].get<bool>()) {
+    std::snprintf(line, sizeof(line),
+                  "%d kernels (%s SPIR-V), %d buffers (%d weights, %s activations), KV: %d layers by --ctx, "
+                  "%d rings; prefill %d dispatches per chunk of <= %d tokens, decode %d",
+                  s["kernels"].get<int>(), mebibytes(s["spirv_bytes"]).c_str(), s["buffers"].get<int>(),
+                  s["weight_buffers"].get<int>(), mebibytes(s["activation_bytes"]).c_str(),
+                  s["kv_layers_context_sized"].get<int>(), s["kv_layers_ring"].get<int>(),
+                  s["prefill_dispatches"].get<int>(), s["prefill_chunk"].get<int>(), s["decode_dispatches"].get<int>());
+    add("schedule   ", line);
+  } else {
+    add("schedule   ", "none: this runtime cannot generate from it (q8/q4 kernels not implemented yet)");
+  }
   return out;
 }
 

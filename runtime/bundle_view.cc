@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/error.h"
+#include "runtime/schedule_check.h"
 #include "schemas/schema_hash.h"
 #include "schemas/tensor_layout.h"
 
@@ -232,6 +233,7 @@ void BundleView::verify(std::span<const std::byte> bytes, const std::string& nam
   checker.checkModelConfig(*header->model());
   checker.checkTensors(preamble, *header, level);
   checker.checkDevices(*header);
+  checkSchedule(*header, name);
 }
 
 BundleView BundleView::open(const std::filesystem::path& path, VerifyLevel level) {

@@ -4,7 +4,8 @@
 // schema hash) and recorded file size (catches truncation) -> header checksum ->
 // flatbuffers Verifier over exactly the header span -> model config invariants ->
 // every tensor's offset/size with overflow-safe arithmetic, alignment, size for
-// its dtype x quant scheme x shape (schemas/tensor_layout.h), overlap -> (VerifyLevel::kFull) every weight segment's checksum.
+// its dtype x quant scheme x shape (schemas/tensor_layout.h), overlap, and with
+// VerifyLevel::kFull every weight segment's checksum -> required devices -> the execution schedule (runtime/schedule_check.h).
 // Every failure is one Error(kInvalidInput) line naming the bundle, the field,
 // and expected vs actual.
 #pragma once

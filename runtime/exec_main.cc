@@ -1,6 +1,9 @@
 // unicorn-exec: maps a .ubundle, verifies it, and runs it. See DESIGN.md
-// "Command-line contract". This version inspects, verifies, tokenizes and renders
-// chat prompts; text generation arrives with the Vulkan executor.
+// "Command-line contract". Generation is greedy (argmax on the GPU) from bf16
+// bundles; temperature/top-k/top-p sampling and q8/q4 kernels are not
+// implemented yet and are refused with a message saying so.
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +14,9 @@
 #include "runtime/bundle_view.h"
 #include "runtime/chat_template.h"
 #include "runtime/error.h"
+#include "runtime/executor.h"
+#include "runtime/generation.h"
+#include "runtime/token_stream_decoder.h"
 #include "runtime/gpu/device_listing.h"
 #include "runtime/gpu/gpu_device.h"
 #include "runtime/gpu/vulkan_instance.h"
@@ -83,24 +89,146 @@ int checkDevice(const unicorn::gpu::DeviceRequest& request, bool json) {
   return 0;
 }
 
+
+// "2,818,5279" -> ids; Error(kUsage) naming the bad element.
+std::vector<int32_t> parseIds(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    int32_t id = 0;
+    auto [rest, problem] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (item.empty() || problem != std::errc() || rest != item.data() + item.size() || id < 0) {
+      throw Error(ExitCode::kUsage, "--ids: '" + item + "' is not a token id (expected e.g. 2,818,5279)");
+    }
+    ids.push_back(id);
+    start = end + 1;
+  }
+  return ids;
+}
+
+struct GenerationRequest {
+  unicorn::gpu::DeviceRequest device;
+  uint32_t context = 0;  // 0: the default (min(max_position_embeddings, kDefaultContext))
+  uint32_t max_tokens = 64;
+  uint32_t dump_logits = 0;  // K > 0: print the prompt's logits readout instead of generating
+  bool ignore_eos = false;
+  bool json = false;
+};
+
+constexpr uint32_t kDefaultContext = 2048;
+
+// One line on stderr saying where the weights live: imported in place or copied (and why).
+void reportResidency(const unicorn::ScheduleExecutor& executor, const unicorn::gpu::GpuDevice& device) {
+  uint64_t imported = 0, copied = 0;
+  std::string copy_reason;
+  for (const auto& report : executor.residency()) {
+    if (report.path == unicorn::gpu::ResidencyPath::kImportedHostPointer) {
+      imported += report.bytes;
+    } else {
+      copied += report.bytes;
+      if (copy_reason.empty()) copy_reason = std::string(unicorn::gpu::residencyPathName(report.path)) + ": " + report.reason;
+    }
+  }
+  std::fprintf(stderr, "unicorn-exec: %s; weights resident: %.1f MiB imported in place, %.1f MiB copied%s%s\n",
+               device.capabilities().name.c_str(), imported / 1048576.0, copied / 1048576.0,
+               copy_reason.empty() ? "" : " (", copy_reason.empty() ? "" : (copy_reason + ")").c_str());
+}
+
+// --prompt / --ids / --chat: greedy generation (or the --dump-logits readout) on the device.
+int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+             const GenerationRequest& request) {
+  for (const flatbuffers::String* device : *bundle.header().required_devices()) {
+    if (device->str() != "igpu") {
+      throw Error(ExitCode::kDeviceMissing, bundle.path().string() + " requires device '" + device->str() +
+                                                "', which this runtime cannot drive (it runs igpu bundles)");
+    }
+  }
+  const unicorn::fb::TextModelConfig& model = *bundle.header().model();
+  const uint32_t context = request.context ? request.context
+                                           : std::min<uint32_t>(model.max_position_embeddings(), kDefaultContext);
+  // Everything about the input is checked before the device opens: bad input is
+  // exit 2 (or 1) on any machine, not a device problem.
+  unicorn::ScheduleExecutor::requireRunnable(bundle, context);
+  unicorn::requireContextFits(context, prompt.size(), request.dump_logits ? 0 : request.max_tokens);
+  for (int32_t id : prompt) {
+    if (id < 0 || uint32_t(id) >= model.vocab_size()) {
+      throw Error(ExitCode::kInvalidInput, "token id " + std::to_string(id) + " is outside the vocabulary 0.." +
+                                               std::to_string(model.vocab_size() - 1));
+    }
+  }
+  const uint32_t readout_top_k = bundle.header().schedule()->readout_top_k();
+  if (request.dump_logits > readout_top_k) {
+    throw Error(ExitCode::kUsage, "--dump-logits " + std::to_string(request.dump_logits) +
+                                      ": this bundle reads out at most " + std::to_string(readout_top_k) +
+                                      " logits per position");
+  }
+  std::unique_ptr<unicorn::gpu::GpuDevice> device = unicorn::gpu::GpuDevice::open(request.device);
+  unicorn::ScheduleExecutor executor(bundle, *device, context);
+  reportResidency(executor, *device);
+  if (request.dump_logits) {
+    for (const unicorn::LogitsReadout& row : unicorn::readPromptLogits(executor, prompt)) {
+      nlohmann::json top = nlohmann::json::array();
+      for (uint32_t k = 0; k < request.dump_logits; ++k) top.push_back({row.top[k].first, row.top[k].second});
+      printJson({{"pos", row.position}, {"lse", row.log_sum_exp}, {"top", top}});
+    }
+    return 0;
+  }
+  unicorn::GenerationOptions options;
+  options.max_tokens = request.max_tokens;
+  options.stop_at_eos = !request.ignore_eos;
+  if (model.eos_token_ids()) options.eos_ids.assign(model.eos_token_ids()->begin(), model.eos_token_ids()->end());
+  unicorn::TokenStreamDecoder stream(tokenizer, /*skip_special=*/false);
+  std::vector<int32_t> generated = unicorn::generateGreedy(executor, prompt, options, [&](int32_t id) {
+    if (request.json) return;
+    std::fputs(stream.push(id).c_str(), stdout);
+    std::fflush(stdout);
+  });
+  if (request.json) {
+    printJson({{"ids", generated}, {"text", tokenizer.decode(generated, /*skip_special=*/false)}});
+  } else {
+    std::fputs((stream.finish() + "\n").c_str(), stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Runs a .ubundle made by unicorn-compile.", "unicorn-exec"};
   std::string bundle_path, tokenize_text, chat_text, system_text, prompt_text, ids_text;
-  bool inspect = false, verify = false, json = false, list_devices = false, check_device = false;
-  unicorn::gpu::DeviceRequest device_request;
+  bool inspect = false, verify = false, json = false, list_devices = false, check_device = false, show_prompt = false;
+  double temperature = 0.0, top_p = 1.0;
+  uint32_t top_k = 0;
+  uint64_t seed = 0;
+  GenerationRequest generation;
+  unicorn::gpu::DeviceRequest& device_request = generation.device;
   // Required unless a device-only mode (--list-devices, --check-device) is given; checked below.
   app.add_option("BUNDLE", bundle_path, "bundle file (.ubundle)");
   auto* inspect_flag = app.add_flag("--inspect", inspect, "print what the bundle holds and needs");
   app.add_flag("--verify", verify, "also check every weight segment's checksum (reads all weights)");
   auto* tokenize_opt = app.add_option("--tokenize", tokenize_text, "print the token ids of TEXT (no BOS added)");
   auto* chat_opt = app.add_option("--chat", chat_text,
-                                  "render TEXT as a user turn with the bundle's chat template and print the prompt\n"
-                                  "(with --json: the prompt and its token ids); generation is not implemented yet");
+                                  "render TEXT as a user turn with the bundle's chat template and generate the reply");
   auto* system_opt = app.add_option("--system", system_text, "system message for --chat")->needs(chat_opt);
-  auto* prompt_opt = app.add_option("--prompt", prompt_text, "generate from TEXT (not implemented yet)");
-  auto* ids_opt = app.add_option("--ids", ids_text, "generate from token ids 2,818,... (not implemented yet)");
+  app.add_flag("--show-prompt", show_prompt,
+               "with --chat: print the rendered prompt instead of generating\n"
+               "(with --json: the prompt and its token ids)")->needs(chat_opt);
+  auto* prompt_opt = app.add_option("--prompt", prompt_text, "generate from TEXT (BOS + its tokens)");
+  auto* ids_opt = app.add_option("--ids", ids_text, "generate from token ids 2,818,... (given as is, no BOS added)");
+  app.add_option("--max-tokens", generation.max_tokens, "tokens to generate at most (default 64)");
+  app.add_option("--ctx", generation.context,
+                 "context size: positions the full-attention KV caches hold (default min(model max, 2048));\n"
+                 "prompt + --max-tokens must fit");
+  app.add_option("--dump-logits", generation.dump_logits,
+                 "print, per prompt position, one JSON line {\"pos\",\"lse\",\"top\":[[id,logit]...K]} instead of generating");
+  app.add_flag("--ignore-eos", generation.ignore_eos, "do not stop at the model's end-of-sequence ids");
+  app.add_option("--temperature", temperature, "sampling temperature; only 0 (greedy) is implemented");
+  auto* top_k_opt = app.add_option("--top-k", top_k, "top-k sampling (not implemented yet)");
+  auto* top_p_opt = app.add_option("--top-p", top_p, "top-p sampling (not implemented yet)");
+  auto* seed_opt = app.add_option("--seed", seed, "sampling seed (not implemented yet: greedy needs none)");
   app.add_flag("--json", json, "machine-readable output");
   auto* list_devices_flag =
       app.add_flag("--list-devices", list_devices, "list the Vulkan devices: index, name, type, API version, subgroup size,\n"
@@ -110,7 +238,7 @@ int main(int argc, char** argv) {
                                      "choose and print its capabilities; exit 3 if none fits (no BUNDLE needed)");
   app.add_option("--device", device_request.spec,
                  "Vulkan device: an index from --list-devices or part of its name (default: the first\n"
-                 "integrated GPU, else discrete); used by --check-device until generation exists");
+                 "integrated GPU, else discrete)");
   app.add_flag("--allow-software-gpu", device_request.allow_software_gpu,
                "allow a CPU implementation of Vulkan (Mesa llvmpipe) as the device");
 
@@ -129,14 +257,24 @@ int main(int argc, char** argv) {
     if (list_devices) return listDevices(device_request.allow_software_gpu, json);
     if (check_device) return checkDevice(device_request, json);
     if (bundle_path.empty()) throw Error(ExitCode::kUsage, "BUNDLE is required (see --help)");
-    if (prompt_opt->count() || ids_opt->count()) {
-      throw Error(ExitCode::kUsage,
-                  "text generation (--prompt/--ids) is not implemented in this version: it arrives with the Vulkan "
-                  "executor; --inspect, --verify, --tokenize and --chat work");
+    if (temperature != 0.0) {
+      throw Error(ExitCode::kUsage, "--temperature " + std::to_string(temperature) +
+                                        ": sampling is not implemented yet; only greedy decoding (--temperature 0) is");
+    }
+    if (top_k_opt->count() || top_p_opt->count() || seed_opt->count()) {
+      throw Error(ExitCode::kUsage, "--top-k/--top-p/--seed: sampling is not implemented yet; generation is greedy");
     }
     const bool tokenize = tokenize_opt->count() > 0, chat = chat_opt->count() > 0;
-    const bool any_mode = inspect || verify || tokenize || chat;
-    if (!any_mode) throw Error(ExitCode::kUsage, "nothing to do: give --inspect, --verify, --tokenize TEXT or --chat TEXT");
+    const bool generate = prompt_opt->count() > 0 || ids_opt->count() > 0 || (chat && !show_prompt);
+    const bool any_mode = inspect || verify || tokenize || chat || generate;
+    if (!any_mode) {
+      throw Error(ExitCode::kUsage,
+                  "nothing to do: give --prompt TEXT, --ids 2,818,..., --chat TEXT, --inspect, --verify or --tokenize TEXT");
+    }
+    if (generation.dump_logits && !generate) throw Error(ExitCode::kUsage, "--dump-logits needs --prompt, --ids or --chat");
+    generation.json = json;
+    std::vector<int32_t> user_ids;
+    if (ids_opt->count()) user_ids = parseIds(ids_text);  // usage errors before any file is read
     unicorn::BundleView bundle =
         unicorn::BundleView::open(bundle_path, verify ? unicorn::VerifyLevel::kFull : unicorn::VerifyLevel::kStructure);
 
@@ -145,7 +283,7 @@ int main(int argc, char** argv) {
       if (json) printJson(report); else std::fputs(unicorn::formatInspection(report).c_str(), stdout);
       return 0;
     }
-    if (verify && !tokenize && !chat) {
+    if (verify && !tokenize && !chat && !generate) {
       std::printf("%s: OK (structure and all %u weight checksums)\n", bundle_path.c_str(),
                   bundle.header().tensors()->size());
       return 0;
@@ -156,7 +294,17 @@ int main(int argc, char** argv) {
       if (json) printJson({{"ids", ids}}); else std::puts(joinIds(ids).c_str());
       return 0;
     }
+    if (ids_opt->count()) return runModel(bundle, tokenizer, user_ids, generation);
+    if (prompt_opt->count()) {
+      std::vector<int32_t> ids;
+      if (tokenizer.bosId() >= 0) ids.push_back(tokenizer.bosId());
+      std::vector<int32_t> text_ids = tokenizer.encode(prompt_text);
+      ids.insert(ids.end(), text_ids.begin(), text_ids.end());
+      return runModel(bundle, tokenizer, ids, generation);
+    }
+    // --chat: the template renders <bos> itself.
     std::string prompt = renderChat(bundle, tokenizer, system_opt->count() ? &system_text : nullptr, chat_text);
+    if (!show_prompt) return runModel(bundle, tokenizer, tokenizer.encode(prompt), generation);
     if (json) {
       printJson({{"prompt", prompt}, {"ids", tokenizer.encode(prompt)}});
     } else {

@@ -114,7 +114,7 @@ class BundleTest(harness.CliTestCase):
             with self.subTest(conversation=conversation_name):
                 messages = conversations["conversations"][conversation_name]
                 messages = messages["messages"] if isinstance(messages, dict) else messages
-                args = ["--chat", messages[-1]["content"], "--json"]
+                args = ["--chat", messages[-1]["content"], "--show-prompt", "--json"]
                 if with_system:
                     args += ["--system", messages[0]["content"]]
                 result = self.exec_(self.bundle, *args)
@@ -211,8 +211,8 @@ class BundleTest(harness.CliTestCase):
 
     def test_usage_errors_exit_1(self):
         for args in [[], ["--inspect"], [self.bundle, "--no-such-flag"], [self.bundle],
-                     [self.bundle, "--inspect", "--tokenize", "x"], [self.bundle, "--prompt", "hi"],
-                     [self.bundle, "--ids", "2,3"]]:
+                     [self.bundle, "--inspect", "--tokenize", "x"], [self.bundle, "--ids", "2,x"],
+                     [self.bundle, "--ids", "2,3", "--temperature", "0.7"]]:
             with self.subTest(args=args):
                 self.assertCleanFailure(harness.run([harness.EXEC, *args]), harness.EXIT_USAGE)
 

@@ -1,0 +1,229 @@
+#include "runtime/executor.h"
+
+#include <cstring>
+
+#include "runtime/error.h"
+
+namespace unicorn {
+namespace {
+
+// The run-time values a chunk's push constants and workgroup counts depend on
+// (schemas/schedule.fbs, ChunkValue).
+struct ChunkValues {
+  std::uint32_t tokens, readout_rows, context;
+  std::uint32_t get(fb::ChunkValue value) const {
+    switch (value) {
+      case fb::ChunkValue::Tokens: return tokens;
+      case fb::ChunkValue::LastToken: return tokens - 1;
+      case fb::ChunkValue::ReadoutRows: return readout_rows;
+      case fb::ChunkValue::FirstReadoutRow: return tokens - readout_rows;
+      case fb::ChunkValue::LastReadoutRow: return readout_rows - 1;
+      case fb::ChunkValue::Context: return context;
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t context) {
+  for (const fb::Tensor* tensor : *bundle.header().tensors()) {
+    if (tensor->quant() != fb::QuantScheme::None) {
+      throw Error(ExitCode::kInvalidInput,
+                  bundle.path().string() + ": cannot generate: its weights are " + quantSchemeName(tensor->quant()) +
+                      " (tensor '" + tensor->name()->str() +
+                      "'): q8/q4 kernels not implemented yet; compile with --weights bf16");
+    }
+  }
+  if (!bundle.header().schedule()) {
+    throw Error(ExitCode::kInvalidInput, bundle.path().string() + ": cannot generate: it has no execution schedule "
+                                                                  "(recompile it with this unicorn-compile)");
+  }
+  const fb::TextModelConfig& model = *bundle.header().model();
+  if (context == 0 || context > model.max_position_embeddings()) {
+    throw Error(ExitCode::kInvalidInput, "--ctx " + std::to_string(context) + " is outside 1.." +
+                                             std::to_string(model.max_position_embeddings()) +
+                                             " (the model's max_position_embeddings)");
+  }
+}
+
+ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context)
+    : bundle_(bundle), device_(device) {
+  requireRunnable(bundle, context);
+  context_ = context;
+  schedule_ = bundle.header().schedule();
+  prefill_chunk_ = schedule_->prefill_chunk();
+  readout_top_k_ = schedule_->readout_top_k();
+  vocab_ = bundle.header().model()->vocab_size();
+
+  // Buffers, in schedule order. Weights first become resident: nothing is
+  // loaded once tokens flow. DESIGN.md: an integrated GPU reads the mapped bundle
+  // in place (zero copies); a discrete GPU gets one upload into its own memory —
+  // its memory is faster than reading over the bus, and drivers such as NVIDIA's
+  // refuse to import file-backed mappings at all.
+  const gpu::ResidencyPolicy weight_policy = device.capabilities().type == gpu::DeviceType::kDiscreteGpu
+                                                 ? gpu::ResidencyPolicy::kCopy
+                                                 : gpu::ResidencyPolicy::kImportOrCopy;
+  for (const fb::ScheduleBuffer* plan : *schedule_->buffers()) {
+    const std::string label = plan->name() ? plan->name()->str() : "buffer";
+    switch (plan->kind()) {
+      case fb::BufferKind::Weight: {
+        const fb::Tensor& tensor = *bundle.header().tensors()->Get(plan->tensor_index());
+        gpu::ResidentBuffer resident = gpu::makeResident(device, bundle.tensorBytes(tensor), weight_policy, label);
+        residency_.push_back(resident.report);
+        buffers_.push_back(std::make_unique<gpu::GpuBuffer>(std::move(resident.buffer)));
+        break;
+      }
+      case fb::BufferKind::StepInput:
+      case fb::BufferKind::Readout:
+        buffers_.push_back(std::make_unique<gpu::GpuBuffer>(
+            gpu::GpuBuffer::allocate(device, plan->bytes(), gpu::MemoryPlacement::kHostVisible, label)));
+        break;
+      case fb::BufferKind::Activation:
+        buffers_.push_back(std::make_unique<gpu::GpuBuffer>(
+            gpu::GpuBuffer::allocate(device, plan->bytes(), gpu::MemoryPlacement::kDeviceLocal, label)));
+        break;
+      case fb::BufferKind::KeyCache:
+      case fb::BufferKind::ValueCache: {
+        const std::uint64_t slots = plan->capacity() == fb::KvCapacity::Context ? context : plan->fixed_slots();
+        buffers_.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
+            device, slots * plan->slot_bytes(), gpu::MemoryPlacement::kDeviceLocal,
+            label + " (" + std::to_string(slots) + " slots)")));
+        break;
+      }
+    }
+  }
+
+  for (const fb::KernelModule* module : *schedule_->kernels()) {
+    gpu::ComputePipelineDesc desc;
+    desc.name = module->name()->str();
+    desc.spirv = std::span<const std::uint32_t>(module->spirv()->data(), module->spirv()->size());
+    desc.entry_point = module->entry_point()->str();
+    desc.storage_buffer_count = module->binding_count();
+    desc.push_constant_bytes = module->push_constant_bytes();
+    pipelines_.push_back(gpu::ComputePipeline::create(device, desc));
+  }
+
+  std::uint32_t sets = 0, bindings = 0;
+  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+    sets += list->size();
+    for (const fb::Dispatch* dispatch : *list) bindings += dispatch->bindings()->size();
+  }
+  pool_ = std::make_unique<gpu::DescriptorPool>(gpu::DescriptorPool::create(device, sets, bindings));
+  auto makeSets = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list) {
+    std::vector<VkDescriptorSet> out;
+    for (const fb::Dispatch* dispatch : list) {
+      std::vector<gpu::BufferBinding> bound;
+      for (const fb::Binding* b : *dispatch->bindings()) {
+        bound.push_back({buffers_[b->buffer()].get(), b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
+      }
+      out.push_back(pool_->allocate(pipelines_[dispatch->kernel()], bound));
+    }
+    return out;
+  };
+  prefill_sets_ = makeSets(*schedule_->prefill());
+  decode_sets_ = makeSets(*schedule_->decode());
+
+  prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
+  decode_stream_ = std::make_unique<gpu::CommandStream>(device);
+  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+}
+
+ScheduleExecutor::~ScheduleExecutor() {
+  // Streams wait for their submissions; the device outlives everything here.
+  prefill_stream_.reset();
+  decode_stream_.reset();
+}
+
+void ScheduleExecutor::record(gpu::CommandStream& stream,
+                              const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
+                              const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
+                              bool dump) const {
+  const ChunkValues values{tokens, dump ? tokens : 1u, context_};
+  stream.begin();
+  for (std::uint32_t i = 0; i < list.size(); ++i) {
+    const fb::Dispatch& d = *list.Get(i);
+    if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
+    if (d.condition() == fb::DispatchCondition::DumpLogits && !dump) continue;
+    if (d.condition() == fb::DispatchCondition::OneLogitsRow && (!logits || dump)) continue;
+    std::vector<std::uint32_t> push(d.push_constants()->begin(), d.push_constants()->end());
+    if (d.patches()) {
+      for (const fb::PushPatch* p : *d.patches()) push[p->word()] += p->multiplier() * values.get(p->value());
+    }
+    std::array<std::uint32_t, 3> groups{};
+    for (std::uint32_t axis = 0; axis < 3; ++axis) {
+      const fb::WorkgroupCount& g = *d.groups()->Get(axis);
+      groups[axis] = g.divisor() == 0 ? g.fixed() : g.fixed() * ((values.get(g.value()) + g.divisor() - 1) / g.divisor());
+    }
+    if (d.barrier_before()) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
+    stream.dispatch(pipelines_[d.kernel()], sets[i], std::as_bytes(std::span(push)), groups);
+  }
+  // The CPU reads the sampled id (and the readout) through their mappings.
+  stream.memoryBarrier(gpu::Hazard::kComputeToHost);
+  stream.end();
+}
+
+void ScheduleExecutor::writeWord(std::uint32_t word_index, std::uint32_t value) {
+  buffers_[schedule_->step_input_buffer()]->write(std::uint64_t(word_index) * 4,
+                                                 std::as_bytes(std::span(&value, 1)));
+}
+
+void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t first_position, bool compute_logits,
+                               std::vector<LogitsReadout>* readout) {
+  if (ids.empty() || ids.size() > prefill_chunk_) {
+    throw std::logic_error("prefill chunk of " + std::to_string(ids.size()) + " tokens");
+  }
+  const std::uint32_t tokens = static_cast<std::uint32_t>(ids.size());
+  if (std::uint64_t(first_position) + tokens > context_) {
+    throw Error(ExitCode::kInvalidInput, "position " + std::to_string(first_position + tokens - 1) +
+                                             " does not fit the context of " + std::to_string(context_) +
+                                             " tokens (--ctx)");
+  }
+  std::vector<std::uint32_t> input(2 * prefill_chunk_, 0);
+  for (std::uint32_t t = 0; t < tokens; ++t) {
+    if (ids[t] < 0 || std::uint32_t(ids[t]) >= vocab_) {
+      throw Error(ExitCode::kInvalidInput, "token id " + std::to_string(ids[t]) + " is outside the vocabulary 0.." +
+                                               std::to_string(vocab_ - 1));
+    }
+    input[t] = static_cast<std::uint32_t>(ids[t]);
+    input[prefill_chunk_ + t] = first_position + t;
+  }
+  buffers_[schedule_->step_input_buffer()]->write(0, std::as_bytes(std::span(input)));
+  const bool dump = readout != nullptr;
+  record(*prefill_stream_, *schedule_->prefill(), prefill_sets_, tokens, compute_logits || dump, dump);
+  prefill_stream_->submitAndWait();
+  if (!dump) return;
+  const std::uint32_t row_words = schedule_->readout_row_words();
+  std::vector<std::uint32_t> rows(std::size_t(tokens) * row_words);
+  buffers_[schedule_->readout_buffer()]->read(0, std::as_writable_bytes(std::span(rows)));
+  auto asFloat = [](std::uint32_t bits) {
+    float value;
+    std::memcpy(&value, &bits, 4);
+    return value;
+  };
+  for (std::uint32_t t = 0; t < tokens; ++t) {
+    const std::uint32_t* row = &rows[std::size_t(t) * row_words];
+    LogitsReadout entry{first_position + t, asFloat(row[0]), {}};
+    for (std::uint32_t r = 0; r < readout_top_k_; ++r) {
+      entry.top.emplace_back(static_cast<std::int32_t>(row[1 + 2 * r]), asFloat(row[2 + 2 * r]));
+    }
+    readout->push_back(std::move(entry));
+  }
+}
+
+void ScheduleExecutor::decode(std::uint32_t position) {
+  if (position >= context_) {
+    throw Error(ExitCode::kInvalidInput, "position " + std::to_string(position) + " does not fit the context of " +
+                                             std::to_string(context_) + " tokens (--ctx)");
+  }
+  writeWord(prefill_chunk_, position);  // positions[0]; ids[0] holds the token the last step sampled
+  decode_stream_->submitAndWait();
+}
+
+std::int32_t ScheduleExecutor::sampledToken() const {
+  std::uint32_t id = 0;
+  buffers_[schedule_->step_input_buffer()]->read(0, std::as_writable_bytes(std::span(&id, 1)));
+  return static_cast<std::int32_t>(id);
+}
+
+}  // namespace unicorn

@@ -1,0 +1,87 @@
+// Executes a bundle's schedule (schemas/schedule.fbs) on one Vulkan device.
+//
+// Construction does everything that is not per token (DESIGN.md "The runtime"):
+// every weight the schedule names is made resident (imported in place where the
+// device can, else copied, and the report says which), activation buffers and
+// KV caches are allocated (global layers' caches sized by the context), one
+// pipeline per kernel module and one descriptor set per dispatch are created,
+// and the decode step is recorded once. Per token, only the position is written
+// into a small host-visible buffer, the recording is replayed, and the sampled
+// token id — written by the argmax kernel on the GPU — is read back. A prefill
+// chunk is recorded when it runs (its token count patches push constants and
+// workgroup counts, and whether logits are read out selects dispatches): a
+// handful of recordings per prompt, each of ~10 commands per layer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/bundle_view.h"
+#include "runtime/gpu/command_stream.h"
+#include "runtime/gpu/compute_pipeline.h"
+#include "runtime/gpu/descriptor_pool.h"
+#include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/gpu_device.h"
+#include "runtime/gpu/residency.h"
+
+namespace unicorn {
+
+// What --dump-logits reads for one position.
+struct LogitsReadout {
+  std::uint32_t position = 0;
+  float log_sum_exp = 0;
+  std::vector<std::pair<std::int32_t, float>> top;  // descending logit, ties by ascending id
+};
+
+class ScheduleExecutor {
+ public:
+  // Throws Error(kInvalidInput) when the bundle cannot be run (no schedule,
+  // q8/q4 weights) or `context` is out of range, Error(kDeviceMissing) when the
+  // device lacks what the schedule needs. `context`: positions the global-layer
+  // KV caches hold.
+  ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context);
+  // The checks the constructor starts with, for callers that want them before
+  // opening a device: the bundle has a schedule and bf16 weights, and the
+  // context lies in 1..max_position_embeddings.
+  static void requireRunnable(const BundleView& bundle, std::uint32_t context);
+  ~ScheduleExecutor();
+  ScheduleExecutor(const ScheduleExecutor&) = delete;
+  ScheduleExecutor& operator=(const ScheduleExecutor&) = delete;
+
+  std::uint32_t prefillChunk() const { return prefill_chunk_; }
+  std::uint32_t context() const { return context_; }
+  std::uint32_t readoutTopK() const { return readout_top_k_; }
+  const std::vector<gpu::ResidencyReport>& residency() const { return residency_; }
+
+  // Runs one prefill chunk: `ids` (1..prefillChunk() tokens) at positions
+  // first_position, first_position + 1, ... When `compute_logits`, the next
+  // token is sampled greedily from the last position (sampledToken()); when
+  // `readout` is non-null, every position's lse and top-k are appended to it.
+  void prefill(std::span<const std::int32_t> ids, std::uint32_t first_position, bool compute_logits,
+               std::vector<LogitsReadout>* readout);
+  // Feeds the last sampled token at `position` and samples the next one.
+  void decode(std::uint32_t position);
+  // The token id the last prefill (with logits) or decode step sampled.
+  std::int32_t sampledToken() const;
+
+ private:
+  void record(gpu::CommandStream& stream, const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
+              const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits, bool dump) const;
+  void writeWord(std::uint32_t word_index, std::uint32_t value);
+
+  const BundleView& bundle_;
+  gpu::GpuDevice& device_;
+  const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
+  std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
+  std::vector<gpu::ResidencyReport> residency_;
+  std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
+  std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index
+  std::unique_ptr<gpu::DescriptorPool> pool_;
+  std::vector<VkDescriptorSet> prefill_sets_, decode_sets_;
+  std::unique_ptr<gpu::CommandStream> prefill_stream_, decode_stream_;
+};
+
+}  // namespace unicorn

@@ -1,0 +1,59 @@
+#include "runtime/generation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "runtime/error.h"
+
+namespace unicorn {
+void requireContextFits(std::uint32_t context, std::size_t prompt, std::uint64_t generated) {
+  if (prompt == 0) throw Error(ExitCode::kInvalidInput, "the prompt is empty: nothing to generate from");
+  if (prompt + generated > context) {
+    throw Error(ExitCode::kInvalidInput,
+                "--ctx " + std::to_string(context) + " is too small: the prompt of " +
+                    std::to_string(prompt) + " tokens plus --max-tokens " + std::to_string(generated) + " needs " +
+                    std::to_string(prompt + generated) + " positions");
+  }
+}
+
+namespace {
+
+// Prefills `prompt` chunk by chunk; logits only from the last chunk unless `readout`.
+void prefillPrompt(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+                   std::vector<LogitsReadout>* readout) {
+  const std::size_t chunk = executor.prefillChunk();
+  for (std::size_t begin = 0; begin < prompt.size(); begin += chunk) {
+    const std::size_t count = std::min(chunk, prompt.size() - begin);
+    const bool last = begin + count == prompt.size();
+    executor.prefill(prompt.subspan(begin, count), static_cast<std::uint32_t>(begin), last, readout);
+  }
+}
+
+}  // namespace
+
+std::vector<std::int32_t> generateGreedy(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+                                         const GenerationOptions& options,
+                                         const std::function<void(std::int32_t)>& on_token) {
+  requireContextFits(executor.context(), prompt.size(), options.max_tokens);
+  std::vector<std::int32_t> generated;
+  if (options.max_tokens == 0) return generated;
+  prefillPrompt(executor, prompt, nullptr);
+  for (std::uint32_t position = static_cast<std::uint32_t>(prompt.size());; ++position) {
+    const std::int32_t token = executor.sampledToken();
+    generated.push_back(token);
+    if (on_token) on_token(token);
+    const bool eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end();
+    if ((eos && options.stop_at_eos) || generated.size() == options.max_tokens) break;
+    executor.decode(position);  // feeds `token` at `position`, samples the next
+  }
+  return generated;
+}
+
+std::vector<LogitsReadout> readPromptLogits(ScheduleExecutor& executor, std::span<const std::int32_t> prompt) {
+  requireContextFits(executor.context(), prompt.size(), 0);
+  std::vector<LogitsReadout> readout;
+  prefillPrompt(executor, prompt, &readout);
+  return readout;
+}
+
+}  // namespace unicorn

@@ -1,0 +1,17 @@
+// Verification of a bundle's execution schedule (schemas/schedule.fbs), run by
+// BundleView after the tensor table: every index in range, every kernel a
+// SPIR-V module, every binding an aligned range inside its buffer, push
+// constants and workgroup counts of the right shape. The executor then trusts it.
+#pragma once
+
+#include <string>
+
+#include "schemas/bundle_generated.h"
+
+namespace unicorn {
+
+// Throws Error(kInvalidInput) "NAME: schedule: ..." on the first problem; a header
+// without a schedule passes (it cannot be run, which the executor reports).
+void checkSchedule(const fb::Header& header, const std::string& name);
+
+}  // namespace unicorn

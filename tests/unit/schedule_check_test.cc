@@ -1,0 +1,111 @@
+// The schedule verifier (runtime/schedule_check.h) on a small valid schedule and
+// on one mutation per rule: each must be refused naming what is wrong, because
+// the executor trusts a verified schedule's indices, bindings and push constants.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/error.h"
+#include "runtime/schedule_check.h"
+#include "schemas/bundle_generated.h"
+
+namespace unicorn {
+namespace {
+
+// What a test may change before the header is built.
+struct ScheduleParts {
+  std::vector<std::uint32_t> spirv = {0x07230203, 0x00010300, 0, 1, 0};
+  std::uint32_t dispatch_kernel = 0;
+  std::uint32_t weight_tensor = 0;
+  std::uint64_t weight_bytes = 256;  // the tensor's size
+  fb::Binding weight_binding = fb::Binding(0, 0, 0);
+  std::vector<std::uint32_t> push = {0};
+  std::uint32_t patch_word = 0;
+  std::uint32_t prefill_chunk = 4;
+};
+
+// A header with one tensor (256 bytes) and a one-kernel schedule built from `parts`.
+std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const std::vector<std::uint8_t> sliding = {1, 0};
+  auto model = fb::CreateTextModelConfig(fbb, fbb.CreateString("Gemma3ForCausalLM"), 16, 8, 16, /*layers=*/2, 2, 1, 4,
+                                         4.0f, 1e-6f, 4, 64, 1e6, 1.0, 1e4, fbb.CreateVector(sliding));
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {fb::CreateTensor(
+      fbb, fbb.CreateString("embed_tokens.weight"), fb::DType::BF16, fb::QuantScheme::None,
+      fbb.CreateVector(std::vector<std::uint64_t>{16, 8}), 65536, 256, 0)};
+  std::vector<flatbuffers::Offset<fb::KernelModule>> kernels = {fb::CreateKernelModule(
+      fbb, fbb.CreateString("k"), fbb.CreateString("main"), fbb.CreateVector(parts.spirv), 2, 4)};
+  const std::uint32_t chunk = parts.prefill_chunk;
+  std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers = {
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("w"), fb::BufferKind::Weight, parts.weight_tensor,
+                               parts.weight_bytes),
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("in"), fb::BufferKind::StepInput, 0, 2ull * chunk * 4),
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("out"), fb::BufferKind::Readout, 0, chunk * 3ull * 4),
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("kv"), fb::BufferKind::KeyCache, 0, 0, 1,
+                               fb::KvCapacity::Context, 0, 16)};
+  auto list = [&] {
+    const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
+    const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
+    const std::vector<fb::WorkgroupCount> groups = {fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 1),
+                                                    fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 0),
+                                                    fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 0)};
+    std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches = {fb::CreateDispatch(
+        fbb, parts.dispatch_kernel, fbb.CreateVectorOfStructs(bindings), fbb.CreateVector(parts.push),
+        fbb.CreateVectorOfStructs(patches), fbb.CreateVectorOfStructs(groups), true)};
+    return fbb.CreateVector(dispatches);
+  };
+  auto kernel_vector = fbb.CreateVector(kernels);
+  auto buffer_vector = fbb.CreateVector(buffers);
+  auto prefill = list();
+  auto decode = list();
+  auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode);
+  auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
+  fb::FinishHeaderBuffer(fbb, header);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+// The verifier's message for `parts`; "" when it accepts them.
+std::string verdict(const ScheduleParts& parts) {
+  std::vector<std::uint8_t> bytes = buildHeader(parts);
+  try {
+    checkSchedule(*fb::GetHeader(bytes.data()), "test.ubundle");
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(ScheduleCheckTest, AcceptsAConsistentSchedule) { EXPECT_EQ(verdict({}), ""); }
+
+TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
+  struct Case {
+    const char* what;
+    std::function<void(ScheduleParts&)> mutate;
+    const char* fragment;
+  };
+  const std::vector<Case> cases = {
+      {"SPIR-V magic", [](ScheduleParts& p) { p.spirv[0] = 0x03022307; }, "magic 0x07230203"},
+      {"truncated module", [](ScheduleParts& p) { p.spirv.resize(2); }, "not a SPIR-V module"},
+      {"kernel index", [](ScheduleParts& p) { p.dispatch_kernel = 1; }, "kernel index 1 out of range"},
+      {"tensor index", [](ScheduleParts& p) { p.weight_tensor = 5; }, "tensor index 5"},
+      {"weight size", [](ScheduleParts& p) { p.weight_bytes = 512; }, "differs from its tensor"},
+      {"binding past the end", [](ScheduleParts& p) { p.weight_binding = fb::Binding(0, 0, 512); }, "does not lie inside"},
+      {"unaligned binding", [](ScheduleParts& p) { p.weight_binding = fb::Binding(0, 4, 16); }, "does not lie inside"},
+      {"binding buffer index", [](ScheduleParts& p) { p.weight_binding = fb::Binding(9, 0, 0); }, "names buffer 9"},
+      {"push constant words", [](ScheduleParts& p) { p.push = {0, 0}; }, "push constants"},
+      {"patch word", [](ScheduleParts& p) { p.patch_word = 1; }, "push patch"},
+      {"prefill chunk", [](ScheduleParts& p) { p.prefill_chunk = 0; }, "prefill_chunk 0"},
+  };
+  for (const Case& c : cases) {
+    ScheduleParts parts;
+    c.mutate(parts);
+    std::string message = verdict(parts);
+    EXPECT_NE(message.find(c.fragment), std::string::npos) << c.what << ": got '" << message << "'";
+    EXPECT_NE(message.find("test.ubundle: schedule: "), std::string::npos) << c.what;
+  }
+}
+
+}  // namespace
+}  // namespace unicorn
