@@ -44,6 +44,8 @@ std::vector<KernelInfo> builtinKernels() {
               optional("WINDOW", "0"), softcap, workgroup},
              5, sizeof(AttentionPush)),
       kernel("embedding", {required("HIDDEN"), required("EMBED_SCALE"), workgroup}, 3, sizeof(EmbeddingPush)),
+      kernel("embedding_quant", {required("QUANT_BITS"), required("K"), required("EMBED_SCALE"), workgroup}, 4,
+             sizeof(QuantEmbeddingPush)),
       kernel("gelu_mul", {required("WIDTH"), workgroup}, 3, sizeof(GeluMulPush)),
       kernel("head_norm_rope",
              {required("HEAD_DIM"), required("NUM_HEADS"), optional("EPS", "1e-6"), optional("APPLY_NORM", "1"),

@@ -75,6 +75,17 @@ KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size) {
   return request;
 }
 
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, uint32_t workgroup_size) {
+  KernelRequest request{"embedding_quant", {}};
+  requireBlockMultiple(request.kernel, hidden);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"QUANT_BITS", text(quantBits(quant))},
+                     {"K", text(hidden)},
+                     {"EMBED_SCALE", glslFloat(static_cast<float>(std::sqrt(static_cast<double>(hidden))))},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size) {
   KernelRequest request{"rms_norm", {}};
   requirePositiveEven(request.kernel, "width", width);

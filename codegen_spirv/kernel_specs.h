@@ -32,6 +32,9 @@ std::string glslFloatArray(std::span<const float> values);
 std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double linear_factor);
 
 KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size = 256);
+// The lookup from a Q8Block32 / Q4Block32 table (embedding_quant.comp); hidden
+// must be a positive multiple of 32.
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, uint32_t workgroup_size = 256);
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
 
 struct RopeParameters {

@@ -32,8 +32,8 @@ struct QuantWeightSlice {
 // minStorageBufferOffsetAlignment (a power of two, at most 256): the windows
 // start at the slice's data rounded down to it, and the bases cover the rest.
 // The kernels read scales as 32-bit words, so when the slice ends on an odd
-// scale the window runs 2 bytes past the segment's last scale: the buffer must
-// hold them (the bundle's segment padding does).
+// scale the window takes the 2 bytes after it: the next row's first scale, or
+// the zero padding that ends every quantised segment on a word (bundle.fbs).
 constexpr QuantWeightSlice quantWeightSlice(BlockQuant quant, uint64_t rows, uint64_t k, uint64_t row_begin,
                                             uint64_t row_end, uint64_t offset_alignment) {
   const uint64_t row_bytes = quant == BlockQuant::kQ8 ? k : k / 2;

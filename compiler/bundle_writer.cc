@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "compiler/atomic_output_file.h"
+#include "runtime/atomic_output_file.h"
 #include "compiler/bf16_conversion.h"
 #include "compiler/quantize.h"
 #include "compiler/tokenizer_import.h"
@@ -154,6 +154,7 @@ std::uint64_t writeTensorBlockQuantised(AtomicOutputFile& out, const CheckpointT
   }
   segment.padTo(layout.scales_offset);
   segment.append(std::as_bytes(std::span<const std::uint16_t>(scales)));
+  segment.padTo(layout.total_bytes);
   return segment.digest();
 }
 

@@ -23,7 +23,7 @@ struct BundleContents {
   std::string chat_template;                 // verbatim Jinja source ("" if the checkpoint has none)
   std::vector<std::string> required_devices; // e.g. {"igpu"}
   WeightFormat weights = WeightFormat::kBF16; // per tensor through chooseWeightScheme (weight_scheme.h)
-  const CompiledSchedule* schedule = nullptr; // the execution schedule (nullptr: none, e.g. q8/q4 today)
+  const CompiledSchedule* schedule = nullptr; // the execution schedule (nullptr: none)
   unsigned threads = 0;                      // quantising threads; 0: one per core. The bytes do not depend on it.
 };
 

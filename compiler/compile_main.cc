@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   std::string model_dir, out_path, target = "igpu", weights = "bf16";
   std::string dump_ir_dir;
   bool quiet = false;
+  uint32_t min_row_slices = 1;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -98,6 +99,11 @@ int main(int argc, char** argv) {
                  "(00-graph.mlir, the Gemma 3 graph as built from the checkpoint; then one file per pass:\n"
                  "01-quantize.mlir)");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
+  app.add_option("--min-row-slices", min_row_slices,
+                 "developer: bind every weight matrix as at least N row slices, as matrices larger than\n"
+                 "one 128 MiB binding are (lets small test models exercise that path)")
+      ->check(CLI::Range(1u, 64u))
+      ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
 
@@ -151,12 +157,8 @@ int main(int argc, char** argv) {
       const WeightScheme scheme = chooseWeightScheme(contents.weights, tensor.canonical_name, tensor.shape);
       stored_sizes.push_back(storedTensorSize(scheme.dtype, scheme.quant, tensor.shape).bytes);
     }
-    std::optional<CompiledSchedule> schedule = buildSchedule(checkpoint, contents.weights, stored_sizes);
-    if (schedule) contents.schedule = &*schedule;
-    else if (!quiet) {
-      std::fprintf(stderr, "unicorn-compile: no execution schedule: q8/q4 kernels are not implemented yet "
-                           "(unicorn-exec can inspect this bundle but not run it)\n");
-    }
+    const CompiledSchedule schedule = buildSchedule(checkpoint, {contents.weights, min_row_slices}, stored_sizes);
+    contents.schedule = &schedule;
     WeightProgress progress(quiet);
     writeBundle(contents, out_path, std::ref(progress));
 

@@ -3,12 +3,15 @@
 #include <cstddef>
 #include <cstring>
 #include <map>
+#include <numeric>
 
 #include "codegen_spirv/kernel_library.h"
 #include "codegen_spirv/kernel_push_constants.h"
 #include "codegen_spirv/kernel_specs.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
+#include "codegen_spirv/quant_weight_slice.h"
 #include "runtime/error.h"
+#include "schemas/tensor_layout.h"
 
 namespace unicorn {
 namespace {
@@ -37,8 +40,9 @@ std::uint32_t workgroupFor(std::uint64_t width) { return width <= 512 ? 64 : 256
 // Walks the Gemma 3 forward pass and records kernels, buffers and dispatches.
 class ScheduleWriter {
  public:
-  ScheduleWriter(const Checkpoint& checkpoint, const std::vector<std::uint64_t>& tensor_sizes)
-      : config_(checkpoint.config()), tensor_sizes_(tensor_sizes) {
+  ScheduleWriter(const Checkpoint& checkpoint, const ScheduleOptions& options,
+                 const std::vector<std::uint64_t>& tensor_sizes)
+      : config_(checkpoint.config()), checkpoint_(checkpoint), options_(options), tensor_sizes_(tensor_sizes) {
     for (std::size_t i = 0; i < checkpoint.tensors().size(); ++i) {
       tensor_index_[checkpoint.tensors()[i].canonical_name] = static_cast<std::uint32_t>(i);
     }
@@ -67,6 +71,7 @@ class ScheduleWriter {
     act_.gate_up = activation("act:gate_up", 2ull * ffn_);
     act_.activated = activation("act:gelu_mul", ffn_);
     act_.logits = activation("act:logits", vocab_);
+    schedule_.logits_buffer = act_.logits;
     for (std::uint32_t layer = 0; layer < c.num_hidden_layers; ++layer) {
       const bool sliding = c.layer_is_sliding[layer];
       ScheduleBufferPlan key{"kv:" + std::to_string(layer) + ":key", fb::BufferKind::KeyCache};
@@ -104,20 +109,102 @@ class ScheduleWriter {
   std::uint32_t activation(std::string name, std::uint64_t row_width) {
     return buffer(std::move(name), fb::BufferKind::Activation, row_width * kPrefillChunkTokens * kFloatBytes);
   }
-  std::uint32_t weight(const std::string& name) {
-    if (auto found = weight_buffer_.find(name); found != weight_buffer_.end()) return found->second;
+  std::uint32_t tensorIndex(const std::string& name) const {
     auto index = tensor_index_.find(name);
     if (index == tensor_index_.end()) {
       throw Error(ExitCode::kInvalidInput, "schedule: the checkpoint has no tensor '" + name + "'");
     }
+    return index->second;
+  }
+  // The buffer of a small tensor (a norm weight), bound whole.
+  std::uint32_t weight(const std::string& name) {
+    if (auto found = weight_buffer_.find(name); found != weight_buffer_.end()) return found->second;
     ScheduleBufferPlan plan{"weight:" + name, fb::BufferKind::Weight};
-    plan.tensor_index = index->second;
-    plan.bytes = tensor_sizes_[index->second];
-    if (plan.bytes > kMaxBindingBytes && name != "embed_tokens.weight") {
-      throw Error(ExitCode::kInvalidInput, "schedule: tensor '" + name + "' exceeds one 128 MiB binding; only the "
-                                           "embedding is split by rows so far");
+    plan.tensor_index = tensorIndex(name);
+    plan.bytes = tensor_sizes_[plan.tensor_index];
+    if (plan.bytes > kMaxBindingBytes) {
+      throw Error(ExitCode::kInvalidInput, "schedule: tensor '" + name + "' exceeds one 128 MiB binding");
     }
     return weight_buffer_[name] = add(std::move(plan));
+  }
+
+  // A weight matrix [N, K] as the product and lookup kernels bind it: bf16, or
+  // block-quantised (quants and scales bound apart), cut into row slices that
+  // each fit one binding. Slices start on 256-byte offsets (every device's
+  // minStorageBufferOffsetAlignment divides 256), the kernels' push-constant
+  // bases covering the rest.
+  struct WeightRows {
+    std::uint32_t row_begin = 0, row_count = 0;
+    fb::Binding data;            // bf16 rows, or the quants window
+    fb::Binding scales;          // quantised only: the scales window
+    std::uint32_t data_base = 0;   // words into `data` of the slice's first row
+    std::uint32_t scale_base = 0;  // bf16 elements into `scales` of its first scale
+  };
+  struct Matrix {
+    std::string name;
+    std::optional<sp::BlockQuant> quant;
+    std::uint32_t n = 0, k = 0;
+    std::vector<WeightRows> slices;
+  };
+  Matrix matrix(const std::string& name) {
+    const std::uint32_t index = tensorIndex(name);
+    const CheckpointTensor& tensor = checkpoint_.tensors()[index];
+    if (tensor.shape.size() != 2) throw Error(ExitCode::kInvalidInput, "schedule: '" + name + "' is not a matrix");
+    Matrix m{name, std::nullopt, static_cast<std::uint32_t>(tensor.shape[0]),
+             static_cast<std::uint32_t>(tensor.shape[1]), {}};
+    const fb::QuantScheme scheme = chooseWeightScheme(options_.weights, name, tensor.shape).quant;
+    if (scheme != fb::QuantScheme::None) {
+      m.quant = scheme == fb::QuantScheme::Q8Block32 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
+    }
+    std::uint32_t buffer;
+    if (auto found = weight_buffer_.find(name); found != weight_buffer_.end()) {
+      buffer = found->second;
+    } else {
+      ScheduleBufferPlan plan{"weight:" + name, fb::BufferKind::Weight};
+      plan.tensor_index = index;
+      plan.bytes = tensor_sizes_[index];
+      buffer = weight_buffer_[name] = add(std::move(plan));
+    }
+    // Rows per slice: a multiple of `granule`, so that a bf16 slice starts on a
+    // 256-byte boundary by itself; quantised windows are aligned down by
+    // quantWeightSlice, which may add up to 255 bytes in front.
+    const std::uint64_t row_bytes = m.quant ? (*m.quant == sp::BlockQuant::kQ8 ? m.k : m.k / 2) : 2ull * m.k;
+    const std::uint64_t granule = 256 / std::gcd<std::uint64_t>(256, row_bytes);
+    std::uint64_t rows_per_slice = m.n;
+    if (tensor_sizes_[index] > kMaxBindingBytes) {
+      rows_per_slice = (kMaxBindingBytes - 256) / row_bytes / granule * granule;
+      if (rows_per_slice == 0) {
+        throw Error(ExitCode::kInvalidInput, "schedule: " + std::to_string(granule) + " rows of '" + name +
+                                                 "' exceed one 128 MiB binding");
+      }
+    }
+    if (options_.min_row_slices > 1) {
+      const std::uint64_t wanted = (m.n + options_.min_row_slices - 1) / options_.min_row_slices;
+      rows_per_slice = std::min(rows_per_slice, (wanted + granule - 1) / granule * granule);
+    }
+    if (rows_per_slice >= m.n) {
+      WeightRows whole{0, m.n, fb::Binding(buffer, 0, 0), fb::Binding(buffer, 0, 0), 0, 0};
+      if (m.quant) whole.scale_base = static_cast<std::uint32_t>(blockQuantLayout(scheme, m.n, m.k)->scales_offset / 2);
+      m.slices.push_back(whole);
+      return m;
+    }
+    for (std::uint64_t begin = 0; begin < m.n; begin += rows_per_slice) {
+      const std::uint64_t end = std::min<std::uint64_t>(m.n, begin + rows_per_slice);
+      WeightRows rows;
+      rows.row_begin = static_cast<std::uint32_t>(begin);
+      rows.row_count = static_cast<std::uint32_t>(end - begin);
+      if (m.quant) {
+        const sp::QuantWeightSlice slice = sp::quantWeightSlice(*m.quant, m.n, m.k, begin, end, 256);
+        rows.data = fb::Binding(buffer, slice.quants_offset, slice.quants_range);
+        rows.scales = fb::Binding(buffer, slice.scales_offset, slice.scales_range);
+        rows.data_base = slice.quant_base;
+        rows.scale_base = slice.scale_base;
+      } else {
+        rows.data = fb::Binding(buffer, begin * row_bytes, (end - begin) * row_bytes);
+      }
+      m.slices.push_back(rows);
+    }
+    return m;
   }
 
   std::uint32_t kernel(const sp::KernelRequest& request) {
@@ -151,35 +238,52 @@ class ScheduleWriter {
   static fb::Binding whole(std::uint32_t buffer) { return fb::Binding(buffer, 0, 0); }
 
   // y[t, y_base + n] (row stride y_stride) = x[t] . W[n] for the `rows` value's
-  // tokens: matmul in prefill, matvec in decode.
+  // tokens: matmul in prefill, matvec in decode; one dispatch per row slice of W.
   void linear(std::vector<DispatchPlan>& list, bool prefill, std::uint32_t x, std::uint32_t x_base,
-              std::uint32_t x_stride, fb::Binding weight_binding, std::uint32_t k, std::uint32_t n, std::uint32_t y,
-              std::uint32_t y_base, std::uint32_t y_stride, ChunkValue rows, bool barrier,
-              DispatchCondition condition = DispatchCondition::Always, float softcap = 0.0f,
-              std::vector<fb::PushPatch> extra_patches = {}) {
-    std::vector<fb::PushPatch> patches = {patch(PUSH_WORD(sp::MatmulPush, num_tokens), rows)};
-    patches.insert(patches.end(), extra_patches.begin(), extra_patches.end());
-    sp::MatmulPush push{x_base, x_stride, 0, y_base, y_stride, 0};
-    if (prefill) {
-      constexpr std::uint32_t tile_m = 64, tile_n = 64, tile_k = 16;
-      emit(list, sp::matmulKernel(k, n, tile_m, tile_n, tile_k, softcap), {whole(x), weight_binding, whole(y)}, push,
-           patches, {fixedCount((n + tile_n - 1) / tile_n), scaledCount(rows, tile_m), fixedCount(1)}, barrier,
-           condition);
-    } else {
-      // Wide outputs (the LM head) take more rows per group: fewer, fuller workgroups, and
-      // Vulkan guarantees only 65535 per axis.
-      std::uint32_t rows_per_group = 4;
-      while ((n + rows_per_group - 1) / rows_per_group > kMaxWorkgroupsPerAxis / 8) rows_per_group *= 2;
-      emit(list, sp::matvecKernel(k, n, rows_per_group, workgroupFor(k), softcap), {whole(x), weight_binding, whole(y)},
-           push, patches, {fixedCount((n + rows_per_group - 1) / rows_per_group), scaledCount(rows), fixedCount(1)},
-           barrier, condition);
+              std::uint32_t x_stride, const Matrix& w, std::uint32_t y, std::uint32_t y_base, std::uint32_t y_stride,
+              ChunkValue rows, bool barrier, DispatchCondition condition = DispatchCondition::Always,
+              float softcap = 0.0f) {
+    static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
+    const std::vector<fb::PushPatch> patches = {patch(PUSH_WORD(sp::MatmulPush, num_tokens), rows)};
+    constexpr std::uint32_t tile_m = 64, tile_n = 64, tile_k = 16;
+    for (const WeightRows& slice : w.slices) {
+      const std::uint32_t n = slice.row_count;
+      std::vector<fb::Binding> bindings = {whole(x), slice.data, whole(y)};
+      sp::KernelRequest request;
+      std::array<fb::WorkgroupCount, 3> groups;
+      if (prefill) {
+        request = w.quant ? sp::quantMatmulKernel(*w.quant, w.k, n, tile_m, tile_n, tile_k, softcap)
+                          : sp::matmulKernel(w.k, n, tile_m, tile_n, tile_k, softcap);
+        groups = {fixedCount((n + tile_n - 1) / tile_n), scaledCount(rows, tile_m), fixedCount(1)};
+      } else {
+        // Wide outputs (the LM head) take more rows per group: fewer, fuller
+        // workgroups, and Vulkan guarantees only 65535 per axis.
+        std::uint32_t rows_per_group = 4;
+        while ((n + rows_per_group - 1) / rows_per_group > kMaxWorkgroupsPerAxis / 8) rows_per_group *= 2;
+        // Invocations stride over a row's words: bf16 pairs or quant words.
+        const std::uint32_t row_words = w.quant ? w.k / (32 / sp::quantBits(*w.quant)) : w.k / 2;
+        request = w.quant ? sp::quantMatvecKernel(*w.quant, w.k, n, rows_per_group, workgroupFor(row_words), softcap)
+                          : sp::matvecKernel(w.k, n, rows_per_group, workgroupFor(w.k), softcap);
+        groups = {fixedCount((n + rows_per_group - 1) / rows_per_group), scaledCount(rows), fixedCount(1)};
+      }
+      if (w.quant) {
+        bindings.push_back(slice.scales);
+        emit(list, request, std::move(bindings),
+             sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base + slice.row_begin, y_stride, 0,
+                                 slice.scale_base},
+             patches, groups, barrier, condition);
+      } else {
+        emit(list, request, std::move(bindings),
+             sp::MatmulPush{x_base, x_stride, slice.data_base, y_base + slice.row_begin, y_stride, 0}, patches, groups,
+             barrier, condition);
+      }
+      barrier = false;  // the slices write disjoint columns of y
     }
   }
   void linear(std::vector<DispatchPlan>& list, bool prefill, std::uint32_t x, std::uint32_t x_stride,
-              const std::string& weight_name, std::uint32_t k, std::uint32_t n, std::uint32_t y, std::uint32_t y_base,
-              std::uint32_t y_stride, bool barrier) {
-    linear(list, prefill, x, 0, x_stride, whole(weight(weight_name)), k, n, y, y_base, y_stride, ChunkValue::Tokens,
-           barrier);
+              const std::string& weight_name, std::uint32_t y, std::uint32_t y_base, std::uint32_t y_stride,
+              bool barrier) {
+    linear(list, prefill, x, 0, x_stride, matrix(weight_name), y, y_base, y_stride, ChunkValue::Tokens, barrier);
   }
 
   void rmsNorm(std::vector<DispatchPlan>& list, std::uint32_t x, const std::string& weight_name, std::uint32_t y,
@@ -190,38 +294,29 @@ class ScheduleWriter {
          {scaledCount(ChunkValue::Tokens), fixedCount(1), fixedCount(1)}, true);
   }
 
-  // The embedding's rows in chunks that each fit one binding, their byte
-  // offsets aligned for binding (256 | rows * 2 * hidden when rows % 128 == 0).
-  struct RowChunk {
-    std::uint32_t row_begin, row_count;
-    fb::Binding binding;
-  };
-  std::vector<RowChunk> embeddingChunks() {
-    const std::uint32_t table = weight("embed_tokens.weight");
-    const std::uint64_t row_bytes = std::uint64_t(hidden_) * 2;
-    const std::uint64_t rows_per_chunk = kMaxBindingBytes / row_bytes / 128 * 128;
-    std::vector<RowChunk> chunks;
-    for (std::uint64_t begin = 0; begin < vocab_; begin += rows_per_chunk) {
-      std::uint64_t count = std::min<std::uint64_t>(rows_per_chunk, vocab_ - begin);
-      chunks.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(count),
-                        fb::Binding(table, begin * row_bytes, count * row_bytes)});
-    }
-    return chunks;
-  }
-
   void forward(std::vector<DispatchPlan>& list, bool prefill) {
     const ModelConfig& c = config_;
     const Activations& a = act_;
     const std::uint32_t input = schedule_.step_input_buffer;
     const std::uint32_t positions_base = kPrefillChunkTokens;  // ids [0, C), positions [C, 2C)
-    const std::vector<RowChunk> table_chunks = embeddingChunks();
+    const Matrix table = matrix("embed_tokens.weight");
 
-    // Embedding: each chunk of the table writes the tokens whose id it holds.
-    for (const RowChunk& chunk : table_chunks) {
-      emit(list, sp::embeddingKernel(hidden_, workgroupFor(hidden_)), {whole(input), chunk.binding, whole(a.hidden)},
-           sp::EmbeddingPush{0, 0, chunk.row_begin, chunk.row_count, 0, hidden_, 0},
-           {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)},
-           {scaledCount(ChunkValue::Tokens), fixedCount(1), fixedCount(1)}, false);
+    // Embedding: each row slice of the table writes the tokens whose id it holds.
+    static_assert(PUSH_WORD(sp::EmbeddingPush, num_tokens) == PUSH_WORD(sp::QuantEmbeddingPush, num_tokens));
+    for (const WeightRows& slice : table.slices) {
+      const std::vector<fb::PushPatch> patches = {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)};
+      const std::array<fb::WorkgroupCount, 3> groups = {scaledCount(ChunkValue::Tokens), fixedCount(1), fixedCount(1)};
+      if (table.quant) {
+        emit(list, sp::quantEmbeddingKernel(*table.quant, hidden_, workgroupFor(hidden_)),
+             {whole(input), slice.data, whole(a.hidden), slice.scales},
+             sp::QuantEmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, 0, hidden_, 0,
+                                    slice.scale_base},
+             patches, groups, false);
+      } else {
+        emit(list, sp::embeddingKernel(hidden_, workgroupFor(hidden_)), {whole(input), slice.data, whole(a.hidden)},
+             sp::EmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, 0, hidden_, 0}, patches, groups,
+             false);
+      }
     }
 
     for (std::uint32_t layer = 0; layer < c.num_hidden_layers; ++layer) {
@@ -229,12 +324,10 @@ class ScheduleWriter {
       const bool sliding = c.layer_is_sliding[layer];
       rmsNorm(list, a.hidden, p + "input_layernorm.weight", a.normed, false);
       // q, k and v side by side in one qkv row per token.
-      linear(list, prefill, a.normed, hidden_, p + "self_attn.q_proj.weight", hidden_, q_width_, a.qkv, 0,
-             qkv_width_, true);
-      linear(list, prefill, a.normed, hidden_, p + "self_attn.k_proj.weight", hidden_, kv_width_, a.qkv, q_width_,
+      linear(list, prefill, a.normed, hidden_, p + "self_attn.q_proj.weight", a.qkv, 0, qkv_width_, true);
+      linear(list, prefill, a.normed, hidden_, p + "self_attn.k_proj.weight", a.qkv, q_width_, qkv_width_, false);
+      linear(list, prefill, a.normed, hidden_, p + "self_attn.v_proj.weight", a.qkv, q_width_ + kv_width_,
              qkv_width_, false);
-      linear(list, prefill, a.normed, hidden_, p + "self_attn.v_proj.weight", hidden_, kv_width_, a.qkv,
-             q_width_ + kv_width_, qkv_width_, false);
 
       sp::RopeParameters rope = sliding ? sp::RopeParameters{c.rope_local_base, 1.0}
                                         : sp::RopeParameters{c.rope_global_base, c.rope_global_linear_factor};
@@ -270,21 +363,17 @@ class ScheduleWriter {
            {whole(a.q_rotated), whole(key_cache_[layer]), whole(value_cache_[layer]), whole(input), whole(a.attended)},
            sp::AttentionPush{0, q_width_, 0, 0, fixed_ring, positions_base, 0, q_width_, 0}, attention_patches,
            {fixedCount(c.num_attention_heads), scaledCount(ChunkValue::Tokens), fixedCount(1)}, true);
-      linear(list, prefill, a.attended, q_width_, p + "self_attn.o_proj.weight", q_width_, hidden_, a.projected, 0,
-             hidden_, true);
+      linear(list, prefill, a.attended, q_width_, p + "self_attn.o_proj.weight", a.projected, 0, hidden_, true);
       rmsNorm(list, a.projected, p + "post_attention_layernorm.weight", a.hidden, true);
 
       rmsNorm(list, a.hidden, p + "pre_feedforward_layernorm.weight", a.normed, false);
-      linear(list, prefill, a.normed, hidden_, p + "mlp.gate_proj.weight", hidden_, ffn_, a.gate_up, 0, 2 * ffn_,
-             true);
-      linear(list, prefill, a.normed, hidden_, p + "mlp.up_proj.weight", hidden_, ffn_, a.gate_up, ffn_, 2 * ffn_,
-             false);
+      linear(list, prefill, a.normed, hidden_, p + "mlp.gate_proj.weight", a.gate_up, 0, 2 * ffn_, true);
+      linear(list, prefill, a.normed, hidden_, p + "mlp.up_proj.weight", a.gate_up, ffn_, 2 * ffn_, false);
       emit(list, sp::geluMulKernel(ffn_, 64), {whole(a.gate_up), whole(a.gate_up), whole(a.activated)},
            sp::GeluMulPush{0, 2 * ffn_, ffn_, 2 * ffn_, 0, ffn_, 0},
            {patch(PUSH_WORD(sp::GeluMulPush, num_tokens), ChunkValue::Tokens)},
            {fixedCount((ffn_ + 63) / 64), scaledCount(ChunkValue::Tokens), fixedCount(1)}, true);
-      linear(list, prefill, a.activated, ffn_, p + "mlp.down_proj.weight", ffn_, hidden_, a.projected, 0, hidden_,
-             true);
+      linear(list, prefill, a.activated, ffn_, p + "mlp.down_proj.weight", a.projected, 0, hidden_, true);
       rmsNorm(list, a.projected, p + "post_feedforward_layernorm.weight", a.hidden, true);
     }
 
@@ -296,17 +385,15 @@ class ScheduleWriter {
          {patch(PUSH_WORD(sp::RmsNormPush, num_tokens), ChunkValue::ReadoutRows),
           patch(PUSH_WORD(sp::RmsNormPush, x_base), ChunkValue::FirstReadoutRow, hidden_)},
          {scaledCount(ChunkValue::ReadoutRows), fixedCount(1), fixedCount(1)}, true, logits);
-    // The tied LM head: the embedding table again, chunk by chunk. Generation
-    // reads out one row, for which the matvec kernel is right (a matmul tile would
+    // The LM head: Gemma 3 ties it to the embedding table, bound again slice by
+    // slice (an untied checkpoint has its own lm_head.weight). Generation reads
+    // out one row, for which the matvec kernel is right (a matmul tile would
     // compute TILE_M rows for it over the whole vocabulary); --dump-logits reads
     // out every row of a prefill chunk, for which the matmul is.
+    const Matrix head = checkpoint_.hasTensor("lm_head.weight") ? matrix("lm_head.weight") : table;
     auto lmHead = [&](bool as_matmul, DispatchCondition condition) {
-      bool first_chunk = true;
-      for (const RowChunk& chunk : table_chunks) {
-        linear(list, as_matmul, a.normed, 0, hidden_, chunk.binding, hidden_, chunk.row_count, a.logits,
-               chunk.row_begin, vocab_, ChunkValue::ReadoutRows, first_chunk, condition, c.final_logit_softcapping);
-        first_chunk = false;
-      }
+      linear(list, as_matmul, a.normed, 0, hidden_, head, a.logits, 0, vocab_, ChunkValue::ReadoutRows, true, condition,
+             c.final_logit_softcapping);
     };
     if (prefill) {
       lmHead(false, DispatchCondition::OneLogitsRow);
@@ -326,6 +413,8 @@ class ScheduleWriter {
   }
 
   const ModelConfig& config_;
+  const Checkpoint& checkpoint_;
+  ScheduleOptions options_;
   const std::vector<std::uint64_t>& tensor_sizes_;
   sp::SpirvKernelCompiler compiler_;
   std::map<std::string, std::uint32_t> tensor_index_, weight_buffer_, kernel_index_;
@@ -337,10 +426,9 @@ class ScheduleWriter {
 
 }  // namespace
 
-std::optional<CompiledSchedule> buildSchedule(const Checkpoint& checkpoint, WeightFormat weights,
-                                              const std::vector<std::uint64_t>& tensor_sizes) {
-  if (weights != WeightFormat::kBF16) return std::nullopt;  // no q8/q4 kernels yet
-  return ScheduleWriter(checkpoint, tensor_sizes).build();
+CompiledSchedule buildSchedule(const Checkpoint& checkpoint, const ScheduleOptions& options,
+                               const std::vector<std::uint64_t>& tensor_sizes) {
+  return ScheduleWriter(checkpoint, options, tensor_sizes).build();
 }
 
 flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuilder& fbb,
@@ -371,7 +459,7 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   auto decode = dispatches(schedule.decode);
   return fb::CreateSchedule(fbb, kernel_vector, buffer_vector, schedule.prefill_chunk, schedule.readout_top_k,
                             1 + 2 * schedule.readout_top_k, schedule.readout_buffer, schedule.step_input_buffer,
-                            prefill, decode);
+                            prefill, decode, schedule.logits_buffer);
 }
 
 }  // namespace unicorn

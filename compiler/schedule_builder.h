@@ -1,4 +1,4 @@
-// The execution schedule of a bf16 Gemma 3 bundle (schemas/schedule.fbs): the
+// The execution schedule of a Gemma 3 bundle (schemas/schedule.fbs): the
 // specialised SPIR-V kernels, the buffers, and the ordered dispatches of a
 // prefill chunk and of a decode step.
 //
@@ -27,8 +27,8 @@ namespace unicorn {
 inline constexpr std::uint32_t kPrefillChunkTokens = 64;
 // The top-k the --dump-logits readout kernel keeps per position.
 inline constexpr std::uint32_t kReadoutTopK = 32;
-// Vulkan guarantees maxStorageBufferRange >= 2^27: no binding is wider, so the
-// embedding (also the tied LM head) is bound in row chunks of at most this size.
+// Vulkan guarantees maxStorageBufferRange >= 2^27: no binding is wider, so a
+// larger matrix (the embedding, the 27B MLP in bf16) is bound in row slices.
 inline constexpr std::uint64_t kMaxBindingBytes = std::uint64_t(1) << 27;
 
 struct ScheduleKernel {
@@ -66,18 +66,26 @@ struct CompiledSchedule {
   std::uint32_t readout_top_k = kReadoutTopK;
   std::uint32_t readout_buffer = 0;
   std::uint32_t step_input_buffer = 0;
+  std::uint32_t logits_buffer = 0;
   std::vector<DispatchPlan> prefill;
   std::vector<DispatchPlan> decode;
 };
 
-// The schedule for `checkpoint` stored as `weights`; nullopt when the weights are
-// not bf16 (the q8/q4 kernels do not exist yet, so such bundles carry no
-// schedule and the runtime refuses to generate from them). `tensor_sizes` are
-// the stored byte sizes in the order of checkpoint.tensors() (the bundle's
-// tensor table). Throws Error(kInvalidInput) when a shape is one the kernels
-// cannot take.
-std::optional<CompiledSchedule> buildSchedule(const Checkpoint& checkpoint, WeightFormat weights,
-                                              const std::vector<std::uint64_t>& tensor_sizes);
+struct ScheduleOptions {
+  WeightFormat weights = WeightFormat::kBF16;
+  // At least this many row slices per weight matrix (1: only as many as the
+  // 128 MiB binding limit needs). A developer setting: it makes small test
+  // models exercise the splitting that large models need.
+  std::uint32_t min_row_slices = 1;
+};
+
+// The schedule for `checkpoint` stored as options.weights (bf16, q8 or q4:
+// each matrix takes the kernels of its stored scheme, chooseWeightScheme's
+// choice). `tensor_sizes` are the stored byte sizes in the order of
+// checkpoint.tensors() (the bundle's tensor table). Throws
+// Error(kInvalidInput) when a shape is one the kernels cannot take.
+CompiledSchedule buildSchedule(const Checkpoint& checkpoint, const ScheduleOptions& options,
+                               const std::vector<std::uint64_t>& tensor_sizes);
 
 // Writes `schedule` into `fbb` (for the bundle header).
 flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuilder& fbb,

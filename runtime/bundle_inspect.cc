@@ -169,7 +169,7 @@ std::string formatInspection(const nlohmann::json& r) {
                   s["prefill_dispatches"].get<int>(), s["prefill_chunk"].get<int>(), s["decode_dispatches"].get<int>());
     add("schedule   ", line);
   } else {
-    add("schedule   ", "none: this runtime cannot generate from it (q8/q4 kernels not implemented yet)");
+    add("schedule   ", "none: this bundle cannot generate (recompile it with this unicorn-compile)");
   }
   return out;
 }

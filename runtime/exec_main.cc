@@ -1,15 +1,18 @@
 // unicorn-exec: maps a .ubundle, verifies it, and runs it. See DESIGN.md
-// "Command-line contract". Generation is greedy (argmax on the GPU) from bf16
-// bundles; temperature/top-k/top-p sampling and q8/q4 kernels are not
-// implemented yet and are refused with a message saying so.
+// "Command-line contract". Generation is greedy (argmax on the GPU) from bf16,
+// q8 and q4 bundles; temperature/top-k/top-p sampling is not implemented yet
+// and is refused with a message saying so.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <span>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "runtime/atomic_output_file.h"
 #include "runtime/bundle_inspect.h"
 #include "runtime/bundle_view.h"
 #include "runtime/chat_template.h"
@@ -114,6 +117,7 @@ struct GenerationRequest {
   uint32_t context = 0;  // 0: the default (min(max_position_embeddings, kDefaultContext))
   uint32_t max_tokens = 64;
   uint32_t dump_logits = 0;  // K > 0: print the prompt's logits readout instead of generating
+  std::string logits_out;    // with dump_logits: also every position's full logits, float32 rows
   bool ignore_eos = false;
   bool json = false;
 };
@@ -169,11 +173,19 @@ int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokeni
   unicorn::ScheduleExecutor executor(bundle, *device, context);
   reportResidency(executor, *device);
   if (request.dump_logits) {
-    for (const unicorn::LogitsReadout& row : unicorn::readPromptLogits(executor, prompt)) {
+    // The file appears whole or not at all: a failed run leaves no truncated rows.
+    std::optional<unicorn::AtomicOutputFile> logits_file;
+    if (!request.logits_out.empty()) {
+      logits_file.emplace(request.logits_out);
+      executor.captureFullLogits(true);
+    }
+    unicorn::readPromptLogits(executor, prompt, [&](const unicorn::LogitsReadout& row) {
       nlohmann::json top = nlohmann::json::array();
       for (uint32_t k = 0; k < request.dump_logits; ++k) top.push_back({row.top[k].first, row.top[k].second});
       printJson({{"pos", row.position}, {"lse", row.log_sum_exp}, {"top", top}});
-    }
+      if (logits_file) logits_file->append(std::as_bytes(std::span(row.logits)));
+    });
+    if (logits_file) logits_file->commit();
     return 0;
   }
   unicorn::GenerationOptions options;
@@ -224,6 +236,10 @@ int main(int argc, char** argv) {
                  "prompt + --max-tokens must fit");
   app.add_option("--dump-logits", generation.dump_logits,
                  "print, per prompt position, one JSON line {\"pos\",\"lse\",\"top\":[[id,logit]...K]} instead of generating");
+  auto* logits_out_opt = app.add_option(
+      "--logits-out", generation.logits_out,
+      "with --dump-logits: also write every prompt position's full logits to FILE, as rows of\n"
+      "vocab_size little-endian float32 in position order (for quality measurements)");
   app.add_flag("--ignore-eos", generation.ignore_eos, "do not stop at the model's end-of-sequence ids");
   app.add_option("--temperature", temperature, "sampling temperature; only 0 (greedy) is implemented");
   auto* top_k_opt = app.add_option("--top-k", top_k, "top-k sampling (not implemented yet)");
@@ -272,6 +288,7 @@ int main(int argc, char** argv) {
                   "nothing to do: give --prompt TEXT, --ids 2,818,..., --chat TEXT, --inspect, --verify or --tokenize TEXT");
     }
     if (generation.dump_logits && !generate) throw Error(ExitCode::kUsage, "--dump-logits needs --prompt, --ids or --chat");
+    if (logits_out_opt->count() && !generation.dump_logits) throw Error(ExitCode::kUsage, "--logits-out needs --dump-logits K");
     generation.json = json;
     std::vector<int32_t> user_ids;
     if (ids_opt->count()) user_ids = parseIds(ids_text);  // usage errors before any file is read

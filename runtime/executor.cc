@@ -27,14 +27,6 @@ struct ChunkValues {
 }  // namespace
 
 void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t context) {
-  for (const fb::Tensor* tensor : *bundle.header().tensors()) {
-    if (tensor->quant() != fb::QuantScheme::None) {
-      throw Error(ExitCode::kInvalidInput,
-                  bundle.path().string() + ": cannot generate: its weights are " + quantSchemeName(tensor->quant()) +
-                      " (tensor '" + tensor->name()->str() +
-                      "'): q8/q4 kernels not implemented yet; compile with --weights bf16");
-    }
-  }
   if (!bundle.header().schedule()) {
     throw Error(ExitCode::kInvalidInput, bundle.path().string() + ": cannot generate: it has no execution schedule "
                                                                   "(recompile it with this unicorn-compile)");
@@ -201,12 +193,19 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
     std::memcpy(&value, &bits, 4);
     return value;
   };
+  // One read for the chunk: on a discrete GPU each read is a staged copy.
+  std::vector<float> full;
+  if (capture_full_logits_) {
+    full.resize(std::size_t(tokens) * vocab_);
+    buffers_[schedule_->logits_buffer()]->read(0, std::as_writable_bytes(std::span(full)));
+  }
   for (std::uint32_t t = 0; t < tokens; ++t) {
     const std::uint32_t* row = &rows[std::size_t(t) * row_words];
-    LogitsReadout entry{first_position + t, asFloat(row[0]), {}};
+    LogitsReadout entry{first_position + t, asFloat(row[0]), {}, {}};
     for (std::uint32_t r = 0; r < readout_top_k_; ++r) {
       entry.top.emplace_back(static_cast<std::int32_t>(row[1 + 2 * r]), asFloat(row[2 + 2 * r]));
     }
+    if (capture_full_logits_) entry.logits.assign(full.begin() + std::size_t(t) * vocab_, full.begin() + std::size_t(t + 1) * vocab_);
     readout->push_back(std::move(entry));
   }
 }

@@ -34,18 +34,19 @@ struct LogitsReadout {
   std::uint32_t position = 0;
   float log_sum_exp = 0;
   std::vector<std::pair<std::int32_t, float>> top;  // descending logit, ties by ascending id
+  std::vector<float> logits;  // every id's logit; only under ScheduleExecutor::captureFullLogits
 };
 
 class ScheduleExecutor {
  public:
-  // Throws Error(kInvalidInput) when the bundle cannot be run (no schedule,
-  // q8/q4 weights) or `context` is out of range, Error(kDeviceMissing) when the
+  // Throws Error(kInvalidInput) when the bundle cannot be run (no schedule)
+  // or `context` is out of range, Error(kDeviceMissing) when the
   // device lacks what the schedule needs. `context`: positions the global-layer
   // KV caches hold.
   ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context);
   // The checks the constructor starts with, for callers that want them before
-  // opening a device: the bundle has a schedule and bf16 weights, and the
-  // context lies in 1..max_position_embeddings.
+  // opening a device: the bundle has a schedule, and the context lies in
+  // 1..max_position_embeddings.
   static void requireRunnable(const BundleView& bundle, std::uint32_t context);
   ~ScheduleExecutor();
   ScheduleExecutor(const ScheduleExecutor&) = delete;
@@ -64,6 +65,9 @@ class ScheduleExecutor {
                std::vector<LogitsReadout>* readout);
   // Feeds the last sampled token at `position` and samples the next one.
   void decode(std::uint32_t position);
+  // Whether prefill readouts also carry every id's logit (LogitsReadout::logits):
+  // vocab_size floats per position, read back from the GPU (--logits-out).
+  void captureFullLogits(bool capture) { capture_full_logits_ = capture; }
   // The token id the last prefill (with logits) or decode step sampled.
   std::int32_t sampledToken() const;
 
@@ -76,6 +80,7 @@ class ScheduleExecutor {
   gpu::GpuDevice& device_;
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
   std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
+  bool capture_full_logits_ = false;
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
   std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index

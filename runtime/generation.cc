@@ -18,14 +18,19 @@ void requireContextFits(std::uint32_t context, std::size_t prompt, std::uint64_t
 
 namespace {
 
-// Prefills `prompt` chunk by chunk; logits only from the last chunk unless `readout`.
+// Prefills `prompt` chunk by chunk; logits only from the last chunk unless
+// `on_readout`, which then sees every position's readout as its chunk finishes.
 void prefillPrompt(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
-                   std::vector<LogitsReadout>* readout) {
+                   const std::function<void(const LogitsReadout&)>* on_readout) {
   const std::size_t chunk = executor.prefillChunk();
+  std::vector<LogitsReadout> readout;
   for (std::size_t begin = 0; begin < prompt.size(); begin += chunk) {
     const std::size_t count = std::min(chunk, prompt.size() - begin);
     const bool last = begin + count == prompt.size();
-    executor.prefill(prompt.subspan(begin, count), static_cast<std::uint32_t>(begin), last, readout);
+    readout.clear();
+    executor.prefill(prompt.subspan(begin, count), static_cast<std::uint32_t>(begin), last,
+                     on_readout ? &readout : nullptr);
+    for (const LogitsReadout& row : readout) (*on_readout)(row);
   }
 }
 
@@ -49,11 +54,10 @@ std::vector<std::int32_t> generateGreedy(ScheduleExecutor& executor, std::span<c
   return generated;
 }
 
-std::vector<LogitsReadout> readPromptLogits(ScheduleExecutor& executor, std::span<const std::int32_t> prompt) {
+void readPromptLogits(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+                      const std::function<void(const LogitsReadout&)>& on_position) {
   requireContextFits(executor.context(), prompt.size(), 0);
-  std::vector<LogitsReadout> readout;
-  prefillPrompt(executor, prompt, &readout);
-  return readout;
+  prefillPrompt(executor, prompt, &on_position);
 }
 
 }  // namespace unicorn

@@ -29,7 +29,10 @@ std::vector<std::int32_t> generateGreedy(ScheduleExecutor& executor, std::span<c
                                          const GenerationOptions& options,
                                          const std::function<void(std::int32_t)>& on_token);
 
-// --dump-logits: the readout (lse and top-k) of every prompt position; no generation.
-std::vector<LogitsReadout> readPromptLogits(ScheduleExecutor& executor, std::span<const std::int32_t> prompt);
+// --dump-logits: the readout (lse and top-k, and all logits when the executor
+// captures them) of every prompt position, handed to `on_position` in order as
+// each prefill chunk finishes; no generation.
+void readPromptLogits(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+                      const std::function<void(const LogitsReadout&)>& on_position);
 
 }  // namespace unicorn

@@ -39,6 +39,8 @@ class ScheduleChecker {
                     2ull * s.prefill_chunk() * 4);
     checkBufferRole(s, s.readout_buffer(), fb::BufferKind::Readout, "readout_buffer",
                     std::uint64_t(s.prefill_chunk()) * s.readout_row_words() * 4);
+    checkBufferRole(s, s.logits_buffer(), fb::BufferKind::Activation, "logits_buffer",
+                    std::uint64_t(s.prefill_chunk()) * header_.model()->vocab_size() * 4);
     checkList(s, "prefill", *s.prefill());
     checkList(s, "decode", *s.decode());
   }

@@ -23,6 +23,8 @@ inline constexpr std::uint64_t kQuantBlockElements = 32;
 inline constexpr std::uint64_t kQuantScalesAlignment = 256;
 // Bytes per scale: bf16.
 inline constexpr std::uint64_t kQuantScaleBytes = 2;
+// A block-quantised segment is a whole number of these words (kernels read words).
+inline constexpr std::uint64_t kQuantSegmentWordBytes = 4;
 
 constexpr bool isBlockQuantised(fb::QuantScheme scheme) {
   return scheme == fb::QuantScheme::Q8Block32 || scheme == fb::QuantScheme::Q4Block32;
@@ -56,7 +58,7 @@ struct BlockQuantLayout {
   std::uint64_t quants_bytes = 0;     // rows * quant_row_bytes, from offset 0
   std::uint64_t scales_offset = 0;    // quants_bytes rounded up to kQuantScalesAlignment
   std::uint64_t scales_bytes = 0;     // rows * blocks_per_row * 2
-  std::uint64_t total_bytes = 0;      // scales_offset + scales_bytes: the segment's size
+  std::uint64_t total_bytes = 0;      // scales_offset + scales_bytes rounded up to 4: the segment's size
 };
 
 // nullopt when the scheme is not a block scheme, K is zero or not a multiple of 32,
@@ -76,7 +78,9 @@ inline std::optional<BlockQuantLayout> blockQuantLayout(fb::QuantScheme scheme, 
   // blocks_per_row * 2 = K / 16 <= quant_row_bytes, so this product cannot overflow.
   layout.scales_bytes = rows * layout.blocks_per_row * kQuantScaleBytes;
   if (layout.scales_bytes > UINT64_MAX - layout.scales_offset) return std::nullopt;
-  layout.total_bytes = layout.scales_offset + layout.scales_bytes;
+  // Kernels read the scales as 32-bit words: an odd count gets two zero bytes
+  // after it, so the last word lies inside the segment.
+  layout.total_bytes = layout.scales_offset + alignUp(layout.scales_bytes, kQuantSegmentWordBytes);
   return layout;
 }
 

@@ -278,7 +278,7 @@ def stored_bytes(shape, scheme):
         return math.prod(shape) * 2
     n, k = shape
     quants = n * k if scheme == "q8" else n * k // 2
-    return (quants + 255) // 256 * 256 + n * (k // 32) * 2
+    return (quants + 255) // 256 * 256 + (n * (k // 32) * 2 + 3) // 4 * 4
 
 
 def read_embedding(checkpoint):

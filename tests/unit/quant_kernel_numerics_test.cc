@@ -1,4 +1,4 @@
-// matvec_quant and matmul_quant on a real Vulkan device (Mesa llvmpipe in CI,
+// matvec_quant, matmul_quant and embedding_quant on a real Vulkan device (Mesa llvmpipe in CI,
 // allowed explicitly) against a double-precision product with the dequantised
 // weights. The weights are real Q8Block32 / Q4Block32 segments: random floats
 // quantised by the compiler's own quantizeRows and laid out as
@@ -53,17 +53,16 @@ struct QuantisedWeight {
   BlockQuant quant;
   uint32_t rows = 0, k = 0;
   BlockQuantLayout layout;
-  std::vector<std::byte> segment;  // quants | zero padding | scales, plus 4 spare bytes
+  std::vector<std::byte> segment;  // quants | zero padding | scales | word padding
   std::vector<float> dequantised;  // W', [rows, k]
 };
 
 // Splits a segment's parts into the spans quantize.h works on.
 void fillFromParts(QuantisedWeight& weight, const std::vector<std::byte>& quants,
                    const std::vector<uint16_t>& scales) {
-  // Segments sit on 64 KiB boundaries in a bundle, so the bytes after a tensor's
-  // last scale exist; the kernels read scales as whole words and may touch 2 of
-  // them. The spare zero bytes stand in for that padding.
-  weight.segment.assign(weight.layout.total_bytes + 4, std::byte{0});
+  // total_bytes ends on a whole word (bundle.fbs), which the kernels rely on:
+  // the buffer is exactly the segment, no spare bytes.
+  weight.segment.assign(weight.layout.total_bytes, std::byte{0});
   std::memcpy(weight.segment.data(), quants.data(), quants.size());
   std::memcpy(weight.segment.data() + weight.layout.scales_offset, scales.data(), scales.size() * 2);
   weight.dequantised.resize(size_t(weight.rows) * weight.k);
@@ -174,13 +173,20 @@ class QuantKernelNumericsTest : public ::testing::Test {
   }
 
   // Compiles `request` and runs one dispatch per entry of `dispatches`, each
-  // with its own bindings (x, quants, y, scales) and push constants, in order.
+  // with its own bindings (x, quants, y, scales; the embedding: ids, quants,
+  // hidden, scales) and push constants, in order.
   struct Dispatch {
     KernelRequest request;
     std::array<gpu::BufferBinding, 4> bindings;
-    QuantMatmulPush push;
+    std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
   };
+  template <typename Push>
+  static std::vector<uint32_t> pushWords(const Push& push) {
+    std::vector<uint32_t> words(sizeof(Push) / 4);
+    std::memcpy(words.data(), &push, sizeof(Push));
+    return words;
+  }
   void run(const std::vector<Dispatch>& dispatches) {
     std::vector<gpu::ComputePipeline> pipelines;
     std::vector<std::vector<uint32_t>> words;
@@ -189,7 +195,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     std::vector<VkDescriptorSet> sets;
     for (const Dispatch& d : dispatches) {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
-      ASSERT_EQ(sizeof(QuantMatmulPush), info.push_constant_bytes);
+      ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
       ASSERT_EQ(4u, info.storage_buffer_count);
       words.push_back(compiled(d.request));
       gpu::ComputePipelineDesc desc;
@@ -202,7 +208,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     }
     gpu::CommandStream stream(*device_);
     stream.begin();
-    for (size_t i = 0; i < dispatches.size(); ++i) stream.dispatch(pipelines[i], sets[i], dispatches[i].push, dispatches[i].groups);
+    for (size_t i = 0; i < dispatches.size(); ++i) stream.dispatch(pipelines[i], sets[i], std::as_bytes(std::span(dispatches[i].push)), dispatches[i].groups);
     stream.memoryBarrier(gpu::Hazard::kComputeToHost);
     stream.end();
     stream.submitAndWait();
@@ -227,7 +233,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     QuantMatmulPush push{0, x_stride, 0, 0, y_stride, tokens, uint32_t(w.layout.scales_offset / 2)};
     return {std::move(request), {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE},
                                   {&segment, 0, VK_WHOLE_SIZE}}},
-            push, groups};
+            pushWords(push), groups};
   }
 
   static gpu::GpuDevice* device_;
@@ -333,7 +339,7 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
                                 {&w_buffer, slice.quants_offset, slice.quants_range},
                                 {&y_buffer, 0, VK_WHOLE_SIZE},
                                 {&w_buffer, slice.scales_offset, slice.scales_range}}},
-                              QuantMatmulPush{0, k, slice.quant_base, begin, n, 1, slice.scale_base},
+                              pushWords(QuantMatmulPush{0, k, slice.quant_base, begin, n, 1, slice.scale_base}),
                               {(end - begin + 3) / 4, 1, 1}});
       }
       run(dispatches);
@@ -365,6 +371,48 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
       some_capped |= std::abs(ref.y[r]) > cap;
     }
     EXPECT_TRUE(some_capped) << "the inputs should drive some logits past the cap";
+  }
+}
+
+// ---------------------------------------------------------------- embedding
+
+TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsChunkByChunk) {
+  // A 21-row table split into chunks [0, 7), [7, 16), [16, 21) as a table over
+  // maxStorageBufferRange is; K = 96 (3 blocks) starts chunks' scales mid-word.
+  // Six tokens hit every chunk, its first and last row, and one id repeats.
+  // hidden = W'[id] * EMBED_SCALE with the single float32 rounding of that
+  // multiply, so the comparison is exact.
+  const uint32_t k = 96, rows = 21, out_stride = k + 4;
+  const std::vector<uint32_t> ids = {20, 0, 7, 15, 16, 7};
+  const std::vector<std::pair<uint32_t, uint32_t>> chunks = {{0, 7}, {7, 16}, {16, 21}};
+  const float embed_scale = std::sqrt(float(k));
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, rows, k, 800);
+    gpu::GpuBuffer ids_buffer = upload(ids, "ids");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    const float sentinel = -77.0f;
+    gpu::GpuBuffer out_buffer = upload(std::vector<float>(ids.size() * out_stride, sentinel), "hidden");
+    std::vector<Dispatch> dispatches;
+    for (auto [begin, end] : chunks) {
+      QuantWeightSlice slice = quantWeightSlice(quant, rows, k, begin, end, 256);
+      dispatches.push_back({quantEmbeddingKernel(quant, k, 16),
+                            {{{&ids_buffer, 0, VK_WHOLE_SIZE},
+                              {&w_buffer, slice.quants_offset, slice.quants_range},
+                              {&out_buffer, 0, VK_WHOLE_SIZE},
+                              {&w_buffer, slice.scales_offset, slice.scales_range}}},
+                            pushWords(QuantEmbeddingPush{0, slice.quant_base, begin, end - begin, 0, out_stride,
+                                                         uint32_t(ids.size()), slice.scale_base}),
+                            {uint32_t(ids.size()), 1, 1}});
+    }
+    run(dispatches);
+    std::vector<float> hidden = download(out_buffer, ids.size() * out_stride);
+    for (size_t t = 0; t < ids.size(); ++t) {
+      for (uint32_t i = 0; i < out_stride; ++i) {
+        const float want = i < k ? w.dequantised[size_t(ids[t]) * k + i] * embed_scale : sentinel;
+        ASSERT_EQ(hidden[t * out_stride + i], want) << nameOf(quant) << " token " << t << " (id " << ids[t]
+                                                     << ") element " << i;
+      }
+    }
   }
 }
 
@@ -441,7 +489,7 @@ TEST_F(QuantKernelNumericsTest, MatmulRowSplitWithSoftcap) {
                               {&w_buffer, slice.quants_offset, slice.quants_range},
                               {&y_buffer, 0, VK_WHOLE_SIZE},
                               {&w_buffer, slice.scales_offset, slice.scales_range}}},
-                            QuantMatmulPush{0, k, slice.quant_base, begin, n, tokens, slice.scale_base},
+                            pushWords(QuantMatmulPush{0, k, slice.quant_base, begin, n, tokens, slice.scale_base}),
                             {(end - begin + 15) / 16, (tokens + 15) / 16, 1}});
     }
     run(dispatches);

@@ -306,6 +306,10 @@ TEST(TensorLayout, QuantsThenScalesOnA256ByteBoundary) {
   EXPECT_EQ(q4->scales_offset, 256u);
   EXPECT_EQ(q4->scales_bytes, 12u);  // 3 rows x 2 blocks x 2 bytes
   EXPECT_EQ(q4->total_bytes, 268u);
+  auto odd = blockQuantLayout(QuantScheme::Q4Block32, 3, 32);
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->scales_bytes, 6u);   // 3 scales: an odd count
+  EXPECT_EQ(odd->total_bytes, 264u);  // padded to a whole word
   auto q8 = blockQuantLayout(QuantScheme::Q8Block32, 2, 128);
   ASSERT_TRUE(q8);
   EXPECT_EQ(q8->scales_offset, 256u);  // already aligned: no padding

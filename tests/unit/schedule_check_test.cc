@@ -24,6 +24,7 @@ struct ScheduleParts {
   std::vector<std::uint32_t> push = {0};
   std::uint32_t patch_word = 0;
   std::uint32_t prefill_chunk = 4;
+  std::uint32_t logits_buffer = 4;
 };
 
 // A header with one tensor (256 bytes) and a one-kernel schedule built from `parts`.
@@ -44,7 +45,9 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("in"), fb::BufferKind::StepInput, 0, 2ull * chunk * 4),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("out"), fb::BufferKind::Readout, 0, chunk * 3ull * 4),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("kv"), fb::BufferKind::KeyCache, 0, 0, 1,
-                               fb::KvCapacity::Context, 0, 16)};
+                               fb::KvCapacity::Context, 0, 16),
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("logits"), fb::BufferKind::Activation, 0,
+                               chunk * 16ull * 4)};  // prefill_chunk rows of the vocabulary (16)
   auto list = [&] {
     const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
     const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
@@ -60,7 +63,8 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   auto buffer_vector = fbb.CreateVector(buffers);
   auto prefill = list();
   auto decode = list();
-  auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode);
+  auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
+                                     parts.logits_buffer);
   auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
   fb::FinishHeaderBuffer(fbb, header);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -97,6 +101,8 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"push constant words", [](ScheduleParts& p) { p.push = {0, 0}; }, "push constants"},
       {"patch word", [](ScheduleParts& p) { p.patch_word = 1; }, "push patch"},
       {"prefill chunk", [](ScheduleParts& p) { p.prefill_chunk = 0; }, "prefill_chunk 0"},
+      {"logits buffer kind", [](ScheduleParts& p) { p.logits_buffer = 1; }, "logits_buffer 1"},
+      {"logits buffer index", [](ScheduleParts& p) { p.logits_buffer = 7; }, "logits_buffer 7"},
   };
   for (const Case& c : cases) {
     ScheduleParts parts;

@@ -1,4 +1,4 @@
-#include "compiler/atomic_output_file.h"
+#include "runtime/atomic_output_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
