@@ -67,6 +67,7 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
              4, sizeof(QuantMatmulPush)),
+      kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
              sizeof(RmsNormPush)),
   };

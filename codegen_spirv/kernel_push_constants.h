@@ -49,6 +49,9 @@ struct AddPush {
 struct ArgmaxPush {
   uint32_t logits_base, logits_row_stride, out_base, num_rows;
 };
+struct SamplePush {
+  uint32_t logits_base, params_word, position_word, out_word;
+};
 struct LogitsReadoutPush {
   uint32_t logits_base, logits_row_stride, out_base, out_row_stride, num_rows;
 };

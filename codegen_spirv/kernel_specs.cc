@@ -231,6 +231,14 @@ KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size) {
   return request;
 }
 
+KernelRequest sampleKernel(uint32_t count, uint32_t workgroup_size) {
+  KernelRequest request{"sample", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (count == 0) failShape(request.kernel, "no logits");
+  request.defines = {{"COUNT", text(count)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 KernelRequest logitsReadoutKernel(uint32_t count, uint32_t top_k, uint32_t workgroup_size) {
   KernelRequest request{"logits_readout", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

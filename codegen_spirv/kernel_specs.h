@@ -72,6 +72,8 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
 KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);
 KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size = 256);
+// Temperature / top-k / top-p sampling of one row of `count` logits (sample.comp).
+KernelRequest sampleKernel(uint32_t count, uint32_t workgroup_size = 256);
 KernelRequest logitsReadoutKernel(uint32_t count, uint32_t top_k, uint32_t workgroup_size = 256);
 
 }  // namespace unicorn::spirv

@@ -59,7 +59,10 @@ class ScheduleWriter {
     vocab_ = c.vocab_size;
     readout_words_ = 1 + 2 * kReadoutTopK;
 
-    schedule_.step_input_buffer = buffer("input:ids+positions", fb::BufferKind::StepInput, 2ull * chunk * 4);
+    // ids [C], positions [C], the sampling settings (schedule.fbs, SamplingParams).
+    schedule_.sampling_params_word = 2 * chunk;
+    schedule_.step_input_buffer =
+        buffer("input:ids+positions+sampling", fb::BufferKind::StepInput, (2ull * chunk + kSamplingParamsWords) * 4);
     schedule_.readout_buffer =
         buffer("readout:lse+top-k", fb::BufferKind::Readout, std::uint64_t(chunk) * readout_words_ * 4);
     act_.hidden = activation("act:hidden (residual stream)", hidden_);
@@ -405,11 +408,17 @@ class ScheduleWriter {
          sp::LogitsReadoutPush{0, vocab_, 0, readout_words_, 0},
          {patch(PUSH_WORD(sp::LogitsReadoutPush, num_rows), ChunkValue::ReadoutRows)},
          {scaledCount(ChunkValue::ReadoutRows), fixedCount(1), fixedCount(1)}, true, DispatchCondition::DumpLogits);
-    // Greedy: the last row's argmax becomes token id 0 of the step input, which
-    // the next decode step embeds without a trip through the CPU.
+    // The next token from the last row: its argmax (greedy) or a draw (sampling),
+    // written as token id 0 of the step input, which the next decode step embeds
+    // without a trip through the CPU. The executor records one of the two.
     emit(list, sp::argmaxKernel(vocab_, 256), {whole(a.logits), whole(input)}, sp::ArgmaxPush{0, vocab_, 0, 1},
          {patch(PUSH_WORD(sp::ArgmaxPush, logits_base), ChunkValue::LastReadoutRow, vocab_)},
-         {fixedCount(1), fixedCount(1), fixedCount(1)}, true, logits);
+         {fixedCount(1), fixedCount(1), fixedCount(1)}, true, DispatchCondition::GreedyToken);
+    emit(list, sp::sampleKernel(vocab_, 256), {whole(a.logits), whole(input)},
+         sp::SamplePush{0, schedule_.sampling_params_word, positions_base, 0},
+         {patch(PUSH_WORD(sp::SamplePush, logits_base), ChunkValue::LastReadoutRow, vocab_),
+          patch(PUSH_WORD(sp::SamplePush, position_word), ChunkValue::LastToken)},
+         {fixedCount(1), fixedCount(1), fixedCount(1)}, true, DispatchCondition::SampledToken);
   }
 
   const ModelConfig& config_;
@@ -459,7 +468,7 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   auto decode = dispatches(schedule.decode);
   return fb::CreateSchedule(fbb, kernel_vector, buffer_vector, schedule.prefill_chunk, schedule.readout_top_k,
                             1 + 2 * schedule.readout_top_k, schedule.readout_buffer, schedule.step_input_buffer,
-                            prefill, decode, schedule.logits_buffer);
+                            prefill, decode, schedule.logits_buffer, schedule.sampling_params_word);
 }
 
 }  // namespace unicorn

@@ -25,6 +25,8 @@ namespace unicorn {
 // Tokens per prefill chunk: long prompts run as several chunks (APU drivers time
 // out on huge batches), each a matmul over up to this many tokens.
 inline constexpr std::uint32_t kPrefillChunkTokens = 64;
+// Words of the sampling settings in the step input (schedule.fbs, SamplingParams; 5 used).
+inline constexpr std::uint32_t kSamplingParamsWords = 8;
 // The top-k the --dump-logits readout kernel keeps per position.
 inline constexpr std::uint32_t kReadoutTopK = 32;
 // Vulkan guarantees maxStorageBufferRange >= 2^27: no binding is wider, so a
@@ -67,6 +69,7 @@ struct CompiledSchedule {
   std::uint32_t readout_buffer = 0;
   std::uint32_t step_input_buffer = 0;
   std::uint32_t logits_buffer = 0;
+  std::uint32_t sampling_params_word = 0;
   std::vector<DispatchPlan> prefill;
   std::vector<DispatchPlan> decode;
 };

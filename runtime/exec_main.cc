@@ -1,11 +1,13 @@
 // unicorn-exec: maps a .ubundle, verifies it, and runs it. See DESIGN.md
-// "Command-line contract". Generation is greedy (argmax on the GPU) from bf16,
-// q8 and q4 bundles; temperature/top-k/top-p sampling is not implemented yet
-// and is refused with a message saying so.
+// "Command-line contract". Generation runs bf16, q8 and q4 bundles; the next
+// token is chosen on the GPU, greedily by default or sampled with
+// --temperature/--top-k/--top-p/--seed.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cmath>
 #include <memory>
+#include <random>
 #include <optional>
 #include <span>
 #include <nlohmann/json.hpp>
@@ -120,6 +122,7 @@ struct GenerationRequest {
   std::string logits_out;    // with dump_logits: also every position's full logits, float32 rows
   bool ignore_eos = false;
   bool json = false;
+  unicorn::SamplingSettings sampling;  // temperature 0: greedy
 };
 
 constexpr uint32_t kDefaultContext = 2048;
@@ -188,18 +191,21 @@ int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokeni
     if (logits_file) logits_file->commit();
     return 0;
   }
+  executor.setSampling(request.sampling);
   unicorn::GenerationOptions options;
   options.max_tokens = request.max_tokens;
   options.stop_at_eos = !request.ignore_eos;
   if (model.eos_token_ids()) options.eos_ids.assign(model.eos_token_ids()->begin(), model.eos_token_ids()->end());
   unicorn::TokenStreamDecoder stream(tokenizer, /*skip_special=*/false);
-  std::vector<int32_t> generated = unicorn::generateGreedy(executor, prompt, options, [&](int32_t id) {
+  std::vector<int32_t> generated = unicorn::generate(executor, prompt, options, [&](int32_t id) {
     if (request.json) return;
     std::fputs(stream.push(id).c_str(), stdout);
     std::fflush(stdout);
   });
   if (request.json) {
-    printJson({{"ids", generated}, {"text", tokenizer.decode(generated, /*skip_special=*/false)}});
+    nlohmann::json out = {{"ids", generated}, {"text", tokenizer.decode(generated, /*skip_special=*/false)}};
+    if (request.sampling.temperature > 0.0f) out["seed"] = request.sampling.seed;  // to reproduce the draw
+    printJson(out);
   } else {
     std::fputs((stream.finish() + "\n").c_str(), stdout);
   }
@@ -212,9 +218,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Runs a .ubundle made by unicorn-compile.", "unicorn-exec"};
   std::string bundle_path, tokenize_text, chat_text, system_text, prompt_text, ids_text;
   bool inspect = false, verify = false, json = false, list_devices = false, check_device = false, show_prompt = false;
-  double temperature = 0.0, top_p = 1.0;
-  uint32_t top_k = 0;
-  uint64_t seed = 0;
   GenerationRequest generation;
   unicorn::gpu::DeviceRequest& device_request = generation.device;
   // Required unless a device-only mode (--list-devices, --check-device) is given; checked below.
@@ -241,10 +244,16 @@ int main(int argc, char** argv) {
       "with --dump-logits: also write every prompt position's full logits to FILE, as rows of\n"
       "vocab_size little-endian float32 in position order (for quality measurements)");
   app.add_flag("--ignore-eos", generation.ignore_eos, "do not stop at the model's end-of-sequence ids");
-  app.add_option("--temperature", temperature, "sampling temperature; only 0 (greedy) is implemented");
-  auto* top_k_opt = app.add_option("--top-k", top_k, "top-k sampling (not implemented yet)");
-  auto* top_p_opt = app.add_option("--top-p", top_p, "top-p sampling (not implemented yet)");
-  auto* seed_opt = app.add_option("--seed", seed, "sampling seed (not implemented yet: greedy needs none)");
+  unicorn::SamplingSettings& sampling = generation.sampling;
+  app.add_option("--temperature", sampling.temperature,
+                 "0 (the default): greedy decoding; > 0: sample from softmax(logits / T), on the GPU");
+  auto* top_k_opt = app.add_option("--top-k", sampling.top_k, "with --temperature: sample among the K most likely ids only");
+  auto* top_p_opt = app.add_option("--top-p", sampling.top_p,
+                                   "with --temperature: sample among the most likely ids whose probability\n"
+                                   "(after --top-k) reaches P, in (0, 1]");
+  auto* seed_opt = app.add_option("--seed", sampling.seed,
+                                  "with --temperature: the random seed (default: a fresh one, printed by --json);\n"
+                                  "the same seed, prompt, bundle and device give the same tokens");
   app.add_flag("--json", json, "machine-readable output");
   auto* list_devices_flag =
       app.add_flag("--list-devices", list_devices, "list the Vulkan devices: index, name, type, API version, subgroup size,\n"
@@ -273,13 +282,12 @@ int main(int argc, char** argv) {
     if (list_devices) return listDevices(device_request.allow_software_gpu, json);
     if (check_device) return checkDevice(device_request, json);
     if (bundle_path.empty()) throw Error(ExitCode::kUsage, "BUNDLE is required (see --help)");
-    if (temperature != 0.0) {
-      throw Error(ExitCode::kUsage, "--temperature " + std::to_string(temperature) +
-                                        ": sampling is not implemented yet; only greedy decoding (--temperature 0) is");
+    unicorn::ScheduleExecutor::requireValidSampling(sampling);
+    if (sampling.temperature == 0.0f && (top_k_opt->count() || top_p_opt->count() || seed_opt->count())) {
+      throw Error(ExitCode::kUsage, "--top-k, --top-p and --seed shape sampling: give --temperature > 0 too "
+                                    "(without it decoding is greedy)");
     }
-    if (top_k_opt->count() || top_p_opt->count() || seed_opt->count()) {
-      throw Error(ExitCode::kUsage, "--top-k/--top-p/--seed: sampling is not implemented yet; generation is greedy");
-    }
+    if (sampling.temperature > 0.0f && !seed_opt->count()) sampling.seed = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
     const bool tokenize = tokenize_opt->count() > 0, chat = chat_opt->count() > 0;
     const bool generate = prompt_opt->count() > 0 || ids_opt->count() > 0 || (chat && !show_prompt);
     const bool any_mode = inspect || verify || tokenize || chat || generate;

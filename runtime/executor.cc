@@ -1,5 +1,7 @@
 #include "runtime/executor.h"
 
+#include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "runtime/error.h"
@@ -138,6 +140,8 @@ void ScheduleExecutor::record(gpu::CommandStream& stream,
     if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
     if (d.condition() == fb::DispatchCondition::DumpLogits && !dump) continue;
     if (d.condition() == fb::DispatchCondition::OneLogitsRow && (!logits || dump)) continue;
+    if (d.condition() == fb::DispatchCondition::GreedyToken && (!logits || sampling_)) continue;
+    if (d.condition() == fb::DispatchCondition::SampledToken && (!logits || !sampling_)) continue;
     std::vector<std::uint32_t> push(d.push_constants()->begin(), d.push_constants()->end());
     if (d.patches()) {
       for (const fb::PushPatch* p : *d.patches()) push[p->word()] += p->multiplier() * values.get(p->value());
@@ -217,6 +221,27 @@ void ScheduleExecutor::decode(std::uint32_t position) {
   }
   writeWord(prefill_chunk_, position);  // positions[0]; ids[0] holds the token the last step sampled
   decode_stream_->submitAndWait();
+}
+
+void ScheduleExecutor::requireValidSampling(const SamplingSettings& settings) {
+  if (!(settings.temperature >= 0.0f) || !std::isfinite(settings.temperature)) {
+    throw Error(ExitCode::kUsage, "--temperature must be a finite number >= 0 (0: greedy)");
+  }
+  if (!(settings.top_p > 0.0f && settings.top_p <= 1.0f)) {
+    throw Error(ExitCode::kUsage, "--top-p must lie in (0, 1] (1: off)");
+  }
+}
+
+void ScheduleExecutor::setSampling(const SamplingSettings& settings) {
+  requireValidSampling(settings);
+  const std::uint32_t words[5] = {std::bit_cast<std::uint32_t>(settings.temperature), settings.top_k,
+                                  std::bit_cast<std::uint32_t>(settings.top_p),
+                                  static_cast<std::uint32_t>(settings.seed),
+                                  static_cast<std::uint32_t>(settings.seed >> 32)};
+  buffers_[schedule_->step_input_buffer()]->write(std::uint64_t(schedule_->sampling_params_word()) * 4,
+                                                 std::as_bytes(std::span(words)));
+  sampling_ = settings.temperature > 0.0f;
+  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
 }
 
 std::int32_t ScheduleExecutor::sampledToken() const {

@@ -37,6 +37,14 @@ struct LogitsReadout {
   std::vector<float> logits;  // every id's logit; only under ScheduleExecutor::captureFullLogits
 };
 
+// Sampling settings (unicorn-exec --temperature, --top-k, --top-p, --seed).
+struct SamplingSettings {
+  float temperature = 0.0f;  // 0: greedy
+  std::uint32_t top_k = 0;   // 0: off
+  float top_p = 1.0f;        // 1: off
+  std::uint64_t seed = 0;    // with (seed, position) the draw is reproducible
+};
+
 class ScheduleExecutor {
  public:
   // Throws Error(kInvalidInput) when the bundle cannot be run (no schedule)
@@ -65,6 +73,14 @@ class ScheduleExecutor {
                std::vector<LogitsReadout>* readout);
   // Feeds the last sampled token at `position` and samples the next one.
   void decode(std::uint32_t position);
+  // How the next token is chosen, for every chunk and step from now on: greedy
+  // (temperature 0: argmax, the default) or drawn by the sample kernel with
+  // these settings (schemas/schedule.fbs, SamplingParams). Re-records the
+  // decode step. Error(kUsage) for a negative or non-finite temperature or a
+  // top_p outside (0, 1].
+  void setSampling(const SamplingSettings& settings);
+  // setSampling's checks alone, for callers that want them before opening a device.
+  static void requireValidSampling(const SamplingSettings& settings);
   // Whether prefill readouts also carry every id's logit (LogitsReadout::logits):
   // vocab_size floats per position, read back from the GPU (--logits-out).
   void captureFullLogits(bool capture) { capture_full_logits_ = capture; }
@@ -81,6 +97,7 @@ class ScheduleExecutor {
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
   std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
   bool capture_full_logits_ = false;
+  bool sampling_ = false;  // record the sample kernel instead of argmax
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
   std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index

@@ -36,7 +36,7 @@ void prefillPrompt(ScheduleExecutor& executor, std::span<const std::int32_t> pro
 
 }  // namespace
 
-std::vector<std::int32_t> generateGreedy(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+std::vector<std::int32_t> generate(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
                                          const GenerationOptions& options,
                                          const std::function<void(std::int32_t)>& on_token) {
   requireContextFits(executor.context(), prompt.size(), options.max_tokens);

@@ -1,7 +1,7 @@
-// Greedy generation over a ScheduleExecutor: the prompt in prefill chunks, then
-// one replayed decode step per token, stopping at the model's eos ids or after
-// max_tokens. Sampling is greedy (argmax on the GPU); temperature, top-k and
-// top-p are not implemented yet and are refused by unicorn-exec's flags.
+// Generation over a ScheduleExecutor: the prompt in prefill chunks, then one
+// replayed decode step per token, stopping at the model's eos ids or after
+// max_tokens. The GPU picks each token (argmax, or the sample kernel after
+// ScheduleExecutor::setSampling); only its id comes back.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +25,7 @@ void requireContextFits(std::uint32_t context, std::size_t prompt, std::uint64_t
 
 // Throws Error(kInvalidInput) naming --ctx when the prompt plus max_tokens does
 // not fit the executor's context. `on_token` sees every generated id as it arrives.
-std::vector<std::int32_t> generateGreedy(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
+std::vector<std::int32_t> generate(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
                                          const GenerationOptions& options,
                                          const std::function<void(std::int32_t)>& on_token);
 

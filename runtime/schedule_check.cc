@@ -14,6 +14,7 @@ constexpr std::uint64_t kMaxBindingRange = std::uint64_t(1) << 27;
 constexpr std::uint32_t kMaxPushConstantBytes = 128;  // Vulkan's guaranteed minimum
 constexpr std::uint32_t kMaxPrefillChunk = 4096;
 constexpr std::uint32_t kMaxReadoutTopK = 1024;
+constexpr std::uint32_t kSamplingParamsWords = 5;  // schedule.fbs, SamplingParams
 
 class ScheduleChecker {
  public:
@@ -35,8 +36,11 @@ class ScheduleChecker {
     }
     for (std::uint32_t i = 0; i < s.kernels()->size(); ++i) checkKernel(i, *s.kernels()->Get(i));
     for (std::uint32_t i = 0; i < s.buffers()->size(); ++i) checkBuffer(i, *s.buffers()->Get(i));
+    if (s.sampling_params_word() < 2 * s.prefill_chunk()) {
+      fail("sampling_params_word " + std::to_string(s.sampling_params_word()) + " overlaps the ids and positions");
+    }
     checkBufferRole(s, s.step_input_buffer(), fb::BufferKind::StepInput, "step_input_buffer",
-                    2ull * s.prefill_chunk() * 4);
+                    (std::uint64_t(s.sampling_params_word()) + kSamplingParamsWords) * 4);
     checkBufferRole(s, s.readout_buffer(), fb::BufferKind::Readout, "readout_buffer",
                     std::uint64_t(s.prefill_chunk()) * s.readout_row_words() * 4);
     checkBufferRole(s, s.logits_buffer(), fb::BufferKind::Activation, "logits_buffer",

@@ -100,8 +100,34 @@ class GenerationTest(harness.CliTestCase):
         if all(device["type"] == "cpu" for device in devices):  # as on CI; the device machine has a GPU
             no_software = harness.run([harness.EXEC, bundle, "--ids", "2,818", "--max-tokens", "1"])
             self.assertCleanFailure(no_software, harness.EXIT_DEVICE, "llvmpipe")
-        temperature = self.exec_(bundle, "--ids", "2,818", "--temperature", "0.8")
-        self.assertCleanFailure(temperature, harness.EXIT_USAGE, "not implemented")
+        for bad, fragment in [(("--top-k", "3"), "--temperature > 0"), (("--temperature", "-1"), "--temperature"),
+                              (("--temperature", "1", "--top-p", "0"), "--top-p"),
+                              (("--temperature", "nan"), "--temperature")]:
+            refused = self.exec_(bundle, "--ids", "2,818", *bad)
+            self.assertCleanFailure(refused, harness.EXIT_USAGE, fragment)
+        self.check_sampling(bundle, golden_prompt=json.loads((GOLDEN_DIR / "tiny-1b-seed0.json").read_text())["prompts"][0])
+
+    def check_sampling(self, bundle, golden_prompt):
+        """The sampling flags end to end (the distribution itself: sample_kernel_test)."""
+        ids = ",".join(map(str, golden_prompt["ids"]))
+        steps = len(golden_prompt["greedy"])
+
+        def sample(*flags):
+            result = self.exec_(bundle, "--ids", ids, "--max-tokens", str(steps), "--ignore-eos", "--json", *flags)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return json.loads(result.stdout)
+        # top-k 1 is greedy whatever the temperature: transformers' continuation.
+        self.assertEqual(sample("--temperature", "3", "--top-k", "1", "--seed", "5")["ids"], golden_prompt["greedy"])
+        # A seed reproduces its draw; another seed, at a temperature that flattens
+        # the distribution, draws something else; without --seed one is chosen and reported.
+        hot = ("--temperature", "50", "--top-p", "0.9")
+        first = sample(*hot, "--seed", "1234")
+        self.assertEqual(first["seed"], 1234)
+        self.assertEqual(sample(*hot, "--seed", "1234")["ids"], first["ids"])
+        self.assertNotEqual(sample(*hot, "--seed", "1235")["ids"], first["ids"])
+        unseeded = sample(*hot)
+        self.assertEqual(sample(*hot, "--seed", str(unseeded["seed"]))["ids"], unseeded["ids"])
+        self.assertNotIn("seed", sample(), "greedy decoding has no seed to report")
 
     def test_tiny_4b_matches_transformers(self):
         self.run_preset("tiny-4b")

@@ -52,6 +52,8 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatmulKernel(BlockQuant::kQ4, 64, 5, 16, 32, 32),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
       quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 32, 64, 32, 30.0f),
+      sampleKernel(5, 4),
+      sampleKernel(262208),
       quantEmbeddingKernel(BlockQuant::kQ8, 32, 4),
       quantEmbeddingKernel(BlockQuant::kQ4, 1152),
       quantEmbeddingKernel(BlockQuant::kQ4, 5376, 128),

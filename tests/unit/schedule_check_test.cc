@@ -25,6 +25,7 @@ struct ScheduleParts {
   std::uint32_t patch_word = 0;
   std::uint32_t prefill_chunk = 4;
   std::uint32_t logits_buffer = 4;
+  std::uint32_t sampling_params_word = 8;  // 2 * prefill_chunk
 };
 
 // A header with one tensor (256 bytes) and a one-kernel schedule built from `parts`.
@@ -42,7 +43,7 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers = {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("w"), fb::BufferKind::Weight, parts.weight_tensor,
                                parts.weight_bytes),
-      fb::CreateScheduleBuffer(fbb, fbb.CreateString("in"), fb::BufferKind::StepInput, 0, 2ull * chunk * 4),
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("in"), fb::BufferKind::StepInput, 0, (2ull * chunk + 5) * 4),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("out"), fb::BufferKind::Readout, 0, chunk * 3ull * 4),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("kv"), fb::BufferKind::KeyCache, 0, 0, 1,
                                fb::KvCapacity::Context, 0, 16),
@@ -64,7 +65,7 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   auto prefill = list();
   auto decode = list();
   auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
-                                     parts.logits_buffer);
+                                     parts.logits_buffer, parts.sampling_params_word);
   auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
   fb::FinishHeaderBuffer(fbb, header);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -101,6 +102,8 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"push constant words", [](ScheduleParts& p) { p.push = {0, 0}; }, "push constants"},
       {"patch word", [](ScheduleParts& p) { p.patch_word = 1; }, "push patch"},
       {"prefill chunk", [](ScheduleParts& p) { p.prefill_chunk = 0; }, "prefill_chunk 0"},
+      {"sampling inside the positions", [](ScheduleParts& p) { p.sampling_params_word = 7; }, "sampling_params_word 7"},
+      {"sampling past the step input", [](ScheduleParts& p) { p.sampling_params_word = 9; }, "step_input_buffer"},
       {"logits buffer kind", [](ScheduleParts& p) { p.logits_buffer = 1; }, "logits_buffer 1"},
       {"logits buffer index", [](ScheduleParts& p) { p.logits_buffer = 7; }, "logits_buffer 7"},
   };
