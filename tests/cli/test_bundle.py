@@ -212,7 +212,9 @@ class BundleTest(harness.CliTestCase):
     def test_usage_errors_exit_1(self):
         for args in [[], ["--inspect"], [self.bundle, "--no-such-flag"], [self.bundle],
                      [self.bundle, "--inspect", "--tokenize", "x"], [self.bundle, "--ids", "2,x"],
-                     [self.bundle, "--ids", "2,3", "--temperature", "0.7"]]:
+                     [self.bundle, "--ids", "2,3", "--top-k", "5"],  # sampling flags need --temperature > 0
+                     [self.bundle, "--ids", "2,3", "--temperature", "0.7", "--top-p", "1.5"],
+                     [self.bundle, "--inspect", "--logits-out", "x.f32"]]:
             with self.subTest(args=args):
                 self.assertCleanFailure(harness.run([harness.EXEC, *args]), harness.EXIT_USAGE)
 
