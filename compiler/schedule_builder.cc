@@ -119,16 +119,21 @@ class ScheduleWriter {
     }
     return index->second;
   }
-  // The buffer of a small tensor (a norm weight), bound whole.
-  std::uint32_t weight(const std::string& name) {
+  // The one Weight buffer of tensor `name`, added on first use.
+  std::uint32_t weightBuffer(const std::string& name) {
     if (auto found = weight_buffer_.find(name); found != weight_buffer_.end()) return found->second;
     ScheduleBufferPlan plan{"weight:" + name, fb::BufferKind::Weight};
     plan.tensor_index = tensorIndex(name);
     plan.bytes = tensor_sizes_[plan.tensor_index];
-    if (plan.bytes > kMaxBindingBytes) {
+    return weight_buffer_[name] = add(std::move(plan));
+  }
+  // The buffer of a small tensor (a norm weight), bound whole.
+  std::uint32_t weight(const std::string& name) {
+    const std::uint32_t buffer = weightBuffer(name);
+    if (schedule_.buffers[buffer].bytes > kMaxBindingBytes) {
       throw Error(ExitCode::kInvalidInput, "schedule: tensor '" + name + "' exceeds one 128 MiB binding");
     }
-    return weight_buffer_[name] = add(std::move(plan));
+    return buffer;
   }
 
   // A weight matrix [N, K] as the product and lookup kernels bind it: bf16, or
@@ -159,15 +164,7 @@ class ScheduleWriter {
     if (scheme != fb::QuantScheme::None) {
       m.quant = scheme == fb::QuantScheme::Q8Block32 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
     }
-    std::uint32_t buffer;
-    if (auto found = weight_buffer_.find(name); found != weight_buffer_.end()) {
-      buffer = found->second;
-    } else {
-      ScheduleBufferPlan plan{"weight:" + name, fb::BufferKind::Weight};
-      plan.tensor_index = index;
-      plan.bytes = tensor_sizes_[index];
-      buffer = weight_buffer_[name] = add(std::move(plan));
-    }
+    const std::uint32_t buffer = weightBuffer(name);
     // Rows per slice: a multiple of `granule`, so that a bf16 slice starts on a
     // 256-byte boundary by itself; quantised windows are aligned down by
     // quantWeightSlice, which may add up to 255 bytes in front.
