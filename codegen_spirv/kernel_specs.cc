@@ -31,6 +31,10 @@ void requireBlockMultiple(const std::string& kernel, uint32_t k) {
   }
 }
 
+void requirePositiveScale(const std::string& kernel, double scale) {
+  if (!(scale > 0.0)) failShape(kernel, "the embedding scale must be positive");
+}
+
 std::string text(uint32_t value) { return std::to_string(value); }
 
 }  // namespace
@@ -65,23 +69,25 @@ std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double
   return inverse;
 }
 
-KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size) {
+KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size) {
   KernelRequest request{"embedding", {}};
   requirePositiveEven(request.kernel, "hidden size", hidden);
   requireWorkgroupSize(request.kernel, workgroup_size);
+  requirePositiveScale(request.kernel, scale);
   request.defines = {{"HIDDEN", text(hidden)},
-                     {"EMBED_SCALE", glslFloat(static_cast<float>(std::sqrt(static_cast<double>(hidden))))},
+                     {"EMBED_SCALE", glslFloat(static_cast<float>(scale))},
                      {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
 
-KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, uint32_t workgroup_size) {
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size) {
   KernelRequest request{"embedding_quant", {}};
   requireBlockMultiple(request.kernel, hidden);
   requireWorkgroupSize(request.kernel, workgroup_size);
+  requirePositiveScale(request.kernel, scale);
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
                      {"K", text(hidden)},
-                     {"EMBED_SCALE", glslFloat(static_cast<float>(std::sqrt(static_cast<double>(hidden))))},
+                     {"EMBED_SCALE", glslFloat(static_cast<float>(scale))},
                      {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
@@ -196,8 +202,8 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
     failShape(request.kernel, "heads (" + text(shape.num_heads) + ") must be a positive multiple of kv heads (" +
                                   text(shape.num_kv_heads) + ") and head_dim positive");
   }
-  if (!(shape.query_pre_attn_scalar > 0)) failShape(request.kernel, "query_pre_attn_scalar must be positive");
-  float query_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(shape.query_pre_attn_scalar)));
+  if (!(shape.query_scale > 0)) failShape(request.kernel, "the query scale must be positive");
+  const float query_scale = static_cast<float>(shape.query_scale);
   request.defines = {{"HEAD_DIM", text(shape.head_dim)},
                      {"NUM_HEADS", text(shape.num_heads)},
                      {"NUM_KV_HEADS", text(shape.num_kv_heads)},

@@ -31,10 +31,12 @@ std::string glslFloatArray(std::span<const float> values);
 // (linear scaling), for i < head_dim / 2.
 std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double linear_factor);
 
-KernelRequest embeddingKernel(uint32_t hidden, uint32_t workgroup_size = 256);
+// The lookup table[id] * scale; Gemma's scale is sqrt(hidden), which the graph
+// carries (unicorn.embed): it is rounded once, to float32, here.
+KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size = 256);
 // The lookup from a Q8Block32 / Q4Block32 table (embedding_quant.comp); hidden
 // must be a positive multiple of 32.
-KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, uint32_t workgroup_size = 256);
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256);
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
 
 struct RopeParameters {
@@ -63,7 +65,7 @@ struct AttentionShape {
   uint32_t head_dim = 0;
   uint32_t num_heads = 0;
   uint32_t num_kv_heads = 0;
-  float query_pre_attn_scalar = 0;  // the query is scaled by its -1/2 power
+  double query_scale = 0;           // Gemma: query_pre_attn_scalar^-0.5 (not head_dim^-0.5)
   uint32_t window = 0;              // 0: global attention
   float softcap = 0;                // 0: off
 };

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "compiler/checkpoint.h"
-#include "compiler/schedule_builder.h"
+#include "compiler/compiled_schedule.h"
 #include "compiler/weight_scheme.h"
 
 namespace unicorn {

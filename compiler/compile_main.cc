@@ -14,7 +14,6 @@
 #include "compiler/chat_template_source.h"
 #include "compiler/checkpoint.h"
 #include "compiler/gemma_graph.h"
-#include "compiler/schedule_builder.h"
 #include "compiler/weight_scheme.h"
 #include "runtime/bundle_view.h"
 #include "runtime/error.h"
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
   app.add_option("--dump-ir", dump_ir_dir,
                  "write the unicorn-dialect MLIR module after each compiler step into DIR\n"
                  "(00-graph.mlir, the Gemma 3 graph as built from the checkpoint; then one file per pass:\n"
-                 "01-quantize.mlir)");
+                 "01-quantize, 02-fuse, 03-place, 04-plan-memory, 05-schedule)");
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   app.add_option("--min-row-slices", min_row_slices,
                  "developer: bind every weight matrix as at least N row slices, as matrices larger than\n"
@@ -136,12 +135,15 @@ int main(int argc, char** argv) {
     // module, so --dump-ir shows how far it got.
     std::vector<GemmaGraph::IrDump> pass_dumps;
     std::string pass_diagnostics;
-    const bool passes_ok = graph.runPasses(*parseWeightFormat(weights), pass_diagnostics,
-                                           dump_ir_dir.empty() ? nullptr : &pass_dumps);
+    GemmaGraph::PipelineOptions pipeline;
+    pipeline.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
+    pipeline.target = target;
+    pipeline.min_row_slices = min_row_slices;
+    const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);
     if (!passes_ok) {
       // What a pass refuses is the checkpoint under these flags (e.g. a matrix whose K
-      // does not split into quantisation blocks); the message names the tensor.
+      // does not split into quantisation blocks); the message names the tensor or op.
       while (pass_diagnostics.ends_with("; ")) pass_diagnostics.resize(pass_diagnostics.size() - 2);
       throw Error(ExitCode::kInvalidInput, "--weights " + weights + ": " + pass_diagnostics);
     }
@@ -150,14 +152,20 @@ int main(int argc, char** argv) {
     contents.checkpoint = &checkpoint;
     contents.chat_template = readChatTemplate(model_dir);
     contents.required_devices = {"igpu"};
-    contents.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
-    // The schedule needs each tensor's stored size (its weight buffer's size).
+    contents.weights = pipeline.weights;
+    // The schedule's weight buffers are the bundle's tensors, in its table's order and stored sizes.
+    std::vector<std::string> tensor_names;
     std::vector<std::uint64_t> stored_sizes;
     for (const CheckpointTensor& tensor : checkpoint.tensors()) {
       const WeightScheme scheme = chooseWeightScheme(contents.weights, tensor.canonical_name, tensor.shape);
+      tensor_names.push_back(tensor.canonical_name);
       stored_sizes.push_back(storedTensorSize(scheme.dtype, scheme.quant, tensor.shape).bytes);
     }
-    const CompiledSchedule schedule = buildSchedule(checkpoint, {contents.weights, min_row_slices}, stored_sizes);
+    CompiledSchedule schedule;
+    if (std::string problem; !graph.extractSchedule(tensor_names, stored_sizes, schedule, problem)) {
+      throw Error(ExitCode::kInvalidInput, "internal error (please report): " + problem);
+    }
+    compileScheduleKernels(schedule);
     contents.schedule = &schedule;
     WeightProgress progress(quiet);
     writeBundle(contents, out_path, std::ref(progress));

@@ -1,5 +1,6 @@
 #include "compiler/gemma_graph.h"
 
+#include "compiler/schedule_extraction.h"
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -177,11 +178,21 @@ bool GemmaGraph::verify(std::string& diagnostics) const {
   return mlir::succeeded(mlir::verify(*module_->module));
 }
 
-bool GemmaGraph::runPasses(WeightFormat weights, std::string& diagnostics, std::vector<IrDump>* dumps) {
+bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnostics, std::vector<IrDump>* dumps) {
   mlir::PassManager pipeline(&module_->context);
   QuantizeOptions quantize;
-  quantize.weights = weights;
+  quantize.weights = options.weights;
   pipeline.addPass(createQuantize(quantize));
+  pipeline.addPass(createFuse());
+  PlaceOptions place;
+  place.target = options.target;
+  pipeline.addPass(createPlace(place));
+  PlanMemoryOptions plan_memory;
+  plan_memory.prefillChunk = options.prefill_chunk;
+  pipeline.addPass(createPlanMemory(plan_memory));
+  ScheduleOptions schedule;
+  schedule.minRowSlices = options.min_row_slices;
+  pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 
   mlir::ScopedDiagnosticHandler collect(&module_->context, [&](mlir::Diagnostic& diagnostic) {
@@ -189,6 +200,12 @@ bool GemmaGraph::runPasses(WeightFormat weights, std::string& diagnostics, std::
     return mlir::success();
   });
   return mlir::succeeded(pipeline.run(*module_->module));
+}
+
+bool GemmaGraph::extractSchedule(const std::vector<std::string>& tensor_names,
+                                 const std::vector<std::uint64_t>& tensor_sizes, CompiledSchedule& schedule,
+                                 std::string& problem) const {
+  return unicorn::extractSchedule(*module_->module, tensor_names, tensor_sizes, schedule, problem);
 }
 
 GemmaGraph::~GemmaGraph() = default;

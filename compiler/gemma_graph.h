@@ -4,10 +4,11 @@
 // func.func @forward(ids, positions) -> logits that reads top to bottom like
 // transformers' Gemma3ForCausalLM.forward.
 //
-// The pass pipeline (quantize; next fuse, place, plan-memory, schedule) runs on
-// this module; --dump-ir writes it after every step. MLIR lives behind this
-// interface so the rest of the compiler (built with exceptions) never includes
-// MLIR headers (built without).
+// The pass pipeline (quantize, fuse, place, plan-memory, schedule) runs on
+// this module and leaves the bundle's execution schedule in it; --dump-ir
+// writes it after every step. MLIR lives behind this interface so the rest of
+// the compiler (built with exceptions) never includes MLIR headers (built
+// without).
 #pragma once
 
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "compiler/checkpoint.h"
+#include "compiler/compiled_schedule.h"
 #include "compiler/quant_policy.h"
 
 namespace unicorn {
@@ -42,15 +44,31 @@ class GemmaGraph {
     std::string text;
   };
 
-  // Runs the pass pipeline on the module: quantize with `weights` (the policy of
-  // quant_policy.h, which the bundle writer applies too). MLIR verifies the
-  // module after every pass. Returns false with MLIR's messages in
-  // `diagnostics` when a pass refuses the module (e.g. a matrix to quantise
-  // whose K is not a multiple of 32: an input problem, named in the message).
-  // With `dumps`, appends the module after each pass that succeeded. They are
-  // handed back rather than written through a callback so that the caller's
-  // file I/O, which may throw, never runs inside MLIR's frames.
-  bool runPasses(WeightFormat weights, std::string& diagnostics, std::vector<IrDump>* dumps = nullptr);
+  // What the pipeline is asked for (unicorn-compile's flags).
+  struct PipelineOptions {
+    WeightFormat weights = WeightFormat::kBF16;  // quantize
+    std::string target = "igpu";                 // place: igpu or npu+igpu
+    std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
+    std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
+  };
+
+  // Runs the pass pipeline on the module: quantize (the policy of
+  // quant_policy.h, which the bundle writer applies too), fuse, place,
+  // plan-memory, schedule. MLIR verifies the module after every pass. Returns
+  // false with MLIR's messages in `diagnostics` when a pass refuses the module
+  // (e.g. a matrix to quantise whose K is not a multiple of 32: an input
+  // problem, named in the message). With `dumps`, appends the module after
+  // each pass that succeeded. They are handed back rather than written through
+  // a callback so that the caller's file I/O, which may throw, never runs
+  // inside MLIR's frames.
+  bool runPasses(const PipelineOptions& options, std::string& diagnostics, std::vector<IrDump>* dumps = nullptr);
+
+  // After runPasses: the schedule it produced, its kernels not compiled yet
+  // (compileScheduleKernels). Weight buffers are indexed into `tensor_names`
+  // (the bundle's tensor table order) and sized by `tensor_sizes`. False with
+  // the reason in `problem` if the module holds no schedule.
+  bool extractSchedule(const std::vector<std::string>& tensor_names, const std::vector<std::uint64_t>& tensor_sizes,
+                       CompiledSchedule& schedule, std::string& problem) const;
 
  private:
   struct Module;

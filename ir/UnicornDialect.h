@@ -12,3 +12,27 @@
 
 #define GET_ATTRDEF_CLASSES
 #include "ir/UnicornAttrs.h.inc"
+
+namespace unicorn {
+
+// The discardable attributes the passes leave on the IR, by the pass that sets them.
+// place: on every op of the graph, a DeviceAttr.
+inline constexpr llvm::StringLiteral kDeviceAttrName = "unicorn.device";
+// plan-memory: on every op that makes an activation, an ArenaSlotAttr or CacheSlotAttr;
+// on the module, the tokens per prefill chunk (i64).
+inline constexpr llvm::StringLiteral kStorageAttrName = "unicorn.storage";
+inline constexpr llvm::StringLiteral kPrefillChunkAttrName = "unicorn.prefill_chunk";
+// schedule, on the module: the top-k the readout kernel keeps per row (i64), where the
+// logits rows lie (a BindingAttr) and the step-input word of the sampling settings (i64).
+inline constexpr llvm::StringLiteral kReadoutTopKAttrName = "unicorn.readout_top_k";
+inline constexpr llvm::StringLiteral kLogitsAttrName = "unicorn.logits";
+inline constexpr llvm::StringLiteral kSamplingParamsWordAttrName = "unicorn.sampling_params_word";
+
+// Symbols the passes create: plan-memory's activation arena, and the entry points
+// schedule lowers @forward to.
+inline constexpr llvm::StringLiteral kArenaSymbol = "arena";
+inline constexpr llvm::StringLiteral kForwardSymbol = "forward";
+inline constexpr llvm::StringLiteral kPrefillProgramSymbol = "prefill";
+inline constexpr llvm::StringLiteral kDecodeProgramSymbol = "decode";
+
+}  // namespace unicorn

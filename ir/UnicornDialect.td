@@ -2,8 +2,11 @@
 //
 // The `unicorn` dialect holds a Gemma 3 forward pass at the level the model
 // card describes it (embed, rms_norm, linear, attention, ...), over builtin
-// ranked tensors. Passes (quantize, fuse, place, plan-memory, schedule) rewrite
-// it; codegen lowers it. Nothing below this level (loops, buffers) lives here.
+// ranked tensors, and the scheduled form the passes lower it to (buffers,
+// kernel specialisations, programs of dispatches: UnicornScheduleOps.td).
+// Passes (quantize, fuse, place, plan-memory, schedule) rewrite it; codegen
+// turns the kernels into SPIR-V. No loops or memrefs: a kernel's body is GLSL
+// in codegen_spirv, not IR.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +32,13 @@ def Unicorn_Dialect : Dialect {
     feature sizes are static. Gemma 3 activations overflow fp16, so the
     residual stream, norms and softmax are fp32 by construction (enforced by
     the op type constraints).
+
+    The schedule pass replaces the graph function by its scheduled form:
+    `unicorn.program @prefill` and `@decode`, lists of `unicorn.dispatch` over
+    `unicorn.buffer`, `unicorn.kv_cache` and `unicorn.weight` symbols, with
+    the kernels they run as `unicorn.kernel` symbols.
   }];
-  // The quant-scheme enum attribute is printed/parsed by the generated code.
+  // The attributes (enums, slots, bindings) are printed/parsed by generated code.
   let useDefaultAttributePrinterParser = 1;
 }
 

@@ -75,6 +75,20 @@ LogicalResult verifyMatrixProduct(Operation *op, Value input, Value result,
   return success();
 }
 
+// Shared by rms_norm and rms_norm_add: a [features] weight for the input's rows.
+LogicalResult verifyNormWeight(Operation *op, FlatSymbolRefAttr weightName, Value input,
+                               SymbolTableCollection &symbolTable) {
+  FailureOr<WeightOp> weight = lookUpWeight(op, weightName, 1, symbolTable);
+  if (failed(weight)) return failure();
+  int64_t size = weight->getTensorType().getDimSize(0);
+  if (!extentsAgree(featuresOf(input), size)) {
+    return op->emitOpError() << "weight " << weightName << " has " << size
+                             << " elements but the input has " << featuresOf(input)
+                             << " features";
+  }
+  return success();
+}
+
 }  // namespace
 
 //===----------------------------------------------------------------------===//
@@ -133,15 +147,7 @@ LogicalResult EmbedOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 LogicalResult RmsNormOp::verify() { return verifyPositive(*this, getEpsAttr(), "eps"); }
 
 LogicalResult RmsNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<WeightOp> weight = lookUpWeight(*this, getWeightAttr(), 1, symbolTable);
-  if (failed(weight)) return failure();
-  int64_t size = weight->getTensorType().getDimSize(0);
-  if (!extentsAgree(featuresOf(getInput()), size)) {
-    return emitOpError() << "weight " << getWeightAttr() << " has " << size
-                         << " elements but the input has " << featuresOf(getInput())
-                         << " features";
-  }
-  return success();
+  return verifyNormWeight(*this, getWeightAttr(), getInput(), symbolTable);
 }
 
 //===----------------------------------------------------------------------===//
@@ -154,6 +160,64 @@ LogicalResult LinearOp::verify() {
 
 LogicalResult LinearOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyMatrixProduct(*this, getInput(), getResult(), getWeightAttr(), symbolTable);
+}
+
+//===----------------------------------------------------------------------===//
+// FusedLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedLinearOp::verify() {
+  if (getWeights().size() < 2) {
+    return emitOpError() << "fuses at least two weights, got " << getWeights().size();
+  }
+  return verifySameTokenCount(*this, getInput(), "input", getResult(), "result");
+}
+
+LogicalResult FusedLinearOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  int64_t outFeatures = 0;
+  for (Attribute name : getWeights()) {
+    auto symbol = llvm::cast<FlatSymbolRefAttr>(name);
+    FailureOr<WeightOp> weight = lookUpWeight(*this, symbol, 2, symbolTable);
+    if (failed(weight)) return failure();
+    ArrayRef<int64_t> outIn = weight->getTensorType().getShape();
+    if (!extentsAgree(featuresOf(getInput()), outIn[1])) {
+      return emitOpError() << "input has " << featuresOf(getInput()) << " features but weight "
+                           << symbol << " is [out=" << outIn[0] << ", in=" << outIn[1] << "]";
+    }
+    outFeatures += outIn[0];
+  }
+  if (!extentsAgree(featuresOf(getResult()), outFeatures)) {
+    return emitOpError() << "result has " << featuresOf(getResult())
+                         << " features but the weights give " << outFeatures;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ColumnsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ColumnsOp::verify() {
+  int64_t inputFeatures = featuresOf(getInput()), width = featuresOf(getResult());
+  if (ShapedType::isDynamic(inputFeatures) || ShapedType::isDynamic(width)) {
+    return emitOpError() << "needs static feature counts";
+  }
+  int64_t offset = static_cast<int64_t>(getOffset());
+  if (width == 0 || offset + width > inputFeatures) {
+    return emitOpError() << "columns [" << offset << ", " << offset + width
+                         << ") are not inside the input's " << inputFeatures << " features";
+  }
+  return verifySameTokenCount(*this, getInput(), "input", getResult(), "result");
+}
+
+//===----------------------------------------------------------------------===//
+// RmsNormAddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RmsNormAddOp::verify() { return verifyPositive(*this, getEpsAttr(), "eps"); }
+
+LogicalResult RmsNormAddOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyNormWeight(*this, getWeightAttr(), getInput(), symbolTable);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,4 +1,5 @@
-// Operations of the `unicorn` dialect (see UnicornOps.td for their semantics).
+// Operations of the `unicorn` dialect: the graph (UnicornOps.td) and its
+// scheduled form (UnicornScheduleOps.td).
 #pragma once
 
 #include "ir/UnicornDialect.h"
@@ -13,3 +14,7 @@
 
 #define GET_OP_CLASSES
 #include "ir/UnicornOps.h.inc"
+
+// The scheduled form (buffers, kernels, programs of dispatches).
+#define GET_OP_CLASSES
+#include "ir/UnicornScheduleOps.h.inc"

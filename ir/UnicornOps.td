@@ -119,6 +119,53 @@ def Unicorn_LinearOp : Unicorn_WeightUserOp<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Unicorn_FusedLinearOp : Unicorn_Op<"fused_linear",
+    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "several matrix products of one input, side by side";
+  let description = [{
+    `result = input x concat(weights)^T`: the products with each `[N_i, K]`
+    weight, their outputs placed next to each other in weight order (columns
+    [0, N_0) from the first, [N_0, N_0 + N_1) from the second, ...). The fuse
+    pass makes one of the linears that share an input (Gemma: q/k/v, gate/up),
+    so the input is read once per step and the products run without a barrier
+    between them; unicorn.columns picks each product back out.
+  }];
+  let arguments = (ins Unicorn_Activation:$input, FlatSymbolRefArrayAttr:$weights);
+  let results = (outs Unicorn_Activation:$result);
+  let assemblyFormat = "$input `,` $weights attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Unicorn_ColumnsOp : Unicorn_Op<"columns", [Pure]> {
+  let summary = "a contiguous range of an activation's features (a view)";
+  let description = [{
+    `result[t, f] = input[t, offset + f]` for f below the result's feature
+    count. No data moves: plan-memory gives the result its input's storage,
+    shifted by `offset` columns, and kernels read it through their row stride.
+  }];
+  let arguments = (ins Unicorn_Activation:$input, Unicorn_NonNegativeI64:$offset);
+  let results = (outs Unicorn_Activation:$result);
+  let assemblyFormat = "$input `[` $offset `]` attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Unicorn_RmsNormAddOp : Unicorn_WeightUserOp<"rms_norm_add",
+    [Pure, AllTypesMatch<["input", "residual", "result"]>]> {
+  let summary = "residual + rms_norm(input): a post-norm and its residual add";
+  let description = [{
+    `result = residual + x * rsqrt(mean(x^2) + eps) * (1 + w)` per row, fp32
+    (Gemma 3's post-attention and post-feedforward norms with the residual
+    connection after them). The fuse pass forms it when the add is the
+    residual's last use, so the kernel can add into the residual's storage in
+    place; plan-memory relies on that.
+  }];
+  let arguments = (ins Unicorn_Activation:$input, Unicorn_Activation:$residual,
+                       FlatSymbolRefAttr:$weight, F64Attr:$eps);
+  let results = (outs Unicorn_Activation:$result);
+  let assemblyFormat = "$input `,` $residual `,` $weight attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Unicorn_QkNormRopeOp : Unicorn_WeightUserOp<"qk_norm_rope",
     [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "per-head RMSNorm followed by rotary position embedding";

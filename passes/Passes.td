@@ -35,4 +35,94 @@ def Quantize : Pass<"unicorn-quantize", "::mlir::ModuleOp"> {
   ];
 }
 
+def Fuse : Pass<"unicorn-fuse", "::mlir::ModuleOp"> {
+  let summary = "merge graph steps that the kernels run as one";
+  let description = [{
+    Two rewrites of every function, each keeping the graph's meaning exactly:
+
+    - Linears of one input (Gemma: q/k/v of a layer, gate/up of its MLP)
+      become one `unicorn.fused_linear`, its products side by side in program
+      order, and each former result a `unicorn.columns` view of it: the input
+      is read once and the products run without barriers between them.
+    - `add(residual, rms_norm(x))`, where the norm has no other user and the
+      add is the residual's last use, becomes `unicorn.rms_norm_add`: the
+      kernel adds the normalised row into the residual's storage in place.
+
+    q/k-norm and RoPE are one op from the start (unicorn.qk_norm_rope). Not
+    fused yet: a norm into the matvec after it (needs a normalising matvec
+    kernel).
+  }];
+  let dependentDialects = ["::unicorn::UnicornDialect"];
+}
+
+def Place : Pass<"unicorn-place", "::mlir::ModuleOp"> {
+  let summary = "assign every op of the graph to a device";
+  let description = [{
+    Sets `unicorn.device` on every op of every function. With target `igpu`
+    every op runs on the integrated GPU. With `npu+igpu` the matrix products
+    would go to the NPU, but no NPU code can be generated here (codegen_aie
+    needs an AIE tile compiler, Peano/llvm-aie): the pass refuses, naming the
+    first op it would have placed there, instead of silently placing it on the
+    GPU.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"igpu\"",
+           "the devices the bundle runs on: igpu or npu+igpu">
+  ];
+  let dependentDialects = ["::unicorn::UnicornDialect"];
+}
+
+def PlanMemory : Pass<"unicorn-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "one activation arena by liveness, one KV cache per attention layer";
+  let description = [{
+    Gives every activation of `@forward` a place, as its defining op's
+    `unicorn.storage` attribute:
+
+    - `#unicorn.arena<...>`: a region of the one activation arena
+      (`unicorn.buffer @arena`) with room for a whole prefill chunk of
+      `prefill-chunk` tokens. Regions are packed first-fit by liveness (a
+      value lives from its definition to its last use in program order), so
+      values whose lives do not overlap share memory. A unicorn.columns view
+      shares its source's region (which then lives as long as the view); an
+      rms_norm_add result shares its residual's.
+    - `#unicorn.cache<...>`: a key (or value) whose only use is its layer's
+      attention and that a q/k-norm + RoPE makes goes straight into that
+      layer's cache: no arena region, no copy.
+
+    Each attention gets a `unicorn.kv_cache` (sliding layers: a ring of
+    window + prefill-chunk - 1 slots; global layers: the context). The module
+    gets `unicorn.prefill_chunk`. A value wider than one 128 MiB binding for a
+    chunk is an error that names it.
+  }];
+  let options = [
+    Option<"prefillChunk", "prefill-chunk", "unsigned", /*default=*/"64",
+           "tokens per prefill chunk (long prompts run as several)">
+  ];
+  let dependentDialects = ["::unicorn::UnicornDialect"];
+}
+
+def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
+  let summary = "lower the planned graph to kernels and programs of dispatches";
+  let description = [{
+    Replaces `@forward` (placed and planned) by `unicorn.program @prefill`
+    and `@decode`: per op the dispatches of its kernels (matmul in prefill,
+    matvec in decode; matrices over one 128 MiB binding in row slices), then
+    the next-token choice (argmax or the sample kernel, and the --dump-logits
+    readout) on the logits. Kernel specialisations become `unicorn.kernel`
+    symbols, shared between equal ones; the step input and readout buffers
+    `unicorn.buffer` symbols. A barrier goes before a dispatch exactly when
+    it reads or overwrites memory that a dispatch since the last barrier
+    wrote or read, counting only barriers every run records.
+
+    The final norm and the LM head run for the rows whose logits are read
+    out (the last token, or every token under --dump-logits).
+  }];
+  let options = [
+    Option<"minRowSlices", "min-row-slices", "unsigned", /*default=*/"1",
+           "bind every weight matrix as at least this many row slices (a developer "
+           "setting: small models then take the path of matrices over 128 MiB)">
+  ];
+  let dependentDialects = ["::unicorn::UnicornDialect"];
+}
+
 #endif // UNICORN_PASSES_TD

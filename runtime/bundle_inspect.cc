@@ -161,7 +161,7 @@ std::string formatInspection(const nlohmann::json& r) {
   const auto& s = r["schedule"];
   if (s["present"].get<bool>()) {
     std::snprintf(line, sizeof(line),
-                  "%d kernels (%s SPIR-V), %d buffers (%d weights, %s activations), KV: %d layers by --ctx, "
+                  "%d kernels (%s SPIR-V), %d buffers (%d weights, %s activation arena), KV: %d layers by --ctx, "
                   "%d rings; prefill %d dispatches per chunk of <= %d tokens, decode %d",
                   s["kernels"].get<int>(), mebibytes(s["spirv_bytes"]).c_str(), s["buffers"].get<int>(),
                   s["weight_buffers"].get<int>(), mebibytes(s["activation_bytes"]).c_str(),

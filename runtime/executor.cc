@@ -201,7 +201,7 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
   std::vector<float> full;
   if (capture_full_logits_) {
     full.resize(std::size_t(tokens) * vocab_);
-    buffers_[schedule_->logits_buffer()]->read(0, std::as_writable_bytes(std::span(full)));
+    buffers_[schedule_->logits_buffer()]->read(schedule_->logits_offset(), std::as_writable_bytes(std::span(full)));
   }
   for (std::uint32_t t = 0; t < tokens; ++t) {
     const std::uint32_t* row = &rows[std::size_t(t) * row_words];

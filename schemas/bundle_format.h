@@ -20,7 +20,9 @@ namespace unicorn {
 // Bump on any change a reader can observe (preamble or schema semantics).
 // 2: block-quantised weights (QuantScheme Q8Block32/Q4Block32, DType I8/I4).
 // 3: the execution schedule (schemas/schedule.fbs: kernels, buffers, prefill/decode dispatches).
-inline constexpr std::uint32_t kBundleFormatVersion = 4;
+// 4: a block-quantised segment ends on a 32-bit word.
+// 5: activations in one arena planned by liveness (Schedule.logits_offset).
+inline constexpr std::uint32_t kBundleFormatVersion = 5;
 inline constexpr std::array<char, 8> kBundleMagic = {'U', 'N', 'I', 'C', 'O', 'R', 'N', '\x1a'};
 inline constexpr std::uint64_t kSegmentAlignment = 64 * 1024;
 

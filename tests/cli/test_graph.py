@@ -14,6 +14,12 @@ UNICORN_OPT = harness.BINARY_DIR / "tools" / "unicorn-opt" / "unicorn-opt"
 FLATC = shutil.which("flatc")  # the build needs it too (CMakeLists.txt)
 PREAMBLE = struct.Struct("<8sIIQQQQQQ")  # schemas/bundle_format.h: BundlePreamble
 # `unicorn.weight @name : type from "file" at offset quant scheme` -> (name, scheme)
+# --dump-ir's files: the graph, then the module after each pass of the pipeline.
+PIPELINE_DUMPS = ["00-graph.mlir", "01-quantize.mlir", "02-fuse.mlir", "03-place.mlir", "04-plan-memory.mlir",
+                  "05-schedule.mlir"]
+# The same passes in unicorn-opt, with the options unicorn-compile's defaults give them.
+PIPELINE_PASSES = ["--unicorn-quantize=weights=bf16", "--unicorn-fuse", "--unicorn-place=target=igpu",
+                   "--unicorn-plan-memory=prefill-chunk=64", "--unicorn-schedule=min-row-slices=1"]
 WEIGHT_QUANT = re.compile(r'^\s*unicorn\.weight @([\w.]+) : tensor<[^>]+> from "[^"]*" at \d+ quant (\w+)', re.M)
 
 
@@ -43,10 +49,10 @@ def sliding_layers(text):
     return [(i + 1) % pattern != 0 for i in range(text["num_hidden_layers"])]
 
 
-def bundle_tensor_table(bundle, work_dir):
-    """name -> (dtype, quant) of every tensor the bundle stores, decoded from its header
-    by flatc (the flatbuffers project's own converter) with schemas/bundle.fbs: a reader
-    that shares no code with unicorn-compile or unicorn-exec."""
+def bundle_header(bundle, work_dir):
+    """The bundle's flatbuffer header as JSON, decoded by flatc (the flatbuffers project's
+    own converter) with schemas/bundle.fbs: a reader that shares no code with
+    unicorn-compile or unicorn-exec."""
     data = bundle.read_bytes()
     fields = PREAMBLE.unpack_from(data)
     header_offset, header_size = fields[4], fields[5]
@@ -60,8 +66,28 @@ def bundle_tensor_table(bundle, work_dir):
                           "-o", work_dir, schemas / "bundle.fbs", "--", header])
     if result.returncode != 0:
         raise AssertionError(f"flatc could not decode the header: {result.stderr}")
-    table = json.loads((work_dir / "header.json").read_text())["tensors"]
-    return {t["name"]: (t["dtype"], t["quant"]) for t in table}
+    return json.loads((work_dir / "header.json").read_text())
+
+
+def bundle_tensor_table(bundle, work_dir):
+    """name -> (dtype, quant) of every tensor the bundle stores."""
+    return {t["name"]: (t["dtype"], t["quant"]) for t in bundle_header(bundle, work_dir)["tensors"]}
+
+
+def program_dispatches(schedule_ir, program):
+    """(kernel symbol, barrier?, condition) of each unicorn.dispatch of `program` in a
+    05-schedule.mlir dump."""
+    body = re.search(r"unicorn\.program @" + program + r" \{\n(.*?)\n  \}", schedule_ir, re.S).group(1)
+    dispatches = []
+    for line in body.splitlines():
+        match = re.match(r"\s*unicorn\.dispatch @(\w+) .*?( barrier)?( when (\w+))?$", line)
+        dispatches.append((match.group(1), bool(match.group(2)), match.group(4) or "always"))
+    return dispatches
+
+
+# schedule.fbs's DispatchCondition as flatc spells it -> the IR's spelling.
+CONDITION_NAMES = {"Always": "always", "LogitsNeeded": "logits_needed", "DumpLogits": "dump_logits",
+                   "OneLogitsRow": "one_logits_row", "GreedyToken": "greedy_token", "SampledToken": "sampled_token"}
 
 
 class GraphTest(harness.CliTestCase):
@@ -130,8 +156,8 @@ class GraphTest(harness.CliTestCase):
             self.assertEqual(reparsed.returncode, 0, reparsed.stderr)
 
         # The builder marks nothing; under the default --weights bf16 the quantize pass
-        # (dumped after it, and only it so far) leaves every weight so.
-        self.assertEqual(sorted(p.name for p in (self.tmp / "ir").iterdir()), ["00-graph.mlir", "01-quantize.mlir"])
+        # (dumped after it, then each later pass) leaves every weight so.
+        self.assertEqual(sorted(p.name for p in (self.tmp / "ir").iterdir()), PIPELINE_DUMPS)
         quantized = (self.tmp / "ir" / "01-quantize.mlir").read_text()
         for dump in (ir, quantized):
             marks = WEIGHT_QUANT.findall(dump)
@@ -141,6 +167,38 @@ class GraphTest(harness.CliTestCase):
 
     def test_tiny_1b_graph(self):
         self.check_graph("tiny-1b")
+
+    def test_each_dump_is_its_pass_run_by_unicorn_opt(self):
+        """The pipeline is exactly the passes: unicorn-opt, running the pass on one dump,
+        prints the next (tiny-4b: the multimodal layout, global layers with RoPE scaling)."""
+        if not UNICORN_OPT.exists():
+            self.skipTest("unicorn-opt is built in release builds only")
+        self.compile_with_ir("tiny-4b")
+        for before, after, flag in zip(PIPELINE_DUMPS, PIPELINE_DUMPS[1:], PIPELINE_PASSES):
+            rerun = harness.run([UNICORN_OPT, self.tmp / "ir" / before, flag])
+            self.assertEqual(rerun.returncode, 0, rerun.stderr)
+            self.assertEqual(rerun.stdout.rstrip("\n"), (self.tmp / "ir" / after).read_text().rstrip("\n"), flag)
+
+    def test_bundle_schedule_is_the_scheduled_ir(self):
+        """What the bundle holds is the schedule pass's output, dispatch for dispatch:
+        kernels, conditions and barriers, decoded from the header by flatc."""
+        self.compile_with_ir("tiny-1b", ["--weights", "q8"])
+        schedule_ir = (self.tmp / "ir" / "05-schedule.mlir").read_text()
+        schedule = bundle_header(self.tmp / "m.ubundle", self.tmp)["schedule"]
+        kernel_symbols = re.findall(r"^\s*unicorn\.kernel @(\w+) \"(\w+)\"", schedule_ir, re.M)
+        self.assertEqual([k["name"].split(" ")[0] for k in schedule["kernels"]], [name for _, name in kernel_symbols])
+        symbol_index = {symbol: index for index, (symbol, _) in enumerate(kernel_symbols)}
+        for program in ("prefill", "decode"):
+            expected = [(symbol_index[kernel], barrier, condition)
+                        for kernel, barrier, condition in program_dispatches(schedule_ir, program)]
+            stored = [(d["kernel"], d["barrier_before"], CONDITION_NAMES[d["condition"]]) for d in schedule[program]]
+            self.assertEqual(stored, expected, program)
+        # One arena for every activation, smaller than the values it holds side by side.
+        arenas = [b for b in schedule["buffers"] if b["kind"] == "Activation"]
+        self.assertEqual(len(arenas), 1)
+        planned = re.findall(r"unicorn\.storage = #unicorn\.arena<offset = \d+, bytes = (\d+)",
+                             (self.tmp / "ir" / "04-plan-memory.mlir").read_text())
+        self.assertLess(arenas[0]["bytes"], sum(map(int, planned)))
 
     def test_tiny_4b_graph(self):
         self.check_graph("tiny-4b")

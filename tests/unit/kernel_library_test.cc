@@ -13,6 +13,7 @@
 
 #include "codegen_spirv/kernel_library.h"
 #include "codegen_spirv/kernel_push_constants.h"
+#include "codegen_spirv/kernel_params.h"
 #include "codegen_spirv/kernel_specs.h"
 #include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
@@ -26,9 +27,9 @@ namespace {
 // smallest subgroup (8 on llvmpipe) to 256.
 std::vector<KernelRequest> representativeRequests() {
   return {
-      embeddingKernel(8, 4),
-      embeddingKernel(1152),
-      embeddingKernel(5376, 128),
+      embeddingKernel(8, std::sqrt(8.0), 4),
+      embeddingKernel(1152, std::sqrt(1152.0)),
+      embeddingKernel(5376, std::sqrt(5376.0), 128),
       rmsNormKernel(8, 1e-6f, false, 4),
       rmsNormKernel(1152, 1e-6f, true),
       headNormRopeKernel(8, 2, 1e-6f, RopeParameters{10000.0, 1.0}, 4),
@@ -54,12 +55,12 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 32, 64, 32, 30.0f),
       sampleKernel(5, 4),
       sampleKernel(262208),
-      quantEmbeddingKernel(BlockQuant::kQ8, 32, 4),
-      quantEmbeddingKernel(BlockQuant::kQ4, 1152),
-      quantEmbeddingKernel(BlockQuant::kQ4, 5376, 128),
-      attentionKernel({8, 4, 2, 8.0f, 0, 0.0f}, 4),
-      attentionKernel({256, 4, 1, 256.0f, 512, 0.0f}),
-      attentionKernel({128, 32, 16, 168.0f, 1024, 50.0f}, 128),
+      quantEmbeddingKernel(BlockQuant::kQ8, 32, std::sqrt(32.0), 4),
+      quantEmbeddingKernel(BlockQuant::kQ4, 1152, std::sqrt(1152.0)),
+      quantEmbeddingKernel(BlockQuant::kQ4, 5376, std::sqrt(5376.0), 128),
+      attentionKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f}, 4),
+      attentionKernel({256, 4, 1, 1 / 16.0, 512, 0.0f}),
+      attentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 1024, 50.0f}, 128),
       geluMulKernel(6, 4),
       geluMulKernel(6912),
       addKernel(4),
@@ -347,10 +348,9 @@ TEST(KernelSpecsTest, FloatLiteralsRoundTrip) {
 }
 
 TEST(KernelSpecsTest, ConstantsFollowTheFloat32Reference) {
-  // Embedding scale: sqrt(hidden) rounded once to float32.
-  EXPECT_EQ(embeddingKernel(1152).defines.at("EMBED_SCALE"), glslFloat(std::sqrt(1152.0f)));
-  // Query scale: query_pre_attn_scalar^-0.5, not head_dim^-0.5 (27B: 168 vs 128).
-  EXPECT_EQ(attentionKernel({128, 32, 16, 168.0f, 0, 0.0f}).defines.at("QUERY_SCALE"),
+  // Scales come from the graph in double and are rounded once to float32.
+  EXPECT_EQ(embeddingKernel(1152, std::sqrt(1152.0)).defines.at("EMBED_SCALE"), glslFloat(std::sqrt(1152.0f)));
+  EXPECT_EQ(attentionKernel({128, 32, 16, 1.0 / std::sqrt(168.0), 0, 0.0f}).defines.at("QUERY_SCALE"),
             glslFloat(static_cast<float>(1.0 / std::sqrt(168.0))));
   // RoPE: 1 / base^(2i/D), linear scaling divides the frequencies.
   std::vector<float> plain = ropeInverseFrequencies(4, 10000.0, 1.0);
@@ -361,6 +361,57 @@ TEST(KernelSpecsTest, ConstantsFollowTheFloat32Reference) {
   ASSERT_EQ(scaled.size(), 128u);
   EXPECT_EQ(scaled[0], 0.125f);
   EXPECT_NEAR(scaled[127], std::pow(1e6, -254.0 / 256.0) / 8.0, 1e-6 * scaled[127]);
+}
+
+
+// specialise(): the schedule's named parameters reach the same typed front doors.
+TEST(KernelParamsTest, SpecialiseEqualsTheTypedFrontDoors) {
+  EXPECT_EQ(specialise("rms_norm", {{"width", int64_t(1152)}, {"eps", 1e-6}, {"add_to_output", true},
+                                    {"workgroup_size", int64_t(256)}})
+                .defines,
+            rmsNormKernel(1152, 1e-6f, true, 256).defines);
+  EXPECT_EQ(specialise("matvec_quant", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"n", int64_t(6912)},
+                                        {"rows_per_workgroup", int64_t(4)}, {"workgroup_size", int64_t(64)},
+                                        {"softcap", 0.0}})
+                .defines,
+            quantMatvecKernel(BlockQuant::kQ4, 1152, 6912, 4, 64).defines);
+  // Norm and RoPE are there exactly when their parameters are: a value copy has neither.
+  KernelRequest copy = specialise("head_norm_rope", {{"head_dim", int64_t(256)}, {"num_heads", int64_t(1)},
+                                                     {"workgroup_size", int64_t(64)}});
+  EXPECT_EQ(copy.defines, headNormRopeKernel(256, 1, std::nullopt, std::nullopt, 64).defines);
+  KernelRequest rope = specialise("head_norm_rope",
+                                  {{"head_dim", int64_t(256)}, {"num_heads", int64_t(4)}, {"eps", 1e-6},
+                                   {"rope_base", 1e6}, {"rope_linear_factor", 8.0}, {"workgroup_size", int64_t(64)}});
+  EXPECT_EQ(rope.defines, headNormRopeKernel(256, 4, 1e-6f, RopeParameters{1e6, 8.0}, 64).defines);
+}
+
+TEST(KernelParamsTest, ParametersThatDoNotFitAreNamed) {
+  auto message = [](std::string_view kernel, const KernelParams& params) {
+    try {
+      specialise(kernel, params);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  const KernelParams argmax = {{"count", int64_t(16)}, {"workgroup_size", int64_t(64)}};
+  EXPECT_EQ(message("argmax", argmax), "");
+  EXPECT_NE(message("nonesuch", argmax).find("kernel 'nonesuch': is not a kernel of the library"), std::string::npos);
+  EXPECT_NE(message("argmax", {{"count", int64_t(16)}}).find("needs parameter 'workgroup_size'"), std::string::npos);
+  KernelParams extra = argmax;
+  extra["window"] = int64_t(4);
+  EXPECT_NE(message("argmax", extra).find("takes no parameter 'window'"), std::string::npos);
+  EXPECT_NE(message("argmax", {{"count", 16.0}, {"workgroup_size", int64_t(64)}}).find("'count' must be an integer"),
+            std::string::npos);
+  EXPECT_NE(message("argmax", {{"count", int64_t(-1)}, {"workgroup_size", int64_t(64)}}).find("32-bit unsigned"),
+            std::string::npos);
+  EXPECT_NE(message("embedding_quant", {{"bits", int64_t(2)}, {"hidden", int64_t(32)}, {"scale", 1.0},
+                                        {"workgroup_size", int64_t(64)}})
+                .find("'bits' must be 8 or 4"),
+            std::string::npos);
+  // The typed front door's own checks still hold behind it.
+  EXPECT_NE(message("argmax", {{"count", int64_t(16)}, {"workgroup_size", int64_t(48)}}).find("power of two"),
+            std::string::npos);
 }
 
 }  // namespace

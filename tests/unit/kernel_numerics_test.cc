@@ -166,7 +166,7 @@ TEST_F(KernelNumericsTest, EmbeddingGathersScaledRowsOfItsChunk) {
   gpu::GpuBuffer chunk0_buffer = upload(chunk0, "chunk0");
   gpu::GpuBuffer chunk1_buffer = upload(chunk1, "chunk1");
   gpu::GpuBuffer out = upload(std::vector<float>(tokens * stride, sentinel), "hidden");
-  KernelRequest request = embeddingKernel(hidden, 8);
+  KernelRequest request = embeddingKernel(hidden, std::sqrt(double(hidden)), 8);
   run(request, {&id_buffer, &chunk0_buffer, &out}, EmbeddingPush{0, 0, 0, split, 0, stride, tokens}, {tokens, 1, 1});
   run(request, {&id_buffer, &chunk1_buffer, &out}, EmbeddingPush{0, 0, split, vocab - split, 0, stride, tokens},
       {tokens, 1, 1});
@@ -524,7 +524,8 @@ class AttentionNumericsTest : public KernelNumericsTest {
     gpu::GpuBuffer v_buffer = upload(v_cache, "v_cache");
     gpu::GpuBuffer pos_buffer = upload(c.query_positions, "positions");
     gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
-    AttentionShape shape{c.head_dim, c.heads, c.kv_heads, c.query_pre_attn_scalar, c.window, c.softcap};
+    AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)), c.window,
+                         c.softcap};
     const uint32_t row = c.heads * c.head_dim;
     run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
         AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, tokens, 1});

@@ -395,7 +395,7 @@ TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsChunkByChunk) {
     std::vector<Dispatch> dispatches;
     for (auto [begin, end] : chunks) {
       QuantWeightSlice slice = quantWeightSlice(quant, rows, k, begin, end, 256);
-      dispatches.push_back({quantEmbeddingKernel(quant, k, 16),
+      dispatches.push_back({quantEmbeddingKernel(quant, k, std::sqrt(double(k)), 16),
                             {{{&ids_buffer, 0, VK_WHOLE_SIZE},
                               {&w_buffer, slice.quants_offset, slice.quants_range},
                               {&out_buffer, 0, VK_WHOLE_SIZE},

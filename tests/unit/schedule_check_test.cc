@@ -25,6 +25,7 @@ struct ScheduleParts {
   std::uint32_t patch_word = 0;
   std::uint32_t prefill_chunk = 4;
   std::uint32_t logits_buffer = 4;
+  std::uint64_t logits_offset = 256;       // the logits rows start past another region of the arena
   std::uint32_t sampling_params_word = 8;  // 2 * prefill_chunk
 };
 
@@ -47,8 +48,8 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("out"), fb::BufferKind::Readout, 0, chunk * 3ull * 4),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("kv"), fb::BufferKind::KeyCache, 0, 0, 1,
                                fb::KvCapacity::Context, 0, 16),
-      fb::CreateScheduleBuffer(fbb, fbb.CreateString("logits"), fb::BufferKind::Activation, 0,
-                               chunk * 16ull * 4)};  // prefill_chunk rows of the vocabulary (16)
+      fb::CreateScheduleBuffer(fbb, fbb.CreateString("arena"), fb::BufferKind::Activation, 0,
+                               256 + chunk * 16ull * 4)};  // 256 bytes, then prefill_chunk rows of the vocabulary (16)
   auto list = [&] {
     const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
     const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
@@ -65,7 +66,7 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   auto prefill = list();
   auto decode = list();
   auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
-                                     parts.logits_buffer, parts.sampling_params_word);
+                                     parts.logits_buffer, parts.sampling_params_word, parts.logits_offset);
   auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
   fb::FinishHeaderBuffer(fbb, header);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -106,6 +107,9 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"sampling past the step input", [](ScheduleParts& p) { p.sampling_params_word = 9; }, "step_input_buffer"},
       {"logits buffer kind", [](ScheduleParts& p) { p.logits_buffer = 1; }, "logits_buffer 1"},
       {"logits buffer index", [](ScheduleParts& p) { p.logits_buffer = 7; }, "logits_buffer 7"},
+      {"logits rows past the arena", [](ScheduleParts& p) { p.logits_offset = 512; }, "logits_buffer 4"},
+      {"unaligned logits", [](ScheduleParts& p) { p.logits_offset = 128; }, "logits_offset 128"},
+      {"logits offset overflow", [](ScheduleParts& p) { p.logits_offset = ~std::uint64_t(255); }, "logits_offset"},
   };
   for (const Case& c : cases) {
     ScheduleParts parts;

@@ -232,3 +232,48 @@ func.func @gelu_mul_shape_mismatch(%gate: tensor<?x16xf32>, %up: tensor<?x8xf32>
   %h = "unicorn.gelu_mul"(%gate, %up) : (tensor<?x16xf32>, tensor<?x8xf32>) -> tensor<?x16xf32>
   return %h : tensor<?x16xf32>
 }
+
+// -----
+
+unicorn.weight @a : tensor<4x8xbf16> from "model.safetensors" at 0 quant none
+unicorn.weight @b : tensor<4x6xbf16> from "model.safetensors" at 64 quant none
+func.func @fused_linear_k(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{input has 8 features but weight @b is [out=4, in=6]}}
+  %y = unicorn.fused_linear %x, [@a, @b] : tensor<?x8xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+unicorn.weight @a : tensor<4x8xbf16> from "model.safetensors" at 0 quant none
+func.func @fused_linear_width(%x: tensor<?x8xf32>) -> tensor<?x6xf32> {
+  // expected-error @+1 {{result has 6 features but the weights give 8}}
+  %y = unicorn.fused_linear %x, [@a, @a] : tensor<?x8xf32> -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+// -----
+
+unicorn.weight @a : tensor<4x8xbf16> from "model.safetensors" at 0 quant none
+func.func @fused_linear_one(%x: tensor<?x8xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{fuses at least two weights, got 1}}
+  %y = unicorn.fused_linear %x, [@a] : tensor<?x8xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @columns_outside(%x: tensor<?x8xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{columns [6, 10) are not inside the input's 8 features}}
+  %y = unicorn.columns %x[6] : tensor<?x8xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+unicorn.weight @w : tensor<6xbf16> from "model.safetensors" at 0 quant none
+func.func @rms_norm_add_weight(%x: tensor<?x8xf32>, %h: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{weight @w has 6 elements but the input has 8 features}}
+  %y = unicorn.rms_norm_add %x, %h, @w {eps = 1.0e-6 : f64} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -65,3 +65,16 @@ func.func @decode(%ids: tensor<?xi32>, %positions: tensor<?xi32>) -> tensor<?xi3
   // CHECK: return %[[NEXT]]
   return %next : tensor<?xi32>
 }
+
+// The fused forms (made by --unicorn-fuse).
+// CHECK-LABEL: func.func @fused
+func.func @fused(%x: tensor<?x8xf32>, %h: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // CHECK: %[[QKV:.*]] = unicorn.fused_linear %{{.*}}, [@q_proj, @k_proj, @v_proj] : tensor<?x8xf32> -> tensor<?x16xf32>
+  // GENERIC: "unicorn.fused_linear"(%{{.*}}) <{weights = [@q_proj, @k_proj, @v_proj]}>
+  %qkv = unicorn.fused_linear %x, [@q_proj, @k_proj, @v_proj] : tensor<?x8xf32> -> tensor<?x16xf32>
+  // CHECK: %[[K:.*]] = unicorn.columns %[[QKV]][8] : tensor<?x16xf32> -> tensor<?x4xf32>
+  %k = unicorn.columns %qkv[8] : tensor<?x16xf32> -> tensor<?x4xf32>
+  // CHECK: unicorn.rms_norm_add %{{.*}}, %{{.*}}, @input_layernorm {eps = 9.9999999999999995E-7 : f64} : tensor<?x8xf32>
+  %r = unicorn.rms_norm_add %x, %h, @input_layernorm {eps = 1.0e-6 : f64} : tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}

@@ -1,0 +1,118 @@
+#include "codegen_spirv/kernel_params.h"
+
+#include <limits>
+#include <set>
+
+#include "runtime/error.h"
+
+namespace unicorn::spirv {
+namespace {
+
+// Reads the parameters of one kernel, remembering which were asked for so that
+// a parameter the kernel does not take is an error too (a schedule bug).
+class ParamReader {
+ public:
+  ParamReader(std::string_view kernel, const KernelParams& params) : kernel_(kernel), params_(params) {}
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw Error(ExitCode::kInvalidInput, "kernel '" + kernel_ + "': " + problem);
+  }
+
+  bool has(std::string_view name) const { return params_.find(name) != params_.end(); }
+
+  std::uint32_t u32(std::string_view name) {
+    const std::int64_t value = get<std::int64_t>(name, "an integer");
+    if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
+      fail("parameter '" + std::string(name) + "' = " + std::to_string(value) + " is not a 32-bit unsigned value");
+    }
+    return static_cast<std::uint32_t>(value);
+  }
+  double real(std::string_view name) { return get<double>(name, "a float"); }
+  bool flag(std::string_view name) { return get<bool>(name, "a bool"); }
+  BlockQuant bits(std::string_view name) {
+    const std::uint32_t value = u32(name);
+    if (value != 8 && value != 4) fail("parameter '" + std::string(name) + "' must be 8 or 4, got " + std::to_string(value));
+    return value == 8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
+  }
+
+  // After the last read: every parameter given was one the kernel takes.
+  void requireAllRead() const {
+    for (const auto& [name, value] : params_) {
+      if (!read_.contains(name)) fail("takes no parameter '" + name + "'");
+    }
+  }
+
+ private:
+  template <typename T>
+  T get(std::string_view name, const char* what) {
+    auto found = params_.find(name);
+    if (found == params_.end()) fail("needs parameter '" + std::string(name) + "'");
+    const T* value = std::get_if<T>(&found->second);
+    if (!value) fail("parameter '" + std::string(name) + "' must be " + what);
+    read_.insert(found->first);
+    return *value;
+  }
+
+  std::string kernel_;
+  const KernelParams& params_;
+  std::set<std::string, std::less<>> read_;
+};
+
+KernelRequest build(std::string_view kernel, ParamReader& p) {
+  if (kernel == "embedding") return embeddingKernel(p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"));
+  if (kernel == "embedding_quant") {
+    return quantEmbeddingKernel(p.bits("bits"), p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"));
+  }
+  if (kernel == "rms_norm") {
+    return rmsNormKernel(p.u32("width"), static_cast<float>(p.real("eps")), p.flag("add_to_output"),
+                         p.u32("workgroup_size"));
+  }
+  if (kernel == "head_norm_rope") {
+    // Norm and RoPE are each optional: present exactly when their parameters are.
+    std::optional<float> eps;
+    if (p.has("eps")) eps = static_cast<float>(p.real("eps"));
+    std::optional<RopeParameters> rope;
+    if (p.has("rope_base")) rope = RopeParameters{p.real("rope_base"), p.real("rope_linear_factor")};
+    return headNormRopeKernel(p.u32("head_dim"), p.u32("num_heads"), eps, rope, p.u32("workgroup_size"));
+  }
+  if (kernel == "matvec_bf16") {
+    return matvecKernel(p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"), p.u32("workgroup_size"),
+                        static_cast<float>(p.real("softcap")));
+  }
+  if (kernel == "matvec_quant") {
+    return quantMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
+                             p.u32("workgroup_size"), static_cast<float>(p.real("softcap")));
+  }
+  if (kernel == "matmul_bf16") {
+    return matmulKernel(p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"), p.u32("tile_k"),
+                        static_cast<float>(p.real("softcap")));
+  }
+  if (kernel == "matmul_quant") {
+    return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"),
+                             p.u32("tile_k"), static_cast<float>(p.real("softcap")));
+  }
+  if (kernel == "attention") {
+    AttentionShape shape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"), p.real("query_scale"),
+                         p.u32("window"), static_cast<float>(p.real("softcap"))};
+    return attentionKernel(shape, p.u32("workgroup_size"));
+  }
+  if (kernel == "gelu_mul") return geluMulKernel(p.u32("width"), p.u32("workgroup_size"));
+  if (kernel == "add") return addKernel(p.u32("workgroup_size"));
+  if (kernel == "argmax") return argmaxKernel(p.u32("count"), p.u32("workgroup_size"));
+  if (kernel == "sample") return sampleKernel(p.u32("count"), p.u32("workgroup_size"));
+  if (kernel == "logits_readout") {
+    return logitsReadoutKernel(p.u32("count"), p.u32("top_k"), p.u32("workgroup_size"));
+  }
+  p.fail("is not a kernel of the library");
+}
+
+}  // namespace
+
+KernelRequest specialise(std::string_view kernel, const KernelParams& params) {
+  ParamReader reader(kernel, params);
+  KernelRequest request = build(kernel, reader);
+  reader.requireAllRead();
+  return request;
+}
+
+}  // namespace unicorn::spirv

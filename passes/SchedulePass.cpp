@@ -1,0 +1,678 @@
+// The schedule pass (Passes.td): @forward, placed and planned, becomes the
+// programs @prefill and @decode of unicorn.dispatch ops, with the kernels they
+// run as unicorn.kernel symbols.
+//
+// Each op of the graph lowers to the dispatches of its kernels in
+// codegen_spirv/kernels/ (their interfaces are documented at the top of each
+// .comp file; kernel_push_constants.h mirrors the push constants). The two
+// programs differ in the matrix products (tiled matmuls for a prefill chunk,
+// matvecs for the one token of a decode step) and in what the LM head serves.
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "passes/DispatchHazards.h"
+#include "passes/Passes.h"
+#include "passes/WeightRowSlices.h"
+
+#include "codegen_spirv/kernel_push_constants.h"
+#include "ir/UnicornDialect.h"
+#include "ir/UnicornOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "schemas/tensor_layout.h"
+
+namespace unicorn {
+
+#define GEN_PASS_DEF_SCHEDULE
+#include "passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+namespace sp = spirv;
+
+constexpr uint32_t kReadoutTopK = 32;          // the top-k the --dump-logits readout keeps per position
+constexpr uint32_t kSamplingParamsWords = 8;   // schedule.fbs, SamplingParams (5 used)
+constexpr uint32_t kMaxWorkgroupsPerAxis = 65535;  // maxComputeWorkGroupCount's guaranteed minimum
+constexpr uint32_t kMatmulTileM = 64, kMatmulTileN = 64, kMatmulTileK = 16;
+
+// The 32-bit word of a push-constant member, for patches.
+#define PUSH_WORD(Struct, member) static_cast<uint32_t>(offsetof(Struct, member) / 4)
+
+// A power-of-two workgroup no wider than needed for rows of `width` elements.
+uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
+
+// A [tokens, features] activation as kernels address it: bound range, float
+// index of token 0's first feature inside it, floats between tokens.
+struct Tensor {
+  BindingAttr binding;
+  uint32_t base = 0, stride = 0;
+};
+
+enum class Access { kRead, kWrite, kReadWrite };
+struct Bound {
+  BindingAttr binding;
+  Access access;
+};
+
+// Whether every run that records a dispatch of condition `when` also records one
+// of `other` (schedule.fbs: the logits conditions all hold only when logits are needed).
+bool conditionImplies(int when, int other) {
+  const auto a = static_cast<DispatchCondition>(when), b = static_cast<DispatchCondition>(other);
+  if (b == DispatchCondition::Always || a == b) return true;
+  return b == DispatchCondition::LogitsNeeded && a != DispatchCondition::Always;
+}
+
+// Everything one dispatch needs besides its kernel.
+struct DispatchShape {
+  std::vector<Bound> bindings;
+  std::vector<uint32_t> push;
+  std::vector<PushPatchAttr> patches;
+  std::array<WorkgroupCountAttr, 3> groups;
+  DispatchCondition when = DispatchCondition::Always;
+};
+
+template <typename Push>
+std::vector<uint32_t> words(const Push& push) {
+  static_assert(sizeof(Push) % 4 == 0);
+  std::vector<uint32_t> out(sizeof(Push) / 4);
+  std::memcpy(out.data(), &push, sizeof(Push));
+  return out;
+}
+
+// A weight matrix as the product and lookup kernels bind it.
+struct Matrix {
+  StringRef weight;  // its symbol (the name lives in the context)
+  std::optional<sp::BlockQuant> quant;
+  uint32_t n = 0, k = 0;
+  std::vector<WeightRowSlice> slices;
+};
+
+class ProgramBuilder;
+
+// What both programs share: the kernel symbols, the buffers, the module.
+class ScheduleContext {
+ public:
+  ScheduleContext(ModuleOp module, uint32_t chunk, uint32_t min_row_slices)
+      : module_(module), builder_(module.getContext()), chunk_(chunk), min_row_slices_(min_row_slices) {}
+
+  MLIRContext* context() { return module_.getContext(); }
+  OpBuilder& builder() { return builder_; }
+  uint32_t chunk() const { return chunk_; }
+
+  // The unicorn.kernel of `kernel` with `params`, made on first use.
+  FlatSymbolRefAttr kernel(StringRef kernel, ArrayRef<NamedAttribute> params) {
+    DictionaryAttr dictionary = DictionaryAttr::get(context(), params);
+    auto key = std::make_pair(StringAttr::get(context(), kernel), dictionary);
+    if (auto found = kernels_.find(key); found != kernels_.end()) return found->second;
+    OpBuilder::InsertionGuard guard(builder_);
+    builder_.setInsertionPoint(first_program_);
+    std::string name = kernel.str() + "_" + std::to_string(kernel_counts_[kernel.str()]++);
+    KernelOp::create(builder_, module_.getLoc(), builder_.getStringAttr(name), builder_.getStringAttr(kernel),
+                     dictionary);
+    return kernels_[key] = FlatSymbolRefAttr::get(context(), name);
+  }
+
+  BindingAttr whole(StringRef symbol) { return BindingAttr::get(context(), FlatSymbolRefAttr::get(context(), symbol), 0, 0); }
+  BindingAttr range(StringRef symbol, uint64_t offset, uint64_t bytes) {
+    return BindingAttr::get(context(), FlatSymbolRefAttr::get(context(), symbol), offset, bytes);
+  }
+
+  FailureOr<Matrix> matrix(Operation* user, FlatSymbolRefAttr name) {
+    auto weight = module_.lookupSymbol<WeightOp>(name.getAttr());
+    if (!weight || weight.getTensorType().getRank() != 2) {
+      return user->emitOpError() << "schedule: " << name << " is not a matrix weight";
+    }
+    Matrix m{weight.getSymName(), std::nullopt, static_cast<uint32_t>(weight.getTensorType().getDimSize(0)),
+             static_cast<uint32_t>(weight.getTensorType().getDimSize(1)), {}};
+    std::vector<uint64_t> shape = {m.n, m.k};
+    uint64_t stored_bytes = 0, scales_offset = 0;
+    if (weight.getQuant() == QuantScheme::None) {
+      // Unquantised weights are stored as bf16 (compiler/weight_scheme.cc).
+      stored_bytes = storedTensorSize(fb::DType::BF16, fb::QuantScheme::None, shape).bytes;
+    } else {
+      const fb::QuantScheme scheme =
+          weight.getQuant() == QuantScheme::Q8 ? fb::QuantScheme::Q8Block32 : fb::QuantScheme::Q4Block32;
+      std::optional<BlockQuantLayout> layout = blockQuantLayout(scheme, m.n, m.k);
+      if (!layout) return user->emitOpError() << "schedule: " << name << " cannot be stored block-quantised";
+      m.quant = weight.getQuant() == QuantScheme::Q8 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
+      stored_bytes = layout->total_bytes;
+      scales_offset = layout->scales_offset;
+    }
+    m.slices = weightRowSlices(m.n, m.k, m.quant, stored_bytes, scales_offset, min_row_slices_);
+    if (m.slices.empty()) {
+      return user->emitOpError() << "schedule: a few rows of " << name << " already exceed one 128 MiB binding";
+    }
+    return m;
+  }
+
+  KvCacheOp cacheOf(int64_t layer, KvPart part) {
+    for (KvCacheOp cache : module_.getOps<KvCacheOp>()) {
+      if (static_cast<int64_t>(cache.getLayer()) == layer && cache.getPart() == part) return cache;
+    }
+    return nullptr;
+  }
+
+  void setFirstProgram(Operation* program) { first_program_ = program; }
+
+ private:
+  ModuleOp module_;
+  OpBuilder builder_;
+  uint32_t chunk_, min_row_slices_;
+  Operation* first_program_ = nullptr;
+  // Attributes are uniqued: equal specialisations are the same pair.
+  llvm::DenseMap<std::pair<StringAttr, DictionaryAttr>, FlatSymbolRefAttr> kernels_;
+  std::map<std::string, unsigned> kernel_counts_;
+};
+
+// Lowers @forward into one program.
+class ProgramBuilder {
+ public:
+  ProgramBuilder(ScheduleContext& shared, ProgramOp program, bool prefill)
+      : s_(shared), program_(program), prefill_(prefill), b_(shared.context()), hazards_(conditionImplies) {
+    b_.setInsertionPointToEnd(&program.getBody().front());
+    input_ = shared.whole(kStepInputSymbol);
+  }
+
+  static constexpr llvm::StringLiteral kStepInputSymbol = "step_input";
+  static constexpr llvm::StringLiteral kReadoutSymbol = "readout";
+
+  LogicalResult lower(func::FuncOp forward) {
+    Block& body = forward.getBody().front();
+    // The final norm serves the LM head alone: it runs for the readout rows only.
+    for (LmHeadOp head : body.getOps<LmHeadOp>()) {
+      if (auto norm = head.getInput().getDefiningOp<RmsNormOp>(); norm && norm->hasOneUse()) readout_norms_.insert(norm);
+    }
+    for (Operation& op : body) {
+      if (auto device = op.getAttrOfType<DeviceAttr>(kDeviceAttrName); !device && !llvm::isa<func::ReturnOp>(op)) {
+        return op.emitOpError() << "has no unicorn.device: run unicorn-place first";
+      } else if (device && device.getValue() != Device::Igpu) {
+        return op.emitOpError() << "is placed on the " << stringifyDevice(device.getValue())
+                                << ", which has no kernels here";
+      }
+      LogicalResult lowered =
+          llvm::TypeSwitch<Operation*, LogicalResult>(&op)
+              .Case<EmbedOp>([&](EmbedOp o) { return lowerEmbed(o); })
+              .Case<RmsNormOp>([&](RmsNormOp o) { return lowerRmsNorm(o); })
+              .Case<RmsNormAddOp>([&](RmsNormAddOp o) { return lowerRmsNormAdd(o); })
+              .Case<LinearOp>([&](LinearOp o) { return lowerLinear(o, o.getInput(), {o.getWeightAttr()}); })
+              .Case<FusedLinearOp>([&](FusedLinearOp o) { return lowerFusedLinear(o); })
+              .Case<ColumnsOp>([&](ColumnsOp) { return success(); })  // a view: nothing runs
+              .Case<QkNormRopeOp>([&](QkNormRopeOp o) { return lowerQkNormRope(o); })
+              .Case<AttentionOp>([&](AttentionOp o) { return lowerAttention(o); })
+              .Case<GeluMulOp>([&](GeluMulOp o) { return lowerGeluMul(o); })
+              .Case<AddOp>([&](AddOp o) { return lowerAdd(o); })
+              .Case<LmHeadOp>([&](LmHeadOp o) { return lowerLmHead(o); })
+              .Case<func::ReturnOp>([&](func::ReturnOp o) { return lowerNextToken(o); })
+              .Default([&](Operation* o) {
+                return o->emitOpError() << "has no lowering in the schedule (it chooses the next token itself)";
+              });
+      if (failed(lowered)) return failure();
+    }
+    return success();
+  }
+
+  std::optional<Tensor> logits() const { return logits_; }
+
+ private:
+  // --- operands -----------------------------------------------------------
+  FailureOr<Tensor> tensor(Operation* user, Value value) {
+    Operation* def = value.getDefiningOp();
+    auto slot = def ? def->getAttrOfType<ArenaSlotAttr>(kStorageAttrName) : ArenaSlotAttr();
+    if (!slot) {
+      return user->emitOpError() << "reads a value without an arena slot: run unicorn-plan-memory first";
+    }
+    return Tensor{s_.range(kArenaSymbol, slot.getOffset(), slot.getBytes()), slot.getBase(), slot.getStride()};
+  }
+  BindingAttr weightBinding(FlatSymbolRefAttr weight) { return s_.whole(weight.getValue()); }
+
+  // --- dispatches -----------------------------------------------------------
+  WorkgroupCountAttr fixed(uint32_t count) { return WorkgroupCountAttr::get(s_.context(), count, ChunkValue::Tokens, 0); }
+  WorkgroupCountAttr scaled(ChunkValue value, uint32_t divisor = 1, uint32_t count = 1) {
+    return WorkgroupCountAttr::get(s_.context(), count, value, divisor);
+  }
+  PushPatchAttr patch(uint32_t word, ChunkValue value, uint32_t multiplier = 1) {
+    return PushPatchAttr::get(s_.context(), word, value, multiplier);
+  }
+  NamedAttribute param(StringRef name, int64_t value) { return b_.getNamedAttr(name, b_.getI64IntegerAttr(value)); }
+  NamedAttribute param(StringRef name, double value) { return b_.getNamedAttr(name, b_.getF64FloatAttr(value)); }
+  NamedAttribute flag(StringRef name, bool value) { return b_.getNamedAttr(name, b_.getBoolAttr(value)); }
+
+  static DispatchHazards::Range rangeOf(BindingAttr binding) {
+    const uint64_t end = binding.getRange() == 0 ? UINT64_MAX : binding.getOffset() + binding.getRange();
+    return {binding.getBuffer().getValue().str(), binding.getOffset(), end};
+  }
+
+  void emit(Location loc, StringRef kernel, ArrayRef<NamedAttribute> params, const DispatchShape& d) {
+    std::vector<DispatchHazards::Range> reads, writes;
+    llvm::SmallVector<Attribute> bindings;
+    for (const Bound& bound : d.bindings) {
+      bindings.push_back(bound.binding);
+      if (bound.access != Access::kWrite) reads.push_back(rangeOf(bound.binding));
+      if (bound.access != Access::kRead) writes.push_back(rangeOf(bound.binding));
+    }
+    const int when = static_cast<int>(d.when);
+    const bool barrier = hazards_.needsBarrier(reads, writes, when);
+    hazards_.record(reads, writes, when, barrier);
+    llvm::SmallVector<int64_t> push(d.push.begin(), d.push.end());
+    llvm::SmallVector<Attribute> patches(d.patches.begin(), d.patches.end());
+    llvm::SmallVector<Attribute> groups(d.groups.begin(), d.groups.end());
+    DispatchOp::create(b_, loc, s_.kernel(kernel, params), b_.getArrayAttr(bindings), b_.getDenseI64ArrayAttr(push),
+                       b_.getArrayAttr(groups), b_.getArrayAttr(patches), barrier ? b_.getUnitAttr() : UnitAttr(),
+                       DispatchConditionAttr::get(s_.context(), d.when));
+  }
+
+  // --- ops ----------------------------------------------------------------
+  LogicalResult lowerEmbed(EmbedOp op) {
+    FailureOr<Matrix> table = s_.matrix(op, op.getTableAttr());
+    FailureOr<Tensor> out = tensor(op, op.getResult());
+    if (failed(table) || failed(out)) return failure();
+    const uint32_t hidden = table->k;
+    static_assert(PUSH_WORD(sp::EmbeddingPush, num_tokens) == PUSH_WORD(sp::QuantEmbeddingPush, num_tokens));
+    // Each row slice of the table writes the tokens whose id it holds: disjoint rows.
+    hazards_.beginGroup();
+    for (const WeightRowSlice& slice : table->slices) {
+      DispatchShape d;
+      d.patches = {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)};
+      d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
+      d.bindings = {{input_, Access::kRead}, {sliceData(*table, slice), Access::kRead}, {out->binding, Access::kWrite}};
+      llvm::SmallVector<NamedAttribute> params = {param("hidden", int64_t(hidden)),
+                                                  param("scale", op.getScale().convertToDouble()),
+                                                  param("workgroup_size", int64_t(workgroupFor(hidden)))};
+      if (table->quant) {
+        d.bindings.push_back({sliceScales(*table, slice), Access::kRead});
+        d.push = words(sp::QuantEmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, out->base,
+                                              out->stride, 0, slice.scale_base});
+        params.push_back(param("bits", int64_t(sp::quantBits(*table->quant))));
+        emit(op.getLoc(), "embedding_quant", params, d);
+      } else {
+        d.push = words(sp::EmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, out->base, out->stride, 0});
+        emit(op.getLoc(), "embedding", params, d);
+      }
+    }
+    hazards_.endGroup();
+    return success();
+  }
+
+  BindingAttr sliceData(const Matrix& m, const WeightRowSlice& slice) {
+    return slice.data_range == 0 ? s_.whole(m.weight)
+                                 : s_.range(m.weight, slice.data_offset, slice.data_range);
+  }
+  BindingAttr sliceScales(const Matrix& m, const WeightRowSlice& slice) {
+    return slice.scales_range == 0 ? s_.whole(m.weight)
+                                   : s_.range(m.weight, slice.scales_offset, slice.scales_range);
+  }
+
+  // y = x * rsqrt(mean(x^2) + eps) * (1 + w), or y += that (add_to_output).
+  LogicalResult rmsNorm(Operation* op, Value input, FlatSymbolRefAttr weight, double eps, Value output,
+                        bool add_to_output) {
+    FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
+    if (failed(x) || failed(y)) return failure();
+    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(input.getType()).getDimSize(1));
+    DispatchShape d;
+    d.bindings = {{x->binding, Access::kRead},
+                  {weightBinding(weight), Access::kRead},
+                  {y->binding, add_to_output ? Access::kReadWrite : Access::kWrite}};
+    d.push = words(sp::RmsNormPush{x->base, x->stride, 0, y->base, y->stride, 0});
+    const bool readout_only = !add_to_output && readout_norms_.contains(op);
+    if (readout_only) {
+      // Reads rows T-R.. and writes rows 0..R-1, which the LM head reads.
+      d.patches = {patch(PUSH_WORD(sp::RmsNormPush, num_tokens), ChunkValue::ReadoutRows),
+                   patch(PUSH_WORD(sp::RmsNormPush, x_base), ChunkValue::FirstReadoutRow, x->stride)};
+      d.groups = {scaled(ChunkValue::ReadoutRows), fixed(1), fixed(1)};
+      d.when = DispatchCondition::LogitsNeeded;
+    } else {
+      d.patches = {patch(PUSH_WORD(sp::RmsNormPush, num_tokens), ChunkValue::Tokens)};
+      d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
+    }
+    emit(op->getLoc(), "rms_norm",
+         {param("width", int64_t(width)), param("eps", eps), flag("add_to_output", add_to_output),
+          param("workgroup_size", int64_t(workgroupFor(width)))},
+         d);
+    return success();
+  }
+  LogicalResult lowerRmsNorm(RmsNormOp op) {
+    return rmsNorm(op, op.getInput(), op.getWeightAttr(), op.getEps().convertToDouble(), op.getResult(), false);
+  }
+  LogicalResult lowerRmsNormAdd(RmsNormAddOp op) {
+    return rmsNorm(op, op.getInput(), op.getWeightAttr(), op.getEps().convertToDouble(), op.getResult(), true);
+  }
+
+  // y[t, y_base + n] = x[t] . W[n] for each weight, side by side; matmul in
+  // prefill, matvec in decode; one dispatch per row slice of each weight, all
+  // writing disjoint columns of y.
+  struct ProductRows {
+    ChunkValue rows = ChunkValue::Tokens;    // how many rows of x
+    DispatchCondition when = DispatchCondition::Always;
+    bool as_matmul = false;
+    float softcap = 0.0f;
+    std::optional<uint32_t> x_first_row_patch;  // x_base += FirstReadoutRow * stride
+  };
+  LogicalResult products(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights, Value output,
+                         const ProductRows& how) {
+    FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
+    if (failed(x) || failed(y)) return failure();
+    static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
+    static_assert(PUSH_WORD(sp::MatmulPush, x_base) == PUSH_WORD(sp::QuantMatmulPush, x_base));
+    hazards_.beginGroup();
+    uint32_t column = 0;
+    for (FlatSymbolRefAttr name : weights) {
+      FailureOr<Matrix> w = s_.matrix(op, name);
+      if (failed(w)) return failure();
+      for (const WeightRowSlice& slice : w->slices) {
+        const uint32_t n = slice.row_count;
+        DispatchShape d;
+        d.when = how.when;
+        d.patches = {patch(PUSH_WORD(sp::MatmulPush, num_tokens), how.rows)};
+        if (how.x_first_row_patch) {
+          d.patches.push_back(patch(PUSH_WORD(sp::MatmulPush, x_base), ChunkValue::FirstReadoutRow, *how.x_first_row_patch));
+        }
+        d.bindings = {{x->binding, Access::kRead}, {sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
+        llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
+                                                    param("softcap", double(how.softcap))};
+        StringRef kernel;
+        if (how.as_matmul) {
+          params.append({param("tile_m", int64_t(kMatmulTileM)), param("tile_n", int64_t(kMatmulTileN)),
+                         param("tile_k", int64_t(kMatmulTileK))});
+          d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
+          kernel = w->quant ? "matmul_quant" : "matmul_bf16";
+        } else {
+          // Wide outputs (the LM head) take more rows per group: fewer, fuller
+          // workgroups, and Vulkan guarantees only 65535 per axis.
+          uint32_t rows_per_group = 4;
+          while ((n + rows_per_group - 1) / rows_per_group > kMaxWorkgroupsPerAxis / 8) rows_per_group *= 2;
+          // Invocations stride over a row: quant words, or bf16 elements.
+          const uint32_t row_width = w->quant ? w->k / (32 / sp::quantBits(*w->quant)) : w->k;
+          params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
+                         param("workgroup_size", int64_t(workgroupFor(row_width)))});
+          d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
+          kernel = w->quant ? "matvec_quant" : "matvec_bf16";
+        }
+        const uint32_t y_base = y->base + column + slice.row_begin;
+        if (w->quant) {
+          params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
+          d.bindings.push_back({sliceScales(*w, slice), Access::kRead});
+          d.push = words(sp::QuantMatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
+        } else {
+          d.push = words(sp::MatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0});
+        }
+        emit(op->getLoc(), kernel, params, d);
+      }
+      column += w->n;
+    }
+    hazards_.endGroup();
+    return success();
+  }
+  LogicalResult lowerLinear(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights) {
+    ProductRows how;
+    how.as_matmul = prefill_;
+    return products(op, input, weights, op->getResult(0), how);
+  }
+  LogicalResult lowerFusedLinear(FusedLinearOp op) {
+    llvm::SmallVector<FlatSymbolRefAttr> weights;
+    for (Attribute w : op.getWeights()) weights.push_back(llvm::cast<FlatSymbolRefAttr>(w));
+    return lowerLinear(op, op.getInput(), weights);
+  }
+
+  // Where a head_norm_rope dispatch writes: a dense arena value, or the ring
+  // slots of a KV cache.
+  struct HeadDestination {
+    BindingAttr binding;
+    uint32_t base = 0, row_stride = 0, fixed_ring = 0;
+    bool context_ring = false;  // ring_capacity += Context (a global layer's cache)
+  };
+  FailureOr<HeadDestination> cacheDestination(Operation* op, int64_t layer, KvPart part) {
+    KvCacheOp cache = s_.cacheOf(layer, part);
+    if (!cache) {
+      return op->emitOpError() << "writes the " << stringifyKvPart(part) << " cache of layer " << layer
+                               << ", which has none: run unicorn-plan-memory first";
+    }
+    HeadDestination dst;
+    dst.binding = s_.whole(cache.getSymName());
+    dst.row_stride = static_cast<uint32_t>(cache.getSlotBytes() / 4);
+    if (cache.getRing()) {
+      dst.fixed_ring = static_cast<uint32_t>(*cache.getRing());
+    } else {
+      dst.context_ring = true;
+    }
+    return dst;
+  }
+
+  void headNormRope(Location loc, const Tensor& src, BindingAttr norm_weight, const HeadDestination& dst,
+                    uint32_t head_dim, uint32_t heads, llvm::ArrayRef<NamedAttribute> extra_params) {
+    DispatchShape d;
+    d.bindings = {{src.binding, Access::kRead}, {norm_weight, Access::kRead}, {input_, Access::kRead},
+                  {dst.binding, Access::kWrite}};
+    d.push = words(sp::HeadNormRopePush{src.base, src.stride, 0, s_.chunk(), dst.base, dst.row_stride, dst.fixed_ring, 0});
+    d.patches = {patch(PUSH_WORD(sp::HeadNormRopePush, num_tokens), ChunkValue::Tokens)};
+    if (dst.context_ring) d.patches.push_back(patch(PUSH_WORD(sp::HeadNormRopePush, ring_capacity), ChunkValue::Context));
+    d.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(1)};
+    llvm::SmallVector<NamedAttribute> params = {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
+                                                param("workgroup_size", int64_t(64))};
+    params.append(extra_params.begin(), extra_params.end());
+    emit(loc, "head_norm_rope", params, d);
+  }
+
+  LogicalResult lowerQkNormRope(QkNormRopeOp op) {
+    FailureOr<Tensor> src = tensor(op, op.getInput());
+    if (failed(src)) return failure();
+    const uint32_t head_dim = static_cast<uint32_t>(op.getHeadDim());
+    const uint32_t heads = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1)) / head_dim;
+    HeadDestination dst;
+    if (auto cache = op->getAttrOfType<CacheSlotAttr>(kStorageAttrName)) {
+      FailureOr<HeadDestination> in_cache = cacheDestination(op, cache.getLayer(), cache.getPart());
+      if (failed(in_cache)) return failure();
+      dst = *in_cache;
+    } else {
+      FailureOr<Tensor> out = tensor(op, op.getResult());
+      if (failed(out)) return failure();
+      dst = {out->binding, out->base, out->stride, 0, false};
+    }
+    headNormRope(op.getLoc(), *src, weightBinding(op.getNormWeightAttr()), dst, head_dim, heads,
+                 {param("eps", op.getEps().convertToDouble()), param("rope_base", op.getRopeBase().convertToDouble()),
+                  param("rope_linear_factor", op.getRopeLinearFactor().convertToDouble())});
+    return success();
+  }
+
+  LogicalResult lowerAttention(AttentionOp op) {
+    const int64_t layer = static_cast<int64_t>(op.getLayer());
+    const uint32_t head_dim = static_cast<uint32_t>(op.getHeadDim());
+    const uint32_t kv_heads = static_cast<uint32_t>(op.getNumKvHeads());
+    // Keys and values that plan-memory did not put straight into the cache are copied there.
+    for (auto [value, part] : {std::pair(op.getKey(), KvPart::Key), std::pair(op.getValue(), KvPart::Value)}) {
+      Operation* def = value.getDefiningOp();
+      if (def && def->getAttrOfType<CacheSlotAttr>(kStorageAttrName)) continue;
+      FailureOr<Tensor> src = tensor(op, value);
+      FailureOr<HeadDestination> dst = cacheDestination(op, layer, part);
+      if (failed(src) || failed(dst)) return failure();
+      // The copy reads no norm weight; its binding repeats the source.
+      headNormRope(op.getLoc(), *src, src->binding, *dst, head_dim, kv_heads, {});
+    }
+    KvCacheOp keys = s_.cacheOf(layer, KvPart::Key), values = s_.cacheOf(layer, KvPart::Value);
+    if (!keys || !values) return op.emitOpError() << "has no KV cache: run unicorn-plan-memory first";
+    FailureOr<Tensor> q = tensor(op, op.getQuery()), out = tensor(op, op.getResult());
+    if (failed(q) || failed(out)) return failure();
+    const uint32_t ring = keys.getRing() ? static_cast<uint32_t>(*keys.getRing()) : 0;
+    DispatchShape d;
+    d.bindings = {{q->binding, Access::kRead},
+                  {s_.whole(keys.getSymName()), Access::kRead},
+                  {s_.whole(values.getSymName()), Access::kRead},
+                  {input_, Access::kRead},
+                  {out->binding, Access::kWrite}};
+    d.push = words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
+    d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
+    if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
+    d.groups = {fixed(static_cast<uint32_t>(op.getNumHeads())), scaled(ChunkValue::Tokens), fixed(1)};
+    emit(op.getLoc(), "attention",
+         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(op.getNumHeads())),
+          param("num_kv_heads", int64_t(kv_heads)), param("query_scale", op.getScale().convertToDouble()),
+          param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
+          param("workgroup_size", int64_t(64))},
+         d);
+    return success();
+  }
+
+  LogicalResult lowerGeluMul(GeluMulOp op) {
+    FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), out = tensor(op, op.getResult());
+    if (failed(gate) || failed(up) || failed(out)) return failure();
+    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
+    DispatchShape d;
+    d.bindings = {{gate->binding, Access::kRead}, {up->binding, Access::kRead}, {out->binding, Access::kWrite}};
+    d.push = words(sp::GeluMulPush{gate->base, gate->stride, up->base, up->stride, out->base, out->stride, 0});
+    d.patches = {patch(PUSH_WORD(sp::GeluMulPush, num_tokens), ChunkValue::Tokens)};
+    d.groups = {fixed((width + 63) / 64), scaled(ChunkValue::Tokens), fixed(1)};
+    emit(op.getLoc(), "gelu_mul", {param("width", int64_t(width)), param("workgroup_size", int64_t(64))}, d);
+    return success();
+  }
+
+  // A residual add the fuse pass left alone: the add kernel runs over dense rows.
+  LogicalResult lowerAdd(AddOp op) {
+    FailureOr<Tensor> a = tensor(op, op.getLhs()), b = tensor(op, op.getRhs()), out = tensor(op, op.getResult());
+    if (failed(a) || failed(b) || failed(out)) return failure();
+    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
+    for (const Tensor* t : {&*a, &*b, &*out}) {
+      if (t->stride != width) return op.emitOpError() << "adds a strided view; the add kernel reads dense rows";
+    }
+    DispatchShape d;
+    d.bindings = {{a->binding, Access::kRead}, {b->binding, Access::kRead}, {out->binding, Access::kWrite}};
+    d.push = words(sp::AddPush{a->base, b->base, out->base, 0});
+    d.patches = {patch(PUSH_WORD(sp::AddPush, count), ChunkValue::Tokens, width)};
+    d.groups = {scaled(ChunkValue::Tokens, 1, (width + 255) / 256), fixed(1), fixed(1)};
+    emit(op.getLoc(), "add", {param("workgroup_size", int64_t(256))}, d);
+    return success();
+  }
+
+  // The LM head, for the readout rows. Generation reads out one row, for which
+  // the matvec kernel is right (a matmul tile would compute TILE_M rows for it
+  // over the whole vocabulary); --dump-logits reads out every row of a prefill
+  // chunk, for which the matmul is.
+  LogicalResult lowerLmHead(LmHeadOp op) {
+    ProductRows how;
+    how.rows = ChunkValue::ReadoutRows;
+    how.softcap = static_cast<float>(op.getSoftcap().convertToDouble());
+    auto norm = op.getInput().getDefiningOp<RmsNormOp>();
+    if (!norm || !readout_norms_.contains(norm)) {
+      FailureOr<Tensor> x = tensor(op, op.getInput());
+      if (failed(x)) return failure();
+      how.x_first_row_patch = x->stride;  // the readout rows are the chunk's last
+    }
+    if (!prefill_) {
+      how.when = DispatchCondition::LogitsNeeded;
+      return products(op, op.getInput(), {op.getWeightAttr()}, op.getResult(), how);
+    }
+    how.when = DispatchCondition::OneLogitsRow;
+    if (failed(products(op, op.getInput(), {op.getWeightAttr()}, op.getResult(), how))) return failure();
+    how.when = DispatchCondition::DumpLogits;
+    how.as_matmul = true;
+    return products(op, op.getInput(), {op.getWeightAttr()}, op.getResult(), how);
+  }
+
+  // After the logits: the --dump-logits readout, then the next token from the
+  // last row, its argmax (greedy) or a draw (sampling), written as token id 0 of
+  // the step input, which the next decode step embeds without a trip through
+  // the CPU. The runtime records one of the two.
+  LogicalResult lowerNextToken(func::ReturnOp op) {
+    if (op.getNumOperands() != 1 || !op.getOperand(0).getDefiningOp<LmHeadOp>()) {
+      return op.emitOpError() << "must return the LM head's logits";
+    }
+    FailureOr<Tensor> logits = tensor(op, op.getOperand(0));
+    if (failed(logits)) return failure();
+    const uint32_t vocab = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getOperand(0).getType()).getDimSize(1));
+    if (logits->base != 0 || logits->stride != vocab) return op.emitOpError() << "needs dense logits rows";
+    logits_ = *logits;
+    const uint32_t readout_words = 1 + 2 * kReadoutTopK;
+
+    DispatchShape readout;
+    readout.when = DispatchCondition::DumpLogits;
+    readout.bindings = {{logits->binding, Access::kRead}, {s_.whole(kReadoutSymbol), Access::kWrite}};
+    readout.push = words(sp::LogitsReadoutPush{0, vocab, 0, readout_words, 0});
+    readout.patches = {patch(PUSH_WORD(sp::LogitsReadoutPush, num_rows), ChunkValue::ReadoutRows)};
+    readout.groups = {scaled(ChunkValue::ReadoutRows), fixed(1), fixed(1)};
+    emit(op.getLoc(), "logits_readout",
+         {param("count", int64_t(vocab)), param("top_k", int64_t(kReadoutTopK)), param("workgroup_size", int64_t(256))},
+         readout);
+
+    DispatchShape argmax;
+    argmax.when = DispatchCondition::GreedyToken;
+    argmax.bindings = {{logits->binding, Access::kRead}, {input_, Access::kWrite}};
+    argmax.push = words(sp::ArgmaxPush{0, vocab, 0, 1});
+    argmax.patches = {patch(PUSH_WORD(sp::ArgmaxPush, logits_base), ChunkValue::LastReadoutRow, vocab)};
+    argmax.groups = {fixed(1), fixed(1), fixed(1)};
+    emit(op.getLoc(), "argmax", {param("count", int64_t(vocab)), param("workgroup_size", int64_t(256))}, argmax);
+
+    DispatchShape sample;
+    sample.when = DispatchCondition::SampledToken;
+    sample.bindings = {{logits->binding, Access::kRead}, {input_, Access::kReadWrite}};
+    sample.push = words(sp::SamplePush{0, 2 * s_.chunk(), s_.chunk(), 0});
+    sample.patches = {patch(PUSH_WORD(sp::SamplePush, logits_base), ChunkValue::LastReadoutRow, vocab),
+                      patch(PUSH_WORD(sp::SamplePush, position_word), ChunkValue::LastToken)};
+    sample.groups = {fixed(1), fixed(1), fixed(1)};
+    emit(op.getLoc(), "sample", {param("count", int64_t(vocab)), param("workgroup_size", int64_t(256))}, sample);
+    return success();
+  }
+
+  ScheduleContext& s_;
+  ProgramOp program_;
+  bool prefill_;
+  OpBuilder b_;
+  BindingAttr input_;
+  DispatchHazards hazards_;
+  llvm::DenseSet<Operation*> readout_norms_;
+  std::optional<Tensor> logits_;
+};
+
+struct SchedulePass : impl::ScheduleBase<SchedulePass> {
+  using ScheduleBase::ScheduleBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>(kForwardSymbol);
+    auto chunk = module->getAttrOfType<IntegerAttr>(kPrefillChunkAttrName);
+    if (!forward || forward.isExternal() || !forward.getBody().hasOneBlock() || !chunk ||
+        !module.lookupSymbol<BufferOp>(kArenaSymbol)) {
+      module.emitError() << "unicorn-schedule: needs @" << kForwardSymbol
+                         << " planned by unicorn-plan-memory (its @arena and unicorn.prefill_chunk)";
+      return signalPassFailure();
+    }
+    if (minRowSlices == 0) {
+      module.emitError() << "unicorn-schedule: min-row-slices must be at least 1";
+      return signalPassFailure();
+    }
+    const uint32_t c = static_cast<uint32_t>(chunk.getInt());
+    MLIRContext* context = &getContext();
+    OpBuilder builder(context);
+    builder.setInsertionPointToEnd(module.getBody());
+    Location loc = forward.getLoc();
+    // ids [C], positions [C], then the sampling settings (schedule.fbs, SamplingParams).
+    BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kStepInputSymbol),
+                     BufferKindAttr::get(context, BufferKind::StepInput),
+                     builder.getI64IntegerAttr((2 * int64_t(c) + kSamplingParamsWords) * 4));
+    BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kReadoutSymbol),
+                     BufferKindAttr::get(context, BufferKind::Readout),
+                     builder.getI64IntegerAttr(int64_t(c) * (1 + 2 * kReadoutTopK) * 4));
+    auto makeProgram = [&](StringRef name) {
+      auto program = ProgramOp::create(builder, loc, builder.getStringAttr(name));
+      program.getBody().emplaceBlock();
+      return program;
+    };
+    ProgramOp prefill = makeProgram(kPrefillProgramSymbol), decode = makeProgram(kDecodeProgramSymbol);
+
+    ScheduleContext shared(module, c, minRowSlices);
+    shared.setFirstProgram(prefill);
+    ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);
+    ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);
+    if (failed(prefill_builder.lower(forward)) || failed(decode_builder.lower(forward))) return signalPassFailure();
+
+    const Tensor logits = *prefill_builder.logits();
+    module->setAttr(kLogitsAttrName, logits.binding);
+    module->setAttr(kReadoutTopKAttrName, builder.getI64IntegerAttr(kReadoutTopK));
+    module->setAttr(kSamplingParamsWordAttrName, builder.getI64IntegerAttr(2 * int64_t(c)));
+    forward.erase();  // lowered: the programs are the module's entry points now
+  }
+};
+
+}  // namespace
+}  // namespace unicorn

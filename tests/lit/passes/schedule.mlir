@@ -1,0 +1,107 @@
+// --unicorn-schedule lowers the planned graph to the programs @prefill (tiled
+// matmuls over a chunk) and @decode (matvecs for one token), every kernel
+// specialisation once as a unicorn.kernel. Barriers go exactly where a dispatch
+// reads or overwrites what one since the last barrier wrote or read.
+// RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s
+
+// The logits region of the arena, the sampling settings after ids [4] and positions [4].
+// CHECK: module attributes {unicorn.logits = #unicorn.bind<@arena, 1024, 1024>, unicorn.prefill_chunk = 4 : i64, unicorn.readout_top_k = 32 : i64, unicorn.sampling_params_word = 8 : i64}
+// CHECK: unicorn.buffer @arena activations bytes 4096
+// (2 * 4 + 8) words of step input; 4 rows of lse and 32 (id, logit) pairs.
+// CHECK-NEXT: unicorn.buffer @step_input step_input bytes 64
+// CHECK-NEXT: unicorn.buffer @readout readout bytes 1040
+// k and v share one specialisation (n = 16).
+// CHECK: unicorn.kernel @matmul_bf16_1 "matmul_bf16" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64, tile_k = 16 : i64, tile_m = 64 : i64, tile_n = 64 : i64}
+// The value copy: no norm, no RoPE.
+// CHECK: unicorn.kernel @head_norm_rope_2 "head_norm_rope" {head_dim = 16 : i64, num_heads = 1 : i64, workgroup_size = 64 : i64}
+// CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64, workgroup_size = 64 : i64}
+// CHECK-NOT: unicorn.kernel @matmul_bf16_4
+// CHECK-NOT: func.func
+
+// CHECK-LABEL: unicorn.program @prefill
+// Nothing ran before the embedding in this submission: no barrier.
+// CHECK-NEXT: unicorn.dispatch @embedding_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 0, 512>] push [0, 0, 0, 64, 0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @rms_norm_0 {{.*}} barrier{{$}}
+// q, k and v write disjoint columns of qkv: one barrier before the three.
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@q, 0, 0>, #unicorn.bind<@arena, 1024, 1024>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>] patches [#unicorn.patch<5 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_1 {{.*}}#unicorn.bind<@k, 0, 0>{{.*}} push [0, 32, 0, 32, 64, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_1 {{.*}}#unicorn.bind<@v, 0, 0>{{.*}} push [0, 32, 0, 48, 64, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
+// Queries into the arena (ring 0: dense rows), the key straight into its ring of 7, the value copied beside it.
+// CHECK-NEXT: unicorn.dispatch @head_norm_rope_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@qn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 64, 0, 4, 0, 32, 0, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<7 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @head_norm_rope_1 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@kn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@kv.layers.0.key, 0, 0>] push [32, 64, 0, 4, 0, 16, 7, 0] {{.*}}patches [#unicorn.patch<7 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @head_norm_rope_2 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>] push [48, 64, 0, 4, 0, 16, 7, 0] {{.*}}patches [#unicorn.patch<7 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @attention_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 2048, 512>] push [0, 32, 0, 0, 7, 4, 0, 32, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_0 {{.*}}#unicorn.bind<@o, 0, 0>{{.*}} barrier{{$}}
+// The residual add, in place on the residual stream (region 0).
+// CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @rms_norm_0
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_2 {{.*}}#unicorn.bind<@gate, 0, 0>{{.*}} push [0, 32, 0, 0, 128, 0] {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_2 {{.*}}#unicorn.bind<@up, 0, 0>{{.*}} push [0, 32, 0, 64, 128, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @gelu_mul_0 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 3072, 1024>] push [0, 128, 64, 128, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_3
+// CHECK-NEXT: unicorn.dispatch @rms_norm_1
+// The final norm reads the readout rows (the chunk's last) and writes rows 0..R-1.
+// CHECK-NEXT: unicorn.dispatch @rms_norm_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0] groups [#unicorn.groups<readout_rows>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>, #unicorn.patch<0 += first_readout_row * 32>] barrier when logits_needed
+// The LM head: a matvec for one row, the matmul for every row under --dump-logits.
+// CHECK-NEXT: unicorn.dispatch @matvec_bf16_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 1024, 1024>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<16>, #unicorn.groups<readout_rows>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>] barrier when one_logits_row
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_2 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}}groups [#unicorn.groups<1>, #unicorn.groups<readout_rows / 64>, #unicorn.groups<1>] {{.*}}when dump_logits
+// CHECK-NEXT: unicorn.dispatch @logits_readout_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@readout, 0, 0>] push [0, 64, 0, 65, 0] {{.*}}when dump_logits
+// The next token into step input word 0, read from the last readout row.
+// CHECK-NEXT: unicorn.dispatch @argmax_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@step_input, 0, 0>] push [0, 64, 0, 1] groups [#unicorn.groups<1>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<0 += last_readout_row * 64>] barrier when greedy_token
+// CHECK-NEXT: unicorn.dispatch @sample_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@step_input, 0, 0>] push [0, 8, 4, 0] {{.*}}patches [#unicorn.patch<0 += last_readout_row * 64>, #unicorn.patch<2 += last_token>] barrier when sampled_token
+// CHECK-NEXT: }
+
+// CHECK-LABEL: unicorn.program @decode
+// CHECK-NEXT: unicorn.dispatch @embedding_0
+// CHECK-NEXT: unicorn.dispatch @rms_norm_0
+// Decode multiplies by matvec: 4 rows per workgroup.
+// CHECK-NEXT: unicorn.dispatch @matvec_bf16_1 {{.*}}#unicorn.bind<@q, 0, 0>{{.*}}groups [#unicorn.groups<8>, #unicorn.groups<tokens>, #unicorn.groups<1>]
+// CHECK-NOT: matmul
+// CHECK: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}} when logits_needed
+// CHECK-NEXT: unicorn.dispatch @logits_readout_0
+// CHECK-NEXT: unicorn.dispatch @argmax_0
+// CHECK-NEXT: unicorn.dispatch @sample_0
+// CHECK-NEXT: }
+
+// The graph: one sliding layer (window 4), hidden 32, 2 query heads and 1 kv head
+// of 16, mlp 64, vocab 64, as the graph builder makes it.
+unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
+unicorn.weight @ln : tensor<32xbf16> from "model.safetensors" at 4096 quant none
+unicorn.weight @q : tensor<32x32xbf16> from "model.safetensors" at 4160 quant none
+unicorn.weight @k : tensor<16x32xbf16> from "model.safetensors" at 6208 quant none
+unicorn.weight @v : tensor<16x32xbf16> from "model.safetensors" at 7232 quant none
+unicorn.weight @qn : tensor<16xbf16> from "model.safetensors" at 8256 quant none
+unicorn.weight @kn : tensor<16xbf16> from "model.safetensors" at 8288 quant none
+unicorn.weight @o : tensor<32x32xbf16> from "model.safetensors" at 8320 quant none
+unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 10496 quant none
+unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 14592 quant none
+unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 18688 quant none
+
+func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
+  %h = unicorn.embed %ids, @embed {scale = 5.656854249492381 : f64} : tensor<?xi32> -> tensor<?x32xf32>
+  %x = unicorn.rms_norm %h, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
+  // q, k and v in program order, side by side: columns [0, 32), [32, 48), [48, 64).
+  %q = unicorn.linear %x, @q : tensor<?x32xf32> -> tensor<?x32xf32>
+  %k = unicorn.linear %x, @k : tensor<?x32xf32> -> tensor<?x16xf32>
+  %v = unicorn.linear %x, @v : tensor<?x32xf32> -> tensor<?x16xf32>
+  %qr = unicorn.qk_norm_rope %q, %pos, @qn {head_dim = 16 : i64, eps = 1.0e-6 : f64, rope_base = 1.0e4 : f64} : tensor<?x32xf32>, tensor<?xi32>
+  %kr = unicorn.qk_norm_rope %k, %pos, @kn {head_dim = 16 : i64, eps = 1.0e-6 : f64, rope_base = 1.0e4 : f64} : tensor<?x16xf32>, tensor<?xi32>
+  %att = unicorn.attention %qr, %kr, %v, %pos {layer = 0 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 16 : i64, scale = 0.25 : f64, window = 4 : i64} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>
+  // A linear alone on its input stays a linear.
+  %o = unicorn.linear %att, @o : tensor<?x32xf32> -> tensor<?x32xf32>
+  // The residual's last use: the norm and the add become one op, the residual second.
+  %on = unicorn.rms_norm %o, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
+  %h1 = unicorn.add %h, %on : tensor<?x32xf32>
+  // The norm may sit on either side of the add.
+  %x2 = unicorn.rms_norm %h1, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
+  %gate = unicorn.linear %x2, @gate : tensor<?x32xf32> -> tensor<?x64xf32>
+  %up = unicorn.linear %x2, @up : tensor<?x32xf32> -> tensor<?x64xf32>
+  %act = unicorn.gelu_mul %gate, %up : tensor<?x64xf32>
+  %down = unicorn.linear %act, @down : tensor<?x64xf32> -> tensor<?x32xf32>
+  %dn = unicorn.rms_norm %down, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
+  %h2 = unicorn.add %dn, %h1 : tensor<?x32xf32>
+  %f = unicorn.rms_norm %h2, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
+  %logits = unicorn.lm_head %f, @embed : tensor<?x32xf32> -> tensor<?x64xf32>
+  return %logits : tensor<?x64xf32>
+}
+
