@@ -4,6 +4,7 @@
 // --temperature/--top-k/--top-p/--seed.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cmath>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "runtime/atomic_output_file.h"
+#include "runtime/benchmark.h"
 #include "runtime/bundle_inspect.h"
 #include "runtime/bundle_view.h"
 #include "runtime/chat_template.h"
@@ -144,15 +146,28 @@ void reportResidency(const unicorn::ScheduleExecutor& executor, const unicorn::g
                copy_reason.empty() ? "" : " (", copy_reason.empty() ? "" : (copy_reason + ")").c_str());
 }
 
-// --prompt / --ids / --chat: greedy generation (or the --dump-logits readout) on the device.
-int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-             const GenerationRequest& request) {
+// Exit 3 when the bundle needs a device this runtime does not drive.
+void requireDrivableDevices(const unicorn::BundleView& bundle) {
   for (const flatbuffers::String* device : *bundle.header().required_devices()) {
     if (device->str() != "igpu") {
       throw Error(ExitCode::kDeviceMissing, bundle.path().string() + " requires device '" + device->str() +
                                                 "', which this runtime cannot drive (it runs igpu bundles)");
     }
   }
+}
+
+// --bench: the measurements of benchmark.h, as text or JSON.
+int runBench(const unicorn::BundleView& bundle, const unicorn::BenchmarkOptions& options, bool json) {
+  requireDrivableDevices(bundle);
+  nlohmann::json report = unicorn::runBenchmark(bundle, options);
+  if (json) printJson(report); else std::fputs(unicorn::formatBenchmark(report).c_str(), stdout);
+  return 0;
+}
+
+// --prompt / --ids / --chat: greedy generation (or the --dump-logits readout) on the device.
+int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+             const GenerationRequest& request) {
+  requireDrivableDevices(bundle);
   const unicorn::fb::TextModelConfig& model = *bundle.header().model();
   const uint32_t context = request.context ? request.context
                                            : std::min<uint32_t>(model.max_position_embeddings(), kDefaultContext);
@@ -215,6 +230,7 @@ int runModel(const unicorn::BundleView& bundle, const unicorn::Tokenizer& tokeni
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto process_start = std::chrono::steady_clock::now();  // --bench's load time counts from here
   CLI::App app{"Runs a .ubundle made by unicorn-compile.", "unicorn-exec"};
   std::string bundle_path, tokenize_text, chat_text, system_text, prompt_text, ids_text;
   bool inspect = false, verify = false, json = false, list_devices = false, check_device = false, show_prompt = false;
@@ -223,6 +239,20 @@ int main(int argc, char** argv) {
   // Required unless a device-only mode (--list-devices, --check-device) is given; checked below.
   app.add_option("BUNDLE", bundle_path, "bundle file (.ubundle)");
   auto* inspect_flag = app.add_flag("--inspect", inspect, "print what the bundle holds and needs");
+  bool bench = false;
+  unicorn::BenchmarkOptions bench_options;
+  auto* bench_flag = app.add_flag(
+      "--bench", bench,
+      "measure on the device: load time to the first token, the device's copy bandwidth, prefill\n"
+      "tokens/s over a prompt of --bench-prefill tokens, decode tokens/s over --bench-decode steps\n"
+      "at each of --bench-contexts beside the bandwidth roofline, peak host and GPU memory");
+  app.add_option("--bench-prefill", bench_options.prefill_tokens, "--bench: prompt tokens for prefill (default 512)")
+      ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--bench-decode", bench_options.decode_tokens, "--bench: decode steps per context (default 128)")
+      ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--bench-contexts", bench_options.decode_contexts,
+                 "--bench: the contexts decode is measured at, comma-separated (default 0,4096)")
+      ->needs(bench_flag)->delimiter(',')->check(CLI::Range(0u, 1u << 24));
   app.add_flag("--verify", verify, "also check every weight segment's checksum (reads all weights)");
   auto* tokenize_opt = app.add_option("--tokenize", tokenize_text, "print the token ids of TEXT (no BOS added)");
   auto* chat_opt = app.add_option("--chat", chat_text,
@@ -234,7 +264,7 @@ int main(int argc, char** argv) {
   auto* prompt_opt = app.add_option("--prompt", prompt_text, "generate from TEXT (BOS + its tokens)");
   auto* ids_opt = app.add_option("--ids", ids_text, "generate from token ids 2,818,... (given as is, no BOS added)");
   app.add_option("--max-tokens", generation.max_tokens, "tokens to generate at most (default 64)");
-  app.add_option("--ctx", generation.context,
+  auto* ctx_opt = app.add_option("--ctx", generation.context,
                  "context size: positions the full-attention KV caches hold (default min(model max, 2048));\n"
                  "prompt + --max-tokens must fit");
   app.add_option("--dump-logits", generation.dump_logits,
@@ -268,12 +298,14 @@ int main(int argc, char** argv) {
                "allow a CPU implementation of Vulkan (Mesa llvmpipe) as the device");
 
   inspect_flag->excludes(tokenize_opt, chat_opt, prompt_opt, ids_opt);
+  // --bench sizes the context to its own measurements.
+  bench_flag->excludes(inspect_flag, tokenize_opt, chat_opt, prompt_opt, ids_opt, ctx_opt);
   tokenize_opt->excludes(chat_opt, prompt_opt, ids_opt);
   chat_opt->excludes(prompt_opt, ids_opt);
   prompt_opt->excludes(ids_opt);
   // The device modes run without a bundle; a bundle mode next to them would be ignored.
   for (CLI::Option* device_mode : {list_devices_flag, check_device_flag}) {
-    device_mode->excludes(inspect_flag, tokenize_opt, chat_opt, prompt_opt, ids_opt);
+    device_mode->excludes(inspect_flag, bench_flag, tokenize_opt, chat_opt, prompt_opt, ids_opt);
   }
   list_devices_flag->excludes(check_device_flag);
   app.set_version_flag("--version", "unicorn-exec 0.1 (bundle format " + std::to_string(unicorn::kBundleFormatVersion) + ")");
@@ -290,10 +322,11 @@ int main(int argc, char** argv) {
     if (sampling.temperature > 0.0f && !seed_opt->count()) sampling.seed = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
     const bool tokenize = tokenize_opt->count() > 0, chat = chat_opt->count() > 0;
     const bool generate = prompt_opt->count() > 0 || ids_opt->count() > 0 || (chat && !show_prompt);
-    const bool any_mode = inspect || verify || tokenize || chat || generate;
+    const bool any_mode = inspect || verify || tokenize || chat || generate || bench;
     if (!any_mode) {
       throw Error(ExitCode::kUsage,
-                  "nothing to do: give --prompt TEXT, --ids 2,818,..., --chat TEXT, --inspect, --verify or --tokenize TEXT");
+                  "nothing to do: give --prompt TEXT, --ids 2,818,..., --chat TEXT, --inspect, --verify, --tokenize TEXT "
+                  "or --bench");
     }
     if (generation.dump_logits && !generate) throw Error(ExitCode::kUsage, "--dump-logits needs --prompt, --ids or --chat");
     if (logits_out_opt->count() && !generation.dump_logits) throw Error(ExitCode::kUsage, "--logits-out needs --dump-logits K");
@@ -303,6 +336,12 @@ int main(int argc, char** argv) {
     unicorn::BundleView bundle =
         unicorn::BundleView::open(bundle_path, verify ? unicorn::VerifyLevel::kFull : unicorn::VerifyLevel::kStructure);
 
+    if (bench) {
+      bench_options.device = device_request;
+      bench_options.process_start = process_start;
+      bench_options.bundle_opened = std::chrono::steady_clock::now();
+      return runBench(bundle, bench_options, json);
+    }
     if (inspect) {
       nlohmann::json report = unicorn::inspectBundle(bundle);
       if (json) printJson(report); else std::fputs(unicorn::formatInspection(report).c_str(), stdout);

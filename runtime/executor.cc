@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "runtime/error.h"
+#include "runtime/gpu/staged_uploader.h"
 
 namespace unicorn {
 namespace {
@@ -58,12 +59,14 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   const gpu::ResidencyPolicy weight_policy = device.capabilities().type == gpu::DeviceType::kDiscreteGpu
                                                  ? gpu::ResidencyPolicy::kCopy
                                                  : gpu::ResidencyPolicy::kImportOrCopy;
+  gpu::StagedUploader uploader(device);  // one pair of staging buffers for every weight
   for (const fb::ScheduleBuffer* plan : *schedule_->buffers()) {
     const std::string label = plan->name() ? plan->name()->str() : "buffer";
     switch (plan->kind()) {
       case fb::BufferKind::Weight: {
         const fb::Tensor& tensor = *bundle.header().tensors()->Get(plan->tensor_index());
-        gpu::ResidentBuffer resident = gpu::makeResident(device, bundle.tensorBytes(tensor), weight_policy, label);
+        gpu::ResidentBuffer resident =
+            gpu::makeResident(device, bundle.tensorBytes(tensor), weight_policy, label, &uploader);
         residency_.push_back(resident.report);
         buffers_.push_back(std::make_unique<gpu::GpuBuffer>(std::move(resident.buffer)));
         break;
@@ -121,6 +124,9 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
   decode_stream_ = std::make_unique<gpu::CommandStream>(device);
   record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+  // The last weight copies ran while the pipelines were made; every weight is
+  // resident from here on.
+  uploader.finish();
 }
 
 ScheduleExecutor::~ScheduleExecutor() {
@@ -134,7 +140,7 @@ void ScheduleExecutor::record(gpu::CommandStream& stream,
                               const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
                               bool dump) const {
   const ChunkValues values{tokens, dump ? tokens : 1u, context_};
-  stream.begin();
+  stream.begin(timed_);
   for (std::uint32_t i = 0; i < list.size(); ++i) {
     const fb::Dispatch& d = *list.Get(i);
     if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
@@ -188,6 +194,7 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
   const bool dump = readout != nullptr;
   record(*prefill_stream_, *schedule_->prefill(), prefill_sets_, tokens, compute_logits || dump, dump);
   prefill_stream_->submitAndWait();
+  last_stream_ = prefill_stream_.get();
   if (!dump) return;
   const std::uint32_t row_words = schedule_->readout_row_words();
   std::vector<std::uint32_t> rows(std::size_t(tokens) * row_words);
@@ -221,6 +228,17 @@ void ScheduleExecutor::decode(std::uint32_t position) {
   }
   writeWord(prefill_chunk_, position);  // positions[0]; ids[0] holds the token the last step sampled
   decode_stream_->submitAndWait();
+  last_stream_ = decode_stream_.get();
+}
+
+void ScheduleExecutor::setGpuTiming(bool timed) {
+  timed_ = timed;
+  last_stream_ = nullptr;
+  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+}
+
+std::optional<double> ScheduleExecutor::lastGpuSeconds() const {
+  return last_stream_ ? last_stream_->gpuSeconds() : std::nullopt;
 }
 
 void ScheduleExecutor::requireValidSampling(const SamplingSettings& settings) {

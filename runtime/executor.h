@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -87,6 +88,13 @@ class ScheduleExecutor {
   // The token id the last prefill (with logits) or decode step sampled.
   std::int32_t sampledToken() const;
 
+  // Whether every chunk and step from now on is timed on the GPU (timestamps
+  // around the recording; re-records the decode step), for lastGpuSeconds().
+  void setGpuTiming(bool timed);
+  // How long the last prefill chunk or decode step ran on the GPU; nullopt
+  // without GPU timing or when the device has no timestamps.
+  std::optional<double> lastGpuSeconds() const;
+
  private:
   void record(gpu::CommandStream& stream, const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
               const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits, bool dump) const;
@@ -98,6 +106,8 @@ class ScheduleExecutor {
   std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
   bool capture_full_logits_ = false;
   bool sampling_ = false;  // record the sample kernel instead of argmax
+  bool timed_ = false;     // record GPU timestamps (setGpuTiming)
+  const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
   std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index

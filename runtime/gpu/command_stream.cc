@@ -69,6 +69,8 @@ CommandStream::CommandStream(CommandStream&& other) noexcept
       pool_(std::exchange(other.pool_, VK_NULL_HANDLE)),
       commands_(std::exchange(other.commands_, VK_NULL_HANDLE)),
       fence_(std::exchange(other.fence_, VK_NULL_HANDLE)),
+      timestamps_(std::exchange(other.timestamps_, VK_NULL_HANDLE)),
+      timed_(std::exchange(other.timed_, false)),
       state_(std::exchange(other.state_, State::kEmpty)),
       in_flight_(std::exchange(other.in_flight_, false)),
       submissions_(std::exchange(other.submissions_, 0)) {}
@@ -80,6 +82,8 @@ CommandStream& CommandStream::operator=(CommandStream&& other) noexcept {
     pool_ = std::exchange(other.pool_, VK_NULL_HANDLE);
     commands_ = std::exchange(other.commands_, VK_NULL_HANDLE);
     fence_ = std::exchange(other.fence_, VK_NULL_HANDLE);
+    timestamps_ = std::exchange(other.timestamps_, VK_NULL_HANDLE);
+    timed_ = std::exchange(other.timed_, false);
     state_ = std::exchange(other.state_, State::kEmpty);
     in_flight_ = std::exchange(other.in_flight_, false);
     submissions_ = std::exchange(other.submissions_, 0);
@@ -98,8 +102,10 @@ void CommandStream::release() noexcept {
     vkWaitForFences(device, 1, &fence_, VK_TRUE, UINT64_MAX);
   }
   if (fence_) vkDestroyFence(device, fence_, nullptr);
+  if (timestamps_) vkDestroyQueryPool(device, timestamps_, nullptr);
   if (pool_) vkDestroyCommandPool(device, pool_, nullptr);  // frees commands_ too
   fence_ = VK_NULL_HANDLE;
+  timestamps_ = VK_NULL_HANDLE;
   pool_ = VK_NULL_HANDLE;
   commands_ = VK_NULL_HANDLE;
   in_flight_ = false;
@@ -112,14 +118,34 @@ void CommandStream::requireRecording(const char* doing) const {
   }
 }
 
-void CommandStream::begin() {
+void CommandStream::begin(bool timed) {
   if (in_flight_) throw std::logic_error("re-recording a command stream that is still in flight (wait() first)");
   checkVk(vkResetCommandBuffer(commands_, 0), "resetting a command buffer");
   state_ = State::kEmpty;
+  timed_ = timed && device_->capabilities().timestamp_period_ns > 0;
+  if (timed_ && !timestamps_) {
+    auto pool_info = vkStruct<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+    pool_info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    pool_info.queryCount = 2;
+    checkVk(vkCreateQueryPool(device_->handle(), &pool_info, nullptr, &timestamps_), "creating a timestamp query pool");
+  }
   auto info = vkStruct<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   // No ONE_TIME_SUBMIT: the recording is replayed (the decode step, every token).
   checkVk(vkBeginCommandBuffer(commands_, &info), "beginning to record a command buffer");
   state_ = State::kRecording;
+  if (timed_) {
+    vkCmdResetQueryPool(commands_, timestamps_, 0, 2);
+    vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
+  }
+}
+
+std::optional<double> CommandStream::gpuSeconds() const {
+  if (!timed_ || in_flight_ || submissions_ == 0 || state_ != State::kRecorded) return std::nullopt;
+  uint64_t ticks[2] = {0, 0};
+  VkResult result = vkGetQueryPoolResults(device_->handle(), timestamps_, 0, 2, sizeof(ticks), ticks,
+                                          sizeof(uint64_t), VK_QUERY_RESULT_64_BIT);
+  if (result != VK_SUCCESS || ticks[1] < ticks[0]) return std::nullopt;
+  return double(ticks[1] - ticks[0]) * device_->capabilities().timestamp_period_ns * 1e-9;
 }
 
 void CommandStream::dispatch(const ComputePipeline& pipeline, VkDescriptorSet set,
@@ -195,6 +221,7 @@ void CommandStream::copyBuffer(const GpuBuffer& source, uint64_t source_offset, 
 
 void CommandStream::end() {
   requireRecording("end");
+  if (timed_) vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 1);
   state_ = State::kEmpty;  // a failed end leaves nothing submittable
   checkVk(vkEndCommandBuffer(commands_), "finishing a command buffer");
   state_ = State::kRecorded;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <type_traits>
 
@@ -58,7 +59,10 @@ class CommandStream {
   ~CommandStream();
 
   // Starts recording, discarding what was recorded before. Not while in flight.
-  void begin();
+  // `timed`: the recording also writes GPU timestamps at its start and end, so
+  // that gpuSeconds() tells how long each submission ran on the GPU (ignored
+  // when the device's compute queue has no timestamps).
+  void begin(bool timed = false);
   // Binds pipeline and set, pushes `push_constants` (exactly the pipeline's
   // push_constant_bytes) and dispatches `groups` workgroups (each <= the
   // device's maxComputeWorkGroupCount: Error(kDeviceMissing) otherwise).
@@ -92,6 +96,10 @@ class CommandStream {
     wait(timeout);
   }
 
+  // How long the last submission of a timed recording ran on the GPU, from its
+  // first command to its last; nullopt when not timed or not finished.
+  std::optional<double> gpuSeconds() const;
+
   bool isRecording() const { return state_ == State::kRecording; }
   bool isRecorded() const { return state_ == State::kRecorded; }
   bool inFlight() const { return in_flight_; }
@@ -106,6 +114,8 @@ class CommandStream {
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer commands_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
+  VkQueryPool timestamps_ = VK_NULL_HANDLE;  // two queries: start, end (created by the first timed begin)
+  bool timed_ = false;
   State state_ = State::kEmpty;
   bool in_flight_ = false;
   uint64_t submissions_ = 0;

@@ -1,5 +1,7 @@
 #include "runtime/gpu/gpu_buffer.h"
 
+#include "runtime/gpu/staged_uploader.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -151,6 +153,8 @@ GpuBuffer GpuBuffer::allocate(GpuDevice& device, uint64_t size, MemoryPlacement 
   checkVk(vkAllocateMemory(device.handle(), &allocate_info, nullptr, &result.memory_),
           "allocating " + mebibytes(requirements.size) + " (" + std::to_string(requirements.size) +
               " bytes) of GPU memory for buffer '" + result.label_ + "'");
+  result.allocation_size_ = requirements.size;
+  device.noteMemory(result.allocation_size_, /*imported=*/false, /*freed=*/false);
   checkVk(vkBindBufferMemory(device.handle(), result.buffer_, result.memory_, 0),
           "binding memory to buffer '" + result.label_ + "'");
   if ((result.memory_flags_ & kMappable) == kMappable) {
@@ -202,6 +206,8 @@ GpuBuffer GpuBuffer::importHostMemory(GpuDevice& device, const void* host, uint6
   checkVk(vkAllocateMemory(device.handle(), &allocate_info, nullptr, &result.memory_),
           "importing " + std::to_string(plan.allocation_size) + " bytes of host memory for buffer '" +
               result.label_ + "'");
+  result.allocation_size_ = plan.allocation_size;
+  device.noteMemory(result.allocation_size_, /*imported=*/true, /*freed=*/false);
   checkVk(vkBindBufferMemory(device.handle(), result.buffer_, result.memory_, 0),
           "binding imported memory to buffer '" + result.label_ + "'");
   return result;
@@ -212,6 +218,7 @@ GpuBuffer::GpuBuffer(GpuBuffer&& other) noexcept
       buffer_(std::exchange(other.buffer_, VK_NULL_HANDLE)),
       memory_(std::exchange(other.memory_, VK_NULL_HANDLE)),
       size_(std::exchange(other.size_, 0)),
+      allocation_size_(std::exchange(other.allocation_size_, 0)),
       memory_flags_(std::exchange(other.memory_flags_, 0)),
       mapped_(std::exchange(other.mapped_, nullptr)),
       imported_(std::exchange(other.imported_, false)),
@@ -224,6 +231,7 @@ GpuBuffer& GpuBuffer::operator=(GpuBuffer&& other) noexcept {
     buffer_ = std::exchange(other.buffer_, VK_NULL_HANDLE);
     memory_ = std::exchange(other.memory_, VK_NULL_HANDLE);
     size_ = std::exchange(other.size_, 0);
+    allocation_size_ = std::exchange(other.allocation_size_, 0);
     memory_flags_ = std::exchange(other.memory_flags_, 0);
     mapped_ = std::exchange(other.mapped_, nullptr);
     imported_ = std::exchange(other.imported_, false);
@@ -238,7 +246,10 @@ void GpuBuffer::release() noexcept {
   if (!device_) return;
   // Unmapping is implicit in vkFreeMemory.
   if (buffer_) vkDestroyBuffer(device_->handle(), buffer_, nullptr);
-  if (memory_) vkFreeMemory(device_->handle(), memory_, nullptr);
+  if (memory_) {
+    vkFreeMemory(device_->handle(), memory_, nullptr);
+    device_->noteMemory(allocation_size_, imported_, /*freed=*/true);
+  }
   buffer_ = VK_NULL_HANDLE;
   memory_ = VK_NULL_HANDLE;
   mapped_ = nullptr;
@@ -276,20 +287,9 @@ void GpuBuffer::writeStaged(uint64_t offset, std::span<const std::byte> bytes) {
   if (imported_) throw std::logic_error("buffer '" + label_ + "' is imported host memory; write the host memory");
   checkRange(offset, bytes.size(), "writing");
   if (bytes.empty()) return;
-  GpuBuffer staging = allocate(*device_, std::min<uint64_t>(bytes.size(), kStagingChunkBytes),
-                               MemoryPlacement::kHostVisible, "staging for '" + label_ + "'");
-  CommandStream copy(*device_);
-  for (uint64_t done = 0; done < bytes.size();) {
-    const uint64_t chunk = std::min<uint64_t>(bytes.size() - done, staging.size());
-    std::memcpy(staging.mapped_, bytes.data() + done, chunk);
-    copy.begin();
-    copy.copyBuffer(staging, 0, *this, offset + done, chunk);
-    // Later submissions (dispatches, the next chunk's copy) see the copied bytes.
-    copy.memoryBarrier(Hazard::kTransferToCompute);
-    copy.end();
-    copy.submitAndWait();
-    done += chunk;
-  }
+  StagedUploader uploader(*device_, std::min<uint64_t>(bytes.size(), kStagingChunkBytes));
+  uploader.upload(*this, offset, bytes);
+  uploader.finish();
 }
 
 void GpuBuffer::readStaged(uint64_t offset, std::span<std::byte> out) const {

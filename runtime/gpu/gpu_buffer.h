@@ -86,6 +86,7 @@ class GpuBuffer {
   VkBuffer buffer_ = VK_NULL_HANDLE;
   VkDeviceMemory memory_ = VK_NULL_HANDLE;
   uint64_t size_ = 0;
+  uint64_t allocation_size_ = 0;  // of memory_, as GpuDevice::noteMemory counts it
   VkMemoryPropertyFlags memory_flags_ = 0;
   void* mapped_ = nullptr;
   bool imported_ = false;

@@ -47,6 +47,18 @@ class GpuDevice {
   // Blocks until the queue is idle (used at shutdown and by tests).
   void waitIdle() const;
 
+  // The memory this device's buffers hold, as GpuBuffer reports it: GPU memory
+  // allocated now and at most so far, and host memory imported in place.
+  struct MemoryUse {
+    uint64_t allocated = 0, peak_allocated = 0, imported = 0;
+  };
+  const MemoryUse& memoryUse() const { return memory_use_; }
+  void noteMemory(uint64_t bytes, bool imported, bool freed) {
+    uint64_t& tally = imported ? memory_use_.imported : memory_use_.allocated;
+    tally = freed ? tally - bytes : tally + bytes;
+    if (memory_use_.allocated > memory_use_.peak_allocated) memory_use_.peak_allocated = memory_use_.allocated;
+  }
+
  private:
   GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice physical_device,
             DeviceCapabilities capabilities);
@@ -59,6 +71,7 @@ class GpuDevice {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue compute_queue_ = VK_NULL_HANDLE;
   PFN_vkGetMemoryHostPointerPropertiesEXT get_memory_host_pointer_properties_ = nullptr;
+  MemoryUse memory_use_;
 };
 
 }  // namespace unicorn::gpu

@@ -9,13 +9,17 @@ namespace unicorn::gpu {
 namespace {
 
 ResidentBuffer copyToDevice(GpuDevice& device, std::span<const std::byte> bytes, std::string label,
-                            std::string reason) {
+                            std::string reason, StagedUploader* uploader) {
   GpuBuffer buffer = GpuBuffer::allocate(device, bytes.size(), MemoryPlacement::kDeviceLocal, label);
   ResidencyReport report{std::move(label), bytes.size(), ResidencyPath::kMappedCopy, std::move(reason)};
   if (buffer.isMapped()) {
     buffer.write(0, bytes);
   } else {
-    buffer.writeStaged(0, bytes);
+    if (uploader) {
+      uploader->upload(buffer, 0, bytes);
+    } else {
+      buffer.writeStaged(0, bytes);
+    }
     report.path = ResidencyPath::kStagedUpload;
   }
   return ResidentBuffer{std::move(buffer), std::move(report)};
@@ -37,9 +41,9 @@ std::string whyHostImportUnavailable(const GpuDevice& device, std::span<const st
 }
 
 ResidentBuffer makeResident(GpuDevice& device, std::span<const std::byte> bytes, ResidencyPolicy policy,
-                            std::string label) {
+                            std::string label, StagedUploader* uploader) {
   if (policy == ResidencyPolicy::kCopy) {
-    return copyToDevice(device, bytes, std::move(label), "a copy was requested (residency policy 'copy')");
+    return copyToDevice(device, bytes, std::move(label), "a copy was requested (residency policy 'copy')", uploader);
   }
   std::string blocker = whyHostImportUnavailable(device, bytes);
   if (blocker.empty()) {
@@ -50,7 +54,7 @@ ResidentBuffer makeResident(GpuDevice& device, std::span<const std::byte> bytes,
   if (policy == ResidencyPolicy::kRequireImport) {
     throw Error(ExitCode::kDeviceMissing, "cannot import '" + label + "' in place: " + blocker);
   }
-  return copyToDevice(device, bytes, std::move(label), "host import unavailable: " + blocker);
+  return copyToDevice(device, bytes, std::move(label), "host import unavailable: " + blocker, uploader);
 }
 
 }  // namespace unicorn::gpu

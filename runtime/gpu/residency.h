@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/staged_uploader.h"
 
 namespace unicorn::gpu {
 
@@ -54,8 +55,10 @@ std::string whyHostImportUnavailable(const GpuDevice& device, std::span<const st
 // Makes `bytes` (e.g. one mmapped weight segment) resident under `policy`. For
 // an import the caller keeps the mapping alive longer than the returned buffer.
 // An import that the capability check allowed but the driver then refused is
-// an error, not a copy: the check is meant to be exact.
+// an error, not a copy: the check is meant to be exact. A staged upload goes
+// through `uploader` when given (the buffer is then ready after its finish()),
+// else it completes before this returns.
 ResidentBuffer makeResident(GpuDevice& device, std::span<const std::byte> bytes, ResidencyPolicy policy,
-                            std::string label);
+                            std::string label, StagedUploader* uploader = nullptr);
 
 }  // namespace unicorn::gpu

@@ -23,6 +23,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/device_listing.h"
 #include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/staged_uploader.h"
 #include "runtime/gpu/gpu_device.h"
 #include "runtime/gpu/residency.h"
 #include "runtime/gpu/vulkan_error.h"
@@ -408,6 +409,67 @@ TEST_F(GpuCompute, StagedUploadAndReadBackRoundTripInChunks) {
   buffer.readStaged(16 * sizeof(int32_t), std::as_writable_bytes(std::span(back)));
   EXPECT_TRUE(back == values);
   EXPECT_THROW(buffer.writeStaged(buffer.size() - 3, std::as_bytes(std::span(values).first(1))), std::out_of_range);
+}
+
+TEST_F(GpuCompute, OneUploaderServesManyBuffersThroughItsTwoStagingChunks) {
+  // Chunks of 4 KiB: the uploads take 3, 1 and 3 of them, so both staging
+  // buffers are reused while copies may still be in flight.
+  std::vector<std::vector<int32_t>> contents = {iota(2500, 1), iota(3, -9), iota(2049, 100000)};
+  std::vector<GpuBuffer> buffers;
+  {
+    StagedUploader uploader(*device_, 4096);
+    for (size_t i = 0; i < contents.size(); ++i) {
+      buffers.push_back(GpuBuffer::allocate(*device_, (contents[i].size() + 4) * sizeof(int32_t),
+                                            MemoryPlacement::kDeviceLocal, "upload " + std::to_string(i)));
+      std::vector<int32_t> source = contents[i];  // freed at once: the uploader must not keep it
+      uploader.upload(buffers.back(), 4 * sizeof(int32_t), std::as_bytes(std::span(source)));
+    }
+    uploader.finish();
+  }
+  for (size_t i = 0; i < contents.size(); ++i) {
+    std::vector<int32_t> back(contents[i].size());
+    buffers[i].readStaged(4 * sizeof(int32_t), std::as_writable_bytes(std::span(back)));
+    EXPECT_TRUE(back == contents[i]) << "buffer " << i;
+  }
+}
+
+TEST_F(GpuCompute, MemoryUseCountsAllocationsUntilTheyAreFreed) {
+  const uint64_t before = device_->memoryUse().allocated;
+  {
+    GpuBuffer a = GpuBuffer::allocate(*device_, 1 << 20, MemoryPlacement::kDeviceLocal, "a");
+    GpuBuffer b = GpuBuffer::allocate(*device_, 1 << 16, MemoryPlacement::kHostVisible, "b");
+    EXPECT_GE(device_->memoryUse().allocated, before + (1 << 20) + (1 << 16));
+    GpuBuffer moved = std::move(a);  // a move hands the allocation over; it is counted once
+    EXPECT_GE(device_->memoryUse().allocated, before + (1 << 20) + (1 << 16));
+    EXPECT_GE(device_->memoryUse().peak_allocated, device_->memoryUse().allocated);
+  }
+  EXPECT_EQ(device_->memoryUse().allocated, before);
+  EXPECT_GE(device_->memoryUse().peak_allocated, before + (1 << 20) + (1 << 16));
+}
+
+TEST_F(GpuCompute, TimedStreamsReportTheirGpuTime) {
+  constexpr uint32_t kCount = 4096;
+  ComputePipeline affine = affinePipeline(2);
+  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
+  GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
+  BufferBinding bindings[] = {{&x}, {&y}};
+  VkDescriptorSet set = pool_->allocate(affine, bindings);
+  CommandStream stream(*device_);
+  for (bool timed : {false, true}) {
+    stream.begin(timed);
+    stream.dispatch(affine, set, AffinePush{kCount, 1}, {groupsFor(kCount), 1, 1});
+    stream.end();
+    EXPECT_FALSE(stream.gpuSeconds()) << "nothing has run yet";
+    stream.submitAndWait();
+    const bool has_timestamps = device_->capabilities().timestamp_period_ns > 0;
+    if (timed && has_timestamps) {
+      ASSERT_TRUE(stream.gpuSeconds());
+      EXPECT_GT(*stream.gpuSeconds(), 0.0);
+      EXPECT_LT(*stream.gpuSeconds(), 60.0);
+    } else {
+      EXPECT_FALSE(stream.gpuSeconds());
+    }
+  }
 }
 
 TEST_F(GpuCompute, DeviceLimitsAreEnforcedWithNamedErrors) {

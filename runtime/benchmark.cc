@@ -1,0 +1,406 @@
+#include "runtime/benchmark.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "runtime/error.h"
+#include "runtime/executor.h"
+#include "runtime/gpu/command_stream.h"
+#include "runtime/gpu/compute_pipeline.h"
+#include "runtime/gpu/descriptor_pool.h"
+#include "runtime/gpu/device_listing.h"
+#include "runtime/gpu/gpu_buffer.h"
+#include "runtime/gpu/gpu_device.h"
+
+namespace unicorn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+double secondsBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// Decode steps run before any measurement, so that first-use costs (driver
+// shader caches, page faults in fresh buffers) stay out of the figures.
+constexpr std::uint32_t kWarmUpSteps = 4;
+
+// What one decode step reads, from the bundle: every weight the decode program
+// binds, whole (a matvec streams all of it), except a table bound only by the
+// embedding lookup, which reads one row per token; and, per position, the keys
+// and values each attention layer sees.
+class DecodeTraffic {
+ public:
+  explicit DecodeTraffic(const BundleView& bundle) : model_(*bundle.header().model()) {
+    const fb::Schedule& schedule = *bundle.header().schedule();
+    std::map<std::uint32_t, bool> read_whole;  // weight buffer -> bound by a kernel that reads it all
+    for (const fb::Dispatch* dispatch : *schedule.decode()) {
+      const std::string kernel = schedule.kernels()->Get(dispatch->kernel())->name()->str();
+      const bool lookup = kernel.rfind("embedding", 0) == 0;
+      for (const fb::Binding* binding : *dispatch->bindings()) {
+        if (schedule.buffers()->Get(binding->buffer())->kind() != fb::BufferKind::Weight) continue;
+        read_whole[binding->buffer()] = read_whole[binding->buffer()] || !lookup;
+      }
+    }
+    for (const auto& [buffer, whole] : read_whole) {
+      const fb::ScheduleBuffer& plan = *schedule.buffers()->Get(buffer);
+      const fb::Tensor& tensor = *bundle.header().tensors()->Get(plan.tensor_index());
+      const std::uint64_t rows = tensor.shape()->size() == 2 ? tensor.shape()->Get(0) : 1;
+      weight_bytes_ += whole ? plan.bytes() : plan.bytes() / std::max<std::uint64_t>(rows, 1);
+    }
+    for (const fb::ScheduleBuffer* plan : *schedule.buffers()) {
+      if (plan->kind() == fb::BufferKind::KeyCache || plan->kind() == fb::BufferKind::ValueCache) {
+        caches_.push_back({plan->slot_bytes(), model_.layer_is_sliding()->Get(plan->layer())});
+      }
+    }
+  }
+
+  std::uint64_t weightBytes() const { return weight_bytes_; }
+  // Keys and values the attention of a token at `position` reads.
+  std::uint64_t kvBytes(std::uint32_t position) const {
+    std::uint64_t bytes = 0;
+    for (const Cache& cache : caches_) {
+      const std::uint64_t visible = cache.sliding ? std::min<std::uint64_t>(position + 1, model_.sliding_window())
+                                                  : std::uint64_t(position) + 1;
+      bytes += visible * cache.slot_bytes;
+    }
+    return bytes;
+  }
+
+ private:
+  struct Cache {
+    std::uint64_t slot_bytes;
+    bool sliding;
+  };
+  const fb::TextModelConfig& model_;
+  std::uint64_t weight_bytes_ = 0;
+  std::vector<Cache> caches_;
+};
+
+// Multiply-adds of one prompt token in the matrix products (2 FLOPs each): the
+// projections of every layer; the LM head runs for one row per prompt, not per token.
+double matmulFlopsPerToken(const BundleView& bundle) {
+  double flops = 0;
+  for (const fb::Tensor* tensor : *bundle.header().tensors()) {
+    const std::string name = tensor->name()->str();
+    if (tensor->shape()->size() == 2 && name.size() > 12 && name.ends_with("_proj.weight")) {
+      flops += 2.0 * double(tensor->shape()->Get(0)) * double(tensor->shape()->Get(1));
+    }
+  }
+  return flops;
+}
+
+std::string weightFormat(const BundleView& bundle) {
+  std::set<fb::QuantScheme> schemes;
+  for (const fb::Tensor* tensor : *bundle.header().tensors()) schemes.insert(tensor->quant());
+  if (schemes.contains(fb::QuantScheme::Q4Block32)) return "q4";
+  if (schemes.contains(fb::QuantScheme::Q8Block32)) return "q8";
+  return "bf16";
+}
+
+// Runs `step` (recording one pass over `bytes` into a stream) once to touch the
+// memory, then `kPasses` times in one timed submission with `barrier` between
+// passes; GPU timestamps time it (wall clock where the queue has none).
+json timeBandwidth(gpu::GpuDevice& device, std::uint64_t bytes, double bytes_moved_per_pass, gpu::Hazard barrier,
+                   const std::function<void(gpu::CommandStream&)>& step) {
+  constexpr int kPasses = 4;
+  gpu::CommandStream stream(device);
+  auto record = [&](int passes) {
+    stream.begin(/*timed=*/true);
+    for (int i = 0; i < passes; ++i) {
+      if (i) stream.memoryBarrier(barrier);
+      step(stream);
+    }
+    stream.end();
+  };
+  record(1);
+  stream.submitAndWait();  // first touch
+  record(kPasses);
+  const Clock::time_point start = Clock::now();
+  stream.submitAndWait();
+  const double wall = secondsBetween(start, Clock::now());
+  const std::optional<double> gpu_seconds = stream.gpuSeconds();
+  const double seconds = gpu_seconds.value_or(wall);
+  return {{"bytes", bytes},
+          {"passes", kPasses},
+          {"seconds", seconds},
+          {"timed_by", gpu_seconds ? "gpu" : "wall"},
+          {"GBps", bytes_moved_per_pass * kPasses / seconds / 1e9}};
+}
+
+// A device-local buffer copied to another: counted as bytes read plus written.
+json measureCopyBandwidth(gpu::GpuDevice& device) {
+  const gpu::DeviceCapabilities& caps = device.capabilities();
+  std::uint64_t bytes = std::uint64_t(512) << 20;
+  if (caps.max_memory_allocation_size) bytes = std::min(bytes, caps.max_memory_allocation_size / 2);
+  gpu::GpuBuffer source = gpu::GpuBuffer::allocate(device, bytes, gpu::MemoryPlacement::kDeviceLocal, "bench:copy source");
+  gpu::GpuBuffer destination =
+      gpu::GpuBuffer::allocate(device, bytes, gpu::MemoryPlacement::kDeviceLocal, "bench:copy destination");
+  return timeBandwidth(device, bytes, 2.0 * double(bytes), gpu::Hazard::kComputeToTransfer,
+                       [&](gpu::CommandStream& stream) { stream.copyBuffer(source, 0, destination, 0, bytes); });
+}
+
+// The read-bandwidth probe (gpu/probes/read_bandwidth.comp), as glslc compiled it at build time.
+constexpr std::uint32_t kReadProbeSpirv[] = {
+#include "runtime/gpu/probes/read_bandwidth.comp.spv.inc"
+};
+
+// A device-local buffer streamed once by a kernel that reads 16 bytes per
+// invocation per step, as a matvec does: the bandwidth decode can reach.
+json measureReadBandwidth(gpu::GpuDevice& device) {
+  const gpu::DeviceCapabilities& caps = device.capabilities();
+  std::uint64_t bytes = std::uint64_t(1) << 30;
+  if (caps.max_memory_allocation_size) bytes = std::min(bytes, caps.max_memory_allocation_size / 2);
+  bytes = std::min(bytes, caps.max_storage_buffer_range) / 16 * 16;
+  constexpr std::uint32_t kGroups = 8192, kGroupSize = 256;
+  gpu::GpuBuffer source = gpu::GpuBuffer::allocate(device, bytes, gpu::MemoryPlacement::kDeviceLocal, "bench:read source");
+  gpu::GpuBuffer sink = gpu::GpuBuffer::allocate(device, std::uint64_t(kGroups) * kGroupSize * 4,
+                                                 gpu::MemoryPlacement::kDeviceLocal, "bench:read sink");
+  gpu::ComputePipelineDesc desc;
+  desc.name = "read_bandwidth probe";
+  desc.spirv = kReadProbeSpirv;
+  desc.storage_buffer_count = 2;
+  desc.push_constant_bytes = 4;
+  gpu::ComputePipeline probe = gpu::ComputePipeline::create(device, desc);
+  gpu::DescriptorPool pool = gpu::DescriptorPool::create(device, 1, 2);
+  const std::vector<gpu::BufferBinding> bindings = {{&source, 0, VK_WHOLE_SIZE}, {&sink, 0, VK_WHOLE_SIZE}};
+  VkDescriptorSet set = pool.allocate(probe, bindings);
+  const std::uint32_t count = static_cast<std::uint32_t>(bytes / 16);
+  return timeBandwidth(device, bytes, double(bytes), gpu::Hazard::kComputeToCompute,
+                       [&](gpu::CommandStream& stream) { stream.dispatch(probe, set, count, {kGroups, 1, 1}); });
+}
+
+// Token ids for synthetic prompts: spread over the vocabulary, deterministic.
+std::vector<std::int32_t> syntheticPrompt(std::uint32_t tokens, std::uint32_t vocab) {
+  std::vector<std::int32_t> ids(tokens);
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (std::int32_t& id : ids) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    id = static_cast<std::int32_t>((state >> 33) % vocab);
+  }
+  return ids;
+}
+
+struct PrefillTiming {
+  double wall = 0, gpu = 0;
+  bool gpu_timed = true;
+};
+
+// The prompt in the bundle's chunks from position 0, the last chunk with logits.
+PrefillTiming prefill(ScheduleExecutor& executor, std::span<const std::int32_t> ids) {
+  PrefillTiming timing;
+  const Clock::time_point start = Clock::now();
+  for (std::size_t at = 0; at < ids.size(); at += executor.prefillChunk()) {
+    const std::size_t count = std::min<std::size_t>(executor.prefillChunk(), ids.size() - at);
+    executor.prefill(ids.subspan(at, count), static_cast<std::uint32_t>(at), at + count == ids.size(), nullptr);
+    const std::optional<double> gpu_seconds = executor.lastGpuSeconds();
+    timing.gpu += gpu_seconds.value_or(0);
+    timing.gpu_timed = timing.gpu_timed && gpu_seconds.has_value();
+  }
+  timing.wall = secondsBetween(start, Clock::now());
+  return timing;
+}
+
+json measurePrefill(ScheduleExecutor& executor, const BundleView& bundle, std::uint32_t tokens) {
+  if (tokens > executor.context()) {
+    return {{"tokens", tokens}, {"skipped", "the prompt exceeds the model's context"}};
+  }
+  const fb::TextModelConfig& model = *bundle.header().model();
+  const std::vector<std::int32_t> ids = syntheticPrompt(tokens, model.vocab_size());
+  prefill(executor, std::span(ids).first(std::min<std::size_t>(ids.size(), executor.prefillChunk())));  // warm-up
+  const PrefillTiming timing = prefill(executor, ids);
+  const double matmul_flops = matmulFlopsPerToken(bundle) * tokens;
+  json out = {{"tokens", tokens},
+              {"chunk", executor.prefillChunk()},
+              {"seconds", timing.wall},
+              {"tokens_per_second", tokens / timing.wall},
+              {"matmul_flops", matmul_flops},
+              {"matmul_TFLOPs", matmul_flops / timing.wall / 1e12}};
+  if (timing.gpu_timed) {
+    out["gpu_seconds"] = timing.gpu;
+    out["gpu_tokens_per_second"] = tokens / timing.gpu;
+  }
+  return out;
+}
+
+json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const DecodeTraffic& traffic,
+                   std::uint32_t context, std::uint32_t steps, double roofline_GBps) {
+  const std::uint32_t prompt = std::max<std::uint32_t>(context, 1);  // a step needs a token before it
+  if (std::uint64_t(prompt) + steps > executor.context()) {
+    return {{"context", context},
+            {"skipped", "context " + std::to_string(context) + " + " + std::to_string(steps) +
+                            " steps exceeds the model's " + std::to_string(executor.context()) + " positions"}};
+  }
+  const std::vector<std::int32_t> ids = syntheticPrompt(prompt, bundle.header().model()->vocab_size());
+  prefill(executor, ids);
+  double gpu = 0;
+  bool gpu_timed = true;
+  std::uint64_t kv_bytes = 0;
+  const Clock::time_point start = Clock::now();
+  for (std::uint32_t step = 0; step < steps; ++step) {
+    executor.decode(prompt + step);
+    const std::optional<double> gpu_seconds = executor.lastGpuSeconds();
+    gpu += gpu_seconds.value_or(0);
+    gpu_timed = gpu_timed && gpu_seconds.has_value();
+  }
+  const double wall = secondsBetween(start, Clock::now());
+  for (std::uint32_t step = 0; step < steps; ++step) kv_bytes += traffic.kvBytes(prompt + step);
+  const double bytes_per_token = double(traffic.weightBytes()) + double(kv_bytes) / steps;
+  const double tokens_per_second = steps / wall;
+  const double GBps = bytes_per_token * tokens_per_second / 1e9;
+  json out = {{"context", context},
+              {"tokens", steps},
+              {"seconds", wall},
+              {"tokens_per_second", tokens_per_second},
+              {"bytes_per_token", {{"weights", traffic.weightBytes()},
+                                   {"kv", double(kv_bytes) / steps},
+                                   {"total", bytes_per_token}}},
+              {"GBps", GBps},
+              {"fraction_of_roofline", GBps / roofline_GBps},
+              {"roofline_tokens_per_second", roofline_GBps * 1e9 / bytes_per_token}};
+  if (gpu_timed) {
+    out["gpu_seconds_per_token"] = gpu / steps;
+    out["wall_seconds_per_token"] = wall / steps;
+    // Submitting, waiting and writing the position: what the GPU did not spend computing.
+    out["overhead_seconds_per_token"] = (wall - gpu) / steps;
+    out["gpu_GBps"] = bytes_per_token * steps / gpu / 1e9;
+    out["gpu_fraction_of_roofline"] = bytes_per_token * steps / gpu / 1e9 / roofline_GBps;
+  }
+  return out;
+}
+
+std::uint64_t peakResidentBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return std::uint64_t(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace
+
+json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
+  ScheduleExecutor::requireRunnable(bundle, 1);
+  const fb::TextModelConfig& model = *bundle.header().model();
+  std::uint32_t needed = options.prefill_tokens;
+  for (std::uint32_t context : options.decode_contexts) {
+    needed = std::max(needed, std::max<std::uint32_t>(context, 1) + options.decode_tokens);
+  }
+  needed = std::max(needed, 1 + kWarmUpSteps);
+  const std::uint32_t context = std::min(needed, model.max_position_embeddings());
+
+  const Clock::time_point device_start = Clock::now();
+  std::unique_ptr<gpu::GpuDevice> device = gpu::GpuDevice::open(options.device);
+  const Clock::time_point device_open = Clock::now();
+  ScheduleExecutor executor(bundle, *device, context);
+  executor.setGpuTiming(true);
+  const Clock::time_point resident = Clock::now();
+  const std::int32_t first_id = model.bos_token_id() >= 0 ? model.bos_token_id() : 0;
+  executor.prefill(std::span(&first_id, 1), 0, /*compute_logits=*/true, nullptr);
+  executor.sampledToken();
+  const Clock::time_point first_token = Clock::now();
+  for (std::uint32_t step = 0; step < kWarmUpSteps; ++step) executor.decode(1 + step);
+
+  std::uint64_t copied = 0, imported = 0;
+  for (const gpu::ResidencyReport& report : executor.residency()) {
+    (report.path == gpu::ResidencyPath::kImportedHostPointer ? imported : copied) += report.bytes;
+  }
+  json report;
+  report["device"] = gpu::capabilitiesToJson(device->capabilities());
+  report["bundle"] = {{"path", bundle.path().string()},
+                      {"weights", weightFormat(bundle)},
+                      {"layers", model.num_hidden_layers()},
+                      {"hidden", model.hidden_size()},
+                      {"vocab", model.vocab_size()},
+                      {"context", context}};
+  report["load"] = {{"seconds_to_first_token", secondsBetween(options.process_start, first_token)},
+                    {"open_and_verify_seconds", secondsBetween(options.process_start, options.bundle_opened)},
+                    {"device_seconds", secondsBetween(device_start, device_open)},
+                    {"resident_seconds", secondsBetween(device_open, resident)},
+                    {"first_prefill_seconds", secondsBetween(resident, first_token)},
+                    {"weights_copied_bytes", copied},
+                    {"weights_imported_bytes", imported}};
+  if (copied) report["load"]["copy_GBps"] = copied / secondsBetween(device_open, resident) / 1e9;
+
+  report["copy_bandwidth"] = measureCopyBandwidth(*device);
+  report["read_bandwidth"] = measureReadBandwidth(*device);
+  // The roofline: the better of what a copy (bytes read + written) and a
+  // streaming read reach on this device, measured just now.
+  const double roofline_GBps = std::max(report["copy_bandwidth"]["GBps"].get<double>(),
+                                        report["read_bandwidth"]["GBps"].get<double>());
+  report["roofline_GBps"] = roofline_GBps;
+  report["prefill"] = measurePrefill(executor, bundle, options.prefill_tokens);
+  const DecodeTraffic traffic(bundle);
+  report["decode"] = json::array();
+  for (std::uint32_t decode_context : options.decode_contexts) {
+    report["decode"].push_back(
+        measureDecode(executor, bundle, traffic, decode_context, options.decode_tokens, roofline_GBps));
+  }
+  report["memory"] = {{"peak_host_rss_bytes", peakResidentBytes()},
+                      {"peak_gpu_allocated_bytes", device->memoryUse().peak_allocated},
+                      {"gpu_imported_bytes", device->memoryUse().imported}};
+  return report;
+}
+
+std::string formatBenchmark(const json& r) {
+  std::string out;
+  char line[512];
+  auto add = [&](const char* format, auto... values) {
+    std::snprintf(line, sizeof line, format, values...);
+    out += line;
+  };
+  const double GiB = 1024.0 * 1024.0 * 1024.0;
+  add("device   %s\n", r["device"]["name"].get<std::string>().c_str());
+  add("bundle   %s (%s weights, %d layers, hidden %d), context %d\n", r["bundle"]["path"].get<std::string>().c_str(),
+      r["bundle"]["weights"].get<std::string>().c_str(), r["bundle"]["layers"].get<int>(),
+      r["bundle"]["hidden"].get<int>(), r["bundle"]["context"].get<int>());
+  const json& load = r["load"];
+  add("load     %.3f s to the first token (open+verify %.3f s, device %.3f s, weights resident %.3f s: "
+      "%.2f GiB copied, %.2f GiB imported in place; first prefill %.3f s)\n",
+      load["seconds_to_first_token"].get<double>(), load["open_and_verify_seconds"].get<double>(),
+      load["device_seconds"].get<double>(), load["resident_seconds"].get<double>(),
+      load["weights_copied_bytes"].get<double>() / GiB, load["weights_imported_bytes"].get<double>() / GiB,
+      load["first_prefill_seconds"].get<double>());
+  add("memory   %.1f GB/s copying (bytes read + written), %.1f GB/s streaming reads: roofline %.1f GB/s\n",
+      r["copy_bandwidth"]["GBps"].get<double>(), r["read_bandwidth"]["GBps"].get<double>(),
+      r["roofline_GBps"].get<double>());
+  const json& p = r["prefill"];
+  if (p.contains("skipped")) {
+    add("prefill  %d tokens: skipped (%s)\n", p["tokens"].get<int>(), p["skipped"].get<std::string>().c_str());
+  } else {
+    add("prefill  %d tokens: %.1f tokens/s, %.2f TFLOP/s in the matrix products (%.3f s, chunks of %d)\n",
+        p["tokens"].get<int>(), p["tokens_per_second"].get<double>(), p["matmul_TFLOPs"].get<double>(),
+        p["seconds"].get<double>(), p["chunk"].get<int>());
+  }
+  for (const json& d : r["decode"]) {
+    if (d.contains("skipped")) {
+      add("decode   context %d: skipped (%s)\n", d["context"].get<int>(), d["skipped"].get<std::string>().c_str());
+      continue;
+    }
+    add("decode   context %d: %.1f tokens/s, %.1f MB/token (weights %.1f, KV %.1f), %.1f GB/s = %.1f%% of the "
+        "roofline (%.1f tokens/s)",
+        d["context"].get<int>(), d["tokens_per_second"].get<double>(), d["bytes_per_token"]["total"].get<double>() / 1e6,
+        d["bytes_per_token"]["weights"].get<double>() / 1e6, d["bytes_per_token"]["kv"].get<double>() / 1e6,
+        d["GBps"].get<double>(), 100 * d["fraction_of_roofline"].get<double>(),
+        d["roofline_tokens_per_second"].get<double>());
+    if (d.contains("gpu_seconds_per_token")) {
+      add("; GPU %.3f ms/token (%.1f%% of the roofline), overhead %.3f ms/token",
+          1e3 * d["gpu_seconds_per_token"].get<double>(), 100 * d["gpu_fraction_of_roofline"].get<double>(),
+          1e3 * d["overhead_seconds_per_token"].get<double>());
+    }
+    out += "\n";
+  }
+  const json& m = r["memory"];
+  add("peak     host RSS %.2f GiB, peak GPU allocated %.2f GiB, host memory imported %.2f GiB\n",
+      m["peak_host_rss_bytes"].get<double>() / GiB, m["peak_gpu_allocated_bytes"].get<double>() / GiB,
+      m["gpu_imported_bytes"].get<double>() / GiB);
+  return out;
+}
+
+}  // namespace unicorn

@@ -1,0 +1,129 @@
+"""unicorn-exec --bench on Mesa llvmpipe: the report's structure and, above all, its
+arithmetic. The bytes a decode step reads and the FLOPs of a prefill are computed
+here from the checkpoint's config.json and safetensors header with the model's
+rules, not taken from the runtime, so a wrong roofline cannot pass. Speed itself is
+not asserted (DESIGN.md: speed goes in benchmarks): llvmpipe runs on the CPU."""
+import json
+import pathlib
+import shutil
+import struct
+import tempfile
+import unittest
+
+import harness
+
+PREFILL, DECODE, CONTEXTS = 70, 3, [0, 100]
+
+
+def text_config(checkpoint):
+    config = json.loads((checkpoint / "config.json").read_text())
+    return config.get("text_config", config)
+
+
+def tensor_shapes(checkpoint):
+    shapes = {}
+    for path in checkpoint.glob("*.safetensors"):
+        with open(path, "rb") as f:
+            (size,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(size))
+        shapes.update({k: v["shape"] for k, v in header.items() if k != "__metadata__"})
+    return shapes
+
+
+class BenchTest(harness.CliTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = pathlib.Path(tempfile.mkdtemp(prefix="unicorn-bench-"))
+        cls.checkpoint = harness.make_checkpoint(cls.shared / "ckpt", preset="tiny-1b", seed=2)
+        cls.bundle = cls.shared / "model.ubundle"
+        result = harness.run([harness.COMPILE, cls.checkpoint, "-o", cls.bundle, "-q"])
+        if result.returncode != 0:
+            raise RuntimeError(f"compile failed: {result.stderr}")
+        cls.result = harness.run([harness.EXEC, cls.bundle, "--bench", "--json", "--allow-software-gpu",
+                                  "--bench-prefill", str(PREFILL), "--bench-decode", str(DECODE),
+                                  "--bench-contexts", ",".join(map(str, CONTEXTS))])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.shared, ignore_errors=True)
+
+    def report(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        return json.loads(self.result.stdout)
+
+    def test_decode_traffic_is_the_models(self):
+        """Bytes per step: every weight once (bf16; the tied embedding is the LM head's
+        whole matrix), plus, per layer, the keys and values its attention sees."""
+        report, text = self.report(), text_config(self.checkpoint)
+        shapes = tensor_shapes(self.checkpoint)
+        weights = sum(2 * shape[0] * (shape[1] if len(shape) > 1 else 1) for shape in shapes.values())
+        pattern = text.get("sliding_window_pattern", 6)
+        sliding = [(i + 1) % pattern != 0 for i in range(text["num_hidden_layers"])]
+        slot = text["num_key_value_heads"] * text["head_dim"] * 4
+        self.assertEqual([d["context"] for d in report["decode"]], CONTEXTS)
+        for decode, context in zip(report["decode"], CONTEXTS):
+            first = max(context, 1)  # the prompt before the first measured step
+            kv = 0
+            for position in range(first, first + DECODE):
+                for s in sliding:
+                    kv += 2 * slot * (min(position + 1, text["sliding_window"]) if s else position + 1)
+            self.assertEqual(decode["tokens"], DECODE)
+            self.assertEqual(decode["bytes_per_token"]["weights"], weights)
+            self.assertAlmostEqual(decode["bytes_per_token"]["kv"], kv / DECODE, places=3)
+            total = weights + kv / DECODE
+            self.assertAlmostEqual(decode["bytes_per_token"]["total"], total, delta=1e-6 * total)
+            # The figures derive from each other as the report says.
+            self.assertAlmostEqual(decode["tokens_per_second"], DECODE / decode["seconds"], delta=1e-6 * DECODE)
+            self.assertAlmostEqual(decode["GBps"], total * decode["tokens_per_second"] / 1e9, delta=1e-9)
+            self.assertAlmostEqual(decode["fraction_of_roofline"], decode["GBps"] / report["roofline_GBps"], delta=1e-9)
+            self.assertAlmostEqual(decode["roofline_tokens_per_second"], report["roofline_GBps"] * 1e9 / total,
+                                   delta=1e-6 * decode["roofline_tokens_per_second"])
+
+    def test_prefill_flops_are_the_projections(self):
+        report, shapes = self.report(), tensor_shapes(self.checkpoint)
+        per_token = sum(2 * s[0] * s[1] for name, s in shapes.items() if name.endswith("_proj.weight"))
+        prefill = report["prefill"]
+        self.assertEqual(prefill["tokens"], PREFILL)
+        self.assertEqual(prefill["matmul_flops"], per_token * PREFILL)
+        self.assertGreater(prefill["tokens_per_second"], 0)
+
+    def test_load_memory_and_bandwidth_are_reported(self):
+        report = self.report()
+        load = report["load"]
+        self.assertGreater(load["seconds_to_first_token"], load["open_and_verify_seconds"])
+        self.assertGreaterEqual(load["seconds_to_first_token"],
+                                load["device_seconds"] + load["resident_seconds"] + load["first_prefill_seconds"])
+        # llvmpipe imports the mapped bundle in place; every weight byte is either copied or imported.
+        weights = report["decode"][0]["bytes_per_token"]["weights"]
+        self.assertEqual(load["weights_copied_bytes"] + load["weights_imported_bytes"], weights)
+        self.assertEqual(report["roofline_GBps"], max(report["copy_bandwidth"]["GBps"], report["read_bandwidth"]["GBps"]))
+        self.assertGreater(report["memory"]["peak_host_rss_bytes"], 0)
+        self.assertGreater(report["memory"]["peak_gpu_allocated_bytes"], 0)
+        self.assertEqual(report["bundle"]["weights"], "bf16")
+        self.assertEqual(report["bundle"]["context"], max(PREFILL, max(CONTEXTS) + DECODE))
+
+    def test_a_context_beyond_the_model_is_skipped_with_its_reason(self):
+        max_positions = text_config(self.checkpoint)["max_position_embeddings"]
+        result = harness.run([harness.EXEC, self.bundle, "--bench", "--json", "--allow-software-gpu",
+                              "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", f"0,{max_positions}"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        decode = json.loads(result.stdout)["decode"]
+        self.assertIn("tokens_per_second", decode[0])
+        self.assertIn("exceeds the model's", decode[1]["skipped"])
+
+    def test_text_report_names_each_figure_with_its_limit(self):
+        result = harness.run([harness.EXEC, self.bundle, "--bench", "--allow-software-gpu",
+                              "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:", "peak     host RSS"):
+            self.assertIn(fragment, result.stdout)
+
+    def test_bench_flags_need_bench_and_exclude_other_modes(self):
+        for args in (["--bench-prefill", "8"], ["--bench", "--prompt", "hi"], ["--bench", "--ctx", "64"],
+                     ["--bench", "--bench-contexts", "x"]):
+            result = harness.run([harness.EXEC, self.bundle, *args])
+            self.assertCleanFailure(result, harness.EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    unittest.main()
