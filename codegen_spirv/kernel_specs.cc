@@ -31,6 +31,10 @@ void requireBlockMultiple(const std::string& kernel, uint32_t k) {
   }
 }
 
+void requireSplits(const std::string& kernel, uint32_t splits) {
+  if (splits == 0 || splits > 64) failShape(kernel, "splits must be in [1, 64], got " + std::to_string(splits));
+}
+
 void requirePositiveScale(const std::string& kernel, double scale) {
   if (!(scale > 0.0)) failShape(kernel, "the embedding scale must be positive");
 }
@@ -127,7 +131,8 @@ KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::opt
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, uint32_t workgroup_size,
                            float softcap) {
   KernelRequest request{"matvec_bf16", {}};
-  requirePositiveEven(request.kernel, "K", k);
+  // The kernel reads rows in 16-byte units of 8 weights.
+  if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
   requireWorkgroupSize(request.kernel, workgroup_size);
   if (n == 0) failShape(request.kernel, "N is 0");
   if (rows_per_workgroup == 0 || rows_per_workgroup > workgroup_size) {
@@ -203,6 +208,7 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
                                   text(shape.num_kv_heads) + ") and head_dim positive");
   }
   if (!(shape.query_scale > 0)) failShape(request.kernel, "the query scale must be positive");
+  requireSplits(request.kernel, shape.splits);
   const float query_scale = static_cast<float>(shape.query_scale);
   request.defines = {{"HEAD_DIM", text(shape.head_dim)},
                      {"NUM_HEADS", text(shape.num_heads)},
@@ -210,6 +216,19 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
                      {"QUERY_SCALE", glslFloat(query_scale)},
                      {"WINDOW", text(shape.window)},
                      {"SOFTCAP", glslFloat(shape.softcap)},
+                     {"SPLITS", text(shape.splits)},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint32_t splits, uint32_t workgroup_size) {
+  KernelRequest request{"attention_combine", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  requireSplits(request.kernel, splits);
+  if (head_dim == 0 || num_heads == 0) failShape(request.kernel, "head_dim and heads must be positive");
+  request.defines = {{"HEAD_DIM", text(head_dim)},
+                     {"NUM_HEADS", text(num_heads)},
+                     {"SPLITS", text(splits)},
                      {"WG_SIZE", text(workgroup_size)}};
   return request;
 }

@@ -48,6 +48,8 @@ struct RopeParameters {
 KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::optional<float> norm_eps,
                                  std::optional<RopeParameters> rope, uint32_t workgroup_size = 64);
 
+// matvec_bf16 reads rows in 16-byte units: K must be a multiple of 8, and the
+// input's base and token stride (push constants) multiples of 4.
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4, uint32_t workgroup_size = 256,
                            float softcap = 0.0f);
 KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64, uint32_t tile_k = 16,
@@ -55,7 +57,8 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size),
-// TILE_K a positive multiple of 8 (whole q4 words).
+// TILE_K a positive multiple of 8 (whole q4 words); matvec_quant's input base
+// and token stride multiples of 4.
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
                                 uint32_t workgroup_size = 256, float softcap = 0.0f);
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
@@ -68,8 +71,12 @@ struct AttentionShape {
   double query_scale = 0;           // Gemma: query_pre_attn_scalar^-0.5 (not head_dim^-0.5)
   uint32_t window = 0;              // 0: global attention
   float softcap = 0;                // 0: off
+  uint32_t splits = 1;              // > 1: split-K, partials for attentionCombineKernel (at most 64)
 };
 KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
+// Folds split-K attention's partials into the output (attention_combine.comp).
+KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint32_t splits,
+                                     uint32_t workgroup_size = 64);
 
 KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);

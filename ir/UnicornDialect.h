@@ -21,6 +21,9 @@ inline constexpr llvm::StringLiteral kDeviceAttrName = "unicorn.device";
 // plan-memory: on every op that makes an activation, an ArenaSlotAttr or CacheSlotAttr;
 // on the module, the tokens per prefill chunk (i64).
 inline constexpr llvm::StringLiteral kStorageAttrName = "unicorn.storage";
+// plan-memory: on an op whose lowering needs memory of its own while it runs (split-K
+// decode attention's partials), an ArenaSlotAttr.
+inline constexpr llvm::StringLiteral kScratchAttrName = "unicorn.scratch";
 inline constexpr llvm::StringLiteral kPrefillChunkAttrName = "unicorn.prefill_chunk";
 // schedule, on the module: the top-k the readout kernel keeps per row (i64), where the
 // logits rows lie (a BindingAttr) and the step-input word of the sampling settings (i64).

@@ -90,7 +90,9 @@ def PlanMemory : Pass<"unicorn-plan-memory", "::mlir::ModuleOp"> {
       layer's cache: no arena region, no copy.
 
     Each attention gets a `unicorn.kv_cache` (sliding layers: a ring of
-    window + prefill-chunk - 1 slots; global layers: the context). The module
+    window + prefill-chunk - 1 slots; global layers: the context) and, where
+    decode splits it (passes/AttentionSplits.h), a `unicorn.scratch` region
+    for the partials, live only while it runs. The module
     gets `unicorn.prefill_chunk`. A value wider than one 128 MiB binding for a
     chunk is an error that names it.
   }];
@@ -106,7 +108,8 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
   let description = [{
     Replaces `@forward` (placed and planned) by `unicorn.program @prefill`
     and `@decode`: per op the dispatches of its kernels (matmul in prefill,
-    matvec in decode; matrices over one 128 MiB binding in row slices), then
+    matvec in decode; matrices over one 128 MiB binding in row slices;
+    decode attention split-K over its keys, then combined), then
     the next-token choice (argmax or the sample kernel, and the --dump-logits
     readout) on the logits. Kernel specialisations become `unicorn.kernel`
     symbols, shared between equal ones; the step input and readout buffers

@@ -9,6 +9,7 @@
 // as soon as its value is dead.
 #include <algorithm>
 
+#include "passes/AttentionSplits.h"
 #include "passes/Passes.h"
 
 #include "ir/UnicornDialect.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace unicorn {
 
@@ -124,6 +126,18 @@ class MemoryPlanner {
         return success();
       }
     }
+    if (auto attention = llvm::dyn_cast<AttentionOp>(op)) {
+      // Split-K decode attention's partials (one token: [heads, shares, head_dim + 2]),
+      // needed only while the op runs.
+      const uint32_t splits = decodeAttentionSplits(attention.getWindow());
+      if (splits > 1) {
+        const uint64_t bytes = alignUp(uint64_t(attention.getNumHeads()) * splits * (attention.getHeadDim() + 2) *
+                                       kFloatBytes);
+        const unsigned at = order_.lookup(&op);
+        allocations_.push_back({bytes, at, at, 0});
+        scratch_[&op] = static_cast<unsigned>(allocations_.size() - 1);
+      }
+    }
     const uint64_t bytes = alignUp(uint64_t(chunk_) * featuresOf(result) * kFloatBytes);
     if (bytes > kMaxRegionBytes) {
       return op.emitOpError() << "makes " << bytes << " bytes for a chunk of " << chunk_
@@ -181,6 +195,10 @@ class MemoryPlanner {
       const Allocation &a = allocations_[p.allocation];
       op.setAttr(kStorageAttrName, ArenaSlotAttr::get(context, a.offset, a.bytes, p.base, p.stride));
     }
+    for (const auto& [op, allocation] : scratch_) {
+      const Allocation& a = allocations_[allocation];
+      op->setAttr(kScratchAttrName, ArenaSlotAttr::get(context, a.offset, a.bytes, 0, 0));
+    }
     OpBuilder builder(forward_);
     BufferOp::create(builder, forward_.getLoc(), builder.getStringAttr(kArenaSymbol),
                      BufferKindAttr::get(context, BufferKind::Activations),
@@ -194,6 +212,7 @@ class MemoryPlanner {
   llvm::DenseMap<Operation *, unsigned> order_;
   llvm::DenseMap<Value, Placement> placement_;
   llvm::DenseSet<Value> in_cache_;
+  llvm::MapVector<Operation *, unsigned> scratch_;  // op -> its scratch allocation
   llvm::DenseSet<int64_t> cache_layers_;
   std::vector<Allocation> allocations_;
   uint64_t arena_bytes_ = 0;

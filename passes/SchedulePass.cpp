@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "passes/AttentionSplits.h"
 #include "passes/DispatchHazards.h"
 #include "passes/Passes.h"
 #include "passes/WeightRowSlices.h"
@@ -44,6 +45,12 @@ constexpr uint32_t kMatmulTileM = 64, kMatmulTileN = 64, kMatmulTileK = 16;
 
 // A power-of-two workgroup no wider than needed for rows of `width` elements.
 uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
+
+// The matvec kernels' workgroup, as bench/matvec_bench measured it on an H200
+// over Gemma 3's shapes: 64 invocations striding over a row's 16-byte units,
+// 256 for the widest inputs (the 27B down projection, K = 21504), where more
+// of each row is in flight at once.
+uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 
 // A [tokens, features] activation as kernels address it: bound range, float
 // index of token 0's first feature inside it, floats between tokens.
@@ -355,6 +362,11 @@ class ProgramBuilder {
                          const ProductRows& how) {
     FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
     if (failed(x) || failed(y)) return failure();
+    if (!how.as_matmul && (x->base % 4 != 0 || x->stride % 4 != 0)) {
+      // The matvec kernels read x in vec4s; plan-memory's own values are aligned.
+      return op->emitOpError() << "reads rows at float " << x->base << " every " << x->stride
+                               << ": the matvec kernels need multiples of 4";
+    }
     static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
     static_assert(PUSH_WORD(sp::MatmulPush, x_base) == PUSH_WORD(sp::QuantMatmulPush, x_base));
     hazards_.beginGroup();
@@ -380,14 +392,15 @@ class ProgramBuilder {
           d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
-          // Wide outputs (the LM head) take more rows per group: fewer, fuller
-          // workgroups, and Vulkan guarantees only 65535 per axis.
+          // Four rows per workgroup share each load of x (the best of 1, 2, 4, 8 and 16
+          // in bench/results/matvec-h200-*.jsonl); wide outputs (the LM head) take
+          // more: Vulkan guarantees only 65535 workgroups per axis.
           uint32_t rows_per_group = 4;
           while ((n + rows_per_group - 1) / rows_per_group > kMaxWorkgroupsPerAxis / 8) rows_per_group *= 2;
-          // Invocations stride over a row: quant words, or bf16 elements.
-          const uint32_t row_width = w->quant ? w->k / (32 / sp::quantBits(*w->quant)) : w->k;
+          // One invocation stores each row's sum: at least as many as rows.
+          const uint32_t workgroup = std::max(matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
-                         param("workgroup_size", int64_t(workgroupFor(row_width)))});
+                         param("workgroup_size", int64_t(workgroup))});
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
           kernel = w->quant ? "matvec_quant" : "matvec_bf16";
         }
@@ -496,22 +509,39 @@ class ProgramBuilder {
     FailureOr<Tensor> q = tensor(op, op.getQuery()), out = tensor(op, op.getResult());
     if (failed(q) || failed(out)) return failure();
     const uint32_t ring = keys.getRing() ? static_cast<uint32_t>(*keys.getRing()) : 0;
+    const uint32_t heads = static_cast<uint32_t>(op.getNumHeads());
+    // Decode splits the keys into shares (one workgroup each) when plan-memory
+    // gave the op room for the partials; a prefill chunk has workgroups enough.
+    auto scratch = op->getAttrOfType<ArenaSlotAttr>(kScratchAttrName);
+    const uint32_t splits = !prefill_ && scratch ? decodeAttentionSplits(op.getWindow()) : 1;
+    const BindingAttr partials = scratch ? s_.range(kArenaSymbol, scratch.getOffset(), scratch.getBytes()) : BindingAttr();
     DispatchShape d;
     d.bindings = {{q->binding, Access::kRead},
                   {s_.whole(keys.getSymName()), Access::kRead},
                   {s_.whole(values.getSymName()), Access::kRead},
                   {input_, Access::kRead},
-                  {out->binding, Access::kWrite}};
-    d.push = words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
+                  {splits > 1 ? partials : out->binding, Access::kWrite}};
+    d.push = splits > 1 ? words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), 0, 0, 0})
+                        : words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
     if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
-    d.groups = {fixed(static_cast<uint32_t>(op.getNumHeads())), scaled(ChunkValue::Tokens), fixed(1)};
+    d.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(splits)};
     emit(op.getLoc(), "attention",
-         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(op.getNumHeads())),
+         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
           param("num_kv_heads", int64_t(kv_heads)), param("query_scale", op.getScale().convertToDouble()),
           param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
-          param("workgroup_size", int64_t(64))},
+          param("splits", int64_t(splits)), param("workgroup_size", int64_t(64))},
          d);
+    if (splits == 1) return success();
+    DispatchShape combine;
+    combine.bindings = {{partials, Access::kRead}, {out->binding, Access::kWrite}};
+    combine.push = words(sp::AttentionCombinePush{0, out->base, out->stride, 0});
+    combine.patches = {patch(PUSH_WORD(sp::AttentionCombinePush, num_tokens), ChunkValue::Tokens)};
+    combine.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(1)};
+    emit(op.getLoc(), "attention_combine",
+         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)), param("splits", int64_t(splits)),
+          param("workgroup_size", int64_t(64))},
+         combine);
     return success();
   }
 

@@ -15,9 +15,17 @@
 // cache_capacity >= WINDOW + (tokens written in this step) - 1 so that no key a
 // query of this step can see has been overwritten by a later token of the step.
 //
+// Split-K (SPLITS > 1, for decode, where one token's heads alone are too few
+// workgroups to stream a long cache): workgroup z = s attends to the s-th of
+// SPLITS equal shares of the visible keys and writes, instead of the output,
+// its partial at out_base + ((token * NUM_HEADS + head) * SPLITS + s) *
+// (HEAD_DIM + 2): the unnormalised sum of weighted values, then its running
+// max and running sum (an empty share: zeros and kLowest). attention_combine
+// folds the partials into the output.
+//
 // Defines: HEAD_DIM, NUM_HEADS, NUM_KV_HEADS, QUERY_SCALE (float), WINDOW,
-//          SOFTCAP (float, 0.0 = off), WG_SIZE.
-// Dispatch: (NUM_HEADS, num_tokens, 1).
+//          SOFTCAP (float, 0.0 = off), SPLITS, WG_SIZE.
+// Dispatch: (NUM_HEADS, num_tokens, SPLITS).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "workgroup_reduce.glsl"
@@ -60,6 +68,14 @@ void main() {
   uint query_position = positions[pc.positions_base + token];
   uint first_key = (WINDOW > 0 && query_position + 1u > uint(WINDOW)) ? query_position + 1u - uint(WINDOW) : 0u;
   uint key_count = query_position + 1u - first_key;
+#if SPLITS > 1
+  // This workgroup's share of the keys: [split * share, min((split + 1) * share, key_count)).
+  uint split = gl_WorkGroupID.z;
+  uint share = (key_count + uint(SPLITS) - 1u) / uint(SPLITS);
+  uint share_begin = min(split * share, key_count);
+  first_key += share_begin;
+  key_count = min(share_begin + share, key_count) - share_begin;
+#endif
 
   uint query_offset = pc.query_base + token * pc.query_token_stride + head * HEAD_DIM;
   for (uint d = lane; d < HEAD_DIM; d += WG_SIZE) scaled_query[d] = queries[query_offset + d];
@@ -103,9 +119,21 @@ void main() {
     barrier();  // key_weights is rewritten by the next block
   }
 
+#if SPLITS > 1
+  uint partial = pc.out_base + ((token * NUM_HEADS + head) * uint(SPLITS) + split) * (HEAD_DIM + 2u);
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+    uint d = lane + k * WG_SIZE;
+    if (d < HEAD_DIM) attended[partial + d] = accumulated[k];
+  }
+  if (lane == 0u) {
+    attended[partial + HEAD_DIM] = running_max;
+    attended[partial + HEAD_DIM + 1u] = running_sum;
+  }
+#else
   uint out_offset = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM;
   for (uint k = 0u; k < kDimsPerInvocation; ++k) {
     uint d = lane + k * WG_SIZE;
     if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
   }
+#endif
 }

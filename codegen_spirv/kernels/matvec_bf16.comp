@@ -1,14 +1,20 @@
 // y[t, n] = sum_k x[t, k] * W[n, k] with W in bf16, [out, in] (transformers'
-// layout), accumulated in float32. The decode kernel: each workgroup owns
-// ROWS_PER_WG output rows of one token and streams their weights once, every
-// invocation taking a strided share of K, then reduces across the workgroup
-// (subgroup sums + shared memory: correct for any subgroup size).
+// layout), accumulated in float32. The decode kernel, bound by how fast it
+// streams W: each workgroup owns ROWS_PER_WG output rows of one token; each
+// invocation takes a strided share of the rows' 16-byte units (8 weights),
+// so neighbouring invocations read neighbouring 16 bytes of a row and every
+// load moves a whole uvec4; the 8 x values under a unit are loaded once (two
+// vec4) for all ROWS_PER_WG rows. Then subgroup sums + shared memory (correct
+// for any subgroup size).
 // N is the rows of this dispatch: a weight larger than maxStorageBufferRange is
 // split by rows into several dispatches, each binding its slice and writing at
 // its own y_base.
 //
-// Defines: K (even), N, ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off; for
-//          the LM head's final logit soft-capping).
+// Alignment (the schedule guarantees it): x_base, x_token_stride and
+// weight_base are multiples of 4 (16 bytes), K a multiple of 8.
+//
+// Defines: K, N, ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off; for the LM
+//          head's final logit soft-capping).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -19,39 +25,42 @@
 
 layout(local_size_x = WG_SIZE) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, set = 0, binding = 1) readonly buffer Weight { uint weight_words[]; };
+layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
+layout(std430, set = 0, binding = 1) readonly buffer Weight { uvec4 weight_units[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
 
 layout(push_constant) uniform MatmulPush {
-  uint x_base;
+  uint x_base;       // element index of token 0's first input (a multiple of 4)
   uint x_token_stride;
-  uint weight_base;  // word index of row 0 of this dispatch's slice
+  uint weight_base;  // word index of row 0 of this dispatch's slice (a multiple of 4)
   uint y_base;       // element index of (token 0, row 0 of the slice)
   uint y_token_stride;
   uint num_tokens;
 } pc;
 
-const uint kWordsPerRow = K / 2;
+const uint kUnitsPerRow = K / 8;
 
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
+
+vec4 lowHalves(uvec2 words) { return vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y)); }
 
 void main() {
   uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
-  uint x_row = pc.x_base + token * pc.x_token_stride;
+  uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u;
+  uint weight_unit = pc.weight_base / 4u;
 
   float sums[ROWS_PER_WG];
   for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
-  for (uint pair = gl_LocalInvocationID.x; pair < kWordsPerRow; pair += WG_SIZE) {
-    float x_even = x[x_row + 2u * pair];
-    float x_odd = x[x_row + 2u * pair + 1u];
+  for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
+    vec4 x_first = x4[x_unit + 2u * u];
+    vec4 x_second = x4[x_unit + 2u * u + 1u];
     for (uint r = 0u; r < ROWS_PER_WG; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
-      uint word = weight_words[pc.weight_base + row * kWordsPerRow + pair];
-      sums[r] += x_even * bf16Low(word) + x_odd * bf16High(word);
+      uvec4 unit = weight_units[weight_unit + row * kUnitsPerRow + u];
+      sums[r] += dot(x_first, lowHalves(unit.xy)) + dot(x_second, lowHalves(unit.zw));
     }
   }
 

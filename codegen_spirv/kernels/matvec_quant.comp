@@ -2,10 +2,11 @@
 // Q4Block32, schemas/bundle.fbs) and W' = q * scale its dequantised value,
 // accumulated in float32. The decode kernel, organised like matvec_bf16: each
 // workgroup owns ROWS_PER_WG output rows of one token; every invocation takes a
-// strided share of a row's quant words (4 int8 or 8 int4 per uint32, so
-// neighbouring invocations read neighbouring words), loads the x values under a
-// word once for all its rows, and scales each word's dot product
-// (block_quant.glsl: quantWordDot) by its block's scale; then a subgroup +
+// strided share of the rows' 16-byte units (16 int8 = half a q8 block, or 32
+// int4 = one q4 block), so neighbouring invocations read neighbouring 16 bytes
+// and every load moves a whole uvec4. The x values under a unit are loaded
+// once (vec4s) for all ROWS_PER_WG rows, with their sum for q4's offset; each
+// unit's dot product is scaled by its block's scale once. Then a subgroup +
 // shared-memory reduction (any subgroup size).
 //
 // Bindings: 0 x (float), 1 quants (uint words), 2 y (float), 3 scales (packed
@@ -17,8 +18,10 @@
 // [S + 2a*nb, S + 2b*nb), which no single binding can span. An unsplit tensor
 // binds its whole segment to both, with scale_base = S / 2.
 //
-// Push constants (QuantMatmulPush): as MatmulPush, with
-//   quant_base  word index, in binding 1, of row 0 (of this dispatch's slice)
+// Push constants (QuantMatmulPush): as MatmulPush (x_base and x_token_stride
+// multiples of 4), with
+//   quant_base  word index, in binding 1, of row 0 (of this dispatch's slice);
+//               a multiple of 4 (rows are whole 16-byte units)
 //   scale_base  bf16 element index, in binding 3, of row 0's first scale
 // (element indices, so a slice whose scales start mid-word needs no realignment).
 //
@@ -35,8 +38,8 @@
 
 layout(local_size_x = WG_SIZE) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, set = 0, binding = 1) readonly buffer Quants { uint quant_words[]; };
+layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
+layout(std430, set = 0, binding = 1) readonly buffer Quants { uvec4 quant_units[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Scales { uint scale_words[]; };
 
@@ -50,6 +53,10 @@ layout(push_constant) uniform QuantMatmulPush {
   uint scale_base;
 } pc;
 
+const uint kUnitsPerRow = kQuantWordsPerRow / 4u;
+const uint kWeightsPerUnit = 4u * kQuantsPerWord;  // 16 (q8) or 32 (q4)
+const uint kVec4PerUnit = kWeightsPerUnit / 4u;    // 4 or 8
+
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
 
@@ -62,30 +69,37 @@ void main() {
   uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
-  uint x_row = pc.x_base + token * pc.x_token_stride;
+  uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u;
+  uint quant_unit = pc.quant_base / 4u;
 
   float sums[ROWS_PER_WG];
   for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
-  for (uint w = gl_LocalInvocationID.x; w < kQuantWordsPerRow; w += WG_SIZE) {
-    // The x values under word w, arranged as quantWordDot takes them; loaded
-    // once and used for all ROWS_PER_WG rows.
-    uint at = x_row + w * kQuantsPerWord;
-#if QUANT_BITS == 8
-    vec4 x_lo = vec4(x[at], x[at + 1u], x[at + 2u], x[at + 3u]);
-    vec4 x_hi = vec4(0.0);
+  for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
+    // The x values under unit u, as quantWordDot takes them per word.
+    vec4 x_lo[4], x_hi[4];
     float x_sum = 0.0;
+    for (uint w = 0u; w < 4u; ++w) {
+#if QUANT_BITS == 8
+      x_lo[w] = x4[x_unit + u * kVec4PerUnit + w];
+      x_hi[w] = vec4(0.0);
 #else
-    vec4 x_lo = vec4(x[at], x[at + 2u], x[at + 4u], x[at + 6u]);
-    vec4 x_hi = vec4(x[at + 1u], x[at + 3u], x[at + 5u], x[at + 7u]);
-    float x_sum = dot(x_lo, vec4(1.0)) + dot(x_hi, vec4(1.0));
+      vec4 first = x4[x_unit + u * kVec4PerUnit + 2u * w];
+      vec4 second = x4[x_unit + u * kVec4PerUnit + 2u * w + 1u];
+      x_lo[w] = vec4(first.x, first.z, second.x, second.z);   // even elements: low nibbles
+      x_hi[w] = vec4(first.y, first.w, second.y, second.w);   // odd elements: high nibbles
+      x_sum += dot(first, vec4(1.0)) + dot(second, vec4(1.0));
 #endif
-    uint block = w / kWordsPerBlock;
+    }
+    uint block = u * kWeightsPerUnit / 32u;
     for (uint r = 0u; r < ROWS_PER_WG; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
-      uint word = quant_words[pc.quant_base + row * kQuantWordsPerRow + w];
-      // The scale factors out of the block's sum; applying it per word costs
-      // one multiply per word instead of one per weight.
-      sums[r] += quantWordDot(word, x_lo, x_hi, x_sum) * blockScale(row, block);
+      uvec4 unit = quant_units[quant_unit + row * kUnitsPerRow + u];
+      // q4's offset (-8 per weight) is applied once for the unit: x_sum
+      // carries it into the first word's dot product.
+      float dot_product = quantWordDot(unit.x, x_lo[0], x_hi[0], x_sum) + quantWordDot(unit.y, x_lo[1], x_hi[1], 0.0) +
+                          quantWordDot(unit.z, x_lo[2], x_hi[2], 0.0) + quantWordDot(unit.w, x_lo[3], x_hi[3], 0.0);
+      // The scale factors out of the block's sum: one multiply per unit.
+      sums[r] += dot_product * blockScale(row, block);
     }
   }
 

@@ -378,7 +378,8 @@ void expectMatmulClose(const std::vector<float>& got, const std::vector<double>&
 }
 
 TEST_F(KernelNumericsTest, MatvecMatchesReferenceIncludingPartialRowBlocks) {
-  const uint32_t k = 70, n = 13;
+  // K = 72: 9 units of 8 weights, so workgroups wider than a row leave lanes idle.
+  const uint32_t k = 72, n = 13;
   for (uint32_t tokens : {1u, 3u}) {
     std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 11);
     Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 12);
@@ -523,13 +524,27 @@ class AttentionNumericsTest : public KernelNumericsTest {
     gpu::GpuBuffer k_buffer = upload(k_cache, "k_cache");
     gpu::GpuBuffer v_buffer = upload(v_cache, "v_cache");
     gpu::GpuBuffer pos_buffer = upload(c.query_positions, "positions");
-    gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
-    AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)), c.window,
-                         c.softcap};
     const uint32_t row = c.heads * c.head_dim;
-    run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
-        AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, tokens, 1});
-    expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want), "attention");
+    // The plain kernel, then split-K with its combine: 3 shares, and 32 (most
+    // of them empty here: a share with no key must contribute nothing).
+    for (uint32_t splits : {1u, 3u, 32u}) {
+      gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
+      AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
+                           c.window, c.softcap, splits};
+      if (splits == 1) {
+        run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
+            AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, tokens, 1});
+      } else {
+        const size_t partial_floats = size_t(tokens) * c.heads * splits * (c.head_dim + 2);
+        gpu::GpuBuffer partials = upload(std::vector<float>(partial_floats, 7.0f), "partials");
+        run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &partials},
+            AttentionPush{0, row, 0, 0, c.capacity, 0, 0, 0, tokens}, {c.heads, tokens, splits});
+        run(attentionCombineKernel(c.head_dim, c.heads, splits, c.workgroup), {&partials, &out},
+            AttentionCombinePush{0, 0, row, tokens}, {c.heads, tokens, 1});
+      }
+      expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want),
+                  "attention, " + std::to_string(splits) + " share(s)");
+    }
   }
 };
 

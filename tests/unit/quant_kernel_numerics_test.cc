@@ -245,13 +245,14 @@ gpu::GpuDevice* QuantKernelNumericsTest::device_ = nullptr;
 TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
   // Ragged N (13 rows: partial row blocks), K from one block to 32 blocks, one
   // and three tokens, workgroups below, at and above llvmpipe's subgroup of 8.
-  // x rows are wider than K and y rows wider than N, as in the activation arena.
+  // x rows are wider than K and y rows wider than N, as in the activation arena
+  // (x rows 16-byte aligned, as the kernel reads them).
   const uint32_t n = 13;
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     for (uint32_t k : {32u, 96u, 256u, 1024u}) {
       QuantisedWeight w = quantisedRandom(quant, n, k, 100 + k);
       for (uint32_t tokens : {1u, 3u}) {
-        const uint32_t x_stride = k + 5, y_stride = n + 2;
+        const uint32_t x_stride = k + 4, y_stride = n + 2;  // matvec reads x in vec4s
         const float sentinel = -4321.0f;
         std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
         Reference ref = referenceProduct(x, x_stride, w, tokens);

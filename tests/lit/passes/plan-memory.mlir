@@ -27,6 +27,7 @@ unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 18688 quan
 // CHECK-NEXT: unicorn.buffer @arena activations bytes 4096
 // CHECK-LABEL: func.func @forward
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
+  // CHECK-NOT: unicorn.scratch
   // The residual stream lives throughout, at 0.
   // CHECK: unicorn.embed {{.*}}#unicorn.arena<offset = 0, bytes = 512, base = 0, stride = 32>
   %h = unicorn.embed %ids, @embed {scale = 5.656854249492381 : f64} : tensor<?xi32> -> tensor<?x32xf32>
@@ -74,6 +75,7 @@ func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32>
 
 // A global layer keeps one slot per context position (no ring); a key that is
 // not a q/k-norm's result (here a view) keeps its arena region, to be copied.
+// Its attention gets scratch for split-K decode.
 unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
 unicorn.weight @kv : tensor<64x32xbf16> from "model.safetensors" at 4096 quant none
 
@@ -85,6 +87,9 @@ func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32>
   // CHECK: unicorn.columns {{.*}}#unicorn.arena<offset = 512, bytes = 1024, base = 0, stride = 64>
   %k = unicorn.columns %kv[0] : tensor<?x64xf32> -> tensor<?x32xf32>
   %v = unicorn.columns %kv[32] : tensor<?x64xf32> -> tensor<?x32xf32>
+  // Decode splits a global layer's keys 32 ways: 32 partials of 32 + 2 floats
+  // (4352 bytes), live only while the attention runs, so beside its inputs and output.
+  // CHECK: unicorn.attention {{.*}}unicorn.scratch = #unicorn.arena<offset = 1536, bytes = 4352, base = 0, stride = 0>, unicorn.storage = #unicorn.arena<offset = 5888, bytes = 512, base = 0, stride = 32>
   %att = unicorn.attention %h, %k, %v, %pos {layer = 5 : i64, num_heads = 1 : i64, num_kv_heads = 1 : i64, head_dim = 32 : i64, scale = 0.25 : f64} : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>, tensor<?xi32>
   %logits = unicorn.lm_head %att, @embed : tensor<?x32xf32> -> tensor<?x64xf32>
   return %logits : tensor<?x64xf32>

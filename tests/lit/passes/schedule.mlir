@@ -14,7 +14,9 @@
 // CHECK: unicorn.kernel @matmul_bf16_1 "matmul_bf16" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64, tile_k = 16 : i64, tile_m = 64 : i64, tile_n = 64 : i64}
 // The value copy: no norm, no RoPE.
 // CHECK: unicorn.kernel @head_norm_rope_2 "head_norm_rope" {head_dim = 16 : i64, num_heads = 1 : i64, workgroup_size = 64 : i64}
-// CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64, workgroup_size = 64 : i64}
+// A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
+// CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, splits = 1 : i64, window = 4 : i64, workgroup_size = 64 : i64}
+// CHECK-NOT: attention_combine
 // CHECK-NOT: unicorn.kernel @matmul_bf16_4
 // CHECK-NOT: func.func
 
