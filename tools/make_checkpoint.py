@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Writes a small random-weight Gemma 3 checkpoint directory, as Hugging Face has them.
+"""Writes a random-weight Gemma 3 checkpoint directory, as Hugging Face has them.
 
-The demo and the tests compile these instead of real checkpoints: they have the
-real tokenizer and every structural feature the compiler must honour (both
-architectures, all key layouts, sharding, vision tensors to skip, bf16), at a size
-that builds in seconds. Needs numpy only (no torch).
+The demo and the tests compile the tiny presets instead of real checkpoints: they
+have the real tokenizer and every structural feature the compiler must honour
+(both architectures, all key layouts, sharding, vision tensors to skip, bf16), at a
+size that builds in seconds. The benchmark presets have real Gemma 3 shapes
+(gemma3-1b: the 1B model whole, about 2 GB; gemma3-27b-width: the 27B model's
+widths and vocabulary over 4 layers, about 6 GB), for speed, never for quality.
+Needs numpy only (no torch).
 
 Deterministic: the same arguments give byte-identical files.
 
@@ -48,6 +51,55 @@ PRESETS = {
             "rope_theta": 1000000.0,
             "rope_local_base_freq": 10000.0,
             "rope_linear_factor": None,
+        },
+        "eos_token_id": [1, 106],
+    },
+    # Google's gemma-3-1b-pt config, every size as published.
+    "gemma3-1b": {
+        "architecture": "Gemma3ForCausalLM",
+        "config_form": "hub",
+        "key_layout": "model",
+        "shards": 1,
+        "text": {
+            "vocab_size": 262144,
+            "hidden_size": 1152,
+            "intermediate_size": 6912,
+            "num_hidden_layers": 26,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 1,
+            "head_dim": 256,
+            "query_pre_attn_scalar": 256,
+            "sliding_window": 512,
+            "max_position_embeddings": 32768,
+            "rope_theta": 1000000.0,
+            "rope_local_base_freq": 10000.0,
+            "rope_linear_factor": None,
+        },
+        "eos_token_id": [1, 106],
+    },
+    # gemma-3-27b's text decoder (widths, heads, window, RoPE, padded vocabulary)
+    # over 4 layers, the last global: a decode step streams the 27B model's
+    # matrix shapes, in a checkpoint a benchmark machine makes in a minute.
+    "gemma3-27b-width": {
+        "architecture": "Gemma3ForConditionalGeneration",
+        "config_form": "layer_types",
+        "key_layout": "language_model.model",
+        "shards": 4,
+        "text": {
+            "vocab_size": 262208,
+            "hidden_size": 5376,
+            "intermediate_size": 21504,
+            "num_hidden_layers": 4,
+            "layer_types": ["sliding_attention"] * 3 + ["full_attention"],
+            "num_attention_heads": 32,
+            "num_key_value_heads": 16,
+            "head_dim": 128,
+            "query_pre_attn_scalar": 168,
+            "sliding_window": 1024,
+            "max_position_embeddings": 131072,
+            "rope_theta": 1000000.0,
+            "rope_local_base_freq": 10000.0,
+            "rope_linear_factor": 8.0,
         },
         "eos_token_id": [1, 106],
     },
@@ -246,8 +298,8 @@ def text_config_json(preset, text):
         config["rope_scaling"] = {"rope_type": "linear", "factor": factor} if factor else None
         config["sliding_window_pattern"] = 6
     else:
-        config["layer_types"] = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention"
-                                 for i in range(text["num_hidden_layers"])]
+        config["layer_types"] = text.get("layer_types") or [
+            "full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(text["num_hidden_layers"])]
         full = {"rope_type": "linear", "factor": factor} if factor else {"rope_type": "default"}
         full["rope_theta"] = text["rope_theta"]
         config["rope_parameters"] = {
@@ -301,7 +353,8 @@ def main():
     parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny-1b",
                         help="tiny-1b: Gemma3ForCausalLM, hub config form, keys model.*; "
                              "tiny-4b: Gemma3ForConditionalGeneration, layer_types/rope_parameters form, "
-                             "vision tensors, 2 shards")
+                             "vision tensors, 2 shards; gemma3-1b, gemma3-27b-width: benchmark shapes "
+                             "(gigabytes: for speed measurements)")
     parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng (default 0)")
     parser.add_argument("-o", "--output", required=True, type=pathlib.Path, help="checkpoint directory to write")
     parser.add_argument("--dtype", choices=["bf16", "f32"], default="bf16",

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Decode and prefill speed of Gemma 3 shapes, beside the bandwidth roofline.
+
+For each preset of tools/make_checkpoint.py and each weight format: writes the
+random-weight checkpoint, compiles it, runs `unicorn-exec BUNDLE --bench --json`
+and collects the reports. Prints a Markdown table (the README's "Speed" table is
+this output) with the commands that made it, and writes every report to --out.
+
+    /usr/bin/python3 bench/run_benchmarks.py --work /tmp/bench --out bench.json
+    /usr/bin/python3 bench/run_benchmarks.py --presets tiny-1b --allow-software-gpu --work /tmp/b --out b.json
+
+The benchmark presets make multi-gigabyte checkpoints and bundles (gemma3-1b
+about 2 GB, gemma3-27b-width about 6 GB, each plus its bundles): --work needs
+room for one preset at a time; bundles are deleted once measured.
+"""
+import argparse
+import json
+import pathlib
+import shlex
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def run(command, **kwargs):
+    """Runs `command`, echoing it; exits with its stderr when it fails."""
+    print("$ " + shlex.join(str(c) for c in command), file=sys.stderr, flush=True)
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"run_benchmarks: {command[0]} failed (exit {result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def table(rows):
+    """The README's table: one row per (model, weights)."""
+    lines = ["| model shape | weights | prefill tok/s (512) | decode tok/s (ctx 0) | GB/s | % of roofline "
+             "| roofline tok/s | decode tok/s (ctx 4096) | load s | device |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for preset, weights, report in rows:
+        prefill = report["prefill"]
+        decodes = {d["context"]: d for d in report["decode"]}
+        ctx0, ctx4k = decodes.get(0, {}), decodes.get(4096, {})
+
+        def figure(entry, key, scale=1.0, suffix=""):
+            return f"{entry[key] * scale:.1f}{suffix}" if key in entry else "skipped"
+
+        lines.append(f"| {preset} | {weights} | {figure(prefill, 'tokens_per_second')} "
+                     f"| {figure(ctx0, 'tokens_per_second')} | {figure(ctx0, 'GBps')} "
+                     f"| {figure(ctx0, 'fraction_of_roofline', 100, '%')} "
+                     f"| {figure(ctx0, 'roofline_tokens_per_second')} | {figure(ctx4k, 'tokens_per_second')} "
+                     f"| {report['load']['seconds_to_first_token']:.2f} | {report['device']['name']} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", default="gemma3-1b,gemma3-27b-width",
+                        help="make_checkpoint presets, comma-separated (default: gemma3-1b,gemma3-27b-width)")
+    parser.add_argument("--weights", default="bf16,q8,q4", help="weight formats, comma-separated (default: all)")
+    parser.add_argument("--compile", type=pathlib.Path, default=ROOT / "build/compiler/unicorn-compile",
+                        help="the unicorn-compile to use (default: build/compiler/unicorn-compile)")
+    parser.add_argument("--exec", type=pathlib.Path, default=ROOT / "build/runtime/unicorn-exec",
+                        help="the unicorn-exec to use (default: build/runtime/unicorn-exec)")
+    parser.add_argument("--work", type=pathlib.Path, required=True, help="directory for checkpoints and bundles")
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="JSON file for every report")
+    parser.add_argument("--device", help="unicorn-exec --device")
+    parser.add_argument("--allow-software-gpu", action="store_true", help="unicorn-exec --allow-software-gpu")
+    parser.add_argument("--bench-prefill", type=int, help="unicorn-exec --bench-prefill (default 512)")
+    parser.add_argument("--bench-decode", type=int, help="unicorn-exec --bench-decode (default 128)")
+    args = parser.parse_args()
+
+    exec_flags = []
+    if args.device:
+        exec_flags += ["--device", args.device]
+    if args.allow_software_gpu:
+        exec_flags.append("--allow-software-gpu")
+    if args.bench_prefill:
+        exec_flags += ["--bench-prefill", args.bench_prefill]
+    if args.bench_decode:
+        exec_flags += ["--bench-decode", args.bench_decode]
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows, results = [], []
+    for preset in args.presets.split(","):
+        checkpoint = args.work / preset
+        started = time.monotonic()
+        run([sys.executable, ROOT / "tools/make_checkpoint.py", "--preset", preset, "-o", checkpoint])
+        print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        for weights in args.weights.split(","):
+            bundle = args.work / f"{preset}-{weights}.ubundle"
+            run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q"])
+            report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
+            bundle.unlink()
+            print(json.dumps(report["decode"], indent=None), file=sys.stderr)
+            rows.append((preset, weights, report))
+            results.append({"preset": preset, "weights": weights, "report": report,
+                            "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
+                                         f"unicorn-compile CKPT -o B.ubundle --weights {weights}",
+                                         "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]})
+        for path in sorted(checkpoint.iterdir()):
+            path.unlink()
+        checkpoint.rmdir()
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
