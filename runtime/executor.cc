@@ -83,6 +83,16 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
       case fb::BufferKind::KeyCache:
       case fb::BufferKind::ValueCache: {
         const std::uint64_t slots = plan->capacity() == fb::KvCapacity::Context ? context : plan->fixed_slots();
+        // Attention binds a layer's whole cache as one storage buffer.
+        const std::uint64_t binding_limit = device.capabilities().max_storage_buffer_range;
+        if (binding_limit && slots * plan->slot_bytes() > binding_limit) {
+          throw Error(ExitCode::kDeviceMissing,
+                      "--ctx " + std::to_string(context) + ": layer " + std::to_string(plan->layer()) +
+                          "'s KV cache needs " + std::to_string(slots * plan->slot_bytes()) +
+                          " bytes in one binding; device '" + device.capabilities().name + "' binds at most " +
+                          std::to_string(binding_limit) + " (maxStorageBufferRange): use --ctx " +
+                          std::to_string(binding_limit / plan->slot_bytes()) + " or less");
+        }
         buffers_.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
             device, slots * plan->slot_bytes(), gpu::MemoryPlacement::kDeviceLocal,
             label + " (" + std::to_string(slots) + " slots)")));

@@ -107,6 +107,30 @@ class GenerationTest(harness.CliTestCase):
             self.assertCleanFailure(refused, harness.EXIT_USAGE, fragment)
         self.check_sampling(bundle, golden_prompt=json.loads((GOLDEN_DIR / "tiny-1b-seed0.json").read_text())["prompts"][0])
 
+    def test_context_over_one_kv_binding_is_refused_naming_the_limit(self):
+        # A global layer's cache is one binding, of at most the device's
+        # maxStorageBufferRange (llvmpipe: 128 MiB). A model that allows 2^21
+        # positions of 128-byte slots (tiny-1b: 1 kv head of 32 floats) still
+        # cannot hold them all there: the run says so and how far --ctx can go,
+        # instead of binding past the limit.
+        device = json.loads(harness.run([harness.EXEC, "--check-device", "--allow-software-gpu", "--json"]).stdout)
+        limit = device["capabilities"]["max_storage_buffer_range"]
+        slot = 1 * 32 * 4
+        longest = limit // slot
+        checkpoint = harness.make_checkpoint(self.tmp / "long", preset="tiny-1b", seed=0)
+        config = json.loads((checkpoint / "config.json").read_text())
+        config["max_position_embeddings"] = max(1 << 21, longest + 1)
+        (checkpoint / "config.json").write_text(json.dumps(config))
+        bundle = self.tmp / "long.ubundle"
+        result = harness.run([harness.COMPILE, checkpoint, "-o", bundle, "-q"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        refused = self.exec_(bundle, "--ids", "2", "--max-tokens", "1", "--ctx", str(longest + 1))
+        self.assertCleanFailure(refused, harness.EXIT_DEVICE, f"--ctx {longest + 1}", "maxStorageBufferRange",
+                                f"use --ctx {longest} or less")
+        if longest <= 1 << 21:  # a context the test machine can allocate
+            fits = self.exec_(bundle, "--ids", "2", "--max-tokens", "1", "--ctx", str(longest), "--json")
+            self.assertEqual(fits.returncode, 0, fits.stderr)
+
     def check_sampling(self, bundle, golden_prompt):
         """The sampling flags end to end (the distribution itself: sample_kernel_test)."""
         ids = ",".join(map(str, golden_prompt["ids"]))
