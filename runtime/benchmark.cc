@@ -58,7 +58,7 @@ class DecodeTraffic {
     }
     for (const fb::ScheduleBuffer* plan : *schedule.buffers()) {
       if (plan->kind() == fb::BufferKind::KeyCache || plan->kind() == fb::BufferKind::ValueCache) {
-        caches_.push_back({plan->slot_bytes(), model_.layer_is_sliding()->Get(plan->layer())});
+        caches_.push_back({plan->slot_bytes(), model_.layer_is_sliding()->Get(plan->layer()) != 0});
       }
     }
   }

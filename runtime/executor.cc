@@ -42,8 +42,7 @@ void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t c
   }
 }
 
-ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context)
-    : bundle_(bundle), device_(device) {
+ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context) {
   requireRunnable(bundle, context);
   context_ = context;
   schedule_ = bundle.header().schedule();

@@ -51,7 +51,8 @@ class ScheduleExecutor {
   // Throws Error(kInvalidInput) when the bundle cannot be run (no schedule)
   // or `context` is out of range, Error(kDeviceMissing) when the
   // device lacks what the schedule needs. `context`: positions the global-layer
-  // KV caches hold.
+  // KV caches hold. `bundle` and `device` must outlive the executor: it reads
+  // the schedule in place, and its buffers and pipelines are the device's.
   ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context);
   // The checks the constructor starts with, for callers that want them before
   // opening a device: the bundle has a schedule, and the context lies in
@@ -100,8 +101,6 @@ class ScheduleExecutor {
               const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits, bool dump) const;
   void writeWord(std::uint32_t word_index, std::uint32_t value);
 
-  const BundleView& bundle_;
-  gpu::GpuDevice& device_;
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
   std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
   bool capture_full_logits_ = false;
