@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   unicorn::BenchmarkOptions bench_options;
   auto* bench_flag = app.add_flag(
       "--bench", bench,
-      "measure on the device: load time to the first token, the device's copy bandwidth, prefill\n"
+      "measure on the device: load time to the first token, its memory bandwidth (copy, read), prefill\n"
       "tokens/s over a prompt of --bench-prefill tokens, decode tokens/s over --bench-decode steps\n"
       "at each of --bench-contexts beside the bandwidth roofline, peak host and GPU memory");
   app.add_option("--bench-prefill", bench_options.prefill_tokens, "--bench: prompt tokens for prefill (default 512)")
