@@ -98,8 +98,6 @@ struct Matrix {
   std::vector<WeightRowSlice> slices;
 };
 
-class ProgramBuilder;
-
 // What both programs share: the kernel symbols, the buffers, the module.
 class ScheduleContext {
  public:
@@ -107,7 +105,6 @@ class ScheduleContext {
       : module_(module), builder_(module.getContext()), chunk_(chunk), min_row_slices_(min_row_slices) {}
 
   MLIRContext* context() { return module_.getContext(); }
-  OpBuilder& builder() { return builder_; }
   uint32_t chunk() const { return chunk_; }
 
   // The unicorn.kernel of `kernel` with `params`, made on first use.
@@ -179,7 +176,7 @@ class ScheduleContext {
 class ProgramBuilder {
  public:
   ProgramBuilder(ScheduleContext& shared, ProgramOp program, bool prefill)
-      : s_(shared), program_(program), prefill_(prefill), b_(shared.context()), hazards_(conditionImplies) {
+      : s_(shared), prefill_(prefill), b_(shared.context()), hazards_(conditionImplies) {
     b_.setInsertionPointToEnd(&program.getBody().front());
     input_ = shared.whole(kStepInputSymbol);
   }
@@ -645,7 +642,6 @@ class ProgramBuilder {
   }
 
   ScheduleContext& s_;
-  ProgramOp program_;
   bool prefill_;
   OpBuilder b_;
   BindingAttr input_;
