@@ -1,5 +1,6 @@
 #include "codegen_spirv/kernel_specs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -11,6 +12,9 @@ namespace {
 [[noreturn]] void failShape(const std::string& kernel, const std::string& problem) {
   throw Error(ExitCode::kInvalidInput, "kernel '" + kernel + "': " + problem);
 }
+
+// maxComputeSharedMemorySize's minimum in Vulkan: what a kernel may use on any device.
+constexpr uint64_t kGuaranteedSharedMemoryBytes = 16384;
 
 void requireWorkgroupSize(const std::string& kernel, uint32_t size) {
   // Vulkan guarantees 128 invocations; 1024 is the largest any target here has.
@@ -98,7 +102,8 @@ KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double sca
 
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size) {
   KernelRequest request{"rms_norm", {}};
-  requirePositiveEven(request.kernel, "width", width);
+  // The kernel reads rows as vec4s.
+  if (width == 0 || width % 4 != 0) failShape(request.kernel, "width must be a positive multiple of 4, got " + text(width));
   requireWorkgroupSize(request.kernel, workgroup_size);
   request.defines = {{"WIDTH", text(width)},
                      {"EPS", glslFloat(eps)},
@@ -168,6 +173,13 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
   if (n == 0) failShape(request.kernel, "N is 0");
   if (rows_per_workgroup == 0 || rows_per_workgroup > workgroup_size) {
     failShape(request.kernel, "rows per workgroup must be in [1, workgroup size]");
+  }
+  // Shared memory: the quantised x of one chunk (up to 256 blocks of 32 bytes,
+  // a float scale and an int sum each) and a partial sum per row and invocation.
+  const uint64_t shared_bytes = uint64_t(std::min(k / 32, 256u)) * 40 + uint64_t(rows_per_workgroup) * workgroup_size * 4;
+  if (shared_bytes > kGuaranteedSharedMemoryBytes) {
+    failShape(request.kernel, "rows per workgroup x workgroup size need " + text(shared_bytes) +
+                                  " bytes of shared memory; Vulkan guarantees " + text(kGuaranteedSharedMemoryBytes));
   }
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
                      {"K", text(k)},

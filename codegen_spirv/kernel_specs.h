@@ -37,6 +37,7 @@ KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_
 // The lookup from a Q8Block32 / Q4Block32 table (embedding_quant.comp); hidden
 // must be a positive multiple of 32.
 KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256);
+// width: a multiple of 4 (rows are read as vec4s; row bases and strides multiples of 4).
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
 
 struct RopeParameters {
@@ -58,9 +59,12 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size),
 // TILE_K a positive multiple of 8 (whole q4 words); matvec_quant's input base
-// and token stride multiples of 4.
-KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
-                                uint32_t workgroup_size = 256, float softcap = 0.0f);
+// and token stride multiples of 4, and its shared memory (a chunk of quantised
+// x plus rows_per_workgroup x workgroup_size floats) within Vulkan's 16 KiB.
+// matvec_quant runs packed integer dot products: the device needs
+// shaderIntegerDotProduct.
+KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
+                                uint32_t workgroup_size = 64, float softcap = 0.0f);
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
                                 uint32_t tile_k = 16, float softcap = 0.0f);
 

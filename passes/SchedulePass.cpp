@@ -51,6 +51,9 @@ uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
 // 256 for the widest inputs (the 27B down projection, K = 21504), where more
 // of each row is in flight at once.
 uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
+// matvec_quant's launch shape: 16 rows over 64 invocations (its shared memory,
+// x quantised plus a partial per row and invocation, stays within 16 KiB).
+constexpr uint32_t kQuantMatvecRows = 16, kQuantMatvecWorkgroup = 64;
 
 // A [tokens, features] activation as kernels address it: bound range, float
 // index of token 0's first feature inside it, floats between tokens.
@@ -316,6 +319,12 @@ class ProgramBuilder {
     FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
     if (failed(x) || failed(y)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(input.getType()).getDimSize(1));
+    if (x->base % 4 != 0 || x->stride % 4 != 0 || y->base % 4 != 0 || y->stride % 4 != 0 || width % 4 != 0) {
+      // The kernel reads and writes rows in vec4s; plan-memory's own values are aligned.
+      return op->emitOpError() << "normalises rows of " << width << " at float " << x->base << " every " << x->stride
+                               << " into " << y->base << " every " << y->stride
+                               << ": the rms_norm kernel needs multiples of 4";
+    }
     DispatchShape d;
     d.bindings = {{x->binding, Access::kRead},
                   {weightBinding(weight), Access::kRead},
@@ -389,13 +398,17 @@ class ProgramBuilder {
           d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
-          // Four rows per workgroup share each load of x (the best of 1, 2, 4, 8 and 16
-          // in bench/results/matvec-h200-*.jsonl); wide outputs (the LM head) take
-          // more: Vulkan guarantees only 65535 workgroups per axis.
-          uint32_t rows_per_group = 4;
-          while ((n + rows_per_group - 1) / rows_per_group > kMaxWorkgroupsPerAxis / 8) rows_per_group *= 2;
+          // Rows per workgroup share each load of x: four for bf16 (the best of 1, 2,
+          // 4, 8 and 16 in bench/results/matvec-h200-*.jsonl); sixteen for the
+          // quantised kernel, which also quantises x once per workgroup. Wide
+          // outputs (the LM head) take more: Vulkan guarantees only 65535
+          // workgroups per axis.
+          uint32_t rows_per_group = w->quant ? kQuantMatvecRows : 4;
+          const uint32_t max_groups = w->quant ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
+          while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
           // One invocation stores each row's sum: at least as many as rows.
-          const uint32_t workgroup = std::max(matvecWorkgroup(w->k), rows_per_group);
+          const uint32_t workgroup =
+              std::max(w->quant ? kQuantMatvecWorkgroup : matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
                          param("workgroup_size", int64_t(workgroup))});
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};

@@ -1,9 +1,11 @@
 #include "runtime/gpu/compute_pipeline.h"
 
+#include <optional>
 #include <utility>
 
 #include "runtime/error.h"
 #include "runtime/gpu/gpu_device.h"
+#include "runtime/gpu/spirv_capabilities.h"
 #include "runtime/gpu/vulkan_error.h"
 #include "runtime/gpu/vulkan_struct.h"
 
@@ -21,6 +23,11 @@ void checkDesc(const GpuDevice& device, const ComputePipelineDesc& desc) {
   if (desc.spirv.size() < 5 || desc.spirv[0] != kSpirvMagic) {
     throw Error(ExitCode::kInvalidInput, kernel + ": not a SPIR-V module (" + std::to_string(desc.spirv.size()) +
                                              " words, expected the magic number 0x07230203 first)");
+  }
+  for (uint32_t capability : declaredCapabilities(desc.spirv, kernel)) {
+    if (std::optional<std::string> missing = missingFeatureFor(capability, caps)) {
+      throw Error(ExitCode::kDeviceMissing, kernel + " needs " + *missing + ", which device '" + caps.name + "' lacks");
+    }
   }
   if (desc.push_constant_bytes % 4 != 0) {
     throw Error(ExitCode::kInvalidInput, kernel + ": push constant size " + std::to_string(desc.push_constant_bytes) +

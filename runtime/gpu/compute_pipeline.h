@@ -34,9 +34,11 @@ struct ComputePipelineDesc {
 
 class ComputePipeline {
  public:
-  // Checks the words (non-empty, SPIR-V magic: Error(kInvalidInput)) and the
+  // Checks the words (non-empty, SPIR-V magic, well-formed instructions:
+  // Error(kInvalidInput)), the features the module's capabilities need and the
   // device limits (push constant size, storage buffer count, subgroup size:
-  // Error(kDeviceMissing) naming the limit), then creates the layouts and pipeline.
+  // Error(kDeviceMissing) naming the feature or limit), then creates the layouts
+  // and pipeline.
   static ComputePipeline create(GpuDevice& device, const ComputePipelineDesc& desc);
 
   ComputePipeline(ComputePipeline&& other) noexcept;

@@ -127,6 +127,8 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
   const bool has_8bit_storage = is_1_2 || hasExtension(extensions, VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
   const bool has_float16_int8 = is_1_2 || hasExtension(extensions, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   const bool has_size_control = is_1_3 || hasExtension(extensions, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  const bool has_integer_dot =
+      is_1_3 || hasExtension(extensions, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
 
   // Features: each struct is chained only when the device knows it.
   auto features = vkStruct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
@@ -134,12 +136,15 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
   auto storage8 = vkStruct<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
   auto float16_int8 = vkStruct<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
   auto size_control = vkStruct<VkPhysicalDeviceSubgroupSizeControlFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
+  auto integer_dot = vkStruct<VkPhysicalDeviceShaderIntegerDotProductFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
   features.pNext = &storage16;
   void** tail = &storage16.pNext;
   if (has_8bit_storage) { *tail = &storage8; tail = &storage8.pNext; }
   if (has_float16_int8) { *tail = &float16_int8; tail = &float16_int8.pNext; }
   if (has_size_control) { *tail = &size_control; tail = &size_control.pNext; }
+  if (has_integer_dot) { *tail = &integer_dot; tail = &integer_dot.pNext; }
   vkGetPhysicalDeviceFeatures2(device, &features);
+  caps.shader_integer_dot_product = has_integer_dot && integer_dot.shaderIntegerDotProduct;
   caps.storage_buffer_16bit_access = storage16.storageBuffer16BitAccess;
   caps.storage_buffer_8bit_access = has_8bit_storage && storage8.storageBuffer8BitAccess;
   caps.shader_float16 = has_float16_int8 && float16_int8.shaderFloat16;

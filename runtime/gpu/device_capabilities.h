@@ -51,6 +51,10 @@ struct DeviceCapabilities {
   bool shader_float16 = false;
   bool shader_int8 = false;
   bool storage_buffer_8bit_access = false;
+  // Packed 4 x 8-bit dot products (shaderIntegerDotProduct: core in Vulkan 1.3,
+  // where every device has it, else VK_KHR_shader_integer_dot_product): the
+  // quantised decode kernels need it.
+  bool shader_integer_dot_product = false;
   // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix is advertised. Reported
   // only: this runtime does not enable it yet (the Vulkan headers it builds
   // against, 1.3.239, predate the KHR extension's feature struct).

@@ -34,6 +34,7 @@ nlohmann::json capabilitiesToJson(const DeviceCapabilities& caps) {
       {"subgroup_size_control", caps.subgroup_size_control},
       {"shader_float16", caps.shader_float16},
       {"shader_int8", caps.shader_int8},
+      {"shader_integer_dot_product", caps.shader_integer_dot_product},
       {"storage_buffer_8bit_access", caps.storage_buffer_8bit_access},
       {"cooperative_matrix", caps.cooperative_matrix},
       {"external_memory_host", caps.external_memory_host},
@@ -93,7 +94,8 @@ std::string formatCapabilities(const DeviceCapabilities& caps) {
          "  maxComputeWorkGroupInvocations " + std::to_string(caps.max_compute_workgroup_invocations) + ", size " +
          std::to_string(size[0]) + "x" + std::to_string(size[1]) + "x" + std::to_string(size[2]) +
          ", shared memory " + std::to_string(caps.max_compute_shared_memory_size) + " B\n" +
-         "  float16 " + yesNo(caps.shader_float16) + ", int8 " + yesNo(caps.shader_int8) + ", 8-bit storage " +
+         "  float16 " + yesNo(caps.shader_float16) + ", int8 " + yesNo(caps.shader_int8) + ", integer dot product " +
+         yesNo(caps.shader_integer_dot_product) + ", 8-bit storage " +
          yesNo(caps.storage_buffer_8bit_access) + ", cooperative matrix " + yesNo(caps.cooperative_matrix) + "\n" +
          "  host memory import " +
          (caps.external_memory_host

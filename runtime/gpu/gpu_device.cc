@@ -22,6 +22,9 @@ std::vector<const char*> extensionsToEnable(const DeviceCapabilities& caps) {
   if (caps.api_version < VK_API_VERSION_1_3 && caps.subgroup_size_control) {
     names.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   }
+  if (caps.api_version < VK_API_VERSION_1_3 && caps.shader_integer_dot_product) {
+    names.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  }
   return names;
 }
 
@@ -57,6 +60,7 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
   auto storage8 = vkStruct<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
   auto float16_int8 = vkStruct<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
   auto size_control = vkStruct<VkPhysicalDeviceSubgroupSizeControlFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
+  auto integer_dot = vkStruct<VkPhysicalDeviceShaderIntegerDotProductFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
   storage16.storageBuffer16BitAccess = VK_TRUE;
   features.pNext = &storage16;
   void** tail = &storage16.pNext;
@@ -75,6 +79,11 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
     size_control.subgroupSizeControl = VK_TRUE;
     *tail = &size_control;
     tail = &size_control.pNext;
+  }
+  if (capabilities_.shader_integer_dot_product) {
+    integer_dot.shaderIntegerDotProduct = VK_TRUE;
+    *tail = &integer_dot;
+    tail = &integer_dot.pNext;
   }
 
   const std::vector<const char*> extensions = extensionsToEnable(capabilities_);

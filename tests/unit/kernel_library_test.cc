@@ -18,6 +18,7 @@
 #include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
 #include "runtime/error.h"
+#include "runtime/gpu/spirv_capabilities.h"
 
 namespace unicorn::spirv {
 namespace {
@@ -212,6 +213,56 @@ void expectErrorNaming(F f, std::vector<std::string> parts) {
   }
 }
 
+// A device with every optional feature the runtime checks.
+gpu::DeviceCapabilities everyOptionalFeature() {
+  gpu::DeviceCapabilities caps;
+  caps.shader_float16 = caps.shader_int8 = caps.storage_buffer_8bit_access = true;
+  caps.shader_integer_dot_product = true;
+  return caps;
+}
+
+TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
+  // The runtime refuses a kernel whose SPIR-V capabilities it cannot vouch for
+  // (runtime/gpu/spirv_capabilities.h): every builtin kernel must pass on a
+  // device with every optional feature, and exactly the packed-dot decode
+  // kernel needs shaderIntegerDotProduct.
+  const gpu::DeviceCapabilities full = everyOptionalFeature();
+  gpu::DeviceCapabilities without_dot = full;
+  without_dot.shader_integer_dot_product = false;
+  for (const CompiledRequest& compiled : compiledRepresentatives()) {
+    const std::string name = describeSpecialisation(compiled.request.kernel, compiled.request.defines);
+    SCOPED_TRACE(name);
+    bool needs_dot = false;
+    for (uint32_t capability : gpu::declaredCapabilities(compiled.words, name)) {
+      std::optional<std::string> missing = gpu::missingFeatureFor(capability, full);
+      EXPECT_FALSE(missing.has_value()) << *missing;
+      std::optional<std::string> without = gpu::missingFeatureFor(capability, without_dot);
+      if (without) {
+        EXPECT_NE(without->find("shaderIntegerDotProduct"), std::string::npos) << *without;
+        needs_dot = true;
+      }
+    }
+    EXPECT_EQ(needs_dot, compiled.request.kernel == "matvec_quant");
+  }
+}
+
+TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
+  const KernelRequest request = quantMatvecKernel(BlockQuant::kQ8, 64, 10);
+  std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
+  EXPECT_FALSE(gpu::declaredCapabilities(words, "whole").empty());
+  // An instruction claiming more words than are left, and one of length 0.
+  std::vector<uint32_t> truncated(words.begin(), words.begin() + 6);
+  truncated[5] = (100u << 16) | 17u;
+  expectErrorNaming([&] { gpu::declaredCapabilities(truncated, "kernel 'cut'"); }, {"kernel 'cut'", "malformed"});
+  std::vector<uint32_t> zero_length = words;
+  zero_length[5] = 17u;
+  expectErrorNaming([&] { gpu::declaredCapabilities(zero_length, "kernel 'zero'"); }, {"kernel 'zero'", "length 0"});
+  // A capability the runtime has no feature for is named, not waved through.
+  std::optional<std::string> unknown = gpu::missingFeatureFor(6022, everyOptionalFeature());
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_NE(unknown->find("6022"), std::string::npos) << *unknown;
+}
+
 TEST(KernelLibraryTest, QuantKernelsRefuseAnUnknownScheme) {
   // QUANT_BITS is checked in the source (#error), so a hand-made request with a
   // scheme the decoder does not know fails to compile instead of reading garbage.
@@ -294,12 +345,14 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { matmulKernel(64, 10, 24, 16, 16); }, {"matmul_bf16", "16x16"});
   expectErrorNaming([] { attentionKernel({64, 6, 4, 64.0f, 0, 0.0f}); }, {"attention", "kv heads"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
+  expectErrorNaming([] { rmsNormKernel(66, 1e-6f, false); }, {"rms_norm", "multiple of 4", "66"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
   // Quantised weights come in whole blocks of 32 along K; tiles hold whole q4 words.
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant", "multiple of 32", "48"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 0, 10); }, {"matvec_quant", "multiple of 32"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 8192, 10, 32, 128); }, {"matvec_quant", "shared memory", "16384"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 96, 10, 64, 64, 4); }, {"matmul_quant", "TILE_K", "4"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ4, 64, 10, 24, 16, 16); }, {"matmul_quant", "16x16"});
 }

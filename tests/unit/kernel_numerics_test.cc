@@ -197,19 +197,23 @@ std::vector<double> referenceRmsNorm(const std::vector<float>& x, const std::vec
 
 TEST_F(KernelNumericsTest, RmsNormMatchesReferenceForSeveralWorkgroupSizes) {
   // Tolerance: 2e-6 relative to the row's largest output (float32 sum of squares).
-  const uint32_t width = 100, tokens = 3;
+  // Widths from under one vec4 per invocation to 27B's 5376 (six per invocation
+  // at 256, the last partly past the row's end).
+  const uint32_t tokens = 3;
   const float eps = 1e-6f;
-  std::vector<float> x = randomFloats(width * tokens, 30.0f, 2);  // Gemma activations are large
-  Bf16Tensor weight = randomBf16(width, 0.5f, 3);
-  std::vector<double> want = referenceRmsNorm(x, weight.values, width, tokens, eps);
-  for (uint32_t workgroup : {4u, 64u, 256u}) {
-    gpu::GpuBuffer x_buffer = upload(x, "x");
-    gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(width * tokens, 0.0f), "y");
-    run(rmsNormKernel(width, eps, false, workgroup), {&x_buffer, &w_buffer, &y_buffer},
-        RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
-    expectClose(download<float>(y_buffer, width * tokens), want, 2e-6 * maxAbs(want),
-                "rms_norm WG_SIZE=" + std::to_string(workgroup));
+  for (uint32_t width : {100u, 5376u}) {
+    std::vector<float> x = randomFloats(width * tokens, 30.0f, 2);  // Gemma activations are large
+    Bf16Tensor weight = randomBf16(width, 0.5f, 3);
+    std::vector<double> want = referenceRmsNorm(x, weight.values, width, tokens, eps);
+    for (uint32_t workgroup : {4u, 64u, 256u}) {
+      gpu::GpuBuffer x_buffer = upload(x, "x");
+      gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(width * tokens, 0.0f), "y");
+      run(rmsNormKernel(width, eps, false, workgroup), {&x_buffer, &w_buffer, &y_buffer},
+          RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+      expectClose(download<float>(y_buffer, width * tokens), want, 2e-6 * maxAbs(want),
+                  "rms_norm WIDTH=" + std::to_string(width) + " WG_SIZE=" + std::to_string(workgroup));
+    }
   }
 }
 

@@ -12,7 +12,17 @@
 // error is float32 rounding of the K-term sum; on llvmpipe the worst case seen
 // over every test here is 3.1e-7 of that sum, so the bound leaves 13x for other
 // reduction orders. A wrong quant, scale or nibble is an error of a whole term;
-// the one-hot test below checks the decoding exactly on its own.
+// the one-hot test below checks the decoding on its own.
+//
+// The decode kernel (matvec_quant) quantises x as well, to int8 per block of 32
+// (qx = round-to-even(x * 127 / max|x|), x' = qx * max|x| / 127), so its
+// reference is the product with x' computed the same way, not with x: that
+// checks the scheme itself (a wrong x scale or a lost nibble order is far
+// outside the bound). Where x * 127 / max|x| lies within 1e-4 of a rounding tie
+// the device's division (Vulkan allows 2.5 ulp) may round the other way: such a
+// term may be off by one quantum, max|x| / 127 * |W'_k|, which the bound adds.
+// A test beside it checks that x' stays within the scheme's own error bound of
+// the float product, sum_k |W'_k| * max|x| / 254.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,6 +112,7 @@ std::vector<float> randomFloats(size_t count, float scale, uint32_t seed) {
 // x rows are x_stride apart.
 struct Reference {
   std::vector<double> y, magnitude;
+  std::vector<double> slack;  // allowed beyond the relative bound (x' rounding ties); empty: none
 };
 Reference referenceProduct(const std::vector<float>& x, uint32_t x_stride, const QuantisedWeight& w, uint32_t tokens) {
   Reference ref;
@@ -122,6 +133,48 @@ Reference referenceProduct(const std::vector<float>& x, uint32_t x_stride, const
   return ref;
 }
 
+// x quantised as matvec_quant does it (see the top), token by token: x' and,
+// per element, the one-quantum slack where its rounding is a near tie.
+struct QuantisedInput {
+  std::vector<float> values;
+  std::vector<double> tie_quantum;
+};
+QuantisedInput quantiseInput(const std::vector<float>& x, uint32_t x_stride, uint32_t k, uint32_t tokens) {
+  QuantisedInput out{std::vector<float>(x.size(), 0.0f), std::vector<double>(x.size(), 0.0)};
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t block = 0; block < k / 32; ++block) {
+      const size_t first = size_t(t) * x_stride + block * 32;
+      float largest = 0.0f;
+      for (size_t i = first; i < first + 32; ++i) largest = std::max(largest, std::abs(x[i]));
+      const float inverse = largest > 0.0f ? 127.0f / largest : 0.0f, scale = largest / 127.0f;
+      for (size_t i = first; i < first + 32; ++i) {
+        const float scaled = x[i] * inverse;
+        out.values[i] = std::nearbyint(scaled) * scale;  // the default rounding: to nearest, ties to even
+        if (std::abs(std::abs(scaled - std::trunc(scaled)) - 0.5f) < 1e-4f) out.tie_quantum[i] = scale;
+      }
+    }
+  }
+  return out;
+}
+
+// The reference of matvec_quant: the product with x', plus the tie slack.
+Reference quantisedInputReference(const std::vector<float>& x, uint32_t x_stride, const QuantisedWeight& w,
+                                  uint32_t tokens) {
+  QuantisedInput input = quantiseInput(x, x_stride, w.k, tokens);
+  Reference ref = referenceProduct(input.values, x_stride, w, tokens);
+  ref.slack.assign(ref.y.size(), 0.0);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t n = 0; n < w.rows; ++n) {
+      double slack = 0;
+      for (uint32_t i = 0; i < w.k; ++i) {
+        slack += input.tie_quantum[size_t(t) * x_stride + i] * std::abs(w.dequantised[size_t(n) * w.k + i]);
+      }
+      ref.slack[size_t(t) * w.rows + n] = slack;
+    }
+  }
+  return ref;
+}
+
 constexpr double kRelativeTolerance = 4e-6;
 
 // Compares y (rows y_stride apart, `tokens` of them) with the reference and
@@ -137,7 +190,8 @@ void expectProductClose(const std::vector<float>& y, uint32_t y_stride, const Re
         continue;
       }
       double want = ref.y[size_t(t) * rows + n];
-      double tolerance = kRelativeTolerance * ref.magnitude[size_t(t) * rows + n] + 1e-30;
+      double tolerance = kRelativeTolerance * ref.magnitude[size_t(t) * rows + n] + 1e-30 +
+                         (ref.slack.empty() ? 0.0 : ref.slack[size_t(t) * rows + n]);
       if (!(std::abs(got - want) <= tolerance) && reported++ < 5) {
         ADD_FAILURE() << what << ": token " << t << " row " << n << " got " << got << ", want " << want
                       << " (tolerance " << tolerance << ")";
@@ -249,14 +303,14 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
   // (x rows 16-byte aligned, as the kernel reads them).
   const uint32_t n = 13;
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    for (uint32_t k : {32u, 96u, 256u, 1024u}) {
+    for (uint32_t k : {32u, 96u, 256u, 1024u, 8320u}) {  // 8320: two chunks of x (256 + 4 blocks)
       QuantisedWeight w = quantisedRandom(quant, n, k, 100 + k);
       for (uint32_t tokens : {1u, 3u}) {
         const uint32_t x_stride = k + 4, y_stride = n + 2;  // matvec reads x in vec4s
         const float sentinel = -4321.0f;
         std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
-        Reference ref = referenceProduct(x, x_stride, w, tokens);
-        for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{8u, 256u}}) {
+        Reference ref = quantisedInputReference(x, x_stride, w, tokens);
+        for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{16u, 64u}, std::pair{4u, 256u}}) {
           gpu::GpuBuffer x_buffer = upload(x, "x");
           gpu::GpuBuffer w_buffer = upload(w.segment, "w");
           gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
@@ -272,11 +326,47 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
   }
 }
 
+TEST_F(QuantKernelNumericsTest, MatvecInputQuantisationStaysWithinItsBound) {
+  // The decode kernel against the float product itself: x' differs from x by at
+  // most half a quantum per element, so |y - sum x W'| <= sum_k |W'_k| max|x| / 254
+  // (+ float rounding). And the bound is not vacuous: the error is nonzero.
+  const uint32_t k = 1024, n = 13;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, n, k, 500);
+    std::vector<float> x = randomFloats(k, 2.0f, 501);
+    for (size_t i = 0; i < x.size(); i += 97) x[i] *= 30.0f;  // outliers, as real activations have
+    Reference ref = referenceProduct(x, k, w, 1);
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+    run({wholeWeight(quantMatvecKernel(quant, k, n), x_buffer, w_buffer, y_buffer, w, k, n, 1, {1, 1, 1})});
+    std::vector<float> y = download(y_buffer, n);
+    double largest_error = 0;
+    for (uint32_t r = 0; r < n; ++r) {
+      double bound = kRelativeTolerance * ref.magnitude[r];
+      for (uint32_t block = 0; block < k / 32; ++block) {
+        float largest = 0.0f, weights = 0.0f;
+        for (uint32_t i = block * 32; i < block * 32 + 32; ++i) {
+          largest = std::max(largest, std::abs(x[i]));
+          weights += std::abs(w.dequantised[size_t(r) * k + i]);
+        }
+        bound += double(weights) * largest / 254.0 * (1 + 1e-6);
+      }
+      const double error = std::abs(y[r] - ref.y[r]);
+      EXPECT_LE(error, bound) << nameOf(quant) << " row " << r;
+      largest_error = std::max(largest_error, error / ref.magnitude[r]);
+    }
+    EXPECT_GT(largest_error, 1e-5) << nameOf(quant) << ": x was not quantised, the reference above is the wrong one";
+  }
+}
+
 TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
   // Hand-made segments holding every byte value (q8: -128 .. 127, including
   // -128, which quantizeRows never writes) and every nibble (q4: codes 0 .. 15,
   // i.e. -8 .. 7, in both nibble positions), with distinct power-of-two scales.
-  // Each output is then a single dequantised weight and must be exact.
+  // Each output is then a single dequantised weight: exact from the matmul; from
+  // the matvec, which multiplies by x's block scale 1/127 and its code 127, to
+  // float32 rounding (a wrong code is off by at least 1/127 of it).
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     const uint32_t k = 32, rows = 8;
     QuantisedWeight w{quant, rows, k, *blockQuantLayout(schemeOf(quant), rows, k), {}, {}};
@@ -302,8 +392,14 @@ TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
       std::vector<float> y = download(y_buffer, size_t(k) * rows);
       for (uint32_t t = 0; t < k; ++t) {
         for (uint32_t r = 0; r < rows; ++r) {
-          ASSERT_EQ(y[size_t(t) * rows + r], w.dequantised[size_t(r) * k + t])
-              << request.kernel << " " << nameOf(quant) << " row " << r << " column " << t;
+          const float want = w.dequantised[size_t(r) * k + t];
+          if (matvec) {
+            ASSERT_NEAR(y[size_t(t) * rows + r], want, 1e-6 * std::abs(want))
+                << request.kernel << " " << nameOf(quant) << " row " << r << " column " << t;
+          } else {
+            ASSERT_EQ(y[size_t(t) * rows + r], want)
+                << request.kernel << " " << nameOf(quant) << " row " << r << " column " << t;
+          }
         }
       }
     }
@@ -322,7 +418,7 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     QuantisedWeight w = quantisedRandom(quant, n, k, 300);
     std::vector<float> x = randomFloats(k, 2.0f, 301);
-    Reference ref = referenceProduct(x, k, w, 1);
+    Reference ref = quantisedInputReference(x, k, w, 1);
     for (uint64_t alignment : {uint64_t{256}, device_alignment}) {
       gpu::GpuBuffer x_buffer = upload(x, "x");
       gpu::GpuBuffer w_buffer = upload(w.segment, "w");
@@ -358,7 +454,7 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     QuantisedWeight w = quantisedRandom(quant, n, k, 400);
     std::vector<float> x = randomFloats(k, 3.0f, 401);
-    Reference ref = referenceProduct(x, k, w, 1);
+    Reference ref = quantisedInputReference(x, k, w, 1);
     gpu::GpuBuffer x_buffer = upload(x, "x");
     gpu::GpuBuffer w_buffer = upload(w.segment, "w");
     gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
@@ -368,7 +464,7 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
     bool some_capped = false;
     for (uint32_t r = 0; r < n; ++r) {
       double want = cap * std::tanh(ref.y[r] / cap);
-      EXPECT_NEAR(y[r], want, 1e-5 + kRelativeTolerance * ref.magnitude[r]) << nameOf(quant) << " row " << r;
+      EXPECT_NEAR(y[r], want, 1e-5 + kRelativeTolerance * ref.magnitude[r] + ref.slack[r]) << nameOf(quant) << " row " << r;
       some_capped |= std::abs(ref.y[r]) > cap;
     }
     EXPECT_TRUE(some_capped) << "the inputs should drive some logits past the cap";
