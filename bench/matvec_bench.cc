@@ -22,6 +22,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "runtime/gpu/random_fill.h"
 
 namespace {
 
@@ -83,10 +84,11 @@ std::optional<double> time(gpu::GpuDevice& device, const KernelRequest& request,
 
 int main(int argc, char** argv) {
   gpu::DeviceRequest request;
-  bool quick = false;
+  bool quick = false, chunk_sweep = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--allow-software-gpu")) request.allow_software_gpu = true;
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--chunk-sweep")) chunk_sweep = true;
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) request.spec = argv[++i];
     else {
       std::fprintf(stderr, "usage: matvec_bench [--device SPEC] [--allow-software-gpu] [--quick]\n");
@@ -100,7 +102,14 @@ int main(int argc, char** argv) {
     std::vector<Shape> shapes = {{"1b qkv", 1152, 1536},       {"1b gate_up", 1152, 13824}, {"1b down", 6912, 1152},
                                  {"27b qkv", 5376, 8192},      {"27b gate", 5376, 21504},   {"27b down", 21504, 5376},
                                  {"27b lm_head slice", 5376, 12288}};
-    std::vector<uint32_t> rows_options = {1, 2, 4, 8}, workgroups = {32, 64, 128, 256};
+    std::vector<uint32_t> rows_options = {1, 2, 4, 8, 16, 32}, workgroups = {32, 64, 128, 256};
+    std::vector<uint32_t> chunk_options = {0};  // 0: the kernel's default
+    if (chunk_sweep) {
+      shapes = {{"27b gate", 5376, 21504}, {"27b down", 21504, 5376}};
+      rows_options = {8, 16, 32};
+      workgroups = {32, 64, 128};
+      chunk_options = {16, 64, 256};
+    }
     if (quick) {
       shapes = {{"small", 256, 512}};
       rows_options = {2, 8};
@@ -112,25 +121,40 @@ int main(int argc, char** argv) {
         gpu::GpuBuffer x = gpu::GpuBuffer::allocate(*device, uint64_t(shape.k) * 4, gpu::MemoryPlacement::kDeviceLocal, "x");
         gpu::GpuBuffer w = gpu::GpuBuffer::allocate(*device, bytes, gpu::MemoryPlacement::kDeviceLocal, "w");
         gpu::GpuBuffer y = gpu::GpuBuffer::allocate(*device, uint64_t(shape.n) * 4, gpu::MemoryPlacement::kDeviceLocal, "y");
-        // x in shared memory where it fits the 48 KiB every device has.
+        // Incompressible contents (random_fill.h): x in +-[0.5, 1), bf16 weights and
+        // scales finite, quants random bytes.
+        gpu::fillWithRandomWords(*device, x, 0, uint64_t(shape.k) * 4, 1, 0x807fffffu, 0x3f000000u);
+        const uint64_t quant_bytes =
+            format == Format::kBF16 ? 0 : (uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2) + 255) / 256 * 256;
+        if (quant_bytes) gpu::fillWithRandomWords(*device, w, 0, quant_bytes, 2);
+        gpu::fillWithRandomWords(*device, w, quant_bytes, bytes - quant_bytes, 3, 0x80ff80ffu, 0x3c003c00u);
+        for (uint32_t chunk : chunk_options)
         for (uint32_t rows : rows_options) {
           for (uint32_t workgroup : workgroups) {
             if (rows > workgroup) continue;
             const std::array<uint32_t, 3> groups = {(shape.n + rows - 1) / rows, 1, 1};
             std::optional<double> seconds;
             if (format == Format::kBF16) {
+              if (rows > 8 || chunk_sweep) continue;  // measured before: more rows only add registers
               seconds = time(*device, matvecKernel(shape.k, shape.n, rows, workgroup), {&x, &w, &y}, MatmulPush{0, shape.k, 0, 0, shape.n, 1}, groups, 20);
             } else {
               const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
               const uint64_t quants = uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2);
               const uint32_t scale_base = static_cast<uint32_t>((quants + 255) / 256 * 256 / 2);
-              seconds = time(*device, quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup), {&x, &w, &y, &w}, QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base},
+              std::optional<KernelRequest> kernel;
+              try {
+                kernel = quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup);
+                if (chunk) kernel->defines["CHUNK_BLOCKS"] = std::to_string(chunk);
+              } catch (const Error&) {
+                continue;  // a launch shape past the kernel's shared memory
+              }
+              seconds = time(*device, *kernel, {&x, &w, &y, &w}, QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base},
                              groups, 20);
             }
             if (!seconds) throw Error(ExitCode::kDeviceMissing, "the device has no timestamps on its compute queue");
             std::printf("{\"shape\":\"%s\",\"k\":%u,\"n\":%u,\"weights\":\"%s\",\"rows_per_workgroup\":%u,"
-                        "\"workgroup_size\":%u,\"microseconds\":%.2f,\"GBps\":%.1f}\n",
-                        shape.what, shape.k, shape.n, name(format), rows, workgroup, *seconds * 1e6,
+                        "\"workgroup_size\":%u,\"chunk_blocks\":%u,\"microseconds\":%.2f,\"GBps\":%.1f}\n",
+                        shape.what, shape.k, shape.n, name(format), rows, workgroup, chunk, *seconds * 1e6,
                         double(bytes) / *seconds / 1e9);
             std::fflush(stdout);
           }

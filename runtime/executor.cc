@@ -132,7 +132,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
 
   prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
   decode_stream_ = std::make_unique<gpu::CommandStream>(device);
-  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+  recordDecode();
   // The last weight copies ran while the pipelines were made; every weight is
   // resident from here on.
   uploader.finish();
@@ -144,12 +144,18 @@ ScheduleExecutor::~ScheduleExecutor() {
   decode_stream_.reset();
 }
 
-void ScheduleExecutor::record(gpu::CommandStream& stream,
-                              const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
-                              const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
-                              bool dump) const {
+void ScheduleExecutor::recordDecode() {
+  decode_recorded_ = record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true,
+                            /*dump=*/false, profiled_);
+}
+
+std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
+                                                    const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
+                                                    const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens,
+                                                    bool logits, bool dump, bool per_dispatch) const {
   const ChunkValues values{tokens, dump ? tokens : 1u, context_};
-  stream.begin(timed_);
+  std::vector<std::uint32_t> recorded;
+  stream.begin(timed_, per_dispatch ? list.size() : 0);
   for (std::uint32_t i = 0; i < list.size(); ++i) {
     const fb::Dispatch& d = *list.Get(i);
     if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
@@ -168,10 +174,13 @@ void ScheduleExecutor::record(gpu::CommandStream& stream,
     }
     if (d.barrier_before()) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
     stream.dispatch(pipelines_[d.kernel()], sets[i], std::as_bytes(std::span(push)), groups);
+    if (per_dispatch) stream.markTime();
+    recorded.push_back(i);
   }
   // The CPU reads the sampled id (and the readout) through their mappings.
   stream.memoryBarrier(gpu::Hazard::kComputeToHost);
   stream.end();
+  return recorded;
 }
 
 void ScheduleExecutor::writeWord(std::uint32_t word_index, std::uint32_t value) {
@@ -240,10 +249,24 @@ void ScheduleExecutor::decode(std::uint32_t position) {
   last_stream_ = decode_stream_.get();
 }
 
-void ScheduleExecutor::setGpuTiming(bool timed) {
+void ScheduleExecutor::setGpuTiming(bool timed, bool per_dispatch) {
   timed_ = timed;
+  profiled_ = timed && per_dispatch;
   last_stream_ = nullptr;
-  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+  recordDecode();
+}
+
+std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastDecodeProfile() const {
+  if (!profiled_ || last_stream_ != decode_stream_.get()) return {};
+  const std::vector<double> marks = decode_stream_->markSeconds();
+  if (marks.size() != decode_recorded_.size()) return {};
+  std::vector<DispatchTime> profile;
+  double previous = 0;
+  for (std::size_t i = 0; i < marks.size(); ++i) {
+    profile.push_back({schedule_->decode()->Get(decode_recorded_[i])->kernel(), std::max(0.0, marks[i] - previous)});
+    previous = std::max(previous, marks[i]);
+  }
+  return profile;
 }
 
 std::optional<double> ScheduleExecutor::lastGpuSeconds() const {
@@ -268,7 +291,7 @@ void ScheduleExecutor::setSampling(const SamplingSettings& settings) {
   buffers_[schedule_->step_input_buffer()]->write(std::uint64_t(schedule_->sampling_params_word()) * 4,
                                                  std::as_bytes(std::span(words)));
   sampling_ = settings.temperature > 0.0f;
-  record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true, /*dump=*/false);
+  recordDecode();
 }
 
 std::int32_t ScheduleExecutor::sampledToken() const {

@@ -91,14 +91,29 @@ class ScheduleExecutor {
 
   // Whether every chunk and step from now on is timed on the GPU (timestamps
   // around the recording; re-records the decode step), for lastGpuSeconds().
-  void setGpuTiming(bool timed);
+  // `per_dispatch`: the decode step also writes a timestamp after each
+  // dispatch, for lastDecodeProfile() (a profile: it adds a little time).
+  void setGpuTiming(bool timed, bool per_dispatch = false);
   // How long the last prefill chunk or decode step ran on the GPU; nullopt
   // without GPU timing or when the device has no timestamps.
   std::optional<double> lastGpuSeconds() const;
+  // The last decode step under per-dispatch timing: each recorded dispatch's
+  // kernel (index into the schedule's kernels) and the GPU seconds from the
+  // previous dispatch's end to its own. Empty without it.
+  struct DispatchTime {
+    std::uint32_t kernel = 0;
+    double seconds = 0;
+  };
+  std::vector<DispatchTime> lastDecodeProfile() const;
 
  private:
-  void record(gpu::CommandStream& stream, const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
-              const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits, bool dump) const;
+  // Records `list` as one chunk of `tokens`; returns the indices of the
+  // dispatches whose conditions held (those recorded).
+  std::vector<std::uint32_t> record(gpu::CommandStream& stream,
+                                    const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
+                                    const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
+                                    bool dump, bool per_dispatch = false) const;
+  void recordDecode();
   void writeWord(std::uint32_t word_index, std::uint32_t value);
 
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
@@ -106,6 +121,8 @@ class ScheduleExecutor {
   bool capture_full_logits_ = false;
   bool sampling_ = false;  // record the sample kernel instead of argmax
   bool timed_ = false;     // record GPU timestamps (setGpuTiming)
+  bool profiled_ = false;  // and one after each decode dispatch
+  std::vector<std::uint32_t> decode_recorded_;  // the decode dispatches recorded, in order
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index

@@ -70,6 +70,9 @@ CommandStream::CommandStream(CommandStream&& other) noexcept
       commands_(std::exchange(other.commands_, VK_NULL_HANDLE)),
       fence_(std::exchange(other.fence_, VK_NULL_HANDLE)),
       timestamps_(std::exchange(other.timestamps_, VK_NULL_HANDLE)),
+      query_capacity_(std::exchange(other.query_capacity_, 0)),
+      marks_allowed_(std::exchange(other.marks_allowed_, 0)),
+      marks_recorded_(std::exchange(other.marks_recorded_, 0)),
       timed_(std::exchange(other.timed_, false)),
       state_(std::exchange(other.state_, State::kEmpty)),
       in_flight_(std::exchange(other.in_flight_, false)),
@@ -83,6 +86,9 @@ CommandStream& CommandStream::operator=(CommandStream&& other) noexcept {
     commands_ = std::exchange(other.commands_, VK_NULL_HANDLE);
     fence_ = std::exchange(other.fence_, VK_NULL_HANDLE);
     timestamps_ = std::exchange(other.timestamps_, VK_NULL_HANDLE);
+    query_capacity_ = std::exchange(other.query_capacity_, 0);
+    marks_allowed_ = std::exchange(other.marks_allowed_, 0);
+    marks_recorded_ = std::exchange(other.marks_recorded_, 0);
     timed_ = std::exchange(other.timed_, false);
     state_ = std::exchange(other.state_, State::kEmpty);
     in_flight_ = std::exchange(other.in_flight_, false);
@@ -106,6 +112,7 @@ void CommandStream::release() noexcept {
   if (pool_) vkDestroyCommandPool(device, pool_, nullptr);  // frees commands_ too
   fence_ = VK_NULL_HANDLE;
   timestamps_ = VK_NULL_HANDLE;
+  query_capacity_ = 0;
   pool_ = VK_NULL_HANDLE;
   commands_ = VK_NULL_HANDLE;
   in_flight_ = false;
@@ -118,23 +125,29 @@ void CommandStream::requireRecording(const char* doing) const {
   }
 }
 
-void CommandStream::begin(bool timed) {
+void CommandStream::begin(bool timed, uint32_t marks) {
   if (in_flight_) throw std::logic_error("re-recording a command stream that is still in flight (wait() first)");
   checkVk(vkResetCommandBuffer(commands_, 0), "resetting a command buffer");
   state_ = State::kEmpty;
   timed_ = timed && device_->capabilities().timestamp_period_ns > 0;
-  if (timed_ && !timestamps_) {
+  marks_allowed_ = timed_ ? marks : 0;
+  marks_recorded_ = 0;
+  if (timed_ && query_capacity_ < 2 + marks_allowed_) {
+    if (timestamps_) vkDestroyQueryPool(device_->handle(), timestamps_, nullptr);
+    timestamps_ = VK_NULL_HANDLE;
+    query_capacity_ = 0;
     auto pool_info = vkStruct<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
     pool_info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    pool_info.queryCount = 2;
+    pool_info.queryCount = 2 + marks_allowed_;
     checkVk(vkCreateQueryPool(device_->handle(), &pool_info, nullptr, &timestamps_), "creating a timestamp query pool");
+    query_capacity_ = pool_info.queryCount;
   }
   auto info = vkStruct<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   // No ONE_TIME_SUBMIT: the recording is replayed (the decode step, every token).
   checkVk(vkBeginCommandBuffer(commands_, &info), "beginning to record a command buffer");
   state_ = State::kRecording;
   if (timed_) {
-    vkCmdResetQueryPool(commands_, timestamps_, 0, 2);
+    vkCmdResetQueryPool(commands_, timestamps_, 0, 2 + marks_allowed_);
     vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
   }
 }
@@ -146,6 +159,30 @@ std::optional<double> CommandStream::gpuSeconds() const {
                                           sizeof(uint64_t), VK_QUERY_RESULT_64_BIT);
   if (result != VK_SUCCESS || ticks[1] < ticks[0]) return std::nullopt;
   return double(ticks[1] - ticks[0]) * device_->capabilities().timestamp_period_ns * 1e-9;
+}
+
+std::vector<double> CommandStream::markSeconds() const {
+  if (!timed_ || in_flight_ || submissions_ == 0 || state_ != State::kRecorded || marks_recorded_ == 0) return {};
+  std::vector<uint64_t> ticks(2 + marks_recorded_);
+  VkResult result = vkGetQueryPoolResults(device_->handle(), timestamps_, 0, uint32_t(ticks.size()),
+                                          ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
+                                          VK_QUERY_RESULT_64_BIT);
+  if (result != VK_SUCCESS) return {};
+  std::vector<double> seconds;
+  for (uint32_t i = 0; i < marks_recorded_; ++i) {
+    const uint64_t mark = ticks[2 + i];
+    seconds.push_back(mark < ticks[0] ? 0.0 : double(mark - ticks[0]) * device_->capabilities().timestamp_period_ns * 1e-9);
+  }
+  return seconds;
+}
+
+void CommandStream::markTime() {
+  requireRecording("markTime");
+  if (!timed_) return;
+  if (marks_recorded_ == marks_allowed_) {
+    throw std::logic_error("markTime beyond the " + std::to_string(marks_allowed_) + " marks begin() made room for");
+  }
+  vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 2 + marks_recorded_++);
 }
 
 void CommandStream::dispatch(const ComputePipeline& pipeline, VkDescriptorSet set,

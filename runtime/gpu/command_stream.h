@@ -21,6 +21,7 @@
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <vector>
 #include <type_traits>
 
 namespace unicorn::gpu {
@@ -61,8 +62,9 @@ class CommandStream {
   // Starts recording, discarding what was recorded before. Not while in flight.
   // `timed`: the recording also writes GPU timestamps at its start and end, so
   // that gpuSeconds() tells how long each submission ran on the GPU (ignored
-  // when the device's compute queue has no timestamps).
-  void begin(bool timed = false);
+  // when the device's compute queue has no timestamps). `marks`: room for that
+  // many markTime() calls in this recording (needs `timed`).
+  void begin(bool timed = false, uint32_t marks = 0);
   // Binds pipeline and set, pushes `push_constants` (exactly the pipeline's
   // push_constant_bytes) and dispatches `groups` workgroups (each <= the
   // device's maxComputeWorkGroupCount: Error(kDeviceMissing) otherwise).
@@ -83,6 +85,10 @@ class CommandStream {
   void memoryBarrier(Hazard hazard);
   void copyBuffer(const GpuBuffer& source, uint64_t source_offset, const GpuBuffer& destination,
                   uint64_t destination_offset, uint64_t size);
+  // Writes a timestamp once every command recorded before it has finished (a
+  // profile: the time between two marks is what the commands between them
+  // took, overlap included). A no-op when not timed; at most `marks` per recording.
+  void markTime();
   // Finishes recording; the stream can then be submitted any number of times.
   void end();
 
@@ -99,6 +105,9 @@ class CommandStream {
   // How long the last submission of a timed recording ran on the GPU, from its
   // first command to its last; nullopt when not timed or not finished.
   std::optional<double> gpuSeconds() const;
+  // The last submission's markTime() timestamps, in seconds after its start;
+  // empty when not timed, not finished or unmarked.
+  std::vector<double> markSeconds() const;
 
   bool isRecording() const { return state_ == State::kRecording; }
   bool isRecorded() const { return state_ == State::kRecorded; }
@@ -114,7 +123,10 @@ class CommandStream {
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer commands_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
-  VkQueryPool timestamps_ = VK_NULL_HANDLE;  // two queries: start, end (created by the first timed begin)
+  // Queries: start, end, then the marks (created by the first timed begin, grown when more marks are asked for).
+  VkQueryPool timestamps_ = VK_NULL_HANDLE;
+  uint32_t query_capacity_ = 0;
+  uint32_t marks_allowed_ = 0, marks_recorded_ = 0;
   bool timed_ = false;
   State state_ = State::kEmpty;
   bool in_flight_ = false;

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,3 +63,27 @@ class CliTestCase(unittest.TestCase):
         """Nothing but `allowed` names remains in `directory` (no half-written output)."""
         left = sorted(p.name for p in pathlib.Path(directory).iterdir() if p.name not in allowed)
         self.assertEqual(left, [], f"files left behind in {directory}")
+
+
+FLATC = shutil.which("flatc")  # the build needs it too (CMakeLists.txt)
+PREAMBLE = struct.Struct("<8sIIQQQQQQ")  # schemas/bundle_format.h: BundlePreamble
+
+
+def bundle_header(bundle, work_dir):
+    """The bundle's flatbuffer header as JSON, decoded by flatc (the flatbuffers project's
+    own converter) with schemas/bundle.fbs: a reader that shares no code with
+    unicorn-compile or unicorn-exec."""
+    data = bundle.read_bytes()
+    fields = PREAMBLE.unpack_from(data)
+    header_offset, header_size = fields[4], fields[5]
+    # A preamble layout that moved under this reader fails here, not as odd JSON.
+    assert fields[0] == b"UNICORN\x1a", fields[0]
+    assert data[header_offset + 4:header_offset + 8] == b"UNBH", "no flatbuffer header at header_offset"
+    header = work_dir / "header.bin"
+    header.write_bytes(data[header_offset:header_offset + header_size])
+    schemas = SOURCE_DIR / "schemas"
+    result = run([FLATC, "--json", "--strict-json", "--defaults-json", "--raw-binary", "-I", schemas,
+                  "-o", work_dir, schemas / "bundle.fbs", "--", header])
+    if result.returncode != 0:
+        raise AssertionError(f"flatc could not decode the header: {result.stderr}")
+    return json.loads((work_dir / "header.json").read_text())

@@ -102,6 +102,26 @@ class BenchTest(harness.CliTestCase):
         self.assertEqual(report["bundle"]["weights"], "bf16")
         self.assertEqual(report["bundle"]["context"], max(PREFILL, max(CONTEXTS) + DECODE))
 
+    def test_decode_profile_covers_every_dispatch_of_a_step(self):
+        """The profile times each dispatch of one greedy decode step: as many as the
+        bundle's decode list holds once the dispatches of other modes (sampling,
+        --dump-logits) are left out, under the kernels' own names, and its total is
+        the sum of its parts."""
+        profile = self.report()["decode_profile"]
+        header = harness.bundle_header(self.bundle, self.shared)
+        schedule = header["schedule"]
+        greedy = [d for d in schedule["decode"] if d["condition"] not in ("DumpLogits", "SampledToken")]
+        self.assertEqual(profile["dispatches"], len(greedy))
+        expected = {}
+        for d in greedy:
+            name = schedule["kernels"][d["kernel"]]["name"].split(" (")[0]
+            expected[name] = expected.get(name, 0) + 1
+        self.assertEqual({k["kernel"]: k["dispatches"] for k in profile["kernels"]}, expected)
+        self.assertAlmostEqual(sum(k["seconds"] for k in profile["kernels"]), profile["seconds"], places=9)
+        self.assertAlmostEqual(sum(k["share"] for k in profile["kernels"]), 1.0, places=6)
+        shares = [k["seconds"] for k in profile["kernels"]]
+        self.assertEqual(shares, sorted(shares, reverse=True))
+
     def test_a_context_beyond_the_model_is_skipped_with_its_reason(self):
         max_positions = text_config(self.checkpoint)["max_position_embeddings"]
         result = harness.run([harness.EXEC, self.bundle, "--bench", "--json", "--allow-software-gpu",
@@ -115,7 +135,8 @@ class BenchTest(harness.CliTestCase):
         result = harness.run([harness.EXEC, self.bundle, "--bench", "--allow-software-gpu",
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
-        for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:", "peak     host RSS"):
+        for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:",
+                         "profile  one decode step", "peak     host RSS"):
             self.assertIn(fragment, result.stdout)
 
     def test_bench_flags_need_bench_and_exclude_other_modes(self):

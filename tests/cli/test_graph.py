@@ -4,15 +4,12 @@ safetensors headers with transformers' rules, not taken from the compiler."""
 import json
 import math
 import re
-import shutil
 import struct
 import unittest
 
 import harness
 
 UNICORN_OPT = harness.BINARY_DIR / "tools" / "unicorn-opt" / "unicorn-opt"
-FLATC = shutil.which("flatc")  # the build needs it too (CMakeLists.txt)
-PREAMBLE = struct.Struct("<8sIIQQQQQQ")  # schemas/bundle_format.h: BundlePreamble
 # `unicorn.weight @name : type from "file" at offset quant scheme` -> (name, scheme)
 # --dump-ir's files: the graph, then the module after each pass of the pipeline.
 PIPELINE_DUMPS = ["00-graph.mlir", "01-quantize.mlir", "02-fuse.mlir", "03-place.mlir", "04-plan-memory.mlir",
@@ -49,29 +46,9 @@ def sliding_layers(text):
     return [(i + 1) % pattern != 0 for i in range(text["num_hidden_layers"])]
 
 
-def bundle_header(bundle, work_dir):
-    """The bundle's flatbuffer header as JSON, decoded by flatc (the flatbuffers project's
-    own converter) with schemas/bundle.fbs: a reader that shares no code with
-    unicorn-compile or unicorn-exec."""
-    data = bundle.read_bytes()
-    fields = PREAMBLE.unpack_from(data)
-    header_offset, header_size = fields[4], fields[5]
-    # A preamble layout that moved under this reader fails here, not as odd JSON.
-    assert fields[0] == b"UNICORN\x1a", fields[0]
-    assert data[header_offset + 4:header_offset + 8] == b"UNBH", "no flatbuffer header at header_offset"
-    header = work_dir / "header.bin"
-    header.write_bytes(data[header_offset:header_offset + header_size])
-    schemas = harness.SOURCE_DIR / "schemas"
-    result = harness.run([FLATC, "--json", "--strict-json", "--defaults-json", "--raw-binary", "-I", schemas,
-                          "-o", work_dir, schemas / "bundle.fbs", "--", header])
-    if result.returncode != 0:
-        raise AssertionError(f"flatc could not decode the header: {result.stderr}")
-    return json.loads((work_dir / "header.json").read_text())
-
-
 def bundle_tensor_table(bundle, work_dir):
     """name -> (dtype, quant) of every tensor the bundle stores."""
-    return {t["name"]: (t["dtype"], t["quant"]) for t in bundle_header(bundle, work_dir)["tensors"]}
+    return {t["name"]: (t["dtype"], t["quant"]) for t in harness.bundle_header(bundle, work_dir)["tensors"]}
 
 
 def program_dispatches(schedule_ir, program):
@@ -184,7 +161,7 @@ class GraphTest(harness.CliTestCase):
         kernels, conditions and barriers, decoded from the header by flatc."""
         self.compile_with_ir("tiny-1b", ["--weights", "q8"])
         schedule_ir = (self.tmp / "ir" / "05-schedule.mlir").read_text()
-        schedule = bundle_header(self.tmp / "m.ubundle", self.tmp)["schedule"]
+        schedule = harness.bundle_header(self.tmp / "m.ubundle", self.tmp)["schedule"]
         kernel_symbols = re.findall(r"^\s*unicorn\.kernel @(\w+) \"(\w+)\"", schedule_ir, re.M)
         self.assertEqual([k["name"].split(" ")[0] for k in schedule["kernels"]], [name for _, name in kernel_symbols])
         symbol_index = {symbol: index for index, (symbol, _) in enumerate(kernel_symbols)}
