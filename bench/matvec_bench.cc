@@ -4,8 +4,10 @@
 // beside the device's streaming-read bandwidth. Tells the schedule pass which
 // launch shape to pick; asserts nothing. One JSON line per configuration.
 //
-//   build/bench/matvec_bench [--device SPEC] [--allow-software-gpu] [--quick]
+//   build/bench/matvec_bench [--device SPEC] [--allow-software-gpu] [--quick | --chunk-sweep]
+// (--chunk-sweep: matvec_quant on the 27B shapes over CHUNK_BLOCKS 16, 64, 256)
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -71,8 +73,11 @@ std::optional<double> time(gpu::GpuDevice& device, const KernelRequest& request,
     }
     stream.end();
   };
-  record(2);
-  stream.submitAndWait();  // warm-up
+  // Warm-up: the GPU runs its shader clock low when idle (an H200 at 345 of
+  // 1980 MHz), and a short burst is measured before it rises.
+  record(8);
+  const auto warm_up_start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - warm_up_start < std::chrono::milliseconds(50)) stream.submitAndWait();
   record(repeats);
   stream.submitAndWait();
   std::optional<double> seconds = stream.gpuSeconds();
@@ -91,7 +96,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--chunk-sweep")) chunk_sweep = true;
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) request.spec = argv[++i];
     else {
-      std::fprintf(stderr, "usage: matvec_bench [--device SPEC] [--allow-software-gpu] [--quick]\n");
+      std::fprintf(stderr, "usage: matvec_bench [--device SPEC] [--allow-software-gpu] [--quick | --chunk-sweep]\n");
       return 1;
     }
   }
