@@ -25,6 +25,7 @@
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
 #include "runtime/gpu/random_fill.h"
+#include "tests/support/kernel_pipeline.h"
 
 namespace {
 
@@ -53,13 +54,7 @@ std::optional<double> time(gpu::GpuDevice& device, const KernelRequest& request,
                            const std::vector<const gpu::GpuBuffer*>& buffers, const Push& push,
                            std::array<uint32_t, 3> groups, int repeats) {
   const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
-  std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
-  gpu::ComputePipelineDesc desc;
-  desc.name = describeSpecialisation(request.kernel, request.defines);
-  desc.spirv = words;
-  desc.storage_buffer_count = info.storage_buffer_count;
-  desc.push_constant_bytes = info.push_constant_bytes;
-  gpu::ComputePipeline pipeline = gpu::ComputePipeline::create(device, desc);
+  gpu::ComputePipeline pipeline = test_support::kernelPipeline(device, request);
   gpu::DescriptorPool pool = gpu::DescriptorPool::create(device, 1, info.storage_buffer_count);
   std::vector<gpu::BufferBinding> bindings;
   for (const gpu::GpuBuffer* buffer : buffers) bindings.push_back({buffer, 0, VK_WHOLE_SIZE});
@@ -138,30 +133,40 @@ int main(int argc, char** argv) {
           for (uint32_t workgroup : workgroups) {
             if (rows > workgroup) continue;
             const std::array<uint32_t, 3> groups = {(shape.n + rows - 1) / rows, 1, 1};
-            std::optional<double> seconds;
-            if (format == Format::kBF16) {
-              if (rows > 8 || chunk_sweep) continue;  // measured before: more rows only add registers
-              seconds = time(*device, matvecKernel(shape.k, shape.n, rows, workgroup), {&x, &w, &y}, MatmulPush{0, shape.k, 0, 0, shape.n, 1}, groups, 20);
-            } else {
-              const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
-              const uint64_t quants = uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2);
-              const uint32_t scale_base = static_cast<uint32_t>((quants + 255) / 256 * 256 / 2);
-              std::optional<KernelRequest> kernel;
-              try {
-                kernel = quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup);
-                if (chunk) kernel->defines["CHUNK_BLOCKS"] = std::to_string(chunk);
-              } catch (const Error&) {
-                continue;  // a launch shape past the kernel's shared memory
+            // bf16: matvec_bf16; q8/q4: matvec_quant and matvec_quant_dot (the
+            // chunk sweep: the dot kernel only, its chunking of x being the question).
+            std::vector<KernelRequest> kernels;
+            const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
+            try {
+              if (format == Format::kBF16) {
+                if (rows > 8 || chunk_sweep) continue;  // measured before: more rows only add registers
+                kernels.push_back(matvecKernel(shape.k, shape.n, rows, workgroup));
+              } else {
+                if (!chunk_sweep) kernels.push_back(quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
+                kernels.push_back(quantDotMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
+                if (chunk) kernels.back().defines["CHUNK_BLOCKS"] = std::to_string(chunk);
               }
-              seconds = time(*device, *kernel, {&x, &w, &y, &w}, QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base},
-                             groups, 20);
+            } catch (const Error&) {
+              if (kernels.empty()) continue;  // a launch shape past the dot kernel's shared memory
             }
-            if (!seconds) throw Error(ExitCode::kDeviceMissing, "the device has no timestamps on its compute queue");
-            std::printf("{\"shape\":\"%s\",\"k\":%u,\"n\":%u,\"weights\":\"%s\",\"rows_per_workgroup\":%u,"
-                        "\"workgroup_size\":%u,\"chunk_blocks\":%u,\"microseconds\":%.2f,\"GBps\":%.1f}\n",
-                        shape.what, shape.k, shape.n, name(format), rows, workgroup, chunk, *seconds * 1e6,
-                        double(bytes) / *seconds / 1e9);
-            std::fflush(stdout);
+            for (const KernelRequest& kernel : kernels) {
+              std::optional<double> seconds;
+              if (format == Format::kBF16) {
+                seconds = time(*device, kernel, {&x, &w, &y}, MatmulPush{0, shape.k, 0, 0, shape.n, 1}, groups, 20);
+              } else {
+                const uint64_t quants = uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2);
+                const uint32_t scale_base = static_cast<uint32_t>((quants + 255) / 256 * 256 / 2);
+                seconds = time(*device, kernel, {&x, &w, &y, &w},
+                               QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base}, groups, 20);
+              }
+              if (!seconds) throw Error(ExitCode::kDeviceMissing, "the device has no timestamps on its compute queue");
+              std::printf("{\"shape\":\"%s\",\"k\":%u,\"n\":%u,\"weights\":\"%s\",\"kernel\":\"%s\","
+                          "\"rows_per_workgroup\":%u,\"workgroup_size\":%u,\"chunk_blocks\":%u,"
+                          "\"microseconds\":%.2f,\"GBps\":%.1f}\n",
+                          shape.what, shape.k, shape.n, name(format), kernel.kernel.c_str(), rows, workgroup, chunk,
+                          *seconds * 1e6, double(bytes) / *seconds / 1e9);
+              std::fflush(stdout);
+            }
           }
         }
       }

@@ -67,6 +67,10 @@ std::vector<KernelInfo> builtinKernels() {
               optional("TILE_N", "64"), optional("TILE_K", "16"), softcap},
              4, sizeof(QuantMatmulPush)),
       kernel("matvec_quant",
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
+             4, sizeof(QuantMatmulPush)),
+      // The same product on packed int8 dot products (x quantised to int8).
+      kernel("matvec_quant_dot",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"),
               optional("CHUNK_BLOCKS", "256"), softcap, workgroup},
              4, sizeof(QuantMatmulPush)),

@@ -165,21 +165,17 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m, uint32_t til
   return request;
 }
 
-KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                uint32_t workgroup_size, float softcap) {
-  KernelRequest request{"matvec_quant", {}};
+namespace {
+
+// matvec_quant and matvec_quant_dot share their interface and constraints.
+KernelRequest quantMatvecRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n,
+                                 uint32_t rows_per_workgroup, uint32_t workgroup_size, float softcap) {
+  KernelRequest request{kernel, {}};
   requireBlockMultiple(request.kernel, k);
   requireWorkgroupSize(request.kernel, workgroup_size);
   if (n == 0) failShape(request.kernel, "N is 0");
   if (rows_per_workgroup == 0 || rows_per_workgroup > workgroup_size) {
     failShape(request.kernel, "rows per workgroup must be in [1, workgroup size]");
-  }
-  // Shared memory: the quantised x of one chunk (up to 256 blocks of 32 bytes,
-  // a float scale and an int sum each) and a partial sum per row and invocation.
-  const uint64_t shared_bytes = uint64_t(std::min(k / 32, 256u)) * 40 + uint64_t(rows_per_workgroup) * workgroup_size * 4;
-  if (shared_bytes > kGuaranteedSharedMemoryBytes) {
-    failShape(request.kernel, "rows per workgroup x workgroup size need " + text(shared_bytes) +
-                                  " bytes of shared memory; Vulkan guarantees " + text(kGuaranteedSharedMemoryBytes));
   }
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
                      {"K", text(k)},
@@ -187,6 +183,27 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
                      {"ROWS_PER_WG", text(rows_per_workgroup)},
                      {"SOFTCAP", glslFloat(softcap)},
                      {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
+}  // namespace
+
+KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
+                                uint32_t workgroup_size, float softcap) {
+  return quantMatvecRequest("matvec_quant", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+}
+
+KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
+                                   uint32_t workgroup_size, float softcap) {
+  KernelRequest request =
+      quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+  // Shared memory: the quantised x of one chunk (up to 256 blocks of 32 bytes,
+  // a float scale and an int sum each) and a partial sum per row and invocation.
+  const uint64_t shared_bytes = uint64_t(std::min(k / 32, 256u)) * 40 + uint64_t(rows_per_workgroup) * workgroup_size * 4;
+  if (shared_bytes > kGuaranteedSharedMemoryBytes) {
+    failShape(request.kernel, "rows per workgroup x workgroup size need " + text(shared_bytes) +
+                                  " bytes of shared memory; Vulkan guarantees " + text(kGuaranteedSharedMemoryBytes));
+  }
   return request;
 }
 

@@ -58,13 +58,16 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size),
-// TILE_K a positive multiple of 8 (whole q4 words); matvec_quant's input base
-// and token stride multiples of 4, and its shared memory (a chunk of quantised
-// x plus rows_per_workgroup x workgroup_size floats) within Vulkan's 16 KiB.
-// matvec_quant runs packed integer dot products: the device needs
-// shaderIntegerDotProduct.
-KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
-                                uint32_t workgroup_size = 64, float softcap = 0.0f);
+// TILE_K a positive multiple of 8 (whole q4 words); the matvecs' input base
+// and token stride multiples of 4.
+KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
+                                uint32_t workgroup_size = 256, float softcap = 0.0f);
+// matvec_quant_dot: the same product on packed int8 dot products, x quantised
+// to int8 per block (the device needs shaderIntegerDotProduct). Its shared
+// memory (a chunk of quantised x plus rows_per_workgroup x workgroup_size
+// floats) must stay within Vulkan's guaranteed 16 KiB.
+KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
+                                   uint32_t workgroup_size = 64, float softcap = 0.0f);
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
                                 uint32_t tile_k = 16, float softcap = 0.0f);
 

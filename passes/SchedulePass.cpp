@@ -51,9 +51,13 @@ uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
 // 256 for the widest inputs (the 27B down projection, K = 21504), where more
 // of each row is in flight at once.
 uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
-// matvec_quant's launch shape: 16 rows over 64 invocations (its shared memory,
-// x quantised plus a partial per row and invocation, stays within 16 KiB).
-constexpr uint32_t kQuantMatvecRows = 16, kQuantMatvecWorkgroup = 64;
+// q4 decode products run matvec_quant_dot (packed int8 dot products on int8 x):
+// on an H200 it beat matvec_quant by 30-43% for q4 on 27B-sized products, and
+// for q8 lost on three of four of them by 4-12% (bench/results/
+// matvec-*-2026-12-01b.jsonl), so q8 keeps the float kernel. Its launch shape: 16 rows over 64 invocations (its shared
+// memory, x quantised plus a partial per row and invocation, stays in 16 KiB).
+bool usesDotMatvec(sp::BlockQuant quant) { return quant == sp::BlockQuant::kQ4; }
+constexpr uint32_t kDotMatvecRows = 16, kDotMatvecWorkgroup = 64;
 
 // A [tokens, features] activation as kernels address it: bound range, float
 // index of token 0's first feature inside it, floats between tokens.
@@ -398,21 +402,21 @@ class ProgramBuilder {
           d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
-          // Rows per workgroup share each load of x: four for bf16 (the best of 1, 2,
-          // 4, 8 and 16 in bench/results/matvec-h200-*.jsonl); sixteen for the
-          // quantised kernel, which also quantises x once per workgroup. Wide
+          // Rows per workgroup share each load of x: four for the float kernels (the
+          // best of 1, 2, 4, 8 and 16 in bench/results/matvec-h200-*.jsonl); sixteen
+          // for matvec_quant_dot, which also quantises x once per workgroup. Wide
           // outputs (the LM head) take more: Vulkan guarantees only 65535
           // workgroups per axis.
-          uint32_t rows_per_group = w->quant ? kQuantMatvecRows : 4;
-          const uint32_t max_groups = w->quant ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
+          const bool dot = w->quant && usesDotMatvec(*w->quant);
+          uint32_t rows_per_group = dot ? kDotMatvecRows : 4;
+          const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
           while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
           // One invocation stores each row's sum: at least as many as rows.
-          const uint32_t workgroup =
-              std::max(w->quant ? kQuantMatvecWorkgroup : matvecWorkgroup(w->k), rows_per_group);
+          const uint32_t workgroup = std::max(dot ? kDotMatvecWorkgroup : matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
                          param("workgroup_size", int64_t(workgroup))});
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
-          kernel = w->quant ? "matvec_quant" : "matvec_bf16";
+          kernel = !w->quant ? "matvec_bf16" : dot ? "matvec_quant_dot" : "matvec_quant";
         }
         const uint32_t y_base = y->base + column + slice.row_begin;
         if (w->quant) {

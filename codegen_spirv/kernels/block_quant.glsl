@@ -29,3 +29,26 @@ vec4 quantGroup(uint word, uint g) {
 #endif
   return vec4(q);
 }
+
+// The four bytes of a word as floats: the shape AMD's one-instruction
+// byte-to-float conversions (v_cvt_f32_ubyte0..3) are matched from.
+vec4 byteValues(uint word) { return vec4((uvec4(word) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu); }
+
+// The matvec's inner product of one quant word with the x values under it:
+//   q8: x.xyzw = elements 0..3 (in x_lo); x_hi unused
+//   q4: x_lo = elements 0, 2, 4, 6 and x_hi = 1, 3, 5, 7 (the low and the high
+//       nibbles of the word's bytes), x_sum = the sum of all eight.
+// For q4 the codes (q + 8) are summed as they are and 8 * x_sum subtracted once
+// per word: masking the word with 0x0f0f0f0f leaves the even codes as whole
+// bytes, so an element needs a conversion and a multiply-add, not also a shift,
+// a mask and a subtraction. (Not yet measured on an AMD GPU; on an H200 both
+// forms ran alike, that kernel not being ALU-bound there.) The cancellation it
+// brings stays near float32 rounding of sum |x| * 15, far below the
+// quantisation error.
+float quantWordDot(uint word, vec4 x_lo, vec4 x_hi, float x_sum) {
+#if QUANT_BITS == 8
+  return dot(x_lo, quantGroup(word, 0u));
+#else
+  return dot(x_lo, byteValues(word & 0x0f0f0f0fu)) + dot(x_hi, byteValues((word >> 4) & 0x0f0f0f0fu)) - 8.0 * x_sum;
+#endif
+}

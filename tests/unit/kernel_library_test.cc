@@ -50,6 +50,9 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatvecKernel(BlockQuant::kQ4, 32, 3, 2, 8),
       quantMatvecKernel(BlockQuant::kQ8, 1152, 13824),
       quantMatvecKernel(BlockQuant::kQ4, 5376, 262208, 8, 128, 30.0f),
+      quantDotMatvecKernel(BlockQuant::kQ8, 32, 3, 1, 4),
+      quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824),
+      quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
       quantMatmulKernel(BlockQuant::kQ8, 32, 3, 16, 16, 8),
       quantMatmulKernel(BlockQuant::kQ4, 64, 5, 16, 32, 32),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
@@ -225,7 +228,7 @@ TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
   // The runtime refuses a kernel whose SPIR-V capabilities it cannot vouch for
   // (runtime/gpu/spirv_capabilities.h): every builtin kernel must pass on a
   // device with every optional feature, and exactly the packed-dot decode
-  // kernel needs shaderIntegerDotProduct.
+  // kernel (matvec_quant_dot) needs shaderIntegerDotProduct.
   const gpu::DeviceCapabilities full = everyOptionalFeature();
   gpu::DeviceCapabilities without_dot = full;
   without_dot.shader_integer_dot_product = false;
@@ -242,12 +245,12 @@ TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
         needs_dot = true;
       }
     }
-    EXPECT_EQ(needs_dot, compiled.request.kernel == "matvec_quant");
+    EXPECT_EQ(needs_dot, compiled.request.kernel == "matvec_quant_dot");
   }
 }
 
 TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
-  const KernelRequest request = quantMatvecKernel(BlockQuant::kQ8, 64, 10);
+  const KernelRequest request = quantDotMatvecKernel(BlockQuant::kQ8, 64, 10);
   std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
   EXPECT_FALSE(gpu::declaredCapabilities(words, "whole").empty());
   // An instruction claiming more words than are left, and one of length 0.
@@ -352,7 +355,9 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 0, 10); }, {"matvec_quant", "multiple of 32"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
-  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 8192, 10, 32, 128); }, {"matvec_quant", "shared memory", "16384"});
+  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ8, 8192, 10, 32, 128); },
+                    {"matvec_quant_dot", "shared memory", "16384"});
+  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant_dot", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 96, 10, 64, 64, 4); }, {"matmul_quant", "TILE_K", "4"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ4, 64, 10, 24, 16, 16); }, {"matmul_quant", "16x16"});
 }
@@ -431,6 +436,11 @@ TEST(KernelParamsTest, SpecialiseEqualsTheTypedFrontDoors) {
                                         {"softcap", 0.0}})
                 .defines,
             quantMatvecKernel(BlockQuant::kQ4, 1152, 6912, 4, 64).defines);
+  KernelRequest dot = specialise("matvec_quant_dot", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"n", int64_t(6912)},
+                                                      {"rows_per_workgroup", int64_t(16)},
+                                                      {"workgroup_size", int64_t(64)}, {"softcap", 0.0}});
+  EXPECT_EQ(dot.kernel, "matvec_quant_dot");
+  EXPECT_EQ(dot.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 6912, 16, 64).defines);
   // Norm and RoPE are there exactly when their parameters are: a value copy has neither.
   KernelRequest copy = specialise("head_norm_rope", {{"head_dim", int64_t(256)}, {"num_heads", int64_t(1)},
                                                      {"workgroup_size", int64_t(64)}});

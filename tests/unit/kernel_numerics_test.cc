@@ -25,6 +25,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "tests/support/kernel_pipeline.h"
 
 namespace unicorn::spirv {
 namespace {
@@ -108,13 +109,7 @@ class KernelNumericsTest : public ::testing::Test {
     const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
     ASSERT_EQ(sizeof(Push), info.push_constant_bytes);
     ASSERT_EQ(buffers.size(), info.storage_buffer_count);
-    std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
-    gpu::ComputePipelineDesc desc;
-    desc.name = describeSpecialisation(request.kernel, request.defines);
-    desc.spirv = words;
-    desc.storage_buffer_count = info.storage_buffer_count;
-    desc.push_constant_bytes = info.push_constant_bytes;
-    gpu::ComputePipeline pipeline = gpu::ComputePipeline::create(*device_, desc);
+    gpu::ComputePipeline pipeline = test_support::kernelPipeline(*device_, request);
     gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.storage_buffer_count);
     std::vector<gpu::BufferBinding> bindings;
     for (const gpu::GpuBuffer* buffer : buffers) bindings.push_back({buffer, 0, VK_WHOLE_SIZE});
@@ -624,6 +619,7 @@ TEST_F(KernelNumericsTest, AddIsExactAndCoversCountsBeyondTheGrid) {
 // ---------------------------------------------------------------- sampling readouts
 
 TEST_F(KernelNumericsTest, ArgmaxPicksTheFirstOfEqualMaxima) {
+  // 1000 logits a row: the vec4 form; 1001 below: the scalar one.
   const uint32_t count = 1000, rows = 3;
   std::vector<float> logits = randomFloats(size_t(rows) * count, 5.0f, 22);
   logits[0 * count + 700] = 9.0f;  // row 0: a single maximum
@@ -643,6 +639,30 @@ TEST_F(KernelNumericsTest, ArgmaxPicksTheFirstOfEqualMaxima) {
     EXPECT_EQ(got[2], 401u) << "WG_SIZE " << workgroup;
     EXPECT_EQ(got[3], 0u) << "WG_SIZE " << workgroup;
   }
+  // Batches: a row longer than WG_SIZE * 8 vec4s, its maximum in a later batch
+  // and a tie for it later still.
+  const uint32_t long_count = 262144;
+  std::vector<float> long_row = randomFloats(long_count, 5.0f, 24);
+  long_row[200003] = 11.0f;
+  long_row[250000] = 11.0f;
+  gpu::GpuBuffer long_buffer = upload(long_row, "long logits");
+  gpu::GpuBuffer long_id = upload(std::vector<uint32_t>(1, 77u), "id");
+  run(argmaxKernel(long_count, 256), {&long_buffer, &long_id}, ArgmaxPush{0, long_count, 0, 1}, {1, 1, 1});
+  EXPECT_EQ(download<uint32_t>(long_id, 1)[0], 200003u);
+}
+
+TEST_F(KernelNumericsTest, ArgmaxOfRowsNotAMultipleOfFour) {
+  const uint32_t count = 1001, rows = 2;
+  std::vector<float> logits = randomFloats(size_t(rows) * count, 5.0f, 25);
+  logits[0 * count + 1000] = 9.0f;  // the last logit of row 0
+  logits[1 * count + 17] = 9.0f;    // row 1 starts unaligned: ties, the first wins
+  logits[1 * count + 18] = 9.0f;
+  gpu::GpuBuffer logit_buffer = upload(logits, "logits");
+  gpu::GpuBuffer ids = upload(std::vector<uint32_t>(rows, 77u), "ids");
+  run(argmaxKernel(count, 64), {&logit_buffer, &ids}, ArgmaxPush{0, count, 0, rows}, {rows, 1, 1});
+  std::vector<uint32_t> got = download<uint32_t>(ids, rows);
+  EXPECT_EQ(got[0], 1000u);
+  EXPECT_EQ(got[1], 17u);
 }
 
 TEST_F(KernelNumericsTest, LogitsReadoutGivesLogSumExpAndTopK) {

@@ -1,4 +1,4 @@
-// matvec_quant, matmul_quant and embedding_quant on a real Vulkan device (Mesa llvmpipe in CI,
+// matvec_quant, matvec_quant_dot, matmul_quant and embedding_quant on a real Vulkan device (Mesa llvmpipe in CI,
 // allowed explicitly) against a double-precision product with the dequantised
 // weights. The weights are real Q8Block32 / Q4Block32 segments: random floats
 // quantised by the compiler's own quantizeRows and laid out as
@@ -14,7 +14,7 @@
 // reduction orders. A wrong quant, scale or nibble is an error of a whole term;
 // the one-hot test below checks the decoding on its own.
 //
-// The decode kernel (matvec_quant) quantises x as well, to int8 per block of 32
+// matvec_quant_dot quantises x as well, to int8 per block of 32
 // (qx = round-to-even(x * 127 / max|x|), x' = qx * max|x| / 127), so its
 // reference is the product with x' computed the same way, not with x: that
 // checks the scheme itself (a wrong x scale or a lost nibble order is far
@@ -46,6 +46,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "tests/support/kernel_pipeline.h"
 #include "schemas/tensor_layout.h"
 
 namespace unicorn::spirv {
@@ -177,6 +178,24 @@ Reference quantisedInputReference(const std::vector<float>& x, uint32_t x_stride
 
 constexpr double kRelativeTolerance = 4e-6;
 
+// The two decode kernels: matvec_quant (float x) and matvec_quant_dot (x
+// quantised to int8, packed dot products); each test of the matvec runs both,
+// each against its own reference.
+struct MatvecKind {
+  const char* name;
+  bool quantises_x;
+  KernelRequest request(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows, uint32_t workgroup,
+                        float softcap = 0.0f) const {
+    return quantises_x ? quantDotMatvecKernel(quant, k, n, rows, workgroup, softcap)
+                       : quantMatvecKernel(quant, k, n, rows, workgroup, softcap);
+  }
+  Reference reference(const std::vector<float>& x, uint32_t x_stride, const QuantisedWeight& w,
+                      uint32_t tokens) const {
+    return quantises_x ? quantisedInputReference(x, x_stride, w, tokens) : referenceProduct(x, x_stride, w, tokens);
+  }
+};
+constexpr MatvecKind kMatvecKinds[] = {{"matvec_quant", false}, {"matvec_quant_dot", true}};
+
 // Compares y (rows y_stride apart, `tokens` of them) with the reference and
 // checks the columns past the weight's rows kept their sentinel.
 void expectProductClose(const std::vector<float>& y, uint32_t y_stride, const Reference& ref, uint32_t tokens,
@@ -243,7 +262,6 @@ class QuantKernelNumericsTest : public ::testing::Test {
   }
   void run(const std::vector<Dispatch>& dispatches) {
     std::vector<gpu::ComputePipeline> pipelines;
-    std::vector<std::vector<uint32_t>> words;
     gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()),
                                                             uint32_t(dispatches.size()) * 4);
     std::vector<VkDescriptorSet> sets;
@@ -251,13 +269,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
       ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
       ASSERT_EQ(4u, info.storage_buffer_count);
-      words.push_back(compiled(d.request));
-      gpu::ComputePipelineDesc desc;
-      desc.name = describeSpecialisation(d.request.kernel, d.request.defines);
-      desc.spirv = words.back();
-      desc.storage_buffer_count = info.storage_buffer_count;
-      desc.push_constant_bytes = info.push_constant_bytes;
-      pipelines.push_back(gpu::ComputePipeline::create(*device_, desc));
+      pipelines.push_back(test_support::kernelPipeline(*device_, d.request, compiled(d.request)));
       sets.push_back(pool.allocate(pipelines.back(), d.bindings));
     }
     gpu::CommandStream stream(*device_);
@@ -274,7 +286,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     std::string key = describeSpecialisation(request.kernel, request.defines);
     auto found = cache.find(key);
     if (found == cache.end()) {
-      found = cache.emplace(key, SpirvKernelCompiler().compile(request.kernel, request.defines)).first;
+      found = cache.emplace(key, test_support::compileKernel(request)).first;
     }
     return found->second;
   }
@@ -302,24 +314,26 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
   // x rows are wider than K and y rows wider than N, as in the activation arena
   // (x rows 16-byte aligned, as the kernel reads them).
   const uint32_t n = 13;
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    for (uint32_t k : {32u, 96u, 256u, 1024u, 8320u}) {  // 8320: two chunks of x (256 + 4 blocks)
-      QuantisedWeight w = quantisedRandom(quant, n, k, 100 + k);
-      for (uint32_t tokens : {1u, 3u}) {
-        const uint32_t x_stride = k + 4, y_stride = n + 2;  // matvec reads x in vec4s
-        const float sentinel = -4321.0f;
-        std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
-        Reference ref = quantisedInputReference(x, x_stride, w, tokens);
-        for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{16u, 64u}, std::pair{4u, 256u}}) {
-          gpu::GpuBuffer x_buffer = upload(x, "x");
-          gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-          gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
-          run({wholeWeight(quantMatvecKernel(quant, k, n, rows, workgroup), x_buffer, w_buffer, y_buffer, w, x_stride,
-                           y_stride, tokens, {(n + rows - 1) / rows, tokens, 1})});
-          expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
-                             std::string("matvec ") + nameOf(quant) + " K=" + std::to_string(k) +
-                                 " T=" + std::to_string(tokens) + " rows/wg=" + std::to_string(rows) +
-                                 " wg=" + std::to_string(workgroup));
+  for (const MatvecKind& kind : kMatvecKinds) {
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+      for (uint32_t k : {32u, 96u, 256u, 1024u, 8320u}) {  // 8320: two chunks of x for the dot kernel (256 + 4 blocks)
+        QuantisedWeight w = quantisedRandom(quant, n, k, 100 + k);
+        for (uint32_t tokens : {1u, 3u}) {
+          const uint32_t x_stride = k + 4, y_stride = n + 2;  // matvec reads x in vec4s
+          const float sentinel = -4321.0f;
+          std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
+          Reference ref = kind.reference(x, x_stride, w, tokens);
+          for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{16u, 64u}, std::pair{4u, 256u}}) {
+            gpu::GpuBuffer x_buffer = upload(x, "x");
+            gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+            gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+            run({wholeWeight(kind.request(quant, k, n, rows, workgroup), x_buffer, w_buffer, y_buffer, w, x_stride,
+                             y_stride, tokens, {(n + rows - 1) / rows, tokens, 1})});
+            expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
+                               std::string(kind.name) + " " + nameOf(quant) + " K=" + std::to_string(k) +
+                                   " T=" + std::to_string(tokens) + " rows/wg=" + std::to_string(rows) +
+                                   " wg=" + std::to_string(workgroup));
+          }
         }
       }
     }
@@ -327,7 +341,7 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
 }
 
 TEST_F(QuantKernelNumericsTest, MatvecInputQuantisationStaysWithinItsBound) {
-  // The decode kernel against the float product itself: x' differs from x by at
+  // matvec_quant_dot against the float product itself: x' differs from x by at
   // most half a quantum per element, so |y - sum x W'| <= sum_k |W'_k| max|x| / 254
   // (+ float rounding). And the bound is not vacuous: the error is nonzero.
   const uint32_t k = 1024, n = 13;
@@ -339,7 +353,7 @@ TEST_F(QuantKernelNumericsTest, MatvecInputQuantisationStaysWithinItsBound) {
     gpu::GpuBuffer x_buffer = upload(x, "x");
     gpu::GpuBuffer w_buffer = upload(w.segment, "w");
     gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
-    run({wholeWeight(quantMatvecKernel(quant, k, n), x_buffer, w_buffer, y_buffer, w, k, n, 1, {1, 1, 1})});
+    run({wholeWeight(quantDotMatvecKernel(quant, k, n), x_buffer, w_buffer, y_buffer, w, k, n, 1, {1, 1, 1})});
     std::vector<float> y = download(y_buffer, n);
     double largest_error = 0;
     for (uint32_t r = 0; r < n; ++r) {
@@ -364,9 +378,10 @@ TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
   // Hand-made segments holding every byte value (q8: -128 .. 127, including
   // -128, which quantizeRows never writes) and every nibble (q4: codes 0 .. 15,
   // i.e. -8 .. 7, in both nibble positions), with distinct power-of-two scales.
-  // Each output is then a single dequantised weight: exact from the matmul; from
-  // the matvec, which multiplies by x's block scale 1/127 and its code 127, to
-  // float32 rounding (a wrong code is off by at least 1/127 of it).
+  // Each output is then a single dequantised weight: exact from matmul_quant and
+  // matvec_quant; from matvec_quant_dot, which multiplies by x's block scale
+  // 1/127 and its code 127, to float32 rounding (a wrong code is off by at least
+  // 1/127 of it).
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     const uint32_t k = 32, rows = 8;
     QuantisedWeight w{quant, rows, k, *blockQuantLayout(schemeOf(quant), rows, k), {}, {}};
@@ -384,16 +399,18 @@ TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
     for (uint32_t t = 0; t < k; ++t) x[size_t(t) * k + t] = 1.0f;
     gpu::GpuBuffer x_buffer = upload(x, "x");
     gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-    for (bool matvec : {true, false}) {
+    for (int which : {0, 1, 2}) {  // matvec_quant, matvec_quant_dot, matmul_quant
+      const bool matvec = which < 2, dot = which == 1;
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(k) * rows, 0.0f), "y");
-      KernelRequest request = matvec ? quantMatvecKernel(quant, k, rows, 4, 8) : quantMatmulKernel(quant, k, rows, 32, 16, 8);
+      KernelRequest request = !matvec ? quantMatmulKernel(quant, k, rows, 32, 16, 8)
+                                      : kMatvecKinds[which].request(quant, k, rows, 4, 8);
       std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{rows / 4, k, 1} : std::array<uint32_t, 3>{1, 1, 1};
       run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, k, rows, k, groups)});
       std::vector<float> y = download(y_buffer, size_t(k) * rows);
       for (uint32_t t = 0; t < k; ++t) {
         for (uint32_t r = 0; r < rows; ++r) {
           const float want = w.dequantised[size_t(r) * k + t];
-          if (matvec) {
+          if (dot) {
             ASSERT_NEAR(y[size_t(t) * rows + r], want, 1e-6 * std::abs(want))
                 << request.kernel << " " << nameOf(quant) << " row " << r << " column " << t;
           } else {
@@ -418,8 +435,9 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     QuantisedWeight w = quantisedRandom(quant, n, k, 300);
     std::vector<float> x = randomFloats(k, 2.0f, 301);
-    Reference ref = quantisedInputReference(x, k, w, 1);
+    for (const MatvecKind& kind : kMatvecKinds)
     for (uint64_t alignment : {uint64_t{256}, device_alignment}) {
+      Reference ref = kind.reference(x, k, w, 1);
       gpu::GpuBuffer x_buffer = upload(x, "x");
       gpu::GpuBuffer w_buffer = upload(w.segment, "w");
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
@@ -431,7 +449,7 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
         // The windows hold only what the slice needs, plus at most the alignment.
         EXPECT_LE(slice.quants_range, (end - begin) * w.layout.quant_row_bytes + alignment);
         EXPECT_LE(slice.scales_range, (end - begin) * w.layout.blocks_per_row * 2 + alignment + 2);
-        dispatches.push_back({quantMatvecKernel(quant, k, end - begin, 4, 16),
+        dispatches.push_back({kind.request(quant, k, end - begin, 4, 16),
                               {{{&x_buffer, 0, VK_WHOLE_SIZE},
                                 {&w_buffer, slice.quants_offset, slice.quants_range},
                                 {&y_buffer, 0, VK_WHOLE_SIZE},
@@ -441,7 +459,7 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
       }
       run(dispatches);
       expectProductClose(download(y_buffer, n), n, ref, 1, n, 0.0f,
-                         std::string("matvec split ") + nameOf(quant) + " alignment " + std::to_string(alignment));
+                         std::string(kind.name) + " split " + nameOf(quant) + " alignment " + std::to_string(alignment));
     }
   }
 }
@@ -451,23 +469,27 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
   // logits capped at 3 (tanh's slope is at most 1, so the product's bound carries over).
   const uint32_t k = 64, n = 9;
   const float cap = 3.0f;
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    QuantisedWeight w = quantisedRandom(quant, n, k, 400);
-    std::vector<float> x = randomFloats(k, 3.0f, 401);
-    Reference ref = quantisedInputReference(x, k, w, 1);
-    gpu::GpuBuffer x_buffer = upload(x, "x");
-    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
-    run({wholeWeight(quantMatvecKernel(quant, k, n, 2, 16, cap), x_buffer, w_buffer, y_buffer, w, k, n, 1,
-                     {5, 1, 1})});
-    std::vector<float> y = download(y_buffer, n);
-    bool some_capped = false;
-    for (uint32_t r = 0; r < n; ++r) {
-      double want = cap * std::tanh(ref.y[r] / cap);
-      EXPECT_NEAR(y[r], want, 1e-5 + kRelativeTolerance * ref.magnitude[r] + ref.slack[r]) << nameOf(quant) << " row " << r;
-      some_capped |= std::abs(ref.y[r]) > cap;
+  for (const MatvecKind& kind : kMatvecKinds) {
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+      QuantisedWeight w = quantisedRandom(quant, n, k, 400);
+      std::vector<float> x = randomFloats(k, 3.0f, 401);
+      Reference ref = kind.reference(x, k, w, 1);
+      gpu::GpuBuffer x_buffer = upload(x, "x");
+      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(n, 0.0f), "y");
+      run({wholeWeight(kind.request(quant, k, n, 2, 16, cap), x_buffer, w_buffer, y_buffer, w, k, n, 1,
+                       {5, 1, 1})});
+      std::vector<float> y = download(y_buffer, n);
+      bool some_capped = false;
+      for (uint32_t r = 0; r < n; ++r) {
+        double want = cap * std::tanh(ref.y[r] / cap);
+        double slack = ref.slack.empty() ? 0.0 : ref.slack[r];
+        EXPECT_NEAR(y[r], want, 1e-5 + kRelativeTolerance * ref.magnitude[r] + slack)
+            << kind.name << " " << nameOf(quant) << " row " << r;
+        some_capped |= std::abs(ref.y[r]) > cap;
+      }
+      EXPECT_TRUE(some_capped) << "the inputs should drive some logits past the cap";
     }
-    EXPECT_TRUE(some_capped) << "the inputs should drive some logits past the cap";
   }
 }
 
@@ -608,9 +630,10 @@ TEST_F(QuantKernelNumericsTest, ResultsAreBitwiseReproducible) {
   gpu::GpuBuffer w_buffer = upload(w.segment, "w");
   std::vector<std::vector<float>> results;
   for (int repeat = 0; repeat < 2; ++repeat) {
-    for (bool matvec : {true, false}) {
+    for (int which : {0, 1, 2}) {  // matvec_quant, matvec_quant_dot, matmul_quant
+      const bool matvec = which < 2;
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-      KernelRequest request = matvec ? quantMatvecKernel(BlockQuant::kQ4, k, n, 4, 64)
+      KernelRequest request = matvec ? kMatvecKinds[which].request(BlockQuant::kQ4, k, n, 4, 64)
                                      : quantMatmulKernel(BlockQuant::kQ4, k, n, 16, 16, 16);
       std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{(n + 3) / 4, tokens, 1}
                                               : std::array<uint32_t, 3>{(n + 15) / 16, 1, 1};
@@ -618,8 +641,9 @@ TEST_F(QuantKernelNumericsTest, ResultsAreBitwiseReproducible) {
       results.push_back(download(y_buffer, size_t(tokens) * n));
     }
   }
-  EXPECT_EQ(results[0], results[2]) << "matvec";
-  EXPECT_EQ(results[1], results[3]) << "matmul";
+  EXPECT_EQ(results[0], results[3]) << "matvec_quant";
+  EXPECT_EQ(results[1], results[4]) << "matvec_quant_dot";
+  EXPECT_EQ(results[2], results[5]) << "matmul_quant";
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "tests/support/kernel_pipeline.h"
 
 namespace unicorn::spirv {
 namespace {
@@ -150,15 +151,8 @@ class SampleKernelTest : public ::testing::Test {
 
    private:
     static gpu::ComputePipeline makePipeline(gpu::GpuDevice& device, const KernelRequest& request) {
-      const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
-      EXPECT_EQ(info.push_constant_bytes, sizeof(SamplePush));
-      const std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
-      gpu::ComputePipelineDesc desc;
-      desc.name = describeSpecialisation(request.kernel, request.defines);
-      desc.spirv = words;
-      desc.storage_buffer_count = info.storage_buffer_count;
-      desc.push_constant_bytes = info.push_constant_bytes;
-      return gpu::ComputePipeline::create(device, desc);
+      EXPECT_EQ(KernelLibrary::builtin().get(request.kernel).push_constant_bytes, sizeof(SamplePush));
+      return test_support::kernelPipeline(device, request);
     }
 
     gpu::GpuBuffer logits_, step_;
