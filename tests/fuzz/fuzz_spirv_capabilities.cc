@@ -1,0 +1,41 @@
+// Fuzzes the runtime's reader of a kernel module's SPIR-V capabilities
+// (runtime/gpu/spirv_capabilities.h): a bundle's SPIR-V words are untrusted, and
+// ComputePipeline reads them before Vulkan sees them. Invariants, trapping on
+// violation: it returns or throws Error(kInvalidInput), never reads past the
+// words; it finds at most one capability per two words after the header; and
+// every capability it finds gets an answer for a device with every optional
+// feature and for one with none.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/error.h"
+#include "runtime/gpu/spirv_capabilities.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<uint32_t> words(size / 4);
+  if (!words.empty()) std::memcpy(words.data(), data, words.size() * 4);
+  std::vector<uint32_t> capabilities;
+  try {
+    capabilities = unicorn::gpu::declaredCapabilities(words, "fuzzed module");
+  } catch (const unicorn::Error& error) {
+    if (error.code() != unicorn::ExitCode::kInvalidInput) std::abort();
+    return 0;
+  }
+  if (words.size() > 5 && capabilities.size() > (words.size() - 5) / 2) std::abort();
+  unicorn::gpu::DeviceCapabilities none, every;
+  every.shader_float16 = every.shader_int8 = every.storage_buffer_8bit_access = true;
+  every.shader_integer_dot_product = true;
+  for (uint32_t capability : capabilities) {
+    std::optional<std::string> with_every = unicorn::gpu::missingFeatureFor(capability, every);
+    std::optional<std::string> with_none = unicorn::gpu::missingFeatureFor(capability, none);
+    // A device with more features never lacks more.
+    if (with_every && !with_none) std::abort();
+  }
+  return 0;
+}
