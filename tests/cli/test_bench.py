@@ -13,6 +13,8 @@ import unittest
 import harness
 
 PREFILL, DECODE, CONTEXTS = 70, 3, [0, 100]
+# The bench's own steps need positions up to 5: 4 warm-up steps, then the profiled one.
+OWN_POSITIONS = 6
 
 
 def text_config(checkpoint):
@@ -100,7 +102,7 @@ class BenchTest(harness.CliTestCase):
         self.assertGreater(report["memory"]["peak_host_rss_bytes"], 0)
         self.assertGreater(report["memory"]["peak_gpu_allocated_bytes"], 0)
         self.assertEqual(report["bundle"]["weights"], "bf16")
-        self.assertEqual(report["bundle"]["context"], max(PREFILL, max(CONTEXTS) + DECODE))
+        self.assertEqual(report["bundle"]["context"], max(PREFILL, max(CONTEXTS) + DECODE, OWN_POSITIONS))
 
     def test_decode_profile_covers_every_dispatch_of_a_step(self):
         """The profile times each dispatch of one greedy decode step: as many as the
@@ -130,6 +132,16 @@ class BenchTest(harness.CliTestCase):
         decode = json.loads(result.stdout)["decode"]
         self.assertIn("tokens_per_second", decode[0])
         self.assertIn("exceeds the model's", decode[1]["skipped"])
+
+    def test_the_smallest_run_fits_its_own_context(self):
+        """One prompt token, one decode step at context 0: the context the bench sizes
+        must still hold its warm-up and the profiled step."""
+        result = harness.run([harness.EXEC, self.bundle, "--bench", "--json", "--allow-software-gpu",
+                              "--bench-prefill", "1", "--bench-decode", "1", "--bench-contexts", "0"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual(report["decode"][0]["tokens"], 1)
+        self.assertGreater(report["decode_profile"]["dispatches"], 0)
 
     def test_text_report_names_each_figure_with_its_limit(self):
         result = harness.run([harness.EXEC, self.bundle, "--bench", "--allow-software-gpu",
