@@ -1,5 +1,7 @@
 #include "runtime/gpu/device_capabilities.h"
 
+#include "runtime/gpu/device_feature_chain.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -131,24 +133,13 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
       is_1_3 || hasExtension(extensions, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
 
   // Features: each struct is chained only when the device knows it.
-  auto features = vkStruct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
-  auto storage16 = vkStruct<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
-  auto storage8 = vkStruct<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
-  auto float16_int8 = vkStruct<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
-  auto size_control = vkStruct<VkPhysicalDeviceSubgroupSizeControlFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
-  auto integer_dot = vkStruct<VkPhysicalDeviceShaderIntegerDotProductFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
-  features.pNext = &storage16;
-  void** tail = &storage16.pNext;
-  if (has_8bit_storage) { *tail = &storage8; tail = &storage8.pNext; }
-  if (has_float16_int8) { *tail = &float16_int8; tail = &float16_int8.pNext; }
-  if (has_size_control) { *tail = &size_control; tail = &size_control.pNext; }
-  if (has_integer_dot) { *tail = &integer_dot; tail = &integer_dot.pNext; }
-  vkGetPhysicalDeviceFeatures2(device, &features);
-  caps.shader_integer_dot_product = has_integer_dot && integer_dot.shaderIntegerDotProduct;
-  caps.storage_buffer_16bit_access = storage16.storageBuffer16BitAccess;
-  caps.storage_buffer_8bit_access = has_8bit_storage && storage8.storageBuffer8BitAccess;
-  caps.shader_float16 = has_float16_int8 && float16_int8.shaderFloat16;
-  caps.shader_int8 = has_float16_int8 && float16_int8.shaderInt8;
+  DeviceFeatureChain chain({has_8bit_storage, has_float16_int8, has_size_control, has_integer_dot});
+  vkGetPhysicalDeviceFeatures2(device, &chain.features);
+  caps.shader_integer_dot_product = has_integer_dot && chain.integer_dot.shaderIntegerDotProduct;
+  caps.storage_buffer_16bit_access = chain.storage16.storageBuffer16BitAccess;
+  caps.storage_buffer_8bit_access = has_8bit_storage && chain.storage8.storageBuffer8BitAccess;
+  caps.shader_float16 = has_float16_int8 && chain.float16_int8.shaderFloat16;
+  caps.shader_int8 = has_float16_int8 && chain.float16_int8.shaderInt8;
 
   // Properties.
   auto properties2 = vkStruct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
@@ -158,7 +149,7 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
   auto host_memory = vkStruct<VkPhysicalDeviceExternalMemoryHostPropertiesEXT>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT);
   properties2.pNext = &subgroup;
   subgroup.pNext = &maintenance3;
-  tail = &maintenance3.pNext;
+  void** tail = &maintenance3.pNext;
   if (has_size_control) { *tail = &size_control_properties; tail = &size_control_properties.pNext; }
   if (caps.external_memory_host) { *tail = &host_memory; tail = &host_memory.pNext; }
   vkGetPhysicalDeviceProperties2(device, &properties2);
@@ -170,7 +161,7 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
   caps.subgroup_arithmetic = subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
   caps.subgroup_shuffle = subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
   caps.min_subgroup_size = caps.max_subgroup_size = caps.subgroup_size;
-  if (has_size_control && size_control.subgroupSizeControl &&
+  if (has_size_control && chain.size_control.subgroupSizeControl &&
       (size_control_properties.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT)) {
     caps.subgroup_size_control = true;
     caps.min_subgroup_size = size_control_properties.minSubgroupSize;

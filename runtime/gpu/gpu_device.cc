@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/gpu/device_feature_chain.h"
 #include "runtime/gpu/vulkan_error.h"
 #include "runtime/gpu/vulkan_struct.h"
 
@@ -55,40 +56,19 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
 
   // Enable the required feature and every optional one the device has, so
   // kernels may rely on what DeviceCapabilities says.
-  auto features = vkStruct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
-  auto storage16 = vkStruct<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
-  auto storage8 = vkStruct<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
-  auto float16_int8 = vkStruct<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
-  auto size_control = vkStruct<VkPhysicalDeviceSubgroupSizeControlFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
-  auto integer_dot = vkStruct<VkPhysicalDeviceShaderIntegerDotProductFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
-  storage16.storageBuffer16BitAccess = VK_TRUE;
-  features.pNext = &storage16;
-  void** tail = &storage16.pNext;
-  if (capabilities_.storage_buffer_8bit_access) {
-    storage8.storageBuffer8BitAccess = VK_TRUE;
-    *tail = &storage8;
-    tail = &storage8.pNext;
-  }
-  if (capabilities_.shader_float16 || capabilities_.shader_int8) {
-    float16_int8.shaderFloat16 = capabilities_.shader_float16;
-    float16_int8.shaderInt8 = capabilities_.shader_int8;
-    *tail = &float16_int8;
-    tail = &float16_int8.pNext;
-  }
-  if (capabilities_.subgroup_size_control) {
-    size_control.subgroupSizeControl = VK_TRUE;
-    *tail = &size_control;
-    tail = &size_control.pNext;
-  }
-  if (capabilities_.shader_integer_dot_product) {
-    integer_dot.shaderIntegerDotProduct = VK_TRUE;
-    *tail = &integer_dot;
-    tail = &integer_dot.pNext;
-  }
+  DeviceFeatureChain chain({capabilities_.storage_buffer_8bit_access,
+                            capabilities_.shader_float16 || capabilities_.shader_int8,
+                            capabilities_.subgroup_size_control, capabilities_.shader_integer_dot_product});
+  chain.storage16.storageBuffer16BitAccess = VK_TRUE;
+  chain.storage8.storageBuffer8BitAccess = capabilities_.storage_buffer_8bit_access;
+  chain.float16_int8.shaderFloat16 = capabilities_.shader_float16;
+  chain.float16_int8.shaderInt8 = capabilities_.shader_int8;
+  chain.size_control.subgroupSizeControl = capabilities_.subgroup_size_control;
+  chain.integer_dot.shaderIntegerDotProduct = capabilities_.shader_integer_dot_product;
 
   const std::vector<const char*> extensions = extensionsToEnable(capabilities_);
   auto device_info = vkStruct<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
-  device_info.pNext = &features;
+  device_info.pNext = &chain.features;
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
   device_info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
