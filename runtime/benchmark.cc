@@ -200,6 +200,46 @@ json measureReadBandwidth(gpu::GpuDevice& device) {
                        [&](gpu::CommandStream& stream) { stream.dispatch(probe, set, count, {kGroups, 1, 1}); });
 }
 
+// What one dependent dispatch costs on this device however little it does: the
+// read probe over nothing (one workgroup, one word written each), dispatched
+// kDispatches times with a compute barrier before each, as decode's dispatches
+// mostly are; warmed up like the bandwidths, best of 3. A decode step cannot
+// take less than its dispatches times this.
+json measureDispatchCost(gpu::GpuDevice& device) {
+  constexpr int kDispatches = 256, kTrials = 3;
+  constexpr double kWarmUpSeconds = 0.1;
+  gpu::GpuBuffer source = gpu::GpuBuffer::allocate(device, 16, gpu::MemoryPlacement::kDeviceLocal, "bench:empty source");
+  gpu::GpuBuffer sink = gpu::GpuBuffer::allocate(device, 256 * 4, gpu::MemoryPlacement::kDeviceLocal, "bench:empty sink");
+  gpu::ComputePipelineDesc desc;
+  desc.name = "read_bandwidth probe (empty)";
+  desc.spirv = kReadProbeSpirv;
+  desc.storage_buffer_count = 2;
+  desc.push_constant_bytes = 4;
+  gpu::ComputePipeline probe = gpu::ComputePipeline::create(device, desc);
+  gpu::DescriptorPool pool = gpu::DescriptorPool::create(device, 1, 2);
+  const std::vector<gpu::BufferBinding> bindings = {{&source, 0, VK_WHOLE_SIZE}, {&sink, 0, VK_WHOLE_SIZE}};
+  VkDescriptorSet set = pool.allocate(probe, bindings);
+  gpu::CommandStream stream(device);
+  stream.begin(/*timed=*/true);
+  for (int i = 0; i < kDispatches; ++i) {
+    if (i) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
+    stream.dispatch(probe, set, std::uint32_t{0}, {1, 1, 1});
+  }
+  stream.end();
+  const Clock::time_point warm_up_start = Clock::now();
+  do {
+    stream.submitAndWait();
+  } while (secondsBetween(warm_up_start, Clock::now()) < kWarmUpSeconds);
+  std::optional<double> best;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    stream.submitAndWait();
+    const std::optional<double> seconds = stream.gpuSeconds();
+    if (!seconds) return {{"skipped", "the device has no timestamps on its compute queue"}};
+    if (!best || *seconds < *best) best = seconds;
+  }
+  return {{"dispatches", kDispatches}, {"seconds_per_dispatch", *best / kDispatches}};
+}
+
 // Token ids for synthetic prompts: spread over the vocabulary, deterministic.
 std::vector<std::int32_t> syntheticPrompt(std::uint32_t tokens, std::uint32_t vocab) {
   std::vector<std::int32_t> ids(tokens);
@@ -401,6 +441,12 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
         measureDecode(executor, bundle, traffic, decode_context, options.decode_tokens, roofline_GBps));
   }
   report["decode_profile"] = measureDecodeProfile(executor, *bundle.header().schedule());
+  report["dispatch_cost"] = measureDispatchCost(*device);
+  if (!report["decode_profile"].contains("skipped") && !report["dispatch_cost"].contains("skipped")) {
+    // The launch floor of one decode step: what its dispatches cost doing nothing.
+    report["decode_profile"]["launch_floor_seconds"] =
+        report["decode_profile"]["dispatches"].get<double>() * report["dispatch_cost"]["seconds_per_dispatch"].get<double>();
+  }
   report["memory"] = {{"peak_host_rss_bytes", peakResidentBytes()},
                       {"peak_gpu_allocated_bytes", device->memoryUse().peak_allocated},
                       {"gpu_imported_bytes", device->memoryUse().imported}};
@@ -459,8 +505,14 @@ std::string formatBenchmark(const json& r) {
   if (profile.contains("skipped")) {
     add("profile  skipped (%s)\n", profile["skipped"].get<std::string>().c_str());
   } else {
-    add("profile  one decode step, %d dispatches, %.3f ms on the GPU:", profile["dispatches"].get<int>(),
+    add("profile  one decode step, %d dispatches, %.3f ms on the GPU", profile["dispatches"].get<int>(),
         1e3 * profile["seconds"].get<double>());
+    if (profile.contains("launch_floor_seconds")) {
+      add(" (of which at least %.3f ms launching them: %.1f us each doing nothing)",
+          1e3 * profile["launch_floor_seconds"].get<double>(),
+          1e6 * r["dispatch_cost"]["seconds_per_dispatch"].get<double>());
+    }
+    out += ":";
     for (const json& k : profile["kernels"]) {
       add(" %s %.1f%% (%d)", k["kernel"].get<std::string>().c_str(), 100 * k["share"].get<double>(),
           k["dispatches"].get<int>());

@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
       "measure on the device: load time to the first token, its memory bandwidth (copy, read), prefill\n"
       "tokens/s over a prompt of --bench-prefill tokens, decode tokens/s over --bench-decode steps\n"
       "at each of --bench-contexts beside the bandwidth roofline, the GPU time of one decode step\n"
-      "kernel by kernel, peak host and GPU memory");
+      "kernel by kernel and its launch floor, peak host and GPU memory");
   app.add_option("--bench-prefill", bench_options.prefill_tokens, "--bench: prompt tokens for prefill (default 512)")
       ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
   app.add_option("--bench-decode", bench_options.decode_tokens, "--bench: decode steps per context (default 128)")

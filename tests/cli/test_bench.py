@@ -124,6 +124,17 @@ class BenchTest(harness.CliTestCase):
         shares = [k["seconds"] for k in profile["kernels"]]
         self.assertEqual(shares, sorted(shares, reverse=True))
 
+    def test_launch_floor_is_the_steps_dispatches_at_the_measured_cost(self):
+        """The launch floor of a decode step: its dispatch count times what one empty,
+        dependent dispatch was measured to cost in the same run."""
+        report = self.report()
+        cost = report["dispatch_cost"]
+        self.assertEqual(cost["dispatches"], 256)
+        self.assertGreater(cost["seconds_per_dispatch"], 0)
+        profile = report["decode_profile"]
+        self.assertAlmostEqual(profile["launch_floor_seconds"],
+                               profile["dispatches"] * cost["seconds_per_dispatch"], places=12)
+
     def test_a_context_beyond_the_model_is_skipped_with_its_reason(self):
         max_positions = text_config(self.checkpoint)["max_position_embeddings"]
         result = harness.run([harness.EXEC, self.bundle, "--bench", "--json", "--allow-software-gpu",
@@ -148,7 +159,7 @@ class BenchTest(harness.CliTestCase):
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:",
-                         "profile  one decode step", "peak     host RSS"):
+                         "profile  one decode step", "launching them", "peak     host RSS"):
             self.assertIn(fragment, result.stdout)
 
     def test_bench_flags_need_bench_and_exclude_other_modes(self):
