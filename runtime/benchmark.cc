@@ -107,13 +107,40 @@ std::string weightFormat(const BundleView& bundle) {
   return "bf16";
 }
 
+// Submits the recorded `stream` again and again for `seconds` and returns how
+// long that took. Measurements are warmed up because a GPU lowers its clocks
+// when idle (an H200's shader clock idles at 345 of 1980 MHz): unwarmed, its
+// streaming read came out 1.7 TB/s or 4.2 TB/s from one run to the next, and
+// the copy halved with it.
+double keepBusy(gpu::CommandStream& stream, double seconds) {
+  const Clock::time_point start = Clock::now();
+  while (secondsBetween(start, Clock::now()) < seconds) stream.submitAndWait();
+  return secondsBetween(start, Clock::now());
+}
+
+// The fastest of `trials` submissions of the recorded `stream`, by GPU
+// timestamps (the wall clock where the queue has none: gpu_timed false).
+struct Fastest {
+  double seconds = 0;
+  bool gpu_timed = true;
+};
+Fastest fastestOf(gpu::CommandStream& stream, int trials) {
+  Fastest fastest;
+  for (int trial = 0; trial < trials; ++trial) {
+    const Clock::time_point start = Clock::now();
+    stream.submitAndWait();
+    const double wall = secondsBetween(start, Clock::now());
+    const std::optional<double> gpu_seconds = stream.gpuSeconds();
+    fastest.gpu_timed = fastest.gpu_timed && gpu_seconds.has_value();
+    const double seconds = gpu_seconds.value_or(wall);
+    if (trial == 0 || seconds < fastest.seconds) fastest.seconds = seconds;
+  }
+  return fastest;
+}
+
 // Runs `step` (recording one pass over `bytes` into a stream) once to touch the
-// memory, then keeps the GPU busy with it for kWarmUpSeconds, then times
-// kPasses in one submission (`barrier` between passes) kTrials times and keeps
-// the fastest; GPU timestamps time it (wall clock where the queue has none).
-// The warm-up is there because a GPU lowers its clocks when idle (an H200's
-// shader clock idles at 345 of 1980 MHz): unwarmed, its streaming read came
-// out 1.7 TB/s or 4.2 TB/s from one run to the next, and the copy halved with it.
+// memory, keeps the GPU busy with it for kWarmUpSeconds, then times kPasses in
+// one submission (`barrier` between passes), the fastest of kTrials.
 json timeBandwidth(gpu::GpuDevice& device, std::uint64_t bytes, double bytes_moved_per_pass, gpu::Hazard barrier,
                    const std::function<void(gpu::CommandStream&)>& step) {
   constexpr int kPasses = 4, kWarmUpPasses = 16, kTrials = 3;
@@ -130,28 +157,16 @@ json timeBandwidth(gpu::GpuDevice& device, std::uint64_t bytes, double bytes_mov
   record(1);
   stream.submitAndWait();  // first touch
   record(kWarmUpPasses);
-  const Clock::time_point warm_up_start = Clock::now();
-  while (secondsBetween(warm_up_start, Clock::now()) < kWarmUpSeconds) stream.submitAndWait();
-  const double warm_up = secondsBetween(warm_up_start, Clock::now());
+  const double warm_up = keepBusy(stream, kWarmUpSeconds);
   record(kPasses);
-  double seconds = 0;
-  bool gpu_timed = true;
-  for (int trial = 0; trial < kTrials; ++trial) {
-    const Clock::time_point start = Clock::now();
-    stream.submitAndWait();
-    const double wall = secondsBetween(start, Clock::now());
-    const std::optional<double> gpu_seconds = stream.gpuSeconds();
-    gpu_timed = gpu_timed && gpu_seconds.has_value();
-    const double trial_seconds = gpu_seconds.value_or(wall);
-    if (trial == 0 || trial_seconds < seconds) seconds = trial_seconds;
-  }
+  const Fastest fastest = fastestOf(stream, kTrials);
   return {{"bytes", bytes},
           {"passes", kPasses},
           {"trials", kTrials},
           {"warm_up_seconds", warm_up},
-          {"seconds", seconds},
-          {"timed_by", gpu_timed ? "gpu" : "wall"},
-          {"GBps", bytes_moved_per_pass * kPasses / seconds / 1e9}};
+          {"seconds", fastest.seconds},
+          {"timed_by", fastest.gpu_timed ? "gpu" : "wall"},
+          {"GBps", bytes_moved_per_pass * kPasses / fastest.seconds / 1e9}};
 }
 
 // A device-local buffer copied to another: counted as bytes read plus written.
@@ -172,6 +187,25 @@ constexpr std::uint32_t kReadProbeSpirv[] = {
 #include "runtime/gpu/probes/read_bandwidth.comp.spv.inc"
 };
 
+// The probe's pipeline with `source` and `sink` bound; push constant: the
+// uvec4 count to read.
+struct ReadProbe {
+  gpu::ComputePipeline pipeline;
+  gpu::DescriptorPool pool;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+};
+ReadProbe makeReadProbe(gpu::GpuDevice& device, const gpu::GpuBuffer& source, const gpu::GpuBuffer& sink) {
+  gpu::ComputePipelineDesc desc;
+  desc.name = "read_bandwidth probe";
+  desc.spirv = kReadProbeSpirv;
+  desc.storage_buffer_count = 2;
+  desc.push_constant_bytes = 4;
+  ReadProbe probe{gpu::ComputePipeline::create(device, desc), gpu::DescriptorPool::create(device, 1, 2)};
+  const std::vector<gpu::BufferBinding> bindings = {{&source, 0, VK_WHOLE_SIZE}, {&sink, 0, VK_WHOLE_SIZE}};
+  probe.set = probe.pool.allocate(probe.pipeline, bindings);
+  return probe;
+}
+
 // A device-local buffer streamed once by a kernel that reads 16 bytes per
 // invocation per step, as a matvec does: the bandwidth decode can reach. The
 // buffer holds random words: zeros (a fresh allocation) may be read faster than
@@ -186,18 +220,11 @@ json measureReadBandwidth(gpu::GpuDevice& device) {
   gpu::fillWithRandomWords(device, source, 0, bytes, /*seed=*/1);
   gpu::GpuBuffer sink = gpu::GpuBuffer::allocate(device, std::uint64_t(kGroups) * kGroupSize * 4,
                                                  gpu::MemoryPlacement::kDeviceLocal, "bench:read sink");
-  gpu::ComputePipelineDesc desc;
-  desc.name = "read_bandwidth probe";
-  desc.spirv = kReadProbeSpirv;
-  desc.storage_buffer_count = 2;
-  desc.push_constant_bytes = 4;
-  gpu::ComputePipeline probe = gpu::ComputePipeline::create(device, desc);
-  gpu::DescriptorPool pool = gpu::DescriptorPool::create(device, 1, 2);
-  const std::vector<gpu::BufferBinding> bindings = {{&source, 0, VK_WHOLE_SIZE}, {&sink, 0, VK_WHOLE_SIZE}};
-  VkDescriptorSet set = pool.allocate(probe, bindings);
+  const ReadProbe probe = makeReadProbe(device, source, sink);
   const std::uint32_t count = static_cast<std::uint32_t>(bytes / 16);
-  return timeBandwidth(device, bytes, double(bytes), gpu::Hazard::kComputeToCompute,
-                       [&](gpu::CommandStream& stream) { stream.dispatch(probe, set, count, {kGroups, 1, 1}); });
+  return timeBandwidth(device, bytes, double(bytes), gpu::Hazard::kComputeToCompute, [&](gpu::CommandStream& stream) {
+    stream.dispatch(probe.pipeline, probe.set, count, {kGroups, 1, 1});
+  });
 }
 
 // What one dependent dispatch costs on this device however little it does: the
@@ -210,34 +237,18 @@ json measureDispatchCost(gpu::GpuDevice& device) {
   constexpr double kWarmUpSeconds = 0.1;
   gpu::GpuBuffer source = gpu::GpuBuffer::allocate(device, 16, gpu::MemoryPlacement::kDeviceLocal, "bench:empty source");
   gpu::GpuBuffer sink = gpu::GpuBuffer::allocate(device, 256 * 4, gpu::MemoryPlacement::kDeviceLocal, "bench:empty sink");
-  gpu::ComputePipelineDesc desc;
-  desc.name = "read_bandwidth probe (empty)";
-  desc.spirv = kReadProbeSpirv;
-  desc.storage_buffer_count = 2;
-  desc.push_constant_bytes = 4;
-  gpu::ComputePipeline probe = gpu::ComputePipeline::create(device, desc);
-  gpu::DescriptorPool pool = gpu::DescriptorPool::create(device, 1, 2);
-  const std::vector<gpu::BufferBinding> bindings = {{&source, 0, VK_WHOLE_SIZE}, {&sink, 0, VK_WHOLE_SIZE}};
-  VkDescriptorSet set = pool.allocate(probe, bindings);
+  const ReadProbe probe = makeReadProbe(device, source, sink);
   gpu::CommandStream stream(device);
   stream.begin(/*timed=*/true);
   for (int i = 0; i < kDispatches; ++i) {
     if (i) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
-    stream.dispatch(probe, set, std::uint32_t{0}, {1, 1, 1});
+    stream.dispatch(probe.pipeline, probe.set, std::uint32_t{0}, {1, 1, 1});
   }
   stream.end();
-  const Clock::time_point warm_up_start = Clock::now();
-  do {
-    stream.submitAndWait();
-  } while (secondsBetween(warm_up_start, Clock::now()) < kWarmUpSeconds);
-  std::optional<double> best;
-  for (int trial = 0; trial < kTrials; ++trial) {
-    stream.submitAndWait();
-    const std::optional<double> seconds = stream.gpuSeconds();
-    if (!seconds) return {{"skipped", "the device has no timestamps on its compute queue"}};
-    if (!best || *seconds < *best) best = seconds;
-  }
-  return {{"dispatches", kDispatches}, {"seconds_per_dispatch", *best / kDispatches}};
+  keepBusy(stream, kWarmUpSeconds);
+  const Fastest fastest = fastestOf(stream, kTrials);
+  if (!fastest.gpu_timed) return {{"skipped", "the device has no timestamps on its compute queue"}};
+  return {{"dispatches", kDispatches}, {"seconds_per_dispatch", fastest.seconds / kDispatches}};
 }
 
 // Token ids for synthetic prompts: spread over the vocabulary, deterministic.

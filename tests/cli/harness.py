@@ -39,6 +39,19 @@ def make_checkpoint(out_dir, preset="tiny-1b", seed=0, extra=()):
     return pathlib.Path(out_dir)
 
 
+def make_shared_bundle(prefix, preset="tiny-1b", seed=0):
+    """A fresh temporary directory holding a random checkpoint ("ckpt") and its bf16
+    bundle ("model.ubundle"), for a test class to share from setUpClass; returns
+    (directory, checkpoint, bundle). The caller removes the directory."""
+    shared = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    checkpoint = make_checkpoint(shared / "ckpt", preset=preset, seed=seed)
+    bundle = shared / "model.ubundle"
+    result = run([COMPILE, checkpoint, "-o", bundle, "-q"])
+    if result.returncode != 0:
+        raise RuntimeError(f"compile failed: {result.stderr}")
+    return shared, checkpoint, bundle
+
+
 class CliTestCase(unittest.TestCase):
     """A test case with a private temporary directory and error-contract assertions."""
 

@@ -4,10 +4,8 @@ here from the checkpoint's config.json and safetensors header with the model's
 rules, not taken from the runtime, so a wrong roofline cannot pass. Speed itself is
 not asserted (DESIGN.md: speed goes in benchmarks): llvmpipe runs on the CPU."""
 import json
-import pathlib
 import shutil
 import struct
-import tempfile
 import unittest
 
 import harness
@@ -35,12 +33,7 @@ def tensor_shapes(checkpoint):
 class BenchTest(harness.CliTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.shared = pathlib.Path(tempfile.mkdtemp(prefix="unicorn-bench-"))
-        cls.checkpoint = harness.make_checkpoint(cls.shared / "ckpt", preset="tiny-1b", seed=2)
-        cls.bundle = cls.shared / "model.ubundle"
-        result = harness.run([harness.COMPILE, cls.checkpoint, "-o", cls.bundle, "-q"])
-        if result.returncode != 0:
-            raise RuntimeError(f"compile failed: {result.stderr}")
+        cls.shared, cls.checkpoint, cls.bundle = harness.make_shared_bundle("unicorn-bench-", seed=2)
         cls.result = harness.run([harness.EXEC, cls.bundle, "--bench", "--json", "--allow-software-gpu",
                                   "--bench-prefill", str(PREFILL), "--bench-decode", str(DECODE),
                                   "--bench-contexts", ",".join(map(str, CONTEXTS))])

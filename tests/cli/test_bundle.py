@@ -28,12 +28,7 @@ def read_preamble(path):
 class BundleTest(harness.CliTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.shared = pathlib.Path(tempfile.mkdtemp(prefix="unicorn-bundle-"))
-        cls.checkpoint = harness.make_checkpoint(cls.shared / "ckpt", preset="tiny-1b", seed=3)
-        cls.bundle = cls.shared / "model.ubundle"
-        result = harness.run([harness.COMPILE, cls.checkpoint, "-o", cls.bundle, "-q"])
-        if result.returncode != 0:
-            raise RuntimeError(f"compile failed: {result.stderr}")
+        cls.shared, cls.checkpoint, cls.bundle = harness.make_shared_bundle("unicorn-bundle-", seed=3)
 
     @classmethod
     def tearDownClass(cls):
