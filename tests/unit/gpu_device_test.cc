@@ -472,6 +472,44 @@ TEST_F(GpuCompute, TimedStreamsReportTheirGpuTime) {
   }
 }
 
+TEST_F(GpuCompute, MarksTimeEachDispatchWithinItsSubmission) {
+  // A profile's timestamps: one per markTime, in order, inside the submission's
+  // span; none without `timed`; no more than begin() made room for.
+  constexpr uint32_t kCount = 4096;
+  ComputePipeline affine = affinePipeline(2);
+  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
+  GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
+  BufferBinding bindings[] = {{&x}, {&y}};
+  VkDescriptorSet set = pool_->allocate(affine, bindings);
+  CommandStream stream(*device_);
+  const bool has_timestamps = device_->capabilities().timestamp_period_ns > 0;
+  for (bool timed : {true, false}) {
+    stream.begin(timed, /*marks=*/3);
+    for (int i = 0; i < 3; ++i) {
+      if (i) stream.memoryBarrier(Hazard::kComputeToCompute);
+      stream.dispatch(affine, set, AffinePush{kCount, 1}, {groupsFor(kCount), 1, 1});
+      stream.markTime();
+    }
+    if (timed && has_timestamps) {
+      EXPECT_THROW(stream.markTime(), std::logic_error);
+    }
+    stream.end();
+    EXPECT_TRUE(stream.markSeconds().empty()) << "nothing has run yet";
+    stream.submitAndWait();
+    const std::vector<double> marks = stream.markSeconds();
+    if (!timed || !has_timestamps) {
+      EXPECT_TRUE(marks.empty());
+      continue;
+    }
+    ASSERT_EQ(marks.size(), 3u);
+    EXPECT_GE(marks[0], 0.0);
+    EXPECT_LE(marks[0], marks[1]);
+    EXPECT_LE(marks[1], marks[2]);
+    ASSERT_TRUE(stream.gpuSeconds());
+    EXPECT_LE(marks[2], *stream.gpuSeconds() * (1 + 1e-9) + 1e-9);
+  }
+}
+
 TEST_F(GpuCompute, DeviceLimitsAreEnforcedWithNamedErrors) {
   const DeviceCapabilities& caps = device_->capabilities();
   Error error = errorFrom([&] {
