@@ -69,7 +69,10 @@ def main():
     parser.add_argument("--allow-software-gpu", action="store_true", help="unicorn-exec --allow-software-gpu")
     parser.add_argument("--bench-prefill", type=int, help="unicorn-exec --bench-prefill (default 512)")
     parser.add_argument("--bench-decode", type=int, help="unicorn-exec --bench-decode (default 128)")
+    parser.add_argument("--prefill-chunk", type=int, help="unicorn-compile --prefill-chunk (default: its own)")
     args = parser.parse_args()
+
+    compile_flags = ["--prefill-chunk", str(args.prefill_chunk)] if args.prefill_chunk else []
 
     exec_flags = []
     if args.device:
@@ -90,14 +93,15 @@ def main():
         print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
         for weights in args.weights.split(","):
             bundle = args.work / f"{preset}-{weights}.ubundle"
-            run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q"])
+            run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q", *compile_flags])
             report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
             bundle.unlink()
             print(json.dumps(report["decode"], indent=None), file=sys.stderr)
             rows.append((preset, weights, report))
             results.append({"preset": preset, "weights": weights, "report": report,
                             "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
-                                         f"unicorn-compile CKPT -o B.ubundle --weights {weights}",
+                                         shlex.join(["unicorn-compile", "CKPT", "-o", "B.ubundle",
+                                                     "--weights", weights, *compile_flags]),
                                          "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]})
         for path in sorted(checkpoint.iterdir()):
             path.unlink()

@@ -17,6 +17,13 @@ std::string embeddedText(std::string_view file) {
   throw Error(ExitCode::kInvalidInput, "kernel source '" + std::string(file) + "' is not embedded in this build");
 }
 
+std::span<const uint32_t> embeddedModule(std::string_view file) {
+  for (const embedded::ModuleFile& module : embedded::kModuleFiles) {
+    if (module.name == file) return module.words;
+  }
+  throw Error(ExitCode::kInvalidInput, "kernel module '" + std::string(file) + "' is not embedded in this build");
+}
+
 KernelDefine required(std::string name) { return {std::move(name), true, ""}; }
 KernelDefine optional(std::string name, std::string default_value) {
   return {std::move(name), false, std::move(default_value)};
@@ -30,6 +37,20 @@ KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t 
   info.defines = std::move(defines);
   info.storage_buffer_count = storage_buffers;
   info.push_constant_bytes = push_constant_bytes;
+  return info;
+}
+
+// A kernel written in MLIR's SPIR-V dialect (kernels/<name>.mlir); `defines`
+// name its specialisation constants.
+KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
+                         uint32_t push_constant_bytes, uint32_t subgroup_size) {
+  KernelInfo info;
+  info.prebuilt_module = embeddedModule(name + ".spv");
+  info.name = std::move(name);
+  info.defines = std::move(defines);
+  info.storage_buffer_count = storage_buffers;
+  info.push_constant_bytes = push_constant_bytes;
+  info.subgroup_size = subgroup_size;
   return info;
 }
 
@@ -58,6 +79,8 @@ std::vector<KernelInfo> builtinKernels() {
              {required("K"), required("N"), optional("TILE_M", "64"), optional("TILE_N", "64"),
               optional("TILE_K", "16"), softcap},
              3, sizeof(MatmulPush)),
+      // matmul_bf16's product on cooperative-matrix units, for TILE_M = TILE_N = 64.
+      dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush), 32),
       kernel("matvec_bf16", {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup}, 3,
              sizeof(MatmulPush)),
       // Q8Block32 / Q4Block32 weights (QUANT_BITS 8 / 4): 4 bindings, the

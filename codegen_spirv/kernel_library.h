@@ -1,5 +1,6 @@
 // The library of compute kernels that unicorn-compile specialises per dispatch:
-// each kernel's GLSL source (embedded from codegen_spirv/kernels/ at build
+// each kernel's GLSL source or, for a kernel written in MLIR's SPIR-V dialect,
+// its prebuilt module (both embedded from codegen_spirv/kernels/ at build
 // time), the defines that specialise it and its binding interface. The
 // interface of each kernel (bindings, push constants, dispatch grid) is
 // documented at the top of its .comp file; kernel_push_constants.h mirrors the
@@ -23,10 +24,16 @@ struct KernelDefine {
 
 struct KernelInfo {
   std::string name;    // e.g. "matvec_bf16"
-  std::string source;  // GLSL (#version 450), may #include the library's shared files
+  std::string source;  // GLSL (#version 450), may #include the library's shared files; empty with a module
+  // A kernel in MLIR's SPIR-V dialect: the module mlir-translate built from
+  // kernels/<name>.mlir. Its defines are its specialisation constants.
+  std::span<const uint32_t> prebuilt_module;
   std::vector<KernelDefine> defines;
   uint32_t storage_buffer_count = 0;  // bindings 0..N-1 of set 0, all storage buffers
   uint32_t push_constant_bytes = 0;
+  // Invocations per subgroup the kernel is written for (0: any); the runtime
+  // runs it only where it can have exactly these.
+  uint32_t subgroup_size = 0;
 };
 
 // A file that kernels #include (e.g. "workgroup_reduce.glsl").

@@ -91,6 +91,9 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
     return matmulKernel(p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"), p.u32("tile_k"),
                         static_cast<float>(p.real("softcap")));
   }
+  if (kernel == "matmul_bf16_coop") {
+    return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
+  }
   if (kernel == "matmul_quant") {
     return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"),
                              p.u32("tile_k"), static_cast<float>(p.real("softcap")));

@@ -165,6 +165,14 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m, uint32_t til
   return request;
 }
 
+KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap) {
+  KernelRequest request{"matmul_bf16_coop", {}};
+  if (k == 0 || k % kCoopMatmulStepK != 0) failShape(request.kernel, "K must be a positive multiple of 32");
+  if (n == 0) failShape(request.kernel, "N is 0");
+  request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
+  return request;
+}
+
 namespace {
 
 // matvec_quant and matvec_quant_dot share their interface and constraints.

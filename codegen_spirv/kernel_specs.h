@@ -55,6 +55,12 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup =
                            float softcap = 0.0f);
 KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64, uint32_t tile_k = 16,
                            float softcap = 0.0f);
+// matmul_bf16_coop: matmulKernel's product (tiles 64 x 64: the same dispatch
+// grid) on cooperative-matrix units; it stages 32 columns of K at a time, so K
+// must be a multiple of that. The device needs VK_KHR_cooperative_matrix with
+// 16x16x16 fp16 products into fp32, and subgroups of 32.
+inline constexpr uint32_t kCoopMatmulTile = 64, kCoopMatmulStepK = 32;
+KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size),

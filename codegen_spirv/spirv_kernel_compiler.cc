@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 
+#include "codegen_spirv/spirv_spec_constants.h"
 #include "runtime/error.h"
 
 namespace unicorn::spirv {
@@ -114,6 +115,11 @@ std::vector<uint32_t> SpirvKernelCompiler::compile(std::string_view kernel, cons
   }
   KernelDefines resolved = resolveDefines(info, defines);
   std::string what = describeSpecialisation(info.name, resolved);
+  if (!info.prebuilt_module.empty()) {
+    // MLIR verified the module when it was built. SPIRV-Tools' validator is
+    // not run on it: Debian's (2022.4) predates SPV_KHR_cooperative_matrix.
+    return withSpecConstantDefaults(what, info.prebuilt_module, resolved);
+  }
 
   shaderc::CompileOptions options;
   options.SetSourceLanguage(shaderc_source_language_glsl);

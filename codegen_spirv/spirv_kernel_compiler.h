@@ -1,6 +1,8 @@
 // Compiles a kernel of the library, specialised by its defines, to SPIR-V 1.3
 // for Vulkan 1.1 with libshaderc (optimised), then runs SPIRV-Tools' validator
-// on the words. Every failure is an Error naming the kernel and its defines and
+// on the words. A kernel written in MLIR's SPIR-V dialect is specialised
+// instead: its prebuilt module with the defines as its specialisation
+// constants' values (spirv_spec_constants.h). Every failure is an Error naming the kernel and its defines and
 // quoting the compiler's or validator's message. The output is deterministic:
 // the same kernel and defines give the same words (the bundle is byte-identical
 // run to run).

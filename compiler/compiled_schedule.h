@@ -20,11 +20,13 @@ namespace unicorn {
 struct ScheduleKernel {
   std::string kernel;           // library kernel, e.g. "matvec_bf16"
   spirv::KernelParams params;   // as unicorn.kernel states them
+  std::int32_t fallback = -1;   // the kernel run where the device cannot run this one
   // Filled by compileScheduleKernels:
   std::string name;             // "matvec_bf16 (K=1152, N=6912, ...)": for messages
   std::vector<std::uint32_t> spirv;
   std::uint32_t binding_count = 0;
   std::uint32_t push_constant_bytes = 0;
+  std::uint32_t subgroup_size = 0;  // the kernel's own (KernelInfo::subgroup_size)
 };
 
 struct ScheduleBufferPlan {

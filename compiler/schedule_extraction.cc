@@ -61,7 +61,16 @@ class Extractor {
     for (KvCacheOp cache : module_.getOps<KvCacheOp>()) addCache(cache);
     for (KernelOp kernel : module_.getOps<KernelOp>()) {
       kernel_index_[kernel.getSymName().str()] = static_cast<std::uint32_t>(out_.kernels.size());
-      out_.kernels.push_back({kernel.getKernel().str(), kernelParams(kernel.getParams()), "", {}, 0, 0});
+      ScheduleKernel& added = out_.kernels.emplace_back();
+      added.kernel = kernel.getKernel().str();
+      added.params = kernelParams(kernel.getParams());
+    }
+    for (KernelOp kernel : module_.getOps<KernelOp>()) {
+      if (std::optional<llvm::StringRef> fallback = kernel.getFallback()) {
+        auto index = kernel_index_.find(fallback->str());
+        if (index == kernel_index_.end()) return fail("@" + kernel.getSymName().str() + " falls back to no kernel");
+        out_.kernels[kernel_index_[kernel.getSymName().str()]].fallback = static_cast<std::int32_t>(index->second);
+      }
     }
     if (!program(prefill, out_.prefill) || !program(decode, out_.decode)) return false;
 

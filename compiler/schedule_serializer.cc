@@ -15,6 +15,7 @@ void compileScheduleKernels(CompiledSchedule& schedule) {
     kernel.spirv = compiler.compile(request.kernel, request.defines);
     kernel.binding_count = info.storage_buffer_count;
     kernel.push_constant_bytes = info.push_constant_bytes;
+    kernel.subgroup_size = info.subgroup_size;
   }
 }
 
@@ -23,7 +24,8 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   std::vector<flatbuffers::Offset<fb::KernelModule>> kernels;
   for (const ScheduleKernel& k : schedule.kernels) {
     kernels.push_back(fb::CreateKernelModule(fbb, fbb.CreateString(k.name), fbb.CreateString("main"),
-                                             fbb.CreateVector(k.spirv), k.binding_count, k.push_constant_bytes));
+                                             fbb.CreateVector(k.spirv), k.binding_count, k.push_constant_bytes,
+                                             k.subgroup_size, k.fallback));
   }
   std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers;
   for (const ScheduleBufferPlan& b : schedule.buffers) {

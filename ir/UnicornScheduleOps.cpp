@@ -20,6 +20,13 @@ constexpr uint64_t kBindingAlignment = 256;
 
 LogicalResult KernelOp::verify() {
   if (getKernel().empty()) return emitOpError() << "needs a library kernel name";
+  if (std::optional<StringRef> fallback = getFallback()) {
+    auto target = SymbolTable::lookupNearestSymbolFrom<KernelOp>(*this, getFallbackAttr());
+    if (!target) return emitOpError() << "falls back to @" << *fallback << ", which is no unicorn.kernel";
+    if (target == *this || target.getFallback()) {
+      return emitOpError() << "falls back to @" << *fallback << ", which is itself or has a fallback of its own";
+    }
+  }
   for (NamedAttribute param : getParams()) {
     if (!llvm::isa<IntegerAttr, FloatAttr, BoolAttr>(param.getValue())) {
       return emitOpError() << "parameter '" << param.getName().getValue()

@@ -74,9 +74,15 @@ def Unicorn_KernelOp : Unicorn_Op<"kernel", [Symbol, HasParent<"::mlir::ModuleOp
     unicorn.kernel @rms_norm_0 "rms_norm" {add_to_output = false, eps = 1.0e-06 : f64,
                                            width = 1152 : i64, workgroup_size = 256 : i64}
     ```
+
+    A kernel that needs an optional device feature (cooperative matrices)
+    names the kernel to run where the device lacks it: `fallback @matmul_bf16_0`,
+    one with the same bindings, push constants and dispatch grid. The runtime
+    chooses between them from the device it opens.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$kernel, DictionaryAttr:$params);
-  let assemblyFormat = "$sym_name $kernel $params attr-dict";
+  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$kernel, DictionaryAttr:$params,
+                       OptionalAttr<FlatSymbolRefAttr>:$fallback);
+  let assemblyFormat = "$sym_name $kernel $params (`fallback` $fallback^)? attr-dict";
   let hasVerifier = 1;
 }
 

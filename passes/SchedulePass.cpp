@@ -17,6 +17,7 @@
 #include "passes/WeightRowSlices.h"
 
 #include "codegen_spirv/kernel_push_constants.h"
+#include "codegen_spirv/kernel_specs.h"
 #include "ir/UnicornDialect.h"
 #include "ir/UnicornOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -114,8 +115,9 @@ class ScheduleContext {
   MLIRContext* context() { return module_.getContext(); }
   uint32_t chunk() const { return chunk_; }
 
-  // The unicorn.kernel of `kernel` with `params`, made on first use.
-  FlatSymbolRefAttr kernel(StringRef kernel, ArrayRef<NamedAttribute> params) {
+  // The unicorn.kernel of `kernel` with `params`, made on first use; `fallback`
+  // is the kernel to run where the device cannot run this one.
+  FlatSymbolRefAttr kernel(StringRef kernel, ArrayRef<NamedAttribute> params, FlatSymbolRefAttr fallback = {}) {
     DictionaryAttr dictionary = DictionaryAttr::get(context(), params);
     auto key = std::make_pair(StringAttr::get(context(), kernel), dictionary);
     if (auto found = kernels_.find(key); found != kernels_.end()) return found->second;
@@ -123,7 +125,7 @@ class ScheduleContext {
     builder_.setInsertionPoint(first_program_);
     std::string name = kernel.str() + "_" + std::to_string(kernel_counts_[kernel.str()]++);
     KernelOp::create(builder_, module_.getLoc(), builder_.getStringAttr(name), builder_.getStringAttr(kernel),
-                     dictionary);
+                     dictionary, fallback);
     return kernels_[key] = FlatSymbolRefAttr::get(context(), name);
   }
 
@@ -258,6 +260,9 @@ class ProgramBuilder {
   }
 
   void emit(Location loc, StringRef kernel, ArrayRef<NamedAttribute> params, const DispatchShape& d) {
+    emit(loc, s_.kernel(kernel, params), d);
+  }
+  void emit(Location loc, FlatSymbolRefAttr kernel, const DispatchShape& d) {
     std::vector<DispatchHazards::Range> reads, writes;
     llvm::SmallVector<Attribute> bindings;
     for (const Bound& bound : d.bindings) {
@@ -271,7 +276,7 @@ class ProgramBuilder {
     llvm::SmallVector<int64_t> push(d.push.begin(), d.push.end());
     llvm::SmallVector<Attribute> patches(d.patches.begin(), d.patches.end());
     llvm::SmallVector<Attribute> groups(d.groups.begin(), d.groups.end());
-    DispatchOp::create(b_, loc, s_.kernel(kernel, params), b_.getArrayAttr(bindings), b_.getDenseI64ArrayAttr(push),
+    DispatchOp::create(b_, loc, kernel, b_.getArrayAttr(bindings), b_.getDenseI64ArrayAttr(push),
                        b_.getArrayAttr(groups), b_.getArrayAttr(patches), barrier ? b_.getUnitAttr() : UnitAttr(),
                        DispatchConditionAttr::get(s_.context(), d.when));
   }
@@ -425,6 +430,18 @@ class ProgramBuilder {
           d.push = words(sp::QuantMatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
         } else {
           d.push = words(sp::MatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0});
+        }
+        if (how.as_matmul && !w->quant && w->k % sp::kCoopMatmulStepK == 0) {
+          // On cooperative-matrix units where the device has them (same grid:
+          // its tiles are matmul_bf16's), the tiled kernel elsewhere.
+          static_assert(sp::kCoopMatmulTile == kMatmulTileM && sp::kCoopMatmulTile == kMatmulTileN);
+          FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
+          emit(op->getLoc(),
+               s_.kernel("matmul_bf16_coop",
+                         {param("k", int64_t(w->k)), param("n", int64_t(n)), param("softcap", double(how.softcap))},
+                         fallback),
+               d);
+          continue;
         }
         emit(op->getLoc(), kernel, params, d);
       }

@@ -353,7 +353,7 @@ json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const D
 // Where one decode step's GPU time goes: a step timed dispatch by dispatch
 // (after the measured steps: the timestamps cost a little), summed per kernel
 // (the name before its specialisation), largest first.
-json measureDecodeProfile(ScheduleExecutor& executor, const fb::Schedule& schedule) {
+json measureDecodeProfile(ScheduleExecutor& executor) {
   executor.setGpuTiming(true, /*per_dispatch=*/true);
   const std::int32_t first_id = 0;
   executor.prefill(std::span(&first_id, 1), 0, /*compute_logits=*/true, nullptr);
@@ -368,7 +368,7 @@ json measureDecodeProfile(ScheduleExecutor& executor, const fb::Schedule& schedu
   std::map<std::string, Entry> by_kernel;
   double total = 0;
   for (const ScheduleExecutor::DispatchTime& t : times) {
-    std::string name = schedule.kernels()->Get(t.kernel)->name()->str();
+    std::string name = executor.kernelName(t.kernel);
     name = name.substr(0, name.find(" ("));
     by_kernel[name].dispatches += 1;
     by_kernel[name].seconds += t.seconds;
@@ -444,6 +444,14 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
   const double roofline_GBps = std::max(report["copy_bandwidth"]["GBps"].get<double>(),
                                         report["read_bandwidth"]["GBps"].get<double>());
   report["roofline_GBps"] = roofline_GBps;
+  // Which kernels this device ran in place of the bundle's first choice.
+  report["kernel_substitutions"] = json::array();
+  for (const ScheduleExecutor::KernelSubstitution& s : executor.substitutions()) {
+    report["kernel_substitutions"].push_back(
+        {{"kernel", bundle.header().schedule()->kernels()->Get(s.kernel)->name()->str()},
+         {"ran", executor.kernelName(s.kernel)},
+         {"because", s.reason}});
+  }
   report["prefill"] = measurePrefill(executor, bundle, options.prefill_tokens);
   const DecodeTraffic traffic(bundle);
   report["decode"] = json::array();
@@ -451,7 +459,7 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
     report["decode"].push_back(
         measureDecode(executor, bundle, traffic, decode_context, options.decode_tokens, roofline_GBps));
   }
-  report["decode_profile"] = measureDecodeProfile(executor, *bundle.header().schedule());
+  report["decode_profile"] = measureDecodeProfile(executor);
   report["dispatch_cost"] = measureDispatchCost(*device);
   if (!report["decode_profile"].contains("skipped") && !report["dispatch_cost"].contains("skipped")) {
     // The launch floor of one decode step: what its dispatches cost doing nothing.
@@ -473,6 +481,10 @@ std::string formatBenchmark(const json& r) {
   };
   const double GiB = 1024.0 * 1024.0 * 1024.0;
   add("device   %s\n", r["device"]["name"].get<std::string>().c_str());
+  if (const json& substituted = r["kernel_substitutions"]; !substituted.empty()) {
+    add("kernels  %zu ran their fallback, e.g. %s\n", substituted.size(),
+        substituted[0]["because"].get<std::string>().c_str());
+  }
   add("bundle   %s (%s weights, %d layers, hidden %d), context %d\n", r["bundle"]["path"].get<std::string>().c_str(),
       r["bundle"]["weights"].get<std::string>().c_str(), r["bundle"]["layers"].get<int>(),
       r["bundle"]["hidden"].get<int>(), r["bundle"]["context"].get<int>());

@@ -100,13 +100,28 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     }
   }
 
-  for (const fb::KernelModule* module : *schedule_->kernels()) {
+  auto pipelineDesc = [](const fb::KernelModule& module) {
     gpu::ComputePipelineDesc desc;
-    desc.name = module->name()->str();
-    desc.spirv = std::span<const std::uint32_t>(module->spirv()->data(), module->spirv()->size());
-    desc.entry_point = module->entry_point()->str();
-    desc.storage_buffer_count = module->binding_count();
-    desc.push_constant_bytes = module->push_constant_bytes();
+    desc.name = module.name()->str();
+    desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
+    desc.entry_point = module.entry_point()->str();
+    desc.storage_buffer_count = module.binding_count();
+    desc.push_constant_bytes = module.push_constant_bytes();
+    desc.required_subgroup_size = module.subgroup_size();
+    return desc;
+  };
+  // A module this device cannot run gives way to its fallback (the schedule
+  // check made it a true stand-in); without one the device is refused.
+  for (std::uint32_t i = 0; i < schedule_->kernels()->size(); ++i) {
+    const fb::KernelModule& module = *schedule_->kernels()->Get(i);
+    gpu::ComputePipelineDesc desc = pipelineDesc(module);
+    if (module.fallback() >= 0) {
+      if (std::optional<std::string> missing = gpu::ComputePipeline::shortfall(device, desc)) {
+        const auto fallback = static_cast<std::uint32_t>(module.fallback());
+        substitutions_.push_back({i, fallback, *missing});
+        desc = pipelineDesc(*schedule_->kernels()->Get(fallback));
+      }
+    }
     pipelines_.push_back(gpu::ComputePipeline::create(device, desc));
   }
 

@@ -106,6 +106,18 @@ class ScheduleExecutor {
   };
   std::vector<DispatchTime> lastDecodeProfile() const;
 
+  // The kernels this device could not run, each replaced by its fallback
+  // (schedule.fbs, KernelModule.fallback): indices into the schedule's kernels
+  // and why (ComputePipeline::shortfall's message).
+  struct KernelSubstitution {
+    std::uint32_t kernel = 0, fallback = 0;
+    std::string reason;
+  };
+  const std::vector<KernelSubstitution>& substitutions() const { return substitutions_; }
+  // The name of the module run for schedule kernel `kernel` (its fallback's
+  // where substituted).
+  const std::string& kernelName(std::uint32_t kernel) const { return pipelines_.at(kernel).name(); }
+
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
   // dispatches whose conditions held (those recorded).
@@ -126,7 +138,8 @@ class ScheduleExecutor {
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
-  std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index
+  std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index (a fallback's where substituted)
+  std::vector<KernelSubstitution> substitutions_;
   std::unique_ptr<gpu::DescriptorPool> pool_;
   std::vector<VkDescriptorSet> prefill_sets_, decode_sets_;
   std::unique_ptr<gpu::CommandStream> prefill_stream_, decode_stream_;

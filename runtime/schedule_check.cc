@@ -34,7 +34,7 @@ class ScheduleChecker {
       fail("readout top-k " + std::to_string(s.readout_top_k()) + " / row words " +
            std::to_string(s.readout_row_words()) + " inconsistent");
     }
-    for (std::uint32_t i = 0; i < s.kernels()->size(); ++i) checkKernel(i, *s.kernels()->Get(i));
+    for (std::uint32_t i = 0; i < s.kernels()->size(); ++i) checkKernel(s, i, *s.kernels()->Get(i));
     for (std::uint32_t i = 0; i < s.buffers()->size(); ++i) checkBuffer(i, *s.buffers()->Get(i));
     if (s.sampling_params_word() < 2 * s.prefill_chunk()) {
       fail("sampling_params_word " + std::to_string(s.sampling_params_word()) + " overlaps the ids and positions");
@@ -55,7 +55,7 @@ class ScheduleChecker {
   }
 
  private:
-  void checkKernel(std::uint32_t index, const fb::KernelModule& k) const {
+  void checkKernel(const fb::Schedule& s, std::uint32_t index, const fb::KernelModule& k) const {
     const std::string what = "kernel " + std::to_string(index);
     if (!k.name() || !k.entry_point() || !k.spirv()) fail(what + " lacks its name, entry point or SPIR-V");
     // The words are a [uint32] vector, so the module is a 4-byte multiple by construction.
@@ -67,6 +67,23 @@ class ScheduleChecker {
            " is not a multiple of 4 up to 128");
     }
     if (k.binding_count() == 0 || k.binding_count() > 16) fail(what + ": binding count outside 1..16");
+    const std::uint32_t size = k.subgroup_size();
+    if (size > 128 || (size & (size - 1)) != 0) {
+      fail(what + ": subgroup size " + std::to_string(size) + " is not 0 or a power of two up to 128");
+    }
+    if (k.fallback() != -1) {
+      // One level only, and a true stand-in: the dispatches that run this
+      // module bind and push exactly what the fallback takes.
+      const auto& kernels = *s.kernels();
+      if (k.fallback() < 0 || std::uint32_t(k.fallback()) >= kernels.size() || std::uint32_t(k.fallback()) == index) {
+        fail(what + ": fallback " + std::to_string(k.fallback()) + " is not another kernel");
+      }
+      const fb::KernelModule& fallback = *kernels.Get(k.fallback());
+      if (fallback.fallback() != -1) fail(what + ": its fallback has a fallback of its own");
+      if (fallback.binding_count() != k.binding_count() || fallback.push_constant_bytes() != k.push_constant_bytes()) {
+        fail(what + ": its fallback binds or pushes differently");
+      }
+    }
   }
 
   void checkBuffer(std::uint32_t index, const fb::ScheduleBuffer& b) const {

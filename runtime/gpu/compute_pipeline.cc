@@ -14,56 +14,62 @@ namespace {
 
 constexpr uint32_t kSpirvMagic = 0x07230203;
 
-// Checks what the bundle's kernel asks for against this device, before Vulkan
-// sees it: an over-limit request would otherwise be undefined behaviour in the driver.
-void checkDesc(const GpuDevice& device, const ComputePipelineDesc& desc) {
-  const DeviceCapabilities& caps = device.capabilities();
-  const std::string kernel = "kernel '" + desc.name + "'";
+// The module's own faults: Error(kInvalidInput).
+void checkWords(const ComputePipelineDesc& desc, const std::string& kernel) {
   // The SPIR-V header is five words; a module without them is not SPIR-V.
   if (desc.spirv.size() < 5 || desc.spirv[0] != kSpirvMagic) {
     throw Error(ExitCode::kInvalidInput, kernel + ": not a SPIR-V module (" + std::to_string(desc.spirv.size()) +
                                              " words, expected the magic number 0x07230203 first)");
   }
-  for (uint32_t capability : declaredCapabilities(desc.spirv, kernel)) {
-    if (std::optional<std::string> missing = missingFeatureFor(capability, caps)) {
-      throw Error(ExitCode::kDeviceMissing, kernel + " needs " + *missing + ", which device '" + caps.name + "' lacks");
-    }
-  }
   if (desc.push_constant_bytes % 4 != 0) {
     throw Error(ExitCode::kInvalidInput, kernel + ": push constant size " + std::to_string(desc.push_constant_bytes) +
                                              " is not a multiple of 4");
-  }
-  if (desc.push_constant_bytes > caps.max_push_constants_size) {
-    throw Error(ExitCode::kDeviceMissing,
-                kernel + " needs " + std::to_string(desc.push_constant_bytes) + " bytes of push constants; device '" +
-                    caps.name + "' has " + std::to_string(caps.max_push_constants_size) + " (maxPushConstantsSize)");
-  }
-  if (desc.storage_buffer_count > caps.max_per_stage_storage_buffers) {
-    throw Error(ExitCode::kDeviceMissing,
-                kernel + " binds " + std::to_string(desc.storage_buffer_count) + " storage buffers; device '" +
-                    caps.name + "' allows " + std::to_string(caps.max_per_stage_storage_buffers) +
-                    " (maxPerStageDescriptorStorageBuffers)");
-  }
-  const uint32_t size = desc.required_subgroup_size;
-  if (size != 0) {
-    if (!caps.subgroup_size_control) {
-      throw Error(ExitCode::kDeviceMissing, kernel + " requires subgroup size " + std::to_string(size) +
-                                                "; device '" + caps.name +
-                                                "' cannot fix the subgroup size of compute shaders (subgroupSizeControl)");
-    }
-    if (size < caps.min_subgroup_size || size > caps.max_subgroup_size || (size & (size - 1)) != 0) {
-      throw Error(ExitCode::kDeviceMissing, kernel + " requires subgroup size " + std::to_string(size) +
-                                                "; device '" + caps.name + "' supports " +
-                                                std::to_string(caps.min_subgroup_size) + " to " +
-                                                std::to_string(caps.max_subgroup_size));
-    }
   }
 }
 
 }  // namespace
 
+// What the bundle's kernel asks for, against this device, before Vulkan sees
+// it: an over-limit request would otherwise be undefined behaviour in the driver.
+std::optional<std::string> ComputePipeline::shortfall(const GpuDevice& device, const ComputePipelineDesc& desc) {
+  const DeviceCapabilities& caps = device.capabilities();
+  const std::string kernel = "kernel '" + desc.name + "'";
+  checkWords(desc, kernel);
+  for (uint32_t capability : declaredCapabilities(desc.spirv, kernel)) {
+    if (std::optional<std::string> missing = missingFeatureFor(capability, caps)) {
+      return kernel + " needs " + *missing + ", which device '" + caps.name + "' lacks";
+    }
+  }
+  for (const CooperativeMatrixType& type : declaredCooperativeMatrices(desc.spirv, kernel)) {
+    if (std::optional<std::string> missing = unsupportedMatrix(type, caps.cooperative_matrix_shapes)) {
+      return kernel + " multiplies " + *missing + ", which the cooperative-matrix units of device '" + caps.name +
+             "' do not";
+    }
+  }
+  if (desc.push_constant_bytes > caps.max_push_constants_size) {
+    return kernel + " needs " + std::to_string(desc.push_constant_bytes) + " bytes of push constants; device '" +
+           caps.name + "' has " + std::to_string(caps.max_push_constants_size) + " (maxPushConstantsSize)";
+  }
+  if (desc.storage_buffer_count > caps.max_per_stage_storage_buffers) {
+    return kernel + " binds " + std::to_string(desc.storage_buffer_count) + " storage buffers; device '" + caps.name +
+           "' allows " + std::to_string(caps.max_per_stage_storage_buffers) + " (maxPerStageDescriptorStorageBuffers)";
+  }
+  const uint32_t size = desc.required_subgroup_size;
+  if (size != 0) {
+    if (!caps.subgroup_size_control) {
+      return kernel + " requires subgroup size " + std::to_string(size) + "; device '" + caps.name +
+             "' cannot fix the subgroup size of compute shaders (subgroupSizeControl)";
+    }
+    if (size < caps.min_subgroup_size || size > caps.max_subgroup_size || (size & (size - 1)) != 0) {
+      return kernel + " requires subgroup size " + std::to_string(size) + "; device '" + caps.name + "' supports " +
+             std::to_string(caps.min_subgroup_size) + " to " + std::to_string(caps.max_subgroup_size);
+    }
+  }
+  return std::nullopt;
+}
+
 ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipelineDesc& desc) {
-  checkDesc(device, desc);
+  if (std::optional<std::string> missing = shortfall(device, desc)) throw Error(ExitCode::kDeviceMissing, *missing);
   ComputePipeline result;
   result.device_ = &device;
   result.name_ = desc.name;

@@ -7,6 +7,7 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ class ComputePipeline {
   // Error(kDeviceMissing) naming the feature or limit), then creates the layouts
   // and pipeline.
   static ComputePipeline create(GpuDevice& device, const ComputePipelineDesc& desc);
+  // What create() would refuse with Error(kDeviceMissing), as its message: a
+  // feature or cooperative-matrix shape the module needs, a limit it exceeds;
+  // nullopt when the device can run it. Malformed words still throw kInvalidInput.
+  static std::optional<std::string> shortfall(const GpuDevice& device, const ComputePipelineDesc& desc);
 
   ComputePipeline(ComputePipeline&& other) noexcept;
   ComputePipeline& operator=(ComputePipeline&& other) noexcept;

@@ -91,7 +91,7 @@ std::string formatApiVersion(uint32_t version) {
          std::to_string(VK_API_VERSION_PATCH(version));
 }
 
-DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
+DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice device) {
   DeviceCapabilities caps;
   VkPhysicalDeviceProperties properties;
   vkGetPhysicalDeviceProperties(device, &properties);
@@ -118,8 +118,7 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
 
   const std::vector<VkExtensionProperties> extensions = deviceExtensions(device);
   caps.external_memory_host = hasExtension(extensions, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
-  caps.cooperative_matrix =
-      hasExtension(extensions, "VK_KHR_cooperative_matrix") || hasExtension(extensions, "VK_NV_cooperative_matrix");
+  const bool has_cooperative_matrix = hasExtension(extensions, kCooperativeMatrixExtension);
 
   // Structures of Vulkan 1.1 and later may only be queried from a device that
   // supports them; a 1.0 device is reported with its basics and refused.
@@ -133,13 +132,16 @@ DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device) {
       is_1_3 || hasExtension(extensions, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
 
   // Features: each struct is chained only when the device knows it.
-  DeviceFeatureChain chain({has_8bit_storage, has_float16_int8, has_size_control, has_integer_dot});
+  DeviceFeatureChain chain(
+      {has_8bit_storage, has_float16_int8, has_size_control, has_integer_dot, has_cooperative_matrix});
   vkGetPhysicalDeviceFeatures2(device, &chain.features);
   caps.shader_integer_dot_product = has_integer_dot && chain.integer_dot.shaderIntegerDotProduct;
   caps.storage_buffer_16bit_access = chain.storage16.storageBuffer16BitAccess;
   caps.storage_buffer_8bit_access = has_8bit_storage && chain.storage8.storageBuffer8BitAccess;
   caps.shader_float16 = has_float16_int8 && chain.float16_int8.shaderFloat16;
   caps.shader_int8 = has_float16_int8 && chain.float16_int8.shaderInt8;
+  caps.cooperative_matrix = has_cooperative_matrix && chain.cooperative_matrix.cooperativeMatrix;
+  if (caps.cooperative_matrix) caps.cooperative_matrix_shapes = readCooperativeMatrixShapes(instance, device);
 
   // Properties.
   auto properties2 = vkStruct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);

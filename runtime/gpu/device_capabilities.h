@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/gpu/cooperative_matrix.h"
+
 namespace unicorn::gpu {
 
 enum class DeviceType { kIntegratedGpu, kDiscreteGpu, kVirtualGpu, kCpu, kOther };
@@ -55,10 +57,10 @@ struct DeviceCapabilities {
   // where every device has it, else VK_KHR_shader_integer_dot_product): the
   // quantised decode kernels need it.
   bool shader_integer_dot_product = false;
-  // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix is advertised. Reported
-  // only: this runtime does not enable it yet (the Vulkan headers it builds
-  // against, 1.3.239, predate the KHR extension's feature struct).
+  // VK_KHR_cooperative_matrix's cooperativeMatrix feature, and the products the
+  // units run (runtime/gpu/cooperative_matrix.h; the NV extension is not used).
   bool cooperative_matrix = false;
+  std::vector<CooperativeMatrixShape> cooperative_matrix_shapes;
 
   // Importing host memory (the mmapped bundle) as device memory.
   bool external_memory_host = false;  // VK_EXT_external_memory_host
@@ -88,7 +90,7 @@ struct DeviceCapabilities {
 // Reads everything above from the device (properties2/features2 chains, queue
 // families, memory types, extension list). Never throws for a missing feature:
 // that is for missingRequirements to say.
-DeviceCapabilities readDeviceCapabilities(VkPhysicalDevice device);
+DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice device);
 
 // The required features the device lacks, each a short phrase naming it, e.g.
 // "Vulkan 1.1 (it has 1.0.68)", "storageBuffer16BitAccess", "subgroup shuffle in

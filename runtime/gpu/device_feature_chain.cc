@@ -20,6 +20,7 @@ DeviceFeatureChain::DeviceFeatureChain(Present present) {
   link(present.float16_int8, float16_int8);
   link(present.size_control, size_control);
   link(present.integer_dot, integer_dot);
+  link(present.cooperative_matrix, cooperative_matrix);
 }
 
 }  // namespace unicorn::gpu

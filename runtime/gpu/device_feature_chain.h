@@ -8,6 +8,8 @@
 
 #include <vulkan/vulkan.h>
 
+#include "runtime/gpu/cooperative_matrix.h"
+
 namespace unicorn::gpu {
 
 struct DeviceFeatureChain {
@@ -17,6 +19,7 @@ struct DeviceFeatureChain {
     bool float16_int8 = false;
     bool size_control = false;
     bool integer_dot = false;
+    bool cooperative_matrix = false;
   };
   explicit DeviceFeatureChain(Present present);
   // The chain points into itself.
@@ -29,6 +32,7 @@ struct DeviceFeatureChain {
   VkPhysicalDeviceShaderFloat16Int8Features float16_int8{};
   VkPhysicalDeviceSubgroupSizeControlFeatures size_control{};
   VkPhysicalDeviceShaderIntegerDotProductFeatures integer_dot{};
+  CooperativeMatrixFeatures cooperative_matrix{};
 };
 
 }  // namespace unicorn::gpu

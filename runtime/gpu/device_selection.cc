@@ -106,7 +106,7 @@ std::vector<DeviceReport> describeDevices(const VulkanInstance& instance) {
   for (uint32_t i = 0; i < devices.size(); ++i) {
     DeviceReport report;
     report.index = i;
-    report.capabilities = readDeviceCapabilities(devices[i]);
+    report.capabilities = readDeviceCapabilities(instance.handle(), devices[i]);
     report.missing = missingRequirements(report.capabilities);
     reports.push_back(std::move(report));
   }

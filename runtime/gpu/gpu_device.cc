@@ -26,6 +26,7 @@ std::vector<const char*> extensionsToEnable(const DeviceCapabilities& caps) {
   if (caps.api_version < VK_API_VERSION_1_3 && caps.shader_integer_dot_product) {
     names.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   }
+  if (caps.cooperative_matrix) names.push_back(kCooperativeMatrixExtension);
   return names;
 }
 
@@ -58,13 +59,15 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
   // kernels may rely on what DeviceCapabilities says.
   DeviceFeatureChain chain({capabilities_.storage_buffer_8bit_access,
                             capabilities_.shader_float16 || capabilities_.shader_int8,
-                            capabilities_.subgroup_size_control, capabilities_.shader_integer_dot_product});
+                            capabilities_.subgroup_size_control, capabilities_.shader_integer_dot_product,
+                            capabilities_.cooperative_matrix});
   chain.storage16.storageBuffer16BitAccess = VK_TRUE;
   chain.storage8.storageBuffer8BitAccess = capabilities_.storage_buffer_8bit_access;
   chain.float16_int8.shaderFloat16 = capabilities_.shader_float16;
   chain.float16_int8.shaderInt8 = capabilities_.shader_int8;
   chain.size_control.subgroupSizeControl = capabilities_.subgroup_size_control;
   chain.integer_dot.shaderIntegerDotProduct = capabilities_.shader_integer_dot_product;
+  chain.cooperative_matrix.cooperativeMatrix = capabilities_.cooperative_matrix;
 
   const std::vector<const char*> extensions = extensionsToEnable(capabilities_);
   auto device_info = vkStruct<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);

@@ -1,12 +1,16 @@
 #include "runtime/gpu/spirv_capabilities.h"
 
+#include <functional>
+#include <map>
+
 #include "runtime/error.h"
 
 namespace unicorn::gpu {
 namespace {
 
 constexpr size_t kHeaderWords = 5;
-constexpr uint32_t kOpCapability = 17;
+constexpr uint32_t kOpCapability = 17, kOpTypeInt = 21, kOpTypeFloat = 22, kOpConstant = 43,
+                   kOpTypeCooperativeMatrix = 4456;
 // The capabilities of the SPIR-V specification's table that kernels here use.
 enum Capability : uint32_t {
   kMatrix = 0,
@@ -22,6 +26,7 @@ enum Capability : uint32_t {
   kDotProductInput4x8Bit = 6017,
   kDotProductInput4x8BitPacked = 6018,
   kDotProduct = 6019,
+  kCooperativeMatrix = 6022,
 };
 
 std::optional<std::string> unless(bool present, std::string feature) {
@@ -29,10 +34,9 @@ std::optional<std::string> unless(bool present, std::string feature) {
   return feature;
 }
 
-}  // namespace
-
-std::vector<uint32_t> declaredCapabilities(std::span<const uint32_t> spirv, const std::string& what) {
-  std::vector<uint32_t> capabilities;
+// Calls `visit(opcode, operands, at)` for each instruction after the header.
+void forEachInstruction(std::span<const uint32_t> spirv, const std::string& what,
+                        const std::function<void(uint32_t, std::span<const uint32_t>, size_t)>& visit) {
   size_t at = kHeaderWords;
   while (at < spirv.size()) {
     const uint32_t word_count = spirv[at] >> 16, opcode = spirv[at] & 0xffff;
@@ -40,13 +44,64 @@ std::vector<uint32_t> declaredCapabilities(std::span<const uint32_t> spirv, cons
       failInvalidInput(what + ": malformed SPIR-V, instruction at word " + std::to_string(at) + " has length " +
                        std::to_string(word_count) + " (" + std::to_string(spirv.size() - at) + " words left)");
     }
-    if (opcode == kOpCapability) {
-      if (word_count != 2) failInvalidInput(what + ": malformed SPIR-V, OpCapability at word " + std::to_string(at));
-      capabilities.push_back(spirv[at + 1]);
-    }
+    visit(opcode, spirv.subspan(at + 1, word_count - 1), at);
     at += word_count;
   }
+}
+
+}  // namespace
+
+std::vector<uint32_t> declaredCapabilities(std::span<const uint32_t> spirv, const std::string& what) {
+  std::vector<uint32_t> capabilities;
+  forEachInstruction(spirv, what, [&](uint32_t opcode, std::span<const uint32_t> operands, size_t at) {
+    if (opcode != kOpCapability) return;
+    if (operands.size() != 1) failInvalidInput(what + ": malformed SPIR-V, OpCapability at word " + std::to_string(at));
+    capabilities.push_back(operands[0]);
+  });
   return capabilities;
+}
+
+std::vector<CooperativeMatrixType> declaredCooperativeMatrices(std::span<const uint32_t> spirv,
+                                                               const std::string& what) {
+  std::map<uint32_t, MatrixComponent> components;  // scalar type id -> component
+  std::map<uint32_t, uint32_t> constants;          // 32-bit integer constant id -> value
+  std::vector<CooperativeMatrixType> types;
+  forEachInstruction(spirv, what, [&](uint32_t opcode, std::span<const uint32_t> operands, size_t at) {
+    const std::string where = " at word " + std::to_string(at);
+    if (opcode == kOpTypeFloat && operands.size() >= 2) {
+      if (operands[1] == 16) components[operands[0]] = MatrixComponent::kFloat16;
+      if (operands[1] == 32) components[operands[0]] = MatrixComponent::kFloat32;
+      if (operands[1] == 64) components[operands[0]] = MatrixComponent::kFloat64;
+    } else if (opcode == kOpTypeInt && operands.size() == 3) {
+      const bool is_signed = operands[2] == 1;
+      switch (operands[1]) {
+        case 8: components[operands[0]] = is_signed ? MatrixComponent::kSint8 : MatrixComponent::kUint8; break;
+        case 16: components[operands[0]] = is_signed ? MatrixComponent::kSint16 : MatrixComponent::kUint16; break;
+        case 32: components[operands[0]] = is_signed ? MatrixComponent::kSint32 : MatrixComponent::kUint32; break;
+        case 64: components[operands[0]] = is_signed ? MatrixComponent::kSint64 : MatrixComponent::kUint64; break;
+        default: break;
+      }
+    } else if (opcode == kOpConstant && operands.size() == 3) {
+      constants[operands[1]] = operands[2];
+    } else if (opcode == kOpTypeCooperativeMatrix) {
+      // Result id, component type, then scope, rows, columns and use as constant ids.
+      if (operands.size() != 6) failInvalidInput(what + ": malformed OpTypeCooperativeMatrixKHR" + where);
+      auto component = components.find(operands[1]);
+      auto constant = [&](uint32_t id) {
+        auto found = constants.find(id);
+        if (found == constants.end()) {
+          failInvalidInput(what + ": a cooperative matrix type" + where + " is not sized by constants");
+        }
+        return found->second;
+      };
+      if (component == components.end()) failInvalidInput(what + ": a cooperative matrix type" + where + " has no scalar components");
+      const uint32_t use = constant(operands[5]);
+      if (use > static_cast<uint32_t>(MatrixUse::kAccumulator)) failInvalidInput(what + ": unknown matrix use" + where);
+      types.push_back({constant(operands[3]), constant(operands[4]), component->second, constant(operands[2]),
+                       static_cast<MatrixUse>(use)});
+    }
+  });
+  return types;
 }
 
 std::optional<std::string> missingFeatureFor(uint32_t capability, const DeviceCapabilities& caps) {
@@ -71,6 +126,8 @@ std::optional<std::string> missingFeatureFor(uint32_t capability, const DeviceCa
     case kDotProduct:
       return unless(caps.shader_integer_dot_product,
                     "shaderIntegerDotProduct (Vulkan 1.3 or VK_KHR_shader_integer_dot_product)");
+    case kCooperativeMatrix:
+      return unless(caps.cooperative_matrix, "cooperativeMatrix (VK_KHR_cooperative_matrix)");
     default:
       return "SPIR-V capability " + std::to_string(capability) + ", which this runtime does not know how to check";
   }

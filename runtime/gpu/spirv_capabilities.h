@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/gpu/cooperative_matrix.h"
 #include "runtime/gpu/device_capabilities.h"
 
 namespace unicorn::gpu {
@@ -21,6 +22,12 @@ namespace unicorn::gpu {
 // Error(kInvalidInput) naming `what` when the words are not a well-formed
 // SPIR-V instruction stream (a length of 0 or past the end).
 std::vector<uint32_t> declaredCapabilities(std::span<const uint32_t> spirv, const std::string& what);
+
+// Every OpTypeCooperativeMatrixKHR of the module, its sizes, scope and use read
+// from the constants they name. Throws Error(kInvalidInput) naming `what` for
+// malformed words or a matrix type not sized by 32-bit integer constants.
+std::vector<CooperativeMatrixType> declaredCooperativeMatrices(std::span<const uint32_t> spirv,
+                                                               const std::string& what);
 
 // The device feature that SPIR-V capability `capability` needs, as a phrase for
 // an error ("shaderIntegerDotProduct (Vulkan 1.3 or VK_KHR_shader_integer_dot_product)"),

@@ -117,6 +117,21 @@ class BenchTest(harness.CliTestCase):
         shares = [k["seconds"] for k in profile["kernels"]]
         self.assertEqual(shares, sorted(shares, reverse=True))
 
+    def test_kernels_the_device_cannot_run_give_way_to_their_fallbacks(self):
+        """llvmpipe has no cooperative-matrix units: every kernel of the bundle that has
+        a fallback (the prefill products on matrix units) is reported replaced by it,
+        with the reason naming the missing feature and the device; no other kernel is."""
+        report = self.report()
+        kernels = harness.bundle_header(self.bundle, self.shared)["schedule"]["kernels"]
+        with_fallback = {k["name"]: kernels[k["fallback"]]["name"] for k in kernels if k.get("fallback", -1) >= 0}
+        self.assertTrue(with_fallback, "the bundle's prefill has no cooperative-matrix kernels")
+        self.assertTrue(all(name.startswith("matmul_bf16_coop") for name in with_fallback))
+        substituted = {s["kernel"]: s["ran"] for s in report["kernel_substitutions"]}
+        self.assertEqual(substituted, with_fallback)
+        for s in report["kernel_substitutions"]:
+            self.assertIn("cooperativeMatrix (VK_KHR_cooperative_matrix)", s["because"])
+            self.assertIn(report["device"]["name"], s["because"])
+
     def test_launch_floor_is_the_steps_dispatches_at_the_measured_cost(self):
         """The launch floor of a decode step: its dispatch count times what one empty,
         dependent dispatch was measured to cost in the same run."""
@@ -152,7 +167,8 @@ class BenchTest(harness.CliTestCase):
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:",
-                         "profile  one decode step", "launching them", "peak     host RSS"):
+                         "profile  one decode step", "launching them", "peak     host RSS",
+                         "ran their fallback"):
             self.assertIn(fragment, result.stdout)
 
     def test_bench_flags_need_bench_and_exclude_other_modes(self):

@@ -4,7 +4,9 @@
 // violation: it returns or throws Error(kInvalidInput), never reads past the
 // words; it finds at most one capability per two words after the header; and
 // every capability it finds gets an answer for a device with every optional
-// feature and for one with none.
+// feature and for one with none. The cooperative-matrix type reader likewise
+// returns or throws kInvalidInput, finds at most one type per seven words, and
+// every type it finds is refused by a device without matrix units.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -30,12 +32,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (words.size() > 5 && capabilities.size() > (words.size() - 5) / 2) std::abort();
   unicorn::gpu::DeviceCapabilities none, every;
   every.shader_float16 = every.shader_int8 = every.storage_buffer_8bit_access = true;
-  every.shader_integer_dot_product = true;
+  every.shader_integer_dot_product = every.cooperative_matrix = true;
   for (uint32_t capability : capabilities) {
     std::optional<std::string> with_every = unicorn::gpu::missingFeatureFor(capability, every);
     std::optional<std::string> with_none = unicorn::gpu::missingFeatureFor(capability, none);
     // A device with more features never lacks more.
     if (with_every && !with_none) std::abort();
+  }
+  try {
+    const std::vector<unicorn::gpu::CooperativeMatrixType> types =
+        unicorn::gpu::declaredCooperativeMatrices(words, "fuzzed module");
+    if (words.size() > 5 && types.size() > (words.size() - 5) / 7) std::abort();
+    for (const unicorn::gpu::CooperativeMatrixType& type : types) {
+      if (!unicorn::gpu::unsupportedMatrix(type, {})) std::abort();
+    }
+  } catch (const unicorn::Error& error) {
+    if (error.code() != unicorn::ExitCode::kInvalidInput) std::abort();
   }
   return 0;
 }

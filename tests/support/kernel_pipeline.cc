@@ -9,15 +9,20 @@ std::vector<uint32_t> compileKernel(const spirv::KernelRequest& request) {
   return spirv::SpirvKernelCompiler().compile(request.kernel, request.defines);
 }
 
-gpu::ComputePipeline kernelPipeline(gpu::GpuDevice& device, const spirv::KernelRequest& request,
-                                    std::span<const uint32_t> spirv) {
+gpu::ComputePipelineDesc kernelPipelineDesc(const spirv::KernelRequest& request, std::span<const uint32_t> spirv) {
   const spirv::KernelInfo& info = spirv::KernelLibrary::builtin().get(request.kernel);
   gpu::ComputePipelineDesc desc;
   desc.name = spirv::describeSpecialisation(request.kernel, request.defines);
   desc.spirv = spirv;
   desc.storage_buffer_count = info.storage_buffer_count;
   desc.push_constant_bytes = info.push_constant_bytes;
-  return gpu::ComputePipeline::create(device, desc);
+  desc.required_subgroup_size = info.subgroup_size;
+  return desc;
+}
+
+gpu::ComputePipeline kernelPipeline(gpu::GpuDevice& device, const spirv::KernelRequest& request,
+                                    std::span<const uint32_t> spirv) {
+  return gpu::ComputePipeline::create(device, kernelPipelineDesc(request, spirv));
 }
 
 gpu::ComputePipeline kernelPipeline(gpu::GpuDevice& device, const spirv::KernelRequest& request) {

@@ -17,6 +17,10 @@ namespace unicorn::test_support {
 // Compiles `request` (throws the compiler's Error naming the kernel).
 std::vector<uint32_t> compileKernel(const spirv::KernelRequest& request);
 
+// What kernelPipeline creates the pipeline from (as unicorn-exec would from the
+// bundle's module): for ComputePipeline::shortfall.
+gpu::ComputePipelineDesc kernelPipelineDesc(const spirv::KernelRequest& request, std::span<const uint32_t> spirv);
+
 // The pipeline of `request` from its compiled words (compiling is the slow
 // part: callers that reuse a specialisation keep the words).
 gpu::ComputePipeline kernelPipeline(gpu::GpuDevice& device, const spirv::KernelRequest& request,

@@ -4,6 +4,7 @@
 // bad input fails with an Error that names the kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -17,6 +18,7 @@
 #include "codegen_spirv/kernel_specs.h"
 #include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
+#include "codegen_spirv/spirv_spec_constants.h"
 #include "runtime/error.h"
 #include "runtime/gpu/spirv_capabilities.h"
 
@@ -43,6 +45,8 @@ std::vector<KernelRequest> representativeRequests() {
       matmulKernel(8, 3, 16, 16, 2),
       matmulKernel(1152, 6912),
       matmulKernel(5376, 21504, 32, 64, 32, 30.0f),
+      coopMatmulKernel(32, 3),
+      coopMatmulKernel(5376, 21504, 30.0f),
       // Block-quantised weights: both schemes, the smallest K (one block per
       // row, a single q8 word per invocation at WG_SIZE 4) and Gemma sizes
       // (27B's LM head with soft-capping, 1B's fused gate+up).
@@ -152,9 +156,17 @@ TEST(KernelLibraryTest, EveryKernelCompilesAndValidatesForSeveralSpecialisations
     ASSERT_GT(compiled.words.size(), 5u);
     EXPECT_EQ(compiled.words[0], 0x07230203u);  // SPIR-V magic
     EXPECT_EQ(compiled.words[1], 0x00010300u);  // version 1.3
-    // compile() validated already; validating again here keeps the test honest
-    // should compile() ever stop doing so.
-    EXPECT_NO_THROW(SpirvKernelCompiler::validate(compiled.request.kernel, compiled.words));
+    const KernelInfo& info = KernelLibrary::builtin().get(compiled.request.kernel);
+    if (info.prebuilt_module.empty()) {
+      // compile() validated already; validating again here keeps the test honest
+      // should compile() ever stop doing so.
+      EXPECT_NO_THROW(SpirvKernelCompiler::validate(compiled.request.kernel, compiled.words));
+    } else {
+      // A dialect kernel is its prebuilt module, specialised: re-applying the
+      // same defines changes nothing, and the words differ from the defaults'.
+      EXPECT_EQ(withSpecConstantDefaults("again", compiled.words, compiled.request.defines), compiled.words);
+      EXPECT_NE(std::vector<uint32_t>(info.prebuilt_module.begin(), info.prebuilt_module.end()), compiled.words);
+    }
     ++specialisations[compiled.request.kernel];
   }
   for (const KernelInfo& info : KernelLibrary::builtin().kernels()) {
@@ -221,6 +233,7 @@ gpu::DeviceCapabilities everyOptionalFeature() {
   gpu::DeviceCapabilities caps;
   caps.shader_float16 = caps.shader_int8 = caps.storage_buffer_8bit_access = true;
   caps.shader_integer_dot_product = true;
+  caps.cooperative_matrix = true;
   return caps;
 }
 
@@ -228,25 +241,94 @@ TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
   // The runtime refuses a kernel whose SPIR-V capabilities it cannot vouch for
   // (runtime/gpu/spirv_capabilities.h): every builtin kernel must pass on a
   // device with every optional feature, and exactly the packed-dot decode
-  // kernel (matvec_quant_dot) needs shaderIntegerDotProduct.
+  // kernel (matvec_quant_dot) needs shaderIntegerDotProduct, exactly the
+  // prefill kernel on matrix units (matmul_bf16_coop) cooperativeMatrix.
   const gpu::DeviceCapabilities full = everyOptionalFeature();
-  gpu::DeviceCapabilities without_dot = full;
+  gpu::DeviceCapabilities without_dot = full, without_matrices = full;
   without_dot.shader_integer_dot_product = false;
+  without_matrices.cooperative_matrix = false;
   for (const CompiledRequest& compiled : compiledRepresentatives()) {
     const std::string name = describeSpecialisation(compiled.request.kernel, compiled.request.defines);
     SCOPED_TRACE(name);
-    bool needs_dot = false;
+    bool needs_dot = false, needs_matrices = false;
     for (uint32_t capability : gpu::declaredCapabilities(compiled.words, name)) {
       std::optional<std::string> missing = gpu::missingFeatureFor(capability, full);
       EXPECT_FALSE(missing.has_value()) << *missing;
-      std::optional<std::string> without = gpu::missingFeatureFor(capability, without_dot);
-      if (without) {
+      if (std::optional<std::string> without = gpu::missingFeatureFor(capability, without_dot)) {
         EXPECT_NE(without->find("shaderIntegerDotProduct"), std::string::npos) << *without;
         needs_dot = true;
       }
+      if (std::optional<std::string> without = gpu::missingFeatureFor(capability, without_matrices)) {
+        EXPECT_NE(without->find("VK_KHR_cooperative_matrix"), std::string::npos) << *without;
+        needs_matrices = true;
+      }
     }
     EXPECT_EQ(needs_dot, compiled.request.kernel == "matvec_quant_dot");
+    EXPECT_EQ(needs_matrices, compiled.request.kernel == "matmul_bf16_coop");
   }
+}
+
+TEST(KernelLibraryTest, DialectKernelDefinesAreItsSpecialisationConstants) {
+  for (const KernelInfo& info : KernelLibrary::builtin().kernels()) {
+    if (info.prebuilt_module.empty()) continue;
+    SCOPED_TRACE(info.name);
+    std::vector<std::string> declared;
+    for (const KernelDefine& define : info.defines) declared.push_back(define.name);
+    std::vector<std::string> constants = specConstantNames(info.name, info.prebuilt_module);
+    std::sort(declared.begin(), declared.end());
+    std::sort(constants.begin(), constants.end());
+    EXPECT_EQ(declared, constants);
+  }
+  // Values reach the words; bad ones are refused naming the constant.
+  const KernelRequest request = coopMatmulKernel(64, 10);
+  std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
+  KernelDefines other = request.defines;
+  other["N"] = "11";
+  EXPECT_NE(withSpecConstantDefaults("n", words, other), words);
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"M", "1"}, {"N", "banana"}, {"N", "4294967296"}, {"SOFTCAP", "inf"}, {"SOFTCAP", "1.0x"}};
+  for (const auto& [name, value] : refused) {
+    expectErrorNaming([&] { withSpecConstantDefaults("coop", words, {{name, value}}); }, {"coop", name});
+  }
+  expectErrorNaming([&] { specConstantNames("empty", {}); }, {"empty", "not a SPIR-V module"});
+}
+
+TEST(KernelLibraryTest, CooperativeMatrixTypesAreReadAndMatchedToTheDevice) {
+  const KernelRequest request = coopMatmulKernel(64, 10);
+  const std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
+  const std::vector<gpu::CooperativeMatrixType> types = gpu::declaredCooperativeMatrices(words, "coop");
+  ASSERT_EQ(types.size(), 3u);
+  std::set<gpu::MatrixUse> uses;
+  for (const gpu::CooperativeMatrixType& type : types) {
+    EXPECT_EQ(type.rows, 16u);
+    EXPECT_EQ(type.columns, 16u);
+    EXPECT_EQ(type.scope, gpu::kMatrixScopeSubgroup);
+    EXPECT_EQ(type.component, type.use == gpu::MatrixUse::kAccumulator ? gpu::MatrixComponent::kFloat32
+                                                                       : gpu::MatrixComponent::kFloat16);
+    uses.insert(type.use);
+  }
+  EXPECT_EQ(uses.size(), 3u);
+  using C = gpu::MatrixComponent;
+  const gpu::CooperativeMatrixShape fp16_into_fp32{16, 16, 16, C::kFloat16, C::kFloat16, C::kFloat32, C::kFloat32,
+                                                   false, gpu::kMatrixScopeSubgroup};
+  gpu::CooperativeMatrixShape fp16_into_fp16 = fp16_into_fp32;
+  fp16_into_fp16.c = fp16_into_fp16.result = C::kFloat16;
+  gpu::CooperativeMatrixShape wider = fp16_into_fp32;
+  wider.n = 32;
+  for (const gpu::CooperativeMatrixType& type : types) {
+    EXPECT_FALSE(gpu::unsupportedMatrix(type, {fp16_into_fp16, fp16_into_fp32}));
+    EXPECT_TRUE(gpu::unsupportedMatrix(type, {}));
+  }
+  int refused_by_fp16 = 0, refused_by_wider = 0;
+  for (const gpu::CooperativeMatrixType& type : types) {
+    if (std::optional<std::string> why = gpu::unsupportedMatrix(type, {fp16_into_fp16})) {
+      EXPECT_NE(why->find("16x16 fp32 accumulator"), std::string::npos) << *why;
+      ++refused_by_fp16;
+    }
+    refused_by_wider += gpu::unsupportedMatrix(type, {wider}).has_value();
+  }
+  EXPECT_EQ(refused_by_fp16, 1);
+  EXPECT_EQ(refused_by_wider, 2);  // A (16x16 of M x K) still fits; B and the accumulator do not
 }
 
 TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
@@ -261,9 +343,9 @@ TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
   zero_length[5] = 17u;
   expectErrorNaming([&] { gpu::declaredCapabilities(zero_length, "kernel 'zero'"); }, {"kernel 'zero'", "length 0"});
   // A capability the runtime has no feature for is named, not waved through.
-  std::optional<std::string> unknown = gpu::missingFeatureFor(6022, everyOptionalFeature());
+  std::optional<std::string> unknown = gpu::missingFeatureFor(4427, everyOptionalFeature());  // SubgroupBallotKHR
   ASSERT_TRUE(unknown.has_value());
-  EXPECT_NE(unknown->find("6022"), std::string::npos) << *unknown;
+  EXPECT_NE(unknown->find("4427"), std::string::npos) << *unknown;
 }
 
 TEST(KernelLibraryTest, QuantKernelsRefuseAnUnknownScheme) {
@@ -306,17 +388,14 @@ TEST(KernelLibraryTest, BrokenDefineValueFailsNamingKernelAndCompilerMessage) {
 }
 
 TEST(KernelLibraryTest, BrokenKernelSourceFailsNamingTheKernel) {
-  KernelInfo broken{"broken_kernel",
-                    "#version 450\nlayout(local_size_x = 1) in;\nvoid main() { undeclared_variable = 1; }\n",
-                    {},
-                    0,
-                    0};
-  KernelInfo missing_include{"needs_include",
-                             "#version 450\n#extension GL_GOOGLE_include_directive : require\n"
-                             "#include \"nowhere.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n",
-                             {},
-                             0,
-                             0};
+  KernelInfo broken;
+  broken.name = "broken_kernel";
+  broken.source = "#version 450\nlayout(local_size_x = 1) in;\nvoid main() { undeclared_variable = 1; }\n";
+  KernelInfo missing_include;
+  missing_include.name = "needs_include";
+  missing_include.source =
+      "#version 450\n#extension GL_GOOGLE_include_directive : require\n"
+      "#include \"nowhere.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n";
   KernelLibrary library({broken, missing_include}, {});
   SpirvKernelCompiler compiler(library);
   expectErrorNaming([&] { compiler.compile("broken_kernel", {}); }, {"broken_kernel", "undeclared_variable"});

@@ -434,6 +434,55 @@ TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
   }
 }
 
+TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName) {
+  // matmul_bf16_coop runs only where the device has cooperative-matrix units
+  // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the
+  // runtime must say why (the executor then runs the bundle's fallback). Both
+  // are checked: which one depends on the device the test runs on.
+  // Ragged tokens and rows; K of three 32-column steps; tokens and weight
+  // rows beyond fp16's range and far below it: what the kernel's power-of-two
+  // scaling is for. Tokens are scaled one by one, so a huge and a tiny token
+  // share a tile (0..63) unharmed; W by tile (its rows 2 and 66 are apart).
+  const uint32_t tokens = 77, k = 96, n = 70;
+  std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 21);
+  for (uint32_t i = 0; i < k; ++i) x[3 * k + i] *= 1e6f, x[5 * k + i] *= 1e-6f, x[70 * k + i] *= 1e-4f;
+  std::vector<float> w_floats = randomFloats(size_t(n) * k, 0.3f, 22);
+  for (uint32_t i = 0; i < k; ++i) w_floats[2 * k + i] *= 1e6f, w_floats[66 * k + i] *= 1e-6f;
+  Bf16Tensor w;
+  for (float v : w_floats) {
+    w.packed.push_back(toBf16(v));
+    w.values.push_back(fromBf16(w.packed.back()));
+  }
+  const KernelRequest request = coopMatmulKernel(k, n);
+  const std::vector<uint32_t> words = test_support::compileKernel(request);
+  if (std::optional<std::string> missing =
+          gpu::ComputePipeline::shortfall(*device_, test_support::kernelPipelineDesc(request, words))) {
+    const gpu::DeviceCapabilities& caps = device_->capabilities();
+    const bool has_units = caps.cooperative_matrix && !caps.cooperative_matrix_shapes.empty();
+    EXPECT_NE(missing->find(has_units ? "" : "cooperativeMatrix"), std::string::npos) << *missing;
+    EXPECT_NE(missing->find(caps.name), std::string::npos) << *missing;
+    std::printf("matmul_bf16_coop does not run here: %s\n", missing->c_str());
+    return;
+  }
+  std::vector<double> magnitude;
+  std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
+  for (float cap : {0.0f, 3.0f}) {
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+    run(coopMatmulKernel(k, n, cap), {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, k, 0, 0, n, tokens},
+        {(n + 63) / 64, (tokens + 63) / 64, 1});
+    const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);
+    if (cap == 0.0f) {
+      expectMatmulClose(got, want, magnitude, "coop matmul");
+    } else {
+      std::vector<double> capped = want;
+      for (double& v : capped) v = cap * std::tanh(v / cap);
+      expectClose(got, capped, 1e-5, "coop matmul softcap");
+    }
+  }
+}
+
 TEST_F(KernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
   // Tolerance: 1e-5 absolute on logits capped at 3.
   const uint32_t k = 16, n = 9;

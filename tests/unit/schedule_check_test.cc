@@ -27,9 +27,15 @@ struct ScheduleParts {
   std::uint32_t logits_buffer = 4;
   std::uint64_t logits_offset = 256;       // the logits rows start past another region of the arena
   std::uint32_t sampling_params_word = 8;  // 2 * prefill_chunk
+  // Kernel 0 (the one dispatched) may fall back to kernel 1.
+  std::int32_t fallback = 1;
+  std::uint32_t subgroup_size = 32;
+  std::uint32_t fallback_bindings = 2;
+  std::int32_t fallback_fallback = -1;
 };
 
-// A header with one tensor (256 bytes) and a one-kernel schedule built from `parts`.
+// A header with one tensor (256 bytes) and a schedule built from `parts`: its
+// one dispatch runs kernel 0, which falls back to kernel 1.
 std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   flatbuffers::FlatBufferBuilder fbb;
   const std::vector<std::uint8_t> sliding = {1, 0};
@@ -38,8 +44,11 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {fb::CreateTensor(
       fbb, fbb.CreateString("embed_tokens.weight"), fb::DType::BF16, fb::QuantScheme::None,
       fbb.CreateVector(std::vector<std::uint64_t>{16, 8}), 65536, 256, 0)};
-  std::vector<flatbuffers::Offset<fb::KernelModule>> kernels = {fb::CreateKernelModule(
-      fbb, fbb.CreateString("k"), fbb.CreateString("main"), fbb.CreateVector(parts.spirv), 2, 4)};
+  std::vector<flatbuffers::Offset<fb::KernelModule>> kernels = {
+      fb::CreateKernelModule(fbb, fbb.CreateString("k"), fbb.CreateString("main"), fbb.CreateVector(parts.spirv), 2,
+                             4, parts.subgroup_size, parts.fallback),
+      fb::CreateKernelModule(fbb, fbb.CreateString("k_fallback"), fbb.CreateString("main"),
+                             fbb.CreateVector(parts.spirv), parts.fallback_bindings, 4, 0, parts.fallback_fallback)};
   const std::uint32_t chunk = parts.prefill_chunk;
   std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers = {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("w"), fb::BufferKind::Weight, parts.weight_tensor,
@@ -94,7 +103,13 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
   const std::vector<Case> cases = {
       {"SPIR-V magic", [](ScheduleParts& p) { p.spirv[0] = 0x03022307; }, "magic 0x07230203"},
       {"truncated module", [](ScheduleParts& p) { p.spirv.resize(2); }, "not a SPIR-V module"},
-      {"kernel index", [](ScheduleParts& p) { p.dispatch_kernel = 1; }, "kernel index 1 out of range"},
+      {"kernel index", [](ScheduleParts& p) { p.dispatch_kernel = 2; }, "kernel index 2 out of range"},
+      {"fallback index", [](ScheduleParts& p) { p.fallback = 2; }, "fallback 2 is not another kernel"},
+      {"fallback to itself", [](ScheduleParts& p) { p.fallback = 0; }, "fallback 0 is not another kernel"},
+      {"negative fallback", [](ScheduleParts& p) { p.fallback = -2; }, "fallback -2 is not another kernel"},
+      {"fallback chain", [](ScheduleParts& p) { p.fallback_fallback = 0; }, "has a fallback of its own"},
+      {"fallback binds differently", [](ScheduleParts& p) { p.fallback_bindings = 3; }, "binds or pushes differently"},
+      {"subgroup size", [](ScheduleParts& p) { p.subgroup_size = 48; }, "subgroup size 48"},
       {"tensor index", [](ScheduleParts& p) { p.weight_tensor = 5; }, "tensor index 5"},
       {"weight size", [](ScheduleParts& p) { p.weight_bytes = 512; }, "differs from its tensor"},
       {"binding past the end", [](ScheduleParts& p) { p.weight_binding = fb::Binding(0, 0, 512); }, "does not lie inside"},

@@ -80,3 +80,21 @@ unicorn.buffer @b activations bytes 512 {g = #unicorn.groups<tokens / 0>}
 
 // expected-error @+1 {{unknown chunk value 'rows'}}
 unicorn.buffer @b activations bytes 512 {p = #unicorn.patch<0 += rows>}
+
+// -----
+
+// A kernel's fallback is another kernel, which has no fallback of its own.
+// expected-error @+1 {{falls back to @nowhere, which is no unicorn.kernel}}
+unicorn.kernel @k "matmul_bf16_coop" {k = 32 : i64, n = 16 : i64, softcap = 0.0 : f64} fallback @nowhere
+
+// -----
+
+// expected-error @+1 {{falls back to @k, which is itself or has a fallback of its own}}
+unicorn.kernel @k "matmul_bf16_coop" {k = 32 : i64, n = 16 : i64, softcap = 0.0 : f64} fallback @k
+
+// -----
+
+unicorn.kernel @tiled "matmul_bf16" {k = 32 : i64} fallback @other
+unicorn.kernel @other "matmul_bf16" {k = 32 : i64}
+// expected-error @+1 {{falls back to @tiled, which is itself or has a fallback of its own}}
+unicorn.kernel @k "matmul_bf16_coop" {k = 32 : i64, n = 16 : i64, softcap = 0.0 : f64} fallback @tiled

@@ -17,6 +17,9 @@ module attributes {unicorn.logits = #unicorn.bind<@arena, 256, 512>} {
   unicorn.buffer @input step_input bytes 64
   // CHECK-NEXT: unicorn.kernel @k "matvec_quant" {bits = 8 : i64, flag = true, softcap = 0.000000e+00 : f64}
   unicorn.kernel @k "matvec_quant" {bits = 8 : i64, softcap = 0.0 : f64, flag = true}
+  // A kernel that names its fallback round-trips with it.
+  // CHECK-NEXT: unicorn.kernel @coop "matmul_bf16_coop" {k = 32 : i64} fallback @k
+  unicorn.kernel @coop "matmul_bf16_coop" {k = 32 : i64} fallback @k
   // CHECK-NEXT: unicorn.program @decode {
   unicorn.program @decode {
     // A dispatch with its defaults (no patches, no barrier, every run) prints them not.
