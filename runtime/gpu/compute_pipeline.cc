@@ -46,6 +46,10 @@ std::optional<std::string> ComputePipeline::shortfall(const GpuDevice& device, c
              "' do not";
     }
   }
+  if (const uint64_t shared = declaredWorkgroupMemoryBytes(desc.spirv, kernel); shared > caps.max_compute_shared_memory_size) {
+    return kernel + " needs " + std::to_string(shared) + " bytes of shared memory; device '" + caps.name + "' has " +
+           std::to_string(caps.max_compute_shared_memory_size) + " (maxComputeSharedMemorySize)";
+  }
   if (desc.push_constant_bytes > caps.max_push_constants_size) {
     return kernel + " needs " + std::to_string(desc.push_constant_bytes) + " bytes of push constants; device '" +
            caps.name + "' has " + std::to_string(caps.max_push_constants_size) + " (maxPushConstantsSize)";

@@ -1,5 +1,6 @@
 #include "runtime/gpu/spirv_capabilities.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -9,8 +10,10 @@ namespace unicorn::gpu {
 namespace {
 
 constexpr size_t kHeaderWords = 5;
-constexpr uint32_t kOpCapability = 17, kOpTypeInt = 21, kOpTypeFloat = 22, kOpConstant = 43,
+constexpr uint32_t kOpCapability = 17, kOpTypeBool = 20, kOpTypeInt = 21, kOpTypeFloat = 22, kOpTypeVector = 23,
+                   kOpTypeArray = 28, kOpTypeStruct = 30, kOpTypePointer = 32, kOpConstant = 43, kOpVariable = 59,
                    kOpTypeCooperativeMatrix = 4456;
+constexpr uint32_t kStorageClassWorkgroup = 4;
 // The capabilities of the SPIR-V specification's table that kernels here use.
 enum Capability : uint32_t {
   kMatrix = 0,
@@ -102,6 +105,57 @@ std::vector<CooperativeMatrixType> declaredCooperativeMatrices(std::span<const u
     }
   });
   return types;
+}
+
+uint64_t declaredWorkgroupMemoryBytes(std::span<const uint32_t> spirv, const std::string& what) {
+  // Type id -> bytes; nullopt for a type without a size (a runtime array: fine
+  // in a storage buffer, an error only if shared memory is made of it).
+  std::map<uint32_t, std::optional<uint64_t>> type_bytes;
+  std::map<uint32_t, uint32_t> constants;  // 32-bit integer constant id -> value
+  std::map<uint32_t, uint32_t> pointee;    // Workgroup pointer type id -> pointee type id
+  uint64_t total = 0;
+  // Sizes saturate far above any device's shared memory, so hostile words cannot overflow them.
+  constexpr uint64_t kCap = uint64_t(1) << 40;
+  auto bytesOf = [&](uint32_t type) -> std::optional<uint64_t> {
+    auto found = type_bytes.find(type);
+    return found == type_bytes.end() ? std::nullopt : found->second;
+  };
+  auto times = [&](std::optional<uint64_t> bytes, uint64_t count) -> std::optional<uint64_t> {
+    if (!bytes) return std::nullopt;
+    return std::min(kCap, *bytes * std::min(kCap, count));
+  };
+  forEachInstruction(spirv, what, [&](uint32_t opcode, std::span<const uint32_t> operands, size_t at) {
+    if (opcode == kOpTypeBool && operands.size() == 1) {
+      type_bytes[operands[0]] = 4;
+    } else if ((opcode == kOpTypeInt || opcode == kOpTypeFloat) && operands.size() >= 2) {
+      type_bytes[operands[0]] = std::max<uint32_t>(operands[1] / 8, 1);
+    } else if (opcode == kOpTypeVector && operands.size() == 3) {
+      type_bytes[operands[0]] = times(bytesOf(operands[1]), operands[2]);
+    } else if (opcode == kOpTypeArray && operands.size() == 3) {
+      auto length = constants.find(operands[2]);
+      type_bytes[operands[0]] =
+          length == constants.end() ? std::nullopt : times(bytesOf(operands[1]), length->second);
+    } else if (opcode == kOpTypeStruct && !operands.empty()) {
+      std::optional<uint64_t> bytes = 0;
+      for (uint32_t member : operands.subspan(1)) {
+        std::optional<uint64_t> member_bytes = bytesOf(member);
+        bytes = bytes && member_bytes ? std::optional<uint64_t>(std::min(kCap, *bytes + *member_bytes)) : std::nullopt;
+      }
+      type_bytes[operands[0]] = bytes;
+    } else if (opcode == kOpTypePointer && operands.size() == 3 && operands[1] == kStorageClassWorkgroup) {
+      pointee[operands[0]] = operands[2];
+    } else if (opcode == kOpConstant && operands.size() == 3) {
+      constants[operands[1]] = operands[2];
+    } else if (opcode == kOpVariable && operands.size() >= 3 && operands[2] == kStorageClassWorkgroup) {
+      auto type = pointee.find(operands[0]);
+      std::optional<uint64_t> bytes = type == pointee.end() ? std::nullopt : bytesOf(type->second);
+      if (!bytes) {
+        failInvalidInput(what + ": shared variable at word " + std::to_string(at) + " has no size this runtime can tell");
+      }
+      total = std::min(kCap, total + *bytes);
+    }
+  });
+  return total;
 }
 
 std::optional<std::string> missingFeatureFor(uint32_t capability, const DeviceCapabilities& caps) {

@@ -1,7 +1,8 @@
 // What a SPIR-V module asks of the device. Kernels are compiled ahead of time,
 // for no particular device, and some use optional features (packed integer dot
-// products, 8-bit arithmetic); the module says which in its OpCapability
-// instructions. ComputePipeline reads them and refuses a device that lacks one,
+// products, 8-bit arithmetic, cooperative matrices); the module says which in
+// its OpCapability instructions, and which matrix shapes and how much shared
+// memory in its types and variables. ComputePipeline reads them and refuses a device that lacks one,
 // naming the feature (exit 3), instead of handing the driver a module it must
 // not run. The capabilities are the truth here: no list kept beside the kernels
 // can drift from what they declare.
@@ -28,6 +29,11 @@ std::vector<uint32_t> declaredCapabilities(std::span<const uint32_t> spirv, cons
 // malformed words or a matrix type not sized by 32-bit integer constants.
 std::vector<CooperativeMatrixType> declaredCooperativeMatrices(std::span<const uint32_t> spirv,
                                                                const std::string& what);
+
+// The bytes of the module's Workgroup (shared) variables, as declared (a
+// driver may round up). Throws Error(kInvalidInput) naming `what` for
+// malformed words or shared memory of a type it cannot size.
+uint64_t declaredWorkgroupMemoryBytes(std::span<const uint32_t> spirv, const std::string& what);
 
 // The device feature that SPIR-V capability `capability` needs, as a phrase for
 // an error ("shaderIntegerDotProduct (Vulkan 1.3 or VK_KHR_shader_integer_dot_product)"),

@@ -6,7 +6,8 @@
 // every capability it finds gets an answer for a device with every optional
 // feature and for one with none. The cooperative-matrix type reader likewise
 // returns or throws kInvalidInput, finds at most one type per seven words, and
-// every type it finds is refused by a device without matrix units.
+// every type it finds is refused by a device without matrix units; the shared
+// memory reader returns a size (saturating at 2^40) or throws kInvalidInput.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -46,6 +47,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const unicorn::gpu::CooperativeMatrixType& type : types) {
       if (!unicorn::gpu::unsupportedMatrix(type, {})) std::abort();
     }
+  } catch (const unicorn::Error& error) {
+    if (error.code() != unicorn::ExitCode::kInvalidInput) std::abort();
+  }
+  try {
+    if (unicorn::gpu::declaredWorkgroupMemoryBytes(words, "fuzzed module") > (uint64_t(1) << 40)) std::abort();
   } catch (const unicorn::Error& error) {
     if (error.code() != unicorn::ExitCode::kInvalidInput) std::abort();
   }

@@ -331,6 +331,26 @@ TEST(KernelLibraryTest, CooperativeMatrixTypesAreReadAndMatchedToTheDevice) {
   EXPECT_EQ(refused_by_wider, 2);  // A (16x16 of M x K) still fits; B and the accumulator do not
 }
 
+TEST(KernelLibraryTest, SharedMemoryIsReadFromTheModule) {
+  // Every GLSL kernel stays within the 16 KiB Vulkan guarantees; the one on
+  // matrix units states its own need (3 tiles of 64 x 40 halves, 4 x 256 floats
+  // of staging, 4 + 64 floats of scales), which the runtime checks per device.
+  for (const CompiledRequest& compiled : compiledRepresentatives()) {
+    const std::string name = describeSpecialisation(compiled.request.kernel, compiled.request.defines);
+    const uint64_t bytes = gpu::declaredWorkgroupMemoryBytes(compiled.words, name);
+    if (compiled.request.kernel == "matmul_bf16_coop") {
+      EXPECT_EQ(bytes, 3u * 64 * 40 * 2 + 1024 * 4 + (4 + 64) * 4) << name;
+    } else {
+      EXPECT_LE(bytes, 16384u) << name;
+    }
+  }
+  // A kernel with a shared array of known size: matvec_quant_dot's chunk of
+  // quantised x (CHUNK_BLOCKS x 40 bytes) and rows x workgroup floats.
+  const KernelRequest dot = quantDotMatvecKernel(BlockQuant::kQ8, 64, 10, 4, 32);
+  const std::vector<uint32_t> words = SpirvKernelCompiler().compile(dot.kernel, dot.defines);
+  EXPECT_GE(gpu::declaredWorkgroupMemoryBytes(words, "dot"), 4u * 32 * 4);
+}
+
 TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
   const KernelRequest request = quantDotMatvecKernel(BlockQuant::kQ8, 64, 10);
   std::vector<uint32_t> words = SpirvKernelCompiler().compile(request.kernel, request.defines);
