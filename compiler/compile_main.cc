@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   std::string dump_ir_dir;
   bool quiet = false;
   uint32_t min_row_slices = 1;
-  uint32_t prefill_chunk = unicorn::GemmaGraph::PipelineOptions{}.prefill_chunk;
+  uint32_t prefill_chunk = 0;  // 0: GemmaGraph::defaultPrefillChunk
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -99,10 +99,11 @@ int main(int argc, char** argv) {
                  "(00-graph.mlir, the Gemma 3 graph as built from the checkpoint; then one file per pass:\n"
                  "01-quantize, 02-fuse, 03-place, 04-plan-memory, 05-schedule)");
   app.add_option("--prefill-chunk", prefill_chunk,
-                 "tokens a prefill submission holds: prompts run in chunks of at most N. More keeps a large\n"
-                 "GPU's matrix units busy; an APU's driver may time out on very large submissions")
-      ->check(CLI::Range(1u, 4096u))
-      ->capture_default_str();
+                 "tokens a prefill submission holds: prompts run in chunks of at most N (default: 128, fewer\n"
+                 "where a chunk's logits would exceed one 128 MiB binding, e.g. 127 for a 262208-token\n"
+                 "vocabulary). More keeps a large GPU's matrix units busy; an APU's driver may time out on\n"
+                 "very large submissions")
+      ->check(CLI::Range(1u, 4096u));
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   app.add_option("--min-row-slices", min_row_slices,
                  "developer: bind every weight matrix as at least N row slices, as matrices larger than\n"
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
     pipeline.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
     pipeline.target = target;
     pipeline.min_row_slices = min_row_slices;
-    pipeline.prefill_chunk = prefill_chunk;
+    pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);
     if (!passes_ok) {

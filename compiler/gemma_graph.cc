@@ -1,6 +1,7 @@
 #include "compiler/gemma_graph.h"
 
 #include "compiler/schedule_extraction.h"
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -215,6 +216,13 @@ std::string GemmaGraph::text() const {
   llvm::raw_string_ostream stream(text);
   module_->module->print(stream);
   return text;
+}
+
+std::uint32_t GemmaGraph::defaultPrefillChunk(const ModelConfig& config) {
+  constexpr std::uint64_t kTiles = 2 * 64, kBindingBytes = std::uint64_t(1) << 27;
+  const std::uint64_t widest_row =
+      4 * std::max<std::uint64_t>({config.vocab_size, 2ull * config.intermediate_size, 1});
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(kBindingBytes / widest_row, 1, kTiles));
 }
 
 }  // namespace unicorn

@@ -52,6 +52,12 @@ class GemmaGraph {
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
   };
 
+  // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of
+  // the prefill products (on a large GPU one tile leaves matrix units idle),
+  // fewer where a chunk's logits or fused gate/up rows would exceed one 128 MiB
+  // binding (262208 logits: 127 tokens).
+  static std::uint32_t defaultPrefillChunk(const ModelConfig& config);
+
   // Runs the pass pipeline on the module: quantize (the policy of
   // quant_policy.h, which the bundle writer applies too), fuse, place,
   // plan-memory, schedule. MLIR verifies the module after every pass. Returns

@@ -7,7 +7,8 @@ float32 forward pass: per position the top-1 id (where transformers' top-1/top-2
 margin exceeds the tolerance, so a near-tie may order either way), the logits of
 transformers' top-16 ids, and the log-sum-exp, all within 0.05; and the greedy
 24-token continuation exactly. The prompts cross the sliding windows (8 and 6)
-and one is 70 tokens, longer than a 64-token prefill chunk.
+and one is 70 tokens, longer than the 64-token prefill chunk these bundles are
+compiled with.
 """
 import json
 import os
@@ -78,7 +79,8 @@ class GenerationTest(harness.CliTestCase):
         self.assertIsInstance(output["text"], str)
 
     def run_preset(self, preset, extra=()):
-        golden, bundle = self.compile_preset(preset, extra)
+        # Chunks of 64 (the default is 128): the longest prompt then crosses a chunk.
+        golden, bundle = self.compile_preset(preset, ("--prefill-chunk", "64", *extra))
         self.assertEqual(golden["top_k"], 16)
         self.assertTrue(any(len(p["ids"]) > 64 for p in golden["prompts"]), "a prompt must cross a prefill chunk")
         worst = {"logit": 0.0, "lse": 0.0}
