@@ -29,10 +29,10 @@ KernelDefine optional(std::string name, std::string default_value) {
   return {std::move(name), false, std::move(default_value)};
 }
 
-KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
-                  uint32_t push_constant_bytes) {
+// A kernel's name and interface; its code is added by kernel() or dialectKernel().
+KernelInfo interface(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
+                     uint32_t push_constant_bytes) {
   KernelInfo info;
-  info.source = embeddedText(name + ".comp");
   info.name = std::move(name);
   info.defines = std::move(defines);
   info.storage_buffer_count = storage_buffers;
@@ -40,16 +40,20 @@ KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t 
   return info;
 }
 
+// A GLSL kernel (kernels/<name>.comp).
+KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
+                  uint32_t push_constant_bytes) {
+  KernelInfo info = interface(std::move(name), std::move(defines), storage_buffers, push_constant_bytes);
+  info.source = embeddedText(info.name + ".comp");
+  return info;
+}
+
 // A kernel written in MLIR's SPIR-V dialect (kernels/<name>.mlir); `defines`
 // name its specialisation constants.
 KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
                          uint32_t push_constant_bytes, uint32_t subgroup_size) {
-  KernelInfo info;
-  info.prebuilt_module = embeddedModule(name + ".spv");
-  info.name = std::move(name);
-  info.defines = std::move(defines);
-  info.storage_buffer_count = storage_buffers;
-  info.push_constant_bytes = push_constant_bytes;
+  KernelInfo info = interface(std::move(name), std::move(defines), storage_buffers, push_constant_bytes);
+  info.prebuilt_module = embeddedModule(info.name + ".spv");
   info.subgroup_size = subgroup_size;
   return info;
 }

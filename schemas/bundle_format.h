@@ -22,7 +22,8 @@ namespace unicorn {
 // 3: the execution schedule (schemas/schedule.fbs: kernels, buffers, prefill/decode dispatches).
 // 4: a block-quantised segment ends on a 32-bit word.
 // 5: activations in one arena planned by liveness (Schedule.logits_offset).
-inline constexpr std::uint32_t kBundleFormatVersion = 5;
+// 6: a kernel module names the subgroup size it needs and its fallback (cooperative-matrix prefill).
+inline constexpr std::uint32_t kBundleFormatVersion = 6;
 inline constexpr std::array<char, 8> kBundleMagic = {'U', 'N', 'I', 'C', 'O', 'R', 'N', '\x1a'};
 inline constexpr std::uint64_t kSegmentAlignment = 64 * 1024;
 

@@ -98,6 +98,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %c32 = spirv.Constant 32 : i32
     %c40 = spirv.Constant 40 : i32
     %c64 = spirv.Constant 64 : i32
+    %c96 = spirv.Constant 96 : i32
+    %c128 = spirv.Constant 128 : i32
     %c256 = spirv.Constant 256 : i32
     %high_half = spirv.Constant -65536 : i32
     %fp16_significand = spirv.Constant -8192 : i32
@@ -209,14 +211,46 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
           %more_c = spirv.ULessThan %c, %K : i32
           spirv.BranchConditional %more_c, ^body, ^merge
         ^body:
-          %c_at = spirv.IAdd %t_at_row, %c : i32
-          %c_ptr = spirv.AccessChain %x_buffer[%c0, %c_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %c_value = spirv.Load "StorageBuffer" %c_ptr : f32
-          %c_magnitude = spirv.GL.FAbs %c_value : f32
+          // Four loads in flight per lane; a column past K reads column c (in the
+          // row) and counts as 0.
+          %c_inside0 = spirv.ULessThan %c, %K : i32
+          %c_safe0 = spirv.Select %c_inside0, %c, %c : i1, i32
+          %c_at0 = spirv.IAdd %t_at_row, %c_safe0 : i32
+          %c_ptr0 = spirv.AccessChain %x_buffer[%c0, %c_at0] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+          %c_value0 = spirv.Load "StorageBuffer" %c_ptr0 : f32
+          %c_abs0 = spirv.GL.FAbs %c_value0 : f32
+          %c_magnitude0 = spirv.Select %c_inside0, %c_abs0, %f0 : i1, f32
+          %c_column1 = spirv.IAdd %c, %c32 : i32
+          %c_inside1 = spirv.ULessThan %c_column1, %K : i32
+          %c_safe1 = spirv.Select %c_inside1, %c_column1, %c : i1, i32
+          %c_at1 = spirv.IAdd %t_at_row, %c_safe1 : i32
+          %c_ptr1 = spirv.AccessChain %x_buffer[%c0, %c_at1] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+          %c_value1 = spirv.Load "StorageBuffer" %c_ptr1 : f32
+          %c_abs1 = spirv.GL.FAbs %c_value1 : f32
+          %c_magnitude1 = spirv.Select %c_inside1, %c_abs1, %f0 : i1, f32
+          %c_column2 = spirv.IAdd %c, %c64 : i32
+          %c_inside2 = spirv.ULessThan %c_column2, %K : i32
+          %c_safe2 = spirv.Select %c_inside2, %c_column2, %c : i1, i32
+          %c_at2 = spirv.IAdd %t_at_row, %c_safe2 : i32
+          %c_ptr2 = spirv.AccessChain %x_buffer[%c0, %c_at2] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+          %c_value2 = spirv.Load "StorageBuffer" %c_ptr2 : f32
+          %c_abs2 = spirv.GL.FAbs %c_value2 : f32
+          %c_magnitude2 = spirv.Select %c_inside2, %c_abs2, %f0 : i1, f32
+          %c_column3 = spirv.IAdd %c, %c96 : i32
+          %c_inside3 = spirv.ULessThan %c_column3, %K : i32
+          %c_safe3 = spirv.Select %c_inside3, %c_column3, %c : i1, i32
+          %c_at3 = spirv.IAdd %t_at_row, %c_safe3 : i32
+          %c_ptr3 = spirv.AccessChain %x_buffer[%c0, %c_at3] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+          %c_value3 = spirv.Load "StorageBuffer" %c_ptr3 : f32
+          %c_abs3 = spirv.GL.FAbs %c_value3 : f32
+          %c_magnitude3 = spirv.Select %c_inside3, %c_abs3, %f0 : i1, f32
+          %c_max01 = spirv.GL.FMax %c_magnitude0, %c_magnitude1 : f32
+          %c_max23 = spirv.GL.FMax %c_magnitude2, %c_magnitude3 : f32
+          %c_max = spirv.GL.FMax %c_max01, %c_max23 : f32
           %c_so_far = spirv.Load "Function" %local_max : f32
-          %c_larger = spirv.GL.FMax %c_so_far, %c_magnitude : f32
+          %c_larger = spirv.GL.FMax %c_so_far, %c_max : f32
           spirv.Store "Function" %local_max, %c_larger : f32
-          %next_c = spirv.IAdd %c, %c32 : i32
+          %next_c = spirv.IAdd %c, %c128 : i32
           spirv.Branch ^header(%next_c : i32)
         ^merge:
           spirv.mlir.merge

@@ -287,8 +287,8 @@ TEST(KernelLibraryTest, DialectKernelDefinesAreItsSpecialisationConstants) {
   EXPECT_NE(withSpecConstantDefaults("n", words, other), words);
   const std::vector<std::pair<std::string, std::string>> refused = {
       {"M", "1"}, {"N", "banana"}, {"N", "4294967296"}, {"SOFTCAP", "inf"}, {"SOFTCAP", "1.0x"}};
-  for (const auto& [name, value] : refused) {
-    expectErrorNaming([&] { withSpecConstantDefaults("coop", words, {{name, value}}); }, {"coop", name});
+  for (const std::pair<std::string, std::string>& define : refused) {
+    expectErrorNaming([&] { withSpecConstantDefaults("coop", words, {define}); }, {"coop", define.first});
   }
   expectErrorNaming([&] { specConstantNames("empty", {}); }, {"empty", "not a SPIR-V module"});
 }
