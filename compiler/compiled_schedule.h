@@ -64,8 +64,9 @@ struct CompiledSchedule {
   std::vector<DispatchPlan> decode;
 };
 
-// Codegen: specialises and compiles every kernel of `schedule` to validated
-// SPIR-V (codegen_spirv). Throws Error(kInvalidInput) naming the kernel when
+// Codegen: specialises and compiles every kernel of `schedule` to checked
+// SPIR-V (codegen_spirv: GLSL kernels validated by SPIRV-Tools, dialect kernels
+// verified by MLIR when built), with each kernel's subgroup size. Throws Error(kInvalidInput) naming the kernel when
 // its parameters are ones the kernel cannot take.
 void compileScheduleKernels(CompiledSchedule& schedule);
 

@@ -67,7 +67,7 @@ def Unicorn_KernelOp : Unicorn_Op<"kernel", [Symbol, HasParent<"::mlir::ModuleOp
   let description = [{
     One specialisation of a codegen_spirv kernel: its library name and the
     model-level parameters (shapes, eps, RoPE base, workgroup size, ...) from
-    which codegen derives the defines and compiles validated SPIR-V. Equal
+    which codegen derives the defines and compiles checked SPIR-V. Equal
     specialisations are one op, shared by every dispatch that runs it.
 
     ```mlir
