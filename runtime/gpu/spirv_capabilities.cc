@@ -122,7 +122,8 @@ uint64_t declaredWorkgroupMemoryBytes(std::span<const uint32_t> spirv, const std
   };
   auto times = [&](std::optional<uint64_t> bytes, uint64_t count) -> std::optional<uint64_t> {
     if (!bytes) return std::nullopt;
-    return std::min(kCap, *bytes * std::min(kCap, count));
+    if (count != 0 && *bytes > kCap / count) return kCap;  // both at most 2^40: the product could wrap
+    return *bytes * count;
   };
   forEachInstruction(spirv, what, [&](uint32_t opcode, std::span<const uint32_t> operands, size_t at) {
     if (opcode == kOpTypeBool && operands.size() == 1) {

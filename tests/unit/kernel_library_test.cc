@@ -349,6 +349,21 @@ TEST(KernelLibraryTest, SharedMemoryIsReadFromTheModule) {
   const KernelRequest dot = quantDotMatvecKernel(BlockQuant::kQ8, 64, 10, 4, 32);
   const std::vector<uint32_t> words = SpirvKernelCompiler().compile(dot.kernel, dot.defines);
   EXPECT_GE(gpu::declaredWorkgroupMemoryBytes(words, "dot"), 4u * 32 * 4);
+
+  // Hostile sizes saturate instead of wrapping: float[2^30][2^8][2^24] is 2^64
+  // bytes, which wraps to 0 in 64 bits.
+  auto op = [](uint32_t opcode, std::vector<uint32_t> operands) {
+    operands.insert(operands.begin(), (uint32_t(operands.size() + 1) << 16) | opcode);
+    return operands;
+  };
+  std::vector<uint32_t> huge = {0x07230203, 0x00010300, 0, 11, 0};
+  for (const std::vector<uint32_t>& instruction :
+       {op(22, {1, 32}), op(21, {2, 32, 0}), op(43, {2, 3, 1u << 30}), op(43, {2, 4, 1u << 8}),
+        op(43, {2, 5, 1u << 24}), op(28, {6, 1, 3}), op(28, {7, 6, 4}), op(28, {8, 7, 5}), op(32, {9, 4, 8}),
+        op(59, {9, 10, 4})}) {
+    huge.insert(huge.end(), instruction.begin(), instruction.end());
+  }
+  EXPECT_EQ(gpu::declaredWorkgroupMemoryBytes(huge, "huge"), uint64_t(1) << 40);
 }
 
 TEST(KernelLibraryTest, CapabilityReaderRefusesMalformedWords) {
