@@ -3,6 +3,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "runtime/error.h"
 #include "runtime/gpu/staged_uploader.h"
@@ -110,19 +111,32 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     desc.required_subgroup_size = module.subgroup_size();
     return desc;
   };
-  // A module this device cannot run gives way to its fallback (the schedule
-  // check made it a true stand-in); without one the device is refused.
-  for (std::uint32_t i = 0; i < schedule_->kernels()->size(); ++i) {
+  // One pipeline per module that runs: each dispatched kernel's own, or its
+  // fallback's where this device cannot run it (the schedule check made the
+  // fallback a true stand-in); a kernel without one that cannot run refuses the
+  // device. A fallback nothing needs here is never compiled.
+  const std::uint32_t kernel_count = schedule_->kernels()->size();
+  std::vector<bool> dispatched(kernel_count, false);
+  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+    for (const fb::Dispatch* dispatch : *list) dispatched[dispatch->kernel()] = true;
+  }
+  std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
+  pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
+  for (std::uint32_t i = 0; i < kernel_count; ++i) {
+    if (!dispatched[i]) continue;
     const fb::KernelModule& module = *schedule_->kernels()->Get(i);
-    gpu::ComputePipelineDesc desc = pipelineDesc(module);
+    std::uint32_t runs = i;
     if (module.fallback() >= 0) {
-      if (std::optional<std::string> missing = gpu::ComputePipeline::shortfall(device, desc)) {
-        const auto fallback = static_cast<std::uint32_t>(module.fallback());
-        substitutions_.push_back({i, fallback, *missing});
-        desc = pipelineDesc(*schedule_->kernels()->Get(fallback));
+      if (std::optional<std::string> missing = gpu::ComputePipeline::shortfall(device, pipelineDesc(module))) {
+        runs = static_cast<std::uint32_t>(module.fallback());
+        substitutions_.push_back({i, runs, *missing});
       }
     }
-    pipelines_.push_back(gpu::ComputePipeline::create(device, desc));
+    auto [slot, is_new] = pipeline_of_module.emplace(runs, static_cast<std::uint32_t>(pipelines_.size()));
+    if (is_new) {
+      pipelines_.push_back(gpu::ComputePipeline::create(device, pipelineDesc(*schedule_->kernels()->Get(runs))));
+    }
+    pipeline_of_kernel_[i] = slot->second;
   }
 
   std::uint32_t sets = 0, bindings = 0;
@@ -138,7 +152,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
       for (const fb::Binding* b : *dispatch->bindings()) {
         bound.push_back({buffers_[b->buffer()].get(), b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
       }
-      out.push_back(pool_->allocate(pipelines_[dispatch->kernel()], bound));
+      out.push_back(pool_->allocate(pipelineFor(dispatch->kernel()), bound));
     }
     return out;
   };
@@ -188,7 +202,7 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
       groups[axis] = g.divisor() == 0 ? g.fixed() : g.fixed() * ((values.get(g.value()) + g.divisor() - 1) / g.divisor());
     }
     if (d.barrier_before()) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
-    stream.dispatch(pipelines_[d.kernel()], sets[i], std::as_bytes(std::span(push)), groups);
+    stream.dispatch(pipelineFor(d.kernel()), sets[i], std::as_bytes(std::span(push)), groups);
     if (per_dispatch) stream.markTime();
     recorded.push_back(i);
   }

@@ -114,9 +114,9 @@ class ScheduleExecutor {
     std::string reason;
   };
   const std::vector<KernelSubstitution>& substitutions() const { return substitutions_; }
-  // The name of the module run for schedule kernel `kernel` (its fallback's
-  // where substituted).
-  const std::string& kernelName(std::uint32_t kernel) const { return pipelines_.at(kernel).name(); }
+  // The name of the module run for dispatched schedule kernel `kernel` (its
+  // fallback's where substituted).
+  const std::string& kernelName(std::uint32_t kernel) const { return pipelineFor(kernel).name(); }
 
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
@@ -126,6 +126,10 @@ class ScheduleExecutor {
                                     const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
                                     bool dump, bool per_dispatch = false) const;
   void recordDecode();
+  // The pipeline a dispatch of schedule kernel `kernel` runs.
+  const gpu::ComputePipeline& pipelineFor(std::uint32_t kernel) const {
+    return pipelines_.at(pipeline_of_kernel_.at(kernel));
+  }
   void writeWord(std::uint32_t word_index, std::uint32_t value);
 
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
@@ -138,7 +142,9 @@ class ScheduleExecutor {
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
-  std::vector<gpu::ComputePipeline> pipelines_;            // by kernel index (a fallback's where substituted)
+  std::vector<gpu::ComputePipeline> pipelines_;            // one per module that runs
+  static constexpr std::uint32_t kNoPipeline = ~std::uint32_t(0);
+  std::vector<std::uint32_t> pipeline_of_kernel_;          // by kernel index: into pipelines_ (kNoPipeline: not dispatched)
   std::vector<KernelSubstitution> substitutions_;
   std::unique_ptr<gpu::DescriptorPool> pool_;
   std::vector<VkDescriptorSet> prefill_sets_, decode_sets_;
