@@ -7,12 +7,12 @@
 #include <map>
 
 #include "runtime/error.h"
+#include "runtime/gpu/spirv_instructions.h"
 
 namespace unicorn::spirv {
 namespace {
 
 constexpr uint32_t kMagic = 0x07230203;
-constexpr uint32_t kHeaderWords = 5;
 constexpr uint32_t kOpName = 5, kOpTypeInt = 21, kOpTypeFloat = 22, kOpSpecConstant = 50;
 
 struct SpecConstant {
@@ -28,14 +28,12 @@ struct SpecConstant {
 
 // The 32-bit scalar specialisation constants, in declaration order.
 std::vector<SpecConstant> findSpecConstants(std::string_view what, std::span<const uint32_t> words) {
-  if (words.size() < kHeaderWords || words[0] != kMagic) fail(what, "not a SPIR-V module");
+  if (words.size() < gpu::kSpirvHeaderWords || words[0] != kMagic) fail(what, "not a SPIR-V module");
   std::map<uint32_t, std::string> names;
   std::map<uint32_t, SpecConstant> scalar_types;  // type id -> its kind (name, value_word unused)
   std::vector<std::pair<uint32_t, SpecConstant>> constants;  // result id, constant
-  for (size_t at = kHeaderWords; at < words.size();) {
-    const uint32_t opcode = words[at] & 0xffff, count = words[at] >> 16;
-    if (count == 0 || at + count > words.size()) fail(what, "SPIR-V instruction runs past the module's end");
-    std::span<const uint32_t> operands = words.subspan(at + 1, count - 1);
+  gpu::forEachInstruction(words, "kernel " + std::string(what), [&](uint32_t opcode, std::span<const uint32_t> operands,
+                                                                     size_t at) {
     if (opcode == kOpName && !operands.empty()) {
       // A literal string: UTF-8 bytes, little-endian in words, NUL-terminated.
       std::string name;
@@ -59,8 +57,7 @@ std::vector<SpecConstant> findSpecConstants(std::string_view what, std::span<con
         constants.emplace_back(operands[1], constant);
       }
     }
-    at += count;
-  }
+  });
   std::vector<SpecConstant> named;
   for (auto& [id, constant] : constants) {
     auto name = names.find(id);

@@ -1,15 +1,14 @@
 #include "runtime/gpu/spirv_capabilities.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 #include "runtime/error.h"
+#include "runtime/gpu/spirv_instructions.h"
 
 namespace unicorn::gpu {
 namespace {
 
-constexpr size_t kHeaderWords = 5;
 constexpr uint32_t kOpCapability = 17, kOpTypeBool = 20, kOpTypeInt = 21, kOpTypeFloat = 22, kOpTypeVector = 23,
                    kOpTypeArray = 28, kOpTypeStruct = 30, kOpTypePointer = 32, kOpConstant = 43, kOpVariable = 59,
                    kOpTypeCooperativeMatrix = 4456;
@@ -35,21 +34,6 @@ enum Capability : uint32_t {
 std::optional<std::string> unless(bool present, std::string feature) {
   if (present) return std::nullopt;
   return feature;
-}
-
-// Calls `visit(opcode, operands, at)` for each instruction after the header.
-void forEachInstruction(std::span<const uint32_t> spirv, const std::string& what,
-                        const std::function<void(uint32_t, std::span<const uint32_t>, size_t)>& visit) {
-  size_t at = kHeaderWords;
-  while (at < spirv.size()) {
-    const uint32_t word_count = spirv[at] >> 16, opcode = spirv[at] & 0xffff;
-    if (word_count == 0 || word_count > spirv.size() - at) {
-      failInvalidInput(what + ": malformed SPIR-V, instruction at word " + std::to_string(at) + " has length " +
-                       std::to_string(word_count) + " (" + std::to_string(spirv.size() - at) + " words left)");
-    }
-    visit(opcode, spirv.subspan(at + 1, word_count - 1), at);
-    at += word_count;
-  }
 }
 
 }  // namespace
