@@ -243,6 +243,12 @@ TEST(GpuDeviceOpen, CapabilitiesAreSensible) {
   EXPECT_EQ(json["type"], std::string(deviceTypeName(caps.type)));
 }
 
+std::vector<int32_t> iota(size_t count, int32_t first) {
+  std::vector<int32_t> values(count);
+  std::iota(values.begin(), values.end(), first);
+  return values;
+}
+
 // A device with its pipelines and pool, shared by the dispatch tests.
 class GpuCompute : public ::testing::Test {
  protected:
@@ -277,15 +283,23 @@ class GpuCompute : public ::testing::Test {
 
   static uint32_t groupsFor(uint32_t count) { return (count + kWorkgroupSize - 1) / kWorkgroupSize; }
 
+  // An affine kernel ready to dispatch over `count` ints: x = 0, 1, ..., y = 0.
+  struct AffineJob {
+    ComputePipeline pipeline;
+    GpuBuffer x, y;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+  };
+  AffineJob affineJob(int32_t scale, uint32_t count) {
+    AffineJob job{affinePipeline(scale), intBuffer(iota(count, 0), "x"),
+                  intBuffer(std::vector<int32_t>(count, 0), "y")};
+    BufferBinding bindings[] = {{&job.x}, {&job.y}};
+    job.set = pool_->allocate(job.pipeline, bindings);
+    return job;
+  }
+
   std::unique_ptr<GpuDevice> device_;
   std::unique_ptr<DescriptorPool> pool_;
 };
-
-std::vector<int32_t> iota(size_t count, int32_t first) {
-  std::vector<int32_t> values(count);
-  std::iota(values.begin(), values.end(), first);
-  return values;
-}
 
 TEST_F(GpuCompute, AffineDispatchUsesSpecializationAndPushConstants) {
   constexpr uint32_t kCount = 1000;  // not a multiple of the workgroup size: the bound check matters
@@ -309,11 +323,7 @@ TEST_F(GpuCompute, AffineDispatchUsesSpecializationAndPushConstants) {
 
 TEST_F(GpuCompute, RecordedStreamReplaysWithNewInputs) {
   constexpr uint32_t kCount = 256;
-  ComputePipeline affine = affinePipeline(5);
-  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
-  GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
-  BufferBinding bindings[] = {{&x}, {&y}};
-  VkDescriptorSet set = pool_->allocate(affine, bindings);
+  auto [affine, x, y, set] = affineJob(5, kCount);
 
   // Recorded once, like the decode step; each replay must run again on new input.
   CommandStream step(*device_);
@@ -449,11 +459,7 @@ TEST_F(GpuCompute, MemoryUseCountsAllocationsUntilTheyAreFreed) {
 
 TEST_F(GpuCompute, TimedStreamsReportTheirGpuTime) {
   constexpr uint32_t kCount = 4096;
-  ComputePipeline affine = affinePipeline(2);
-  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
-  GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
-  BufferBinding bindings[] = {{&x}, {&y}};
-  VkDescriptorSet set = pool_->allocate(affine, bindings);
+  auto [affine, x, y, set] = affineJob(2, kCount);
   CommandStream stream(*device_);
   for (bool timed : {false, true}) {
     stream.begin(timed);
@@ -476,11 +482,7 @@ TEST_F(GpuCompute, MarksTimeEachDispatchWithinItsSubmission) {
   // A profile's timestamps: one per markTime, in order, inside the submission's
   // span; none without `timed`; no more than begin() made room for.
   constexpr uint32_t kCount = 4096;
-  ComputePipeline affine = affinePipeline(2);
-  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
-  GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
-  BufferBinding bindings[] = {{&x}, {&y}};
-  VkDescriptorSet set = pool_->allocate(affine, bindings);
+  auto [affine, x, y, set] = affineJob(2, kCount);
   CommandStream stream(*device_);
   const bool has_timestamps = device_->capabilities().timestamp_period_ns > 0;
   for (bool timed : {true, false}) {
