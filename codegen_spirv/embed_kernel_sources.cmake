@@ -18,6 +18,7 @@ endforeach()
 # A module's bytes as little-endian 32-bit words, 8 to a line.
 string(REPLACE "," ";" module_list "${MODULES}")
 set(modules "")
+set(module_table "")
 foreach(name ${module_list})
   file(READ "${MODULE_DIR}/${name}" hex HEX)
   string(LENGTH "${hex}" hex_length)
