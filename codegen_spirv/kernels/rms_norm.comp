@@ -45,23 +45,31 @@ void main() {
   uint x_row = (pc.x_base + token * pc.x_token_stride) / 4u;
   uint y_row = (pc.y_base + token * pc.y_token_stride) / 4u;
 
-  vec4 values[kVec4PerInvocation];
+  // Everything the row needs is loaded in the one burst: the gains (and, adding,
+  // the residual) arrive while the sum is reduced, not in round trips after it.
+  vec4 values[kVec4PerInvocation], gains[kVec4PerInvocation];
+#if ADD_TO_OUTPUT
+  vec4 residual[kVec4PerInvocation];
+#endif
   float sum_of_squares = 0.0;
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
     uint v = gl_LocalInvocationID.x + j * WG_SIZE;
-    values[j] = v < kVec4PerRow ? x4[x_row + v] : vec4(0.0);
+    bool inside = v < kVec4PerRow;
+    values[j] = inside ? x4[x_row + v] : vec4(0.0);
+    uvec2 words = inside ? weight_pairs[pc.weight_base / 2u + v] : uvec2(0u);
+    gains[j] = 1.0 + vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y));
+#if ADD_TO_OUTPUT
+    residual[j] = inside ? y4[y_row + v] : vec4(0.0);
+#endif
     sum_of_squares += dot(values[j], values[j]);
   }
   float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(WIDTH) + EPS);
-
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
     uint v = gl_LocalInvocationID.x + j * WG_SIZE;
     if (v >= kVec4PerRow) break;
-    uvec2 words = weight_pairs[pc.weight_base / 2u + v];
-    vec4 gain = 1.0 + vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y));
-    vec4 normed = values[j] * inverse_rms * gain;
+    vec4 normed = values[j] * inverse_rms * gains[j];
 #if ADD_TO_OUTPUT
-    y4[y_row + v] += normed;
+    y4[y_row + v] = residual[j] + normed;
 #else
     y4[y_row + v] = normed;
 #endif
