@@ -1,6 +1,12 @@
 #include "runtime/gpu/compute_pipeline.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <system_error>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "runtime/error.h"
@@ -134,6 +140,44 @@ ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipeline
   // The module is only needed while the pipeline is made.
   vkDestroyShaderModule(device.handle(), module, nullptr);
   checkVk(created, "creating the compute pipeline" + what);
+  return result;
+}
+
+std::vector<ComputePipeline> ComputePipeline::createAll(GpuDevice& device, std::span<const ComputePipelineDesc> descs,
+                                                       unsigned threads) {
+  if (threads == 0) threads = std::max(std::thread::hardware_concurrency(), 1u);
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, descs.size()));
+  std::vector<std::optional<ComputePipeline>> made(descs.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (std::size_t i; !failed && (i = next++) < descs.size();) {
+      try {
+        made[i] = create(device, descs[i]);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (unsigned t = 1; t < threads; ++t) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // fewer threads: the others, and this one, take the rest
+      }
+    }
+    work();
+  }  // the helpers join here
+  if (first_error) std::rethrow_exception(first_error);
+  std::vector<ComputePipeline> result;
+  result.reserve(made.size());
+  for (std::optional<ComputePipeline>& pipeline : made) result.push_back(std::move(*pipeline));
   return result;
 }
 

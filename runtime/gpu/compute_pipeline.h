@@ -45,6 +45,12 @@ class ComputePipeline {
   // feature or cooperative-matrix shape the module needs, a limit it exceeds;
   // nullopt when the device can run it. Malformed words still throw kInvalidInput.
   static std::optional<std::string> shortfall(const GpuDevice& device, const ComputePipelineDesc& desc);
+  // create() for each desc, in order, on up to `threads` threads (0: as many as
+  // the machine has): drivers compile each module to machine code here, tens of
+  // milliseconds apiece, and a bundle has dozens. The first error is rethrown
+  // once every thread has stopped.
+  static std::vector<ComputePipeline> createAll(GpuDevice& device, std::span<const ComputePipelineDesc> descs,
+                                                unsigned threads = 0);
 
   ComputePipeline(ComputePipeline&& other) noexcept;
   ComputePipeline& operator=(ComputePipeline&& other) noexcept;

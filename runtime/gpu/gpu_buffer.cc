@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "runtime/error.h"
+#include "runtime/parallel_copy.h"
 #include "runtime/gpu/command_stream.h"
 #include "runtime/gpu/gpu_device.h"
 #include "runtime/gpu/vulkan_error.h"
@@ -268,7 +269,7 @@ void GpuBuffer::write(uint64_t offset, std::span<const std::byte> bytes) {
   if (imported_) throw std::logic_error("buffer '" + label_ + "' is imported host memory; write the host memory");
   checkRange(offset, bytes.size(), "writing");
   if (mapped_) {
-    std::memcpy(static_cast<std::byte*>(mapped_) + offset, bytes.data(), bytes.size());
+    parallelCopy(static_cast<std::byte*>(mapped_) + offset, bytes.data(), bytes.size());
   } else {
     writeStaged(offset, bytes);
   }

@@ -321,6 +321,45 @@ TEST_F(GpuCompute, AffineDispatchUsesSpecializationAndPushConstants) {
   for (uint32_t i = kCount; i < kCount + 24; ++i) ASSERT_EQ(result[i], 12345) << "written past count at " << i;
 }
 
+TEST_F(GpuCompute, PipelinesMadeOnSeveralThreadsKeepTheirOrder) {
+  // Eight affine pipelines of different scales over four threads: each comes back
+  // at its own index (the scale it computes says which it is).
+  constexpr uint32_t kCount = 64, kPipelines = 8;
+  std::vector<ComputePipelineDesc> descs;
+  for (uint32_t scale = 1; scale <= kPipelines; ++scale) {
+    descs.push_back({.name = "affine " + std::to_string(scale),
+                     .spirv = kAffineSpirv,
+                     .storage_buffer_count = 2,
+                     .push_constant_bytes = sizeof(AffinePush),
+                     .specialization = {{kWorkgroupSizeId, kWorkgroupSize}, {kScaleId, scale}}});
+  }
+  std::vector<ComputePipeline> pipelines = ComputePipeline::createAll(*device_, descs, 4);
+  ASSERT_EQ(pipelines.size(), kPipelines);
+  GpuBuffer x = intBuffer(iota(kCount, 0), "x");
+  for (uint32_t i = 0; i < kPipelines; ++i) {
+    EXPECT_EQ(pipelines[i].name(), descs[i].name);
+    GpuBuffer y = intBuffer(std::vector<int32_t>(kCount, 0), "y");
+    BufferBinding bindings[] = {{&x}, {&y}};
+    CommandStream stream(*device_);
+    stream.begin();
+    stream.dispatch(pipelines[i], pool_->allocate(pipelines[i], bindings), AffinePush{kCount, 0}, {1, 1, 1});
+    stream.bufferBarrier(Hazard::kComputeToHost, {{&y}});
+    stream.end();
+    stream.submitAndWait();
+    EXPECT_EQ(readInts(y, kCount)[5], 5 * int32_t(i + 1)) << descs[i].name;
+  }
+}
+
+TEST_F(GpuCompute, PipelinesMadeOnSeveralThreadsReportTheFirstFailure) {
+  const uint32_t not_spirv[] = {0xdeadbeef, 1, 2, 3, 4, 5};
+  std::vector<ComputePipelineDesc> descs(6, {.name = "affine", .spirv = kAffineSpirv, .storage_buffer_count = 2,
+                                             .push_constant_bytes = sizeof(AffinePush)});
+  descs[3] = {.name = "junk", .spirv = not_spirv};
+  Error error = errorFrom([&] { ComputePipeline::createAll(*device_, descs, 3); });
+  EXPECT_EQ(error.code(), ExitCode::kInvalidInput);
+  EXPECT_NE(std::string(error.what()).find("junk"), std::string::npos) << error.what();
+}
+
 TEST_F(GpuCompute, RecordedStreamReplaysWithNewInputs) {
   constexpr uint32_t kCount = 256;
   auto [affine, x, y, set] = affineJob(5, kCount);
