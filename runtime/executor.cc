@@ -1,8 +1,10 @@
 #include "runtime/executor.h"
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <map>
 
 #include "runtime/error.h"
@@ -10,6 +12,9 @@
 
 namespace unicorn {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The run-time values a chunk's push constants and workgroup counts depend on
 // (schemas/schedule.fbs, ChunkValue).
@@ -51,6 +56,50 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   readout_top_k_ = schedule_->readout_top_k();
   vocab_ = bundle.header().model()->vocab_size();
 
+  auto pipelineDesc = [](const fb::KernelModule& module) {
+    gpu::ComputePipelineDesc desc;
+    desc.name = module.name()->str();
+    desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
+    desc.entry_point = module.entry_point()->str();
+    desc.storage_buffer_count = module.binding_count();
+    desc.push_constant_bytes = module.push_constant_bytes();
+    desc.required_subgroup_size = module.subgroup_size();
+    return desc;
+  };
+  // One pipeline per module that runs: each dispatched kernel's own, or its
+  // fallback's where this device cannot run it (the schedule check made the
+  // fallback a true stand-in); a kernel without one that cannot run refuses the
+  // device. A fallback nothing needs here is never compiled.
+  const std::uint32_t kernel_count = schedule_->kernels()->size();
+  std::vector<bool> dispatched(kernel_count, false);
+  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+    for (const fb::Dispatch* dispatch : *list) dispatched[dispatch->kernel()] = true;
+  }
+  std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
+  std::vector<gpu::ComputePipelineDesc> descs;  // one per module that runs, indexed as pipelines_
+  pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
+  for (std::uint32_t i = 0; i < kernel_count; ++i) {
+    if (!dispatched[i]) continue;
+    const fb::KernelModule& module = *schedule_->kernels()->Get(i);
+    std::uint32_t runs = i;
+    if (module.fallback() >= 0) {
+      if (std::optional<std::string> missing = gpu::ComputePipeline::shortfall(device, pipelineDesc(module))) {
+        runs = static_cast<std::uint32_t>(module.fallback());
+        substitutions_.push_back({i, runs, *missing});
+      }
+    }
+    auto [slot, is_new] = pipeline_of_module.emplace(runs, static_cast<std::uint32_t>(descs.size()));
+    if (is_new) descs.push_back(pipelineDesc(*schedule_->kernels()->Get(runs)));
+    pipeline_of_kernel_[i] = slot->second;
+  }
+  // Drivers compile the pipelines while this thread copies the weights.
+  std::future<std::vector<gpu::ComputePipeline>> pipelines = std::async(std::launch::async, [&device, &descs, this] {
+    const Clock::time_point start = Clock::now();
+    std::vector<gpu::ComputePipeline> made = gpu::ComputePipeline::createAll(device, descs);
+    load_times_.pipelines_seconds = secondsSince(start);
+    return made;
+  });
+
   // Buffers, in schedule order. Weights first become resident: nothing is
   // loaded once tokens flow. DESIGN.md: an integrated GPU reads the mapped bundle
   // in place (zero copies); a discrete GPU gets one upload into its own memory —
@@ -59,6 +108,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   const gpu::ResidencyPolicy weight_policy = device.capabilities().type == gpu::DeviceType::kDiscreteGpu
                                                  ? gpu::ResidencyPolicy::kCopy
                                                  : gpu::ResidencyPolicy::kImportOrCopy;
+  const Clock::time_point weights_start = Clock::now();
   gpu::StagedUploader uploader(device);  // one pair of staging buffers for every weight
   for (const fb::ScheduleBuffer* plan : *schedule_->buffers()) {
     const std::string label = plan->name() ? plan->name()->str() : "buffer";
@@ -101,90 +151,81 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     }
   }
 
-  auto pipelineDesc = [](const fb::KernelModule& module) {
-    gpu::ComputePipelineDesc desc;
-    desc.name = module.name()->str();
-    desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
-    desc.entry_point = module.entry_point()->str();
-    desc.storage_buffer_count = module.binding_count();
-    desc.push_constant_bytes = module.push_constant_bytes();
-    desc.required_subgroup_size = module.subgroup_size();
-    return desc;
-  };
-  // One pipeline per module that runs: each dispatched kernel's own, or its
-  // fallback's where this device cannot run it (the schedule check made the
-  // fallback a true stand-in); a kernel without one that cannot run refuses the
-  // device. A fallback nothing needs here is never compiled.
-  const std::uint32_t kernel_count = schedule_->kernels()->size();
-  std::vector<bool> dispatched(kernel_count, false);
-  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
-    for (const fb::Dispatch* dispatch : *list) dispatched[dispatch->kernel()] = true;
-  }
-  std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
-  pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
-  for (std::uint32_t i = 0; i < kernel_count; ++i) {
-    if (!dispatched[i]) continue;
-    const fb::KernelModule& module = *schedule_->kernels()->Get(i);
-    std::uint32_t runs = i;
-    if (module.fallback() >= 0) {
-      if (std::optional<std::string> missing = gpu::ComputePipeline::shortfall(device, pipelineDesc(module))) {
-        runs = static_cast<std::uint32_t>(module.fallback());
-        substitutions_.push_back({i, runs, *missing});
-      }
-    }
-    auto [slot, is_new] = pipeline_of_module.emplace(runs, static_cast<std::uint32_t>(pipelines_.size()));
-    if (is_new) {
-      pipelines_.push_back(gpu::ComputePipeline::create(device, pipelineDesc(*schedule_->kernels()->Get(runs))));
-    }
-    pipeline_of_kernel_[i] = slot->second;
-  }
+  uploader.finish();  // every weight is resident from here on
+  gpu::GpuBuffer& step_input = *buffers_[schedule_->step_input_buffer()];
+  twin_step_input_ = std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
+      device, step_input.size(), gpu::MemoryPlacement::kHostVisible, step_input.label() + " (second decode recording)"));
+  const std::vector<std::byte> zeros(step_input.size());
+  twin_step_input_->write(0, zeros);
+  step_inputs_ = {&step_input, twin_step_input_.get()};
+  load_times_.weights_seconds = secondsSince(weights_start);
+  pipelines_ = pipelines.get();
+  load_times_.pipelines = static_cast<std::uint32_t>(pipelines_.size());
 
   std::uint32_t sets = 0, bindings = 0;
-  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+  for (const auto* list : {schedule_->prefill(), schedule_->decode(), schedule_->decode()}) {  // decode: twice
     sets += list->size();
     for (const fb::Dispatch* dispatch : *list) bindings += dispatch->bindings()->size();
   }
   pool_ = std::make_unique<gpu::DescriptorPool>(gpu::DescriptorPool::create(device, sets, bindings));
-  auto makeSets = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list) {
+  // `step_input` stands wherever the schedule binds its step input buffer.
+  auto makeSets = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input) {
     std::vector<VkDescriptorSet> out;
     for (const fb::Dispatch* dispatch : list) {
       std::vector<gpu::BufferBinding> bound;
       for (const fb::Binding* b : *dispatch->bindings()) {
-        bound.push_back({buffers_[b->buffer()].get(), b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
+        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input : buffers_[b->buffer()].get();
+        bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
       }
       out.push_back(pool_->allocate(pipelineFor(dispatch->kernel()), bound));
     }
     return out;
   };
-  prefill_sets_ = makeSets(*schedule_->prefill());
-  decode_sets_ = makeSets(*schedule_->decode());
-
+  prefill_sets_ = makeSets(*schedule_->prefill(), step_inputs_[0]);
+  for (unsigned r = 0; r < 2; ++r) {
+    decode_sets_[r] = makeSets(*schedule_->decode(), step_inputs_[r]);
+    decode_streams_[r] = std::make_unique<gpu::CommandStream>(device);
+  }
   prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
-  decode_stream_ = std::make_unique<gpu::CommandStream>(device);
   recordDecode();
-  // The last weight copies ran while the pipelines were made; every weight is
-  // resident from here on.
-  uploader.finish();
 }
 
 ScheduleExecutor::~ScheduleExecutor() {
   // Streams wait for their submissions; the device outlives everything here.
   prefill_stream_.reset();
-  decode_stream_.reset();
+  for (std::unique_ptr<gpu::CommandStream>& stream : decode_streams_) stream.reset();
 }
 
 void ScheduleExecutor::recordDecode() {
-  decode_recorded_ = record(*decode_stream_, *schedule_->decode(), decode_sets_, /*tokens=*/1, /*logits=*/true,
-                            /*dump=*/false, profiled_);
+  drainDecode();
+  for (unsigned r = 0; r < 2; ++r) {
+    decode_recorded_ = record(*decode_streams_[r], *schedule_->decode(), decode_sets_[r], /*tokens=*/1,
+                              /*logits=*/true, /*dump=*/false, profiled_,
+                              TokenCarry{step_inputs_[1 - r], step_inputs_[r]});
+  }
+}
+
+void ScheduleExecutor::drainDecode() {
+  for (; !in_flight_.empty(); in_flight_.pop_front()) decode_streams_[in_flight_.front()]->wait();
 }
 
 std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
                                                     const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
                                                     const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens,
-                                                    bool logits, bool dump, bool per_dispatch) const {
+                                                    bool logits, bool dump, bool per_dispatch,
+                                                    std::optional<TokenCarry> carry) const {
   const ChunkValues values{tokens, dump ? tokens : 1u, context_};
   std::vector<std::uint32_t> recorded;
   stream.begin(timed_, per_dispatch ? list.size() : 0);
+  if (carry) {
+    // The step before may still be running (submitDecode): its writes (KV
+    // slots, activations) reach this step's dispatches, and the token id it
+    // sampled is copied in.
+    stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
+    stream.memoryBarrier(gpu::Hazard::kComputeToTransfer);
+    stream.copyBuffer(*carry->from, 0, *carry->to, 0, sizeof(std::uint32_t));
+    stream.memoryBarrier(gpu::Hazard::kTransferToCompute);
+  }
   for (std::uint32_t i = 0; i < list.size(); ++i) {
     const fb::Dispatch& d = *list.Get(i);
     if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
@@ -212,11 +253,6 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
   return recorded;
 }
 
-void ScheduleExecutor::writeWord(std::uint32_t word_index, std::uint32_t value) {
-  buffers_[schedule_->step_input_buffer()]->write(std::uint64_t(word_index) * 4,
-                                                 std::as_bytes(std::span(&value, 1)));
-}
-
 void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t first_position, bool compute_logits,
                                std::vector<LogitsReadout>* readout) {
   if (ids.empty() || ids.size() > prefill_chunk_) {
@@ -228,6 +264,7 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
                                              " does not fit the context of " + std::to_string(context_) +
                                              " tokens (--ctx)");
   }
+  drainDecode();  // their tokens are superseded; they must not read the input rewritten here
   std::vector<std::uint32_t> input(2 * prefill_chunk_, 0);
   for (std::uint32_t t = 0; t < tokens; ++t) {
     if (ids[t] < 0 || std::uint32_t(ids[t]) >= vocab_) {
@@ -237,11 +274,13 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
     input[t] = static_cast<std::uint32_t>(ids[t]);
     input[prefill_chunk_ + t] = first_position + t;
   }
-  buffers_[schedule_->step_input_buffer()]->write(0, std::as_bytes(std::span(input)));
+  step_inputs_[0]->write(0, std::as_bytes(std::span(input)));
   const bool dump = readout != nullptr;
   record(*prefill_stream_, *schedule_->prefill(), prefill_sets_, tokens, compute_logits || dump, dump);
   prefill_stream_->submitAndWait();
   last_stream_ = prefill_stream_.get();
+  sampled_input_ = 0;  // the prefill's token is in the schedule's own step input,
+  next_decode_ = 1;    // which the second recording copies it from
   if (!dump) return;
   const std::uint32_t row_words = schedule_->readout_row_words();
   std::vector<std::uint32_t> rows(std::size_t(tokens) * row_words);
@@ -269,13 +308,34 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
 }
 
 void ScheduleExecutor::decode(std::uint32_t position) {
+  submitDecode(position);
+  drainDecode();
+  last_stream_ = decode_streams_[next_decode_ ^ 1u].get();
+  sampled_input_ = next_decode_ ^ 1u;
+}
+
+void ScheduleExecutor::submitDecode(std::uint32_t position) {
   if (position >= context_) {
     throw Error(ExitCode::kInvalidInput, "position " + std::to_string(position) + " does not fit the context of " +
                                              std::to_string(context_) + " tokens (--ctx)");
   }
-  writeWord(prefill_chunk_, position);  // positions[0]; ids[0] holds the token the last step sampled
-  decode_stream_->submitAndWait();
-  last_stream_ = decode_stream_.get();
+  if (in_flight_.size() == 2) throw std::logic_error("submitDecode: two decode steps are already in flight");
+  const unsigned r = next_decode_;
+  // positions[0]; the recording copies ids[0] from the other recording's input.
+  step_inputs_[r]->write(std::uint64_t(prefill_chunk_) * 4, std::as_bytes(std::span(&position, 1)));
+  decode_streams_[r]->submit();
+  in_flight_.push_back(r);
+  next_decode_ = r ^ 1u;
+}
+
+std::int32_t ScheduleExecutor::finishDecode() {
+  if (in_flight_.empty()) throw std::logic_error("finishDecode: no decode step in flight");
+  const unsigned r = in_flight_.front();
+  decode_streams_[r]->wait();
+  in_flight_.pop_front();
+  last_stream_ = decode_streams_[r].get();
+  sampled_input_ = r;
+  return sampledToken();
 }
 
 void ScheduleExecutor::setGpuTiming(bool timed, bool per_dispatch) {
@@ -286,8 +346,9 @@ void ScheduleExecutor::setGpuTiming(bool timed, bool per_dispatch) {
 }
 
 std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastDecodeProfile() const {
-  if (!profiled_ || last_stream_ != decode_stream_.get()) return {};
-  const std::vector<double> marks = decode_stream_->markSeconds();
+  const bool decode_last = last_stream_ == decode_streams_[0].get() || last_stream_ == decode_streams_[1].get();
+  if (!profiled_ || !decode_last) return {};
+  const std::vector<double> marks = last_stream_->markSeconds();
   if (marks.size() != decode_recorded_.size()) return {};
   std::vector<DispatchTime> profile;
   double previous = 0;
@@ -317,15 +378,17 @@ void ScheduleExecutor::setSampling(const SamplingSettings& settings) {
                                   std::bit_cast<std::uint32_t>(settings.top_p),
                                   static_cast<std::uint32_t>(settings.seed),
                                   static_cast<std::uint32_t>(settings.seed >> 32)};
-  buffers_[schedule_->step_input_buffer()]->write(std::uint64_t(schedule_->sampling_params_word()) * 4,
-                                                 std::as_bytes(std::span(words)));
+  drainDecode();  // a step in flight may still read the parameters
+  for (gpu::GpuBuffer* input : step_inputs_) {
+    input->write(std::uint64_t(schedule_->sampling_params_word()) * 4, std::as_bytes(std::span(words)));
+  }
   sampling_ = settings.temperature > 0.0f;
   recordDecode();
 }
 
 std::int32_t ScheduleExecutor::sampledToken() const {
   std::uint32_t id = 0;
-  buffers_[schedule_->step_input_buffer()]->read(0, std::as_writable_bytes(std::span(&id, 1)));
+  step_inputs_[sampled_input_]->read(0, std::as_writable_bytes(std::span(&id, 1)));
   return static_cast<std::int32_t>(id);
 }
 

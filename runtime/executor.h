@@ -7,13 +7,23 @@
 // pipeline per kernel module and one descriptor set per dispatch are created,
 // and the decode step is recorded once. Per token, only the position is written
 // into a small host-visible buffer, the recording is replayed, and the sampled
-// token id — written by the argmax kernel on the GPU — is read back. A prefill
+// token id — written by the argmax kernel on the GPU — is read back.
+//
+// The decode step is recorded twice, each copy with a step input of its own
+// (token id, position), so that a step can be submitted while the one before it
+// still runs: the GPU never waits for the CPU's round trip between tokens. Each
+// recording starts by copying the token the other one sampled into its own input
+// (a 4-byte copy on the GPU), so the feed from one step to the next never passes
+// through the CPU, and the CPU reads a step's token from that step's own input,
+// which nothing rewrites until the step after next. A prefill
 // chunk is recorded when it runs (its token count patches push constants and
 // workgroup counts, and whether logits are read out selects dispatches): a
 // handful of recordings per prompt, each of ~10 commands per layer.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -66,6 +76,14 @@ class ScheduleExecutor {
   std::uint32_t context() const { return context_; }
   std::uint32_t readoutTopK() const { return readout_top_k_; }
   const std::vector<gpu::ResidencyReport>& residency() const { return residency_; }
+  // Where construction spent its time. The pipelines are made on other threads
+  // while the weights are copied, so the two overlap.
+  struct LoadTimes {
+    double weights_seconds = 0;    // allocating every buffer and making the weights resident
+    double pipelines_seconds = 0;  // creating the pipelines (drivers compile them here)
+    std::uint32_t pipelines = 0;
+  };
+  const LoadTimes& loadTimes() const { return load_times_; }
 
   // Runs one prefill chunk: `ids` (1..prefillChunk() tokens) at positions
   // first_position, first_position + 1, ... When `compute_logits`, the next
@@ -75,6 +93,14 @@ class ScheduleExecutor {
                std::vector<LogitsReadout>* readout);
   // Feeds the last sampled token at `position` and samples the next one.
   void decode(std::uint32_t position);
+  // decode() in two halves, so that the next step can be queued while this one
+  // runs: submitDecode feeds the token the step before it samples (even one
+  // still running) at `position`; at most two steps are in flight (a third is a
+  // std::logic_error). finishDecode waits for the oldest and returns its token.
+  // Generation submits the step after the one it waits for, and drops that
+  // step's token if it stops early (it then only wrote a KV slot past the end).
+  void submitDecode(std::uint32_t position);
+  std::int32_t finishDecode();
   // How the next token is chosen, for every chunk and step from now on: greedy
   // (temperature 0: argmax, the default) or drawn by the sample kernel with
   // these settings (schemas/schedule.fbs, SamplingParams). Re-records the
@@ -120,17 +146,25 @@ class ScheduleExecutor {
 
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
-  // dispatches whose conditions held (those recorded).
+  // dispatches whose conditions held (those recorded). With `carry`, the
+  // recording first copies the token id (word 0) of carry->from into carry->to.
+  struct TokenCarry {
+    const gpu::GpuBuffer* from = nullptr;
+    const gpu::GpuBuffer* to = nullptr;
+  };
   std::vector<std::uint32_t> record(gpu::CommandStream& stream,
                                     const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
                                     const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
-                                    bool dump, bool per_dispatch = false) const;
+                                    bool dump, bool per_dispatch = false,
+                                    std::optional<TokenCarry> carry = std::nullopt) const;
   void recordDecode();
+  // Waits for every decode step in flight, their tokens unread (before a
+  // prefill or a re-recording touches what they use).
+  void drainDecode();
   // The pipeline a dispatch of schedule kernel `kernel` runs.
   const gpu::ComputePipeline& pipelineFor(std::uint32_t kernel) const {
     return pipelines_.at(pipeline_of_kernel_.at(kernel));
   }
-  void writeWord(std::uint32_t word_index, std::uint32_t value);
 
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
   std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
@@ -138,17 +172,28 @@ class ScheduleExecutor {
   bool sampling_ = false;  // record the sample kernel instead of argmax
   bool timed_ = false;     // record GPU timestamps (setGpuTiming)
   bool profiled_ = false;  // and one after each decode dispatch
-  std::vector<std::uint32_t> decode_recorded_;  // the decode dispatches recorded, in order
+  std::vector<std::uint32_t> decode_recorded_;  // the decode dispatches recorded, in order (both recordings)
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
+  LoadTimes load_times_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
   std::vector<gpu::ComputePipeline> pipelines_;            // one per module that runs
   static constexpr std::uint32_t kNoPipeline = ~std::uint32_t(0);
   std::vector<std::uint32_t> pipeline_of_kernel_;          // by kernel index: into pipelines_ (kNoPipeline: not dispatched)
   std::vector<KernelSubstitution> substitutions_;
   std::unique_ptr<gpu::DescriptorPool> pool_;
-  std::vector<VkDescriptorSet> prefill_sets_, decode_sets_;
-  std::unique_ptr<gpu::CommandStream> prefill_stream_, decode_stream_;
+  std::vector<VkDescriptorSet> prefill_sets_;
+  std::unique_ptr<gpu::CommandStream> prefill_stream_;
+  // The two decode recordings (see the top of this file): recording r binds
+  // step_inputs_[r] wherever the schedule binds its step input. [0] is the
+  // schedule's own step input buffer, which prefill uses; [1] its twin.
+  std::array<gpu::GpuBuffer*, 2> step_inputs_{};
+  std::unique_ptr<gpu::GpuBuffer> twin_step_input_;
+  std::array<std::vector<VkDescriptorSet>, 2> decode_sets_;
+  std::array<std::unique_ptr<gpu::CommandStream>, 2> decode_streams_;
+  unsigned next_decode_ = 1;           // the recording the next step uses: after a prefill, [1]
+  std::deque<unsigned> in_flight_;     // recordings submitted and not yet finished, oldest first
+  unsigned sampled_input_ = 0;         // whose step input holds the token sampledToken() returns
 };
 
 }  // namespace unicorn

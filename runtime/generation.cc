@@ -43,14 +43,22 @@ std::vector<std::int32_t> generate(ScheduleExecutor& executor, std::span<const s
   std::vector<std::int32_t> generated;
   if (options.max_tokens == 0) return generated;
   prefillPrompt(executor, prompt, nullptr);
+  std::int32_t token = executor.sampledToken();
+  bool next_in_flight = false;  // the step feeding `token` is already submitted
   for (std::uint32_t position = static_cast<std::uint32_t>(prompt.size());; ++position) {
-    const std::int32_t token = executor.sampledToken();
     generated.push_back(token);
     if (on_token) on_token(token);
     const bool eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end();
     if ((eos && options.stop_at_eos) || generated.size() == options.max_tokens) break;
-    executor.decode(position);  // feeds `token` at `position`, samples the next
+    if (!next_in_flight) executor.submitDecode(position);  // feeds `token` at `position`, samples the next
+    // The step after it is queued before that token is known (the GPU feeds it
+    // along), so the GPU never waits for this loop; if generation stops at that
+    // token, the step's own is dropped.
+    next_in_flight = generated.size() + 1 < options.max_tokens;
+    if (next_in_flight) executor.submitDecode(position + 1);
+    token = executor.finishDecode();
   }
+  if (next_in_flight) executor.finishDecode();  // a token past the end: not wanted
   return generated;
 }
 

@@ -88,6 +88,12 @@ class BenchTest(harness.CliTestCase):
         self.assertGreater(load["seconds_to_first_token"], load["open_and_verify_seconds"])
         self.assertGreaterEqual(load["seconds_to_first_token"],
                                 load["device_seconds"] + load["resident_seconds"] + load["first_prefill_seconds"])
+        # Weights and pipelines are made side by side, each within the executor's set-up;
+        # every kernel the decode step runs has its pipeline.
+        self.assertLessEqual(load["weights_seconds"], load["resident_seconds"])
+        self.assertLessEqual(load["pipelines_seconds"], load["resident_seconds"])
+        decode_kernels = {k["kernel"] for k in report["decode_profile"]["kernels"]}
+        self.assertGreaterEqual(load["pipelines"], len(decode_kernels))
         # llvmpipe imports the mapped bundle in place; every weight byte is either copied or imported.
         weights = report["decode"][0]["bytes_per_token"]["weights"]
         self.assertEqual(load["weights_copied_bytes"] + load["weights_imported_bytes"], weights)
