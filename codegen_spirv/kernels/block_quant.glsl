@@ -16,32 +16,23 @@ const uint kWordsPerBlock = 32u / kQuantsPerWord;  // 8 or 4
 const uint kQuantWordsPerRow = uint(K) / kQuantsPerWord;
 const uint kBlocksPerRow = uint(K) / 32u;
 
-// Small integers as floats without an integer-to-float conversion, which
-// NVIDIA's recent GPUs issue at a quarter of the multiply-add rate (it bounded
-// the q8 decode products there): an integer 0 <= v < 2^23 placed in the
-// mantissa of 2^23 reads as the float 2^23 + v, and one subtraction of
-// 2^23 + bias leaves v - bias, exactly, for an integer bias below 2^23.
-// On AMD GPUs, whose conversions run at full rate, this costs about what the
-// conversion did (a bitfield extract or byte permute, then one subtraction);
-// and a 90 GB/s iGPU is nowhere near ALU-bound in decode either way.
-const uint kFloatTwoPow23Bits = 0x4b000000u;
-vec4 exactFloats(uvec4 values, float bias) { return uintBitsToFloat(values | kFloatTwoPow23Bits) - (8388608.0 + bias); }
-
-// The four bytes of a word, minus `bias`, as floats.
-vec4 byteValues(uint word, float bias) { return exactFloats((uvec4(word) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu, bias); }
-
 // Elements 4g .. 4g+3 of a quant word as floats (the integers, not yet scaled).
 vec4 quantGroup(uint word, uint g) {
 #if QUANT_BITS == 8
-  // Flipping each byte's sign bit turns two's complement q into offset binary
-  // q + 128.
-  return byteValues(word ^ 0x80808080u, 128.0);
+  // Move byte i to the top, then an arithmetic shift back down sign-extends
+  // it (uint -> int conversion keeps the bits).
+  ivec4 q = ivec4(uvec4(word) << uvec4(24u, 16u, 8u, 0u)) >> 24;
 #else
   // Offset binary: nibble (q + 8); even elements in the low nibble of each byte.
   uvec4 shifts = uvec4(16u * g) + uvec4(0u, 4u, 8u, 12u);
-  return exactFloats((uvec4(word) >> shifts) & 15u, 8.0);
+  ivec4 q = ivec4((uvec4(word) >> shifts) & 15u) - 8;
 #endif
+  return vec4(q);
 }
+
+// The four bytes of a word as floats: the shape AMD's one-instruction
+// byte-to-float conversions (v_cvt_f32_ubyte0..3) are matched from.
+vec4 byteValues(uint word) { return vec4((uvec4(word) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu); }
 
 // The matvec's inner product of one quant word with the x values under it:
 //   q8: x.xyzw = elements 0..3 (in x_lo); x_hi unused
@@ -49,15 +40,15 @@ vec4 quantGroup(uint word, uint g) {
 //       nibbles of the word's bytes), x_sum = the sum of all eight.
 // For q4 the codes (q + 8) are summed as they are and 8 * x_sum subtracted once
 // per word: masking the word with 0x0f0f0f0f leaves the even codes as whole
-// bytes, so an element needs its byte picked out and a multiply-add, not also a
-// nibble shift and an offset. (Not yet measured on an AMD GPU.) The cancellation it
+// bytes, so an element needs a conversion and a multiply-add, not also a shift,
+// a mask and a subtraction. (Not yet measured on an AMD GPU; on an H200 both
+// forms ran alike, that kernel not being ALU-bound there.) The cancellation it
 // brings stays near float32 rounding of sum |x| * 15, far below the
 // quantisation error.
 float quantWordDot(uint word, vec4 x_lo, vec4 x_hi, float x_sum) {
 #if QUANT_BITS == 8
   return dot(x_lo, quantGroup(word, 0u));
 #else
-  return dot(x_lo, byteValues(word & 0x0f0f0f0fu, 0.0)) + dot(x_hi, byteValues((word >> 4) & 0x0f0f0f0fu, 0.0)) -
-         8.0 * x_sum;
+  return dot(x_lo, byteValues(word & 0x0f0f0f0fu)) + dot(x_hi, byteValues((word >> 4) & 0x0f0f0f0fu)) - 8.0 * x_sum;
 #endif
 }

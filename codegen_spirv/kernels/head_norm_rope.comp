@@ -78,19 +78,11 @@ void main() {
 
   float first[kPairsPerInvocation];   // element i
   float second[kPairsPerInvocation];  // element i + HEAD_DIM/2
-  // The norm's gains are loaded with the head, so they arrive while its sum is
-  // reduced instead of in a round trip after it (a decode step is latency-bound).
-  float first_gain[kPairsPerInvocation], second_gain[kPairsPerInvocation];
   float sum_of_squares = 0.0;
   for (uint p = 0u; p < kPairsPerInvocation; ++p) {
     uint i = gl_LocalInvocationID.x + p * WG_SIZE;
     first[p] = i < kHalf ? src[src_head + i] : 0.0;
     second[p] = i < kHalf ? src[src_head + i + kHalf] : 0.0;
-#if APPLY_NORM
-    uint j = i + kHalf;
-    first_gain[p] = i < kHalf ? 1.0 + bf16Element(weight_words[pc.weight_base + i / 2u], i) : 0.0;
-    second_gain[p] = i < kHalf ? 1.0 + bf16Element(weight_words[pc.weight_base + j / 2u], j) : 0.0;
-#endif
     sum_of_squares += first[p] * first[p] + second[p] * second[p];
   }
 
@@ -104,8 +96,9 @@ void main() {
     float a = first[p];
     float b = second[p];
 #if APPLY_NORM
-    a = a * inverse_rms * first_gain[p];
-    b = b * inverse_rms * second_gain[p];
+    uint j = i + kHalf;
+    a = a * inverse_rms * (1.0 + bf16Element(weight_words[pc.weight_base + i / 2u], i));
+    b = b * inverse_rms * (1.0 + bf16Element(weight_words[pc.weight_base + j / 2u], j));
 #endif
 #if APPLY_ROPE
     float angle = reduceAngle(float(position) * kInverseFrequencies[i]);
