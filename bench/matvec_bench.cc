@@ -1,12 +1,13 @@
-// matvec_bench: the decode matrix-vector kernels (matvec_bf16, matvec_quant)
+// matvec_bench: the decode matrix-vector kernels (matvec_bf16, matvec_quant,
+// matvec_quant_dot; the last reads x quantised by quantize_activation, run once
+// untimed first, as the schedule shares it between products)
 // on the device, over Gemma 3 shapes, for each rows-per-workgroup and
 // workgroup size: GPU time per product and the GB/s of weights it streams,
 // beside the device's streaming-read bandwidth. Tells the schedule pass which
 // launch shape to pick; asserts nothing. One JSON line per configuration.
 //
-//   build/bench/matvec_bench [--device SPEC] [--allow-software-gpu] [--quick | --chunk-sweep]
-// (--chunk-sweep: matvec_quant_dot on the 27B shapes over CHUNK_BLOCKS 16, 64, 256;
-//  --one-allocation: all weights in one buffer allocated first, see below)
+//   build/bench/matvec_bench [--device SPEC] [--allow-software-gpu] [--quick] [--one-allocation]
+// (--one-allocation: all weights in one buffer allocated first, see below)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -85,15 +86,14 @@ std::optional<double> time(gpu::GpuDevice& device, const KernelRequest& request,
 
 int main(int argc, char** argv) {
   gpu::DeviceRequest request;
-  bool quick = false, chunk_sweep = false, one_allocation = false;
+  bool quick = false, one_allocation = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--allow-software-gpu")) request.allow_software_gpu = true;
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else if (!std::strcmp(argv[i], "--chunk-sweep")) chunk_sweep = true;
     else if (!std::strcmp(argv[i], "--one-allocation")) one_allocation = true;
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) request.spec = argv[++i];
     else {
-      std::fprintf(stderr, "usage: matvec_bench [--device SPEC] [--allow-software-gpu] [--quick | --chunk-sweep] [--one-allocation]\n");
+      std::fprintf(stderr, "usage: matvec_bench [--device SPEC] [--allow-software-gpu] [--quick] [--one-allocation]\n");
       return 1;
     }
   }
@@ -105,13 +105,6 @@ int main(int argc, char** argv) {
                                  {"27b qkv", 5376, 8192},      {"27b gate", 5376, 21504},   {"27b down", 21504, 5376},
                                  {"27b lm_head slice", 5376, 12288}};
     std::vector<uint32_t> rows_options = {1, 2, 4, 8, 16, 32}, workgroups = {32, 64, 128, 256};
-    std::vector<uint32_t> chunk_options = {0};  // 0: the kernel's default
-    if (chunk_sweep) {
-      shapes = {{"27b gate", 5376, 21504}, {"27b down", 21504, 5376}};
-      rows_options = {8, 16, 32};
-      workgroups = {32, 64, 128};
-      chunk_options = {16, 64, 256};
-    }
     if (quick) {
       shapes = {{"small", 256, 512}};
       rows_options = {2, 8};
@@ -145,26 +138,28 @@ int main(int argc, char** argv) {
           if (quant_bytes) gpu::fillWithRandomWords(*device, w, 0, quant_bytes, 2);
           gpu::fillWithRandomWords(*device, w, quant_bytes, bytes - quant_bytes, 3, 0x80ff80ffu, 0x3c003c00u);
         }
-        for (uint32_t chunk : chunk_options)
+        // matvec_quant_dot's x: quantised once here, as the schedule does once per token.
+        std::optional<gpu::GpuBuffer> quantised_x;
+        const uint32_t x_units = shape.k / 32 * kQuantizedActivationUnitsPerBlock;
+        if (format != Format::kBF16) {
+          const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
+          quantised_x = gpu::GpuBuffer::allocate(*device, uint64_t(x_units) * 16, gpu::MemoryPlacement::kDeviceLocal, "qx");
+          time(*device, quantizeActivationKernel(quant, shape.k), {&x, &*quantised_x},
+               QuantizeActivationPush{0, shape.k, 0, x_units, 1}, {(shape.k / 32 + 63) / 64, 1, 1}, 1);
+        }
         for (uint32_t rows : rows_options) {
           for (uint32_t workgroup : workgroups) {
             if (rows > workgroup) continue;
             const std::array<uint32_t, 3> groups = {(shape.n + rows - 1) / rows, 1, 1};
-            // bf16: matvec_bf16; q8/q4: matvec_quant and matvec_quant_dot (the
-            // chunk sweep: the dot kernel only, its chunking of x being the question).
+            // bf16: matvec_bf16; q8/q4: matvec_quant and matvec_quant_dot.
             std::vector<KernelRequest> kernels;
             const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
-            try {
-              if (format == Format::kBF16) {
-                if (rows > 8 || chunk_sweep) continue;  // measured before: more rows only add registers
-                kernels.push_back(matvecKernel(shape.k, shape.n, rows, workgroup));
-              } else {
-                if (!chunk_sweep) kernels.push_back(quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
-                kernels.push_back(quantDotMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
-                if (chunk) kernels.back().defines["CHUNK_BLOCKS"] = std::to_string(chunk);
-              }
-            } catch (const Error&) {
-              if (kernels.empty()) continue;  // a launch shape past the dot kernel's shared memory
+            if (format == Format::kBF16) {
+              if (rows > 8) continue;  // measured before: more rows only add registers
+              kernels.push_back(matvecKernel(shape.k, shape.n, rows, workgroup));
+            } else {
+              kernels.push_back(quantMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
+              kernels.push_back(quantDotMatvecKernel(quant, shape.k, shape.n, rows, workgroup));
             }
             for (const KernelRequest& kernel : kernels) {
               std::optional<double> seconds;
@@ -173,14 +168,15 @@ int main(int argc, char** argv) {
               } else {
                 const uint64_t quants = uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2);
                 const uint32_t scale_base = static_cast<uint32_t>((quants + 255) / 256 * 256 / 2);
-                seconds = time(*device, kernel, {&x, &w, &y, &w},
-                               QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base}, groups, 20);
+                const bool dot = kernel.kernel == "matvec_quant_dot";
+                seconds = time(*device, kernel, {dot ? &*quantised_x : &x, &w, &y, &w},
+                               QuantMatmulPush{0, dot ? x_units : shape.k, 0, 0, shape.n, 1, scale_base}, groups, 20);
               }
               if (!seconds) throw Error(ExitCode::kDeviceMissing, "the device has no timestamps on its compute queue");
               std::printf("{\"shape\":\"%s\",\"k\":%u,\"n\":%u,\"weights\":\"%s\",\"kernel\":\"%s\","
-                          "\"rows_per_workgroup\":%u,\"workgroup_size\":%u,\"chunk_blocks\":%u,\"one_allocation\":%s,"
+                          "\"rows_per_workgroup\":%u,\"workgroup_size\":%u,\"one_allocation\":%s,"
                           "\"microseconds\":%.2f,\"GBps\":%.1f}\n",
-                          shape.what, shape.k, shape.n, name(format), kernel.kernel.c_str(), rows, workgroup, chunk,
+                          shape.what, shape.k, shape.n, name(format), kernel.kernel.c_str(), rows, workgroup,
                           one_allocation ? "true" : "false",
                           *seconds * 1e6, double(bytes) / *seconds / 1e9);
               std::fflush(stdout);

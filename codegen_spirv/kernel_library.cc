@@ -96,11 +96,13 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
              4, sizeof(QuantMatmulPush)),
-      // The same product on packed int8 dot products (x quantised to int8).
+      // The same product on packed int8 dot products, x quantised to int8 by
+      // quantize_activation first.
       kernel("matvec_quant_dot",
-             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"),
-              optional("CHUNK_BLOCKS", "256"), softcap, workgroup},
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
              4, sizeof(QuantMatmulPush)),
+      kernel("quantize_activation", {required("QUANT_BITS"), required("K"), workgroup}, 2,
+             sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
              sizeof(RmsNormPush)),

@@ -87,6 +87,7 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
     return quantDotMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
                                 p.u32("workgroup_size"), static_cast<float>(p.real("softcap")));
   }
+  if (kernel == "quantize_activation") return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"));
   if (kernel == "matmul_bf16") {
     return matmulKernel(p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"), p.u32("tile_k"),
                         static_cast<float>(p.real("softcap")));

@@ -36,6 +36,10 @@ struct MatmulPush {
 struct QuantMatmulPush {
   uint32_t x_base, x_token_stride, quant_base, y_base, y_token_stride, num_tokens, scale_base;
 };
+// quantize_activation: x in floats (as MatmulPush's), the output in uvec4 units.
+struct QuantizeActivationPush {
+  uint32_t x_base, x_token_stride, out_base, out_token_stride, num_tokens;
+};
 struct AttentionPush {
   uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
       out_token_stride, num_tokens;

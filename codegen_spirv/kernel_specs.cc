@@ -13,9 +13,6 @@ namespace {
   throw Error(ExitCode::kInvalidInput, "kernel '" + kernel + "': " + problem);
 }
 
-// maxComputeSharedMemorySize's minimum in Vulkan: what a kernel may use on any device.
-constexpr uint64_t kGuaranteedSharedMemoryBytes = 16384;
-
 void requireWorkgroupSize(const std::string& kernel, uint32_t size) {
   // Vulkan guarantees 128 invocations; 1024 is the largest any target here has.
   if (size == 0 || size > 1024 || (size & (size - 1)) != 0) {
@@ -203,15 +200,14 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
 
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
                                    uint32_t workgroup_size, float softcap) {
-  KernelRequest request =
-      quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
-  // Shared memory: the quantised x of one chunk (up to 256 blocks of 32 bytes,
-  // a float scale and an int sum each) and a partial sum per row and invocation.
-  const uint64_t shared_bytes = uint64_t(std::min(k / 32, 256u)) * 40 + uint64_t(rows_per_workgroup) * workgroup_size * 4;
-  if (shared_bytes > kGuaranteedSharedMemoryBytes) {
-    failShape(request.kernel, "rows per workgroup x workgroup size need " + text(shared_bytes) +
-                                  " bytes of shared memory; Vulkan guarantees " + text(kGuaranteedSharedMemoryBytes));
-  }
+  return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+}
+
+KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size) {
+  KernelRequest request{"quantize_activation", {}};
+  requireBlockMultiple(request.kernel, k);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"QUANT_BITS", text(quantBits(quant))}, {"K", text(k)}, {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
 

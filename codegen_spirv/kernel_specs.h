@@ -68,12 +68,16 @@ KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 // and token stride multiples of 4.
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
                                 uint32_t workgroup_size = 256, float softcap = 0.0f);
-// matvec_quant_dot: the same product on packed int8 dot products, x quantised
-// to int8 per block (the device needs shaderIntegerDotProduct). Its shared
-// memory (a chunk of quantised x plus rows_per_workgroup x workgroup_size
-// floats) must stay within Vulkan's guaranteed 16 KiB.
+// matvec_quant_dot: the same product on packed int8 dot products (the device
+// needs shaderIntegerDotProduct), its x quantised to int8 per block first by
+// quantize_activation (same QUANT_BITS and K), whose output it binds as x.
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
                                    uint32_t workgroup_size = 64, float softcap = 0.0f);
+// quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
+// reads, in the byte order of `quant`'s weights.
+KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64);
+// The quantised x of one row: three 16-byte units per block of 32.
+constexpr uint32_t kQuantizedActivationUnitsPerBlock = 3;
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
                                 uint32_t tile_k = 16, float softcap = 0.0f);
 

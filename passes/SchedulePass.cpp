@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "passes/AttentionSplits.h"
 #include "passes/DispatchHazards.h"
@@ -55,10 +56,13 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // q4 decode products run matvec_quant_dot (packed int8 dot products on int8 x):
 // on an H200 it beat matvec_quant by 30-43% for q4 on 27B-sized products, and
 // for q8 lost on three of four of them by 4-12% (bench/results/
-// matvec-*-2026-12-01b.jsonl), so q8 keeps the float kernel. Its launch shape: 16 rows over 64 invocations (its shared
-// memory, x quantised plus a partial per row and invocation, stays in 16 KiB).
+// matvec-*-2026-12-01b.jsonl), so q8 keeps the float kernel. Its launch shape:
+// 16 rows over 64 invocations. Its x is quantised first, once for all the
+// products of that input, by quantize_activation into @quantised_input.
 bool usesDotMatvec(sp::BlockQuant quant) { return quant == sp::BlockQuant::kQ4; }
-constexpr uint32_t kDotMatvecRows = 16, kDotMatvecWorkgroup = 64;
+constexpr uint32_t kDotMatvecRows = 16, kDotMatvecWorkgroup = 64, kQuantizeWorkgroup = 64;
+// One row of x quantised for a dot product of width k.
+uint64_t quantisedRowBytes(uint64_t k) { return k / 32 * sp::kQuantizedActivationUnitsPerBlock * 16; }
 
 // A [tokens, features] activation as kernels address it: bound range, float
 // index of token 0's first feature inside it, floats between tokens.
@@ -192,6 +196,8 @@ class ProgramBuilder {
 
   static constexpr llvm::StringLiteral kStepInputSymbol = "step_input";
   static constexpr llvm::StringLiteral kReadoutSymbol = "readout";
+  // x quantised by quantize_activation for the packed-integer products.
+  static constexpr llvm::StringLiteral kQuantisedInputSymbol = "quantised_input";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -384,20 +390,56 @@ class ProgramBuilder {
     }
     static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
     static_assert(PUSH_WORD(sp::MatmulPush, x_base) == PUSH_WORD(sp::QuantMatmulPush, x_base));
-    hazards_.beginGroup();
-    uint32_t column = 0;
+    llvm::SmallVector<Matrix> matrices;
     for (FlatSymbolRefAttr name : weights) {
       FailureOr<Matrix> w = s_.matrix(op, name);
       if (failed(w)) return failure();
+      matrices.push_back(std::move(*w));
+    }
+    // x quantised for the packed-integer products, once per byte order (the
+    // weights' bits) among them: where each order's row lands in @quantised_input.
+    std::map<uint32_t, BindingAttr> quantised_x;
+    for (const Matrix& w : matrices) {
+      if (how.as_matmul || !w.quant || !usesDotMatvec(*w.quant)) continue;
+      const uint32_t bits = sp::quantBits(*w.quant);
+      if (quantised_x.count(bits)) continue;
+      if (prefill_ && how.when != DispatchCondition::OneLogitsRow) {
+        return op->emitOpError() << "schedule: a packed-integer product over more than one row of x";
+      }
+      const uint64_t row_bytes = quantisedRowBytes(w.k);
+      quantised_x[bits] = s_.range(kQuantisedInputSymbol, quantised_x.size() * row_bytes, row_bytes);
+      const uint32_t blocks = w.k / 32;
+      DispatchShape q;
+      q.when = how.when;
+      q.bindings = {{x->binding, Access::kRead}, {quantised_x[bits], Access::kWrite}};
+      q.push = words(sp::QuantizeActivationPush{x->base, x->stride, 0, blocks * sp::kQuantizedActivationUnitsPerBlock, 0});
+      q.patches = {patch(PUSH_WORD(sp::QuantizeActivationPush, num_tokens), how.rows)};
+      if (how.x_first_row_patch) {
+        q.patches.push_back(
+            patch(PUSH_WORD(sp::QuantizeActivationPush, x_base), ChunkValue::FirstReadoutRow, *how.x_first_row_patch));
+      }
+      q.groups = {fixed((blocks + kQuantizeWorkgroup - 1) / kQuantizeWorkgroup), scaled(how.rows), fixed(1)};
+      emit(op->getLoc(), "quantize_activation",
+           {param("bits", int64_t(bits)), param("k", int64_t(w.k)), param("workgroup_size", int64_t(kQuantizeWorkgroup))},
+           q);
+    }
+    hazards_.beginGroup();
+    uint32_t column = 0;
+    for (const Matrix* w = matrices.begin(); w != matrices.end(); ++w) {
       for (const WeightRowSlice& slice : w->slices) {
         const uint32_t n = slice.row_count;
+        // A packed-integer product reads its row of quantised x instead of x.
+        const bool dot = !how.as_matmul && w->quant && usesDotMatvec(*w->quant);
         DispatchShape d;
         d.when = how.when;
         d.patches = {patch(PUSH_WORD(sp::MatmulPush, num_tokens), how.rows)};
-        if (how.x_first_row_patch) {
+        if (how.x_first_row_patch && !dot) {
           d.patches.push_back(patch(PUSH_WORD(sp::MatmulPush, x_base), ChunkValue::FirstReadoutRow, *how.x_first_row_patch));
         }
-        d.bindings = {{x->binding, Access::kRead}, {sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
+        const BindingAttr x_binding = dot ? quantised_x.at(sp::quantBits(*w->quant)) : x->binding;
+        const uint32_t x_base = dot ? 0 : x->base;
+        const uint32_t x_stride = dot ? w->k / 32 * sp::kQuantizedActivationUnitsPerBlock : x->stride;
+        d.bindings = {{x_binding, Access::kRead}, {sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
         llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
                                                     param("softcap", double(how.softcap))};
         StringRef kernel;
@@ -409,10 +451,8 @@ class ProgramBuilder {
         } else {
           // Rows per workgroup share each load of x: four for the float kernels (the
           // best of 1, 2, 4, 8 and 16 in bench/results/matvec-h200-*.jsonl); sixteen
-          // for matvec_quant_dot, which also quantises x once per workgroup. Wide
-          // outputs (the LM head) take more: Vulkan guarantees only 65535
-          // workgroups per axis.
-          const bool dot = w->quant && usesDotMatvec(*w->quant);
+          // for matvec_quant_dot. Wide outputs (the LM head) take more: Vulkan
+          // guarantees only 65535 workgroups per axis.
           uint32_t rows_per_group = dot ? kDotMatvecRows : 4;
           const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
           while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
@@ -427,9 +467,9 @@ class ProgramBuilder {
         if (w->quant) {
           params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
           d.bindings.push_back({sliceScales(*w, slice), Access::kRead});
-          d.push = words(sp::QuantMatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
+          d.push = words(sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
         } else {
-          d.push = words(sp::MatmulPush{x->base, x->stride, slice.data_base, y_base, y->stride, 0});
+          d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
         if (how.as_matmul && !w->quant && w->k % sp::kCoopMatmulStepK == 0) {
           // On cooperative-matrix units where the device has them (same grid:
@@ -713,6 +753,22 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kReadoutSymbol),
                      BufferKindAttr::get(context, BufferKind::Readout),
                      builder.getI64IntegerAttr(int64_t(c) * (1 + 2 * kReadoutTopK) * 4));
+    // One row of quantised x per byte order the packed-integer products use,
+    // wide enough for the widest of them (every use is one row: see products()).
+    std::set<uint32_t> dot_bits;
+    uint64_t widest_dot = 0;
+    for (WeightOp weight : module.getOps<WeightOp>()) {
+      if (weight.getQuant() == QuantScheme::None || weight.getTensorType().getRank() != 2) continue;
+      const sp::BlockQuant quant = weight.getQuant() == QuantScheme::Q8 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
+      if (!usesDotMatvec(quant)) continue;
+      dot_bits.insert(sp::quantBits(quant));
+      widest_dot = std::max<uint64_t>(widest_dot, weight.getTensorType().getDimSize(1));
+    }
+    if (!dot_bits.empty()) {
+      BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kQuantisedInputSymbol),
+                       BufferKindAttr::get(context, BufferKind::Activations),
+                       builder.getI64IntegerAttr(int64_t(dot_bits.size() * quantisedRowBytes(widest_dot))));
+    }
     auto makeProgram = [&](StringRef name) {
       auto program = ProgramOp::create(builder, loc, builder.getStringAttr(name));
       program.getBody().emplaceBlock();

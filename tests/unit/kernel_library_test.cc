@@ -57,6 +57,8 @@ std::vector<KernelRequest> representativeRequests() {
       quantDotMatvecKernel(BlockQuant::kQ8, 32, 3, 1, 4),
       quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824),
       quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
+      quantizeActivationKernel(BlockQuant::kQ8, 32, 4),
+      quantizeActivationKernel(BlockQuant::kQ4, 21504),
       quantMatmulKernel(BlockQuant::kQ8, 32, 3, 16, 16, 8),
       quantMatmulKernel(BlockQuant::kQ4, 64, 5, 16, 32, 32),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
@@ -344,11 +346,11 @@ TEST(KernelLibraryTest, SharedMemoryIsReadFromTheModule) {
       EXPECT_LE(bytes, 16384u) << name;
     }
   }
-  // A kernel with a shared array of known size: matvec_quant_dot's chunk of
-  // quantised x (CHUNK_BLOCKS x 40 bytes) and rows x workgroup floats.
-  const KernelRequest dot = quantDotMatvecKernel(BlockQuant::kQ8, 64, 10, 4, 32);
-  const std::vector<uint32_t> words = SpirvKernelCompiler().compile(dot.kernel, dot.defines);
-  EXPECT_GE(gpu::declaredWorkgroupMemoryBytes(words, "dot"), 4u * 32 * 4);
+  // A kernel with a shared array of known size: matvec_quant's partial sums,
+  // rows x workgroup floats.
+  const KernelRequest matvec = quantMatvecKernel(BlockQuant::kQ8, 64, 10, 4, 32);
+  const std::vector<uint32_t> words = SpirvKernelCompiler().compile(matvec.kernel, matvec.defines);
+  EXPECT_GE(gpu::declaredWorkgroupMemoryBytes(words, "matvec"), 4u * 32 * 4);
 
   // Hostile sizes saturate instead of wrapping: float[2^30][2^8][2^24] is 2^64
   // bytes, which wraps to 0 in 64 bits.
@@ -469,9 +471,8 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 0, 10); }, {"matvec_quant", "multiple of 32"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ8, 8192, 10, 32, 128); },
-                    {"matvec_quant_dot", "shared memory", "16384"});
   expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant_dot", "multiple of 32"});
+  expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 96, 10, 64, 64, 4); }, {"matmul_quant", "TILE_K", "4"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ4, 64, 10, 24, 16, 16); }, {"matmul_quant", "16x16"});
 }
@@ -555,6 +556,9 @@ TEST(KernelParamsTest, SpecialiseEqualsTheTypedFrontDoors) {
                                                       {"workgroup_size", int64_t(64)}, {"softcap", 0.0}});
   EXPECT_EQ(dot.kernel, "matvec_quant_dot");
   EXPECT_EQ(dot.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 6912, 16, 64).defines);
+  EXPECT_EQ(specialise("quantize_activation", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"workgroup_size", int64_t(64)}})
+                .defines,
+            quantizeActivationKernel(BlockQuant::kQ4, 1152, 64).defines);
   // Norm and RoPE are there exactly when their parameters are: a value copy has neither.
   KernelRequest copy = specialise("head_norm_rope", {{"head_dim", int64_t(256)}, {"num_heads", int64_t(1)},
                                                      {"workgroup_size", int64_t(64)}});

@@ -1,0 +1,80 @@
+// x quantised to int8 per block of 32, once per token, for the packed-integer
+// decode products (matvec_quant_dot.comp): x ~ qx * sx with sx = max |x| / 127
+// and qx = roundEven(x / sx), as llama.cpp's Q8_1 activations. Every product
+// reading one activation (q, k and v; gate and up) shares one quantisation,
+// where each of their workgroups used to quantise the whole row again.
+//
+// Output, per token at out_base + token * out_token_stride (uvec4 units), three
+// units per block b:
+//   3b, 3b + 1  the 32 bytes of qx (two's complement), in the byte order of the
+//               weights they meet: QUANT_BITS 8 element order; QUANT_BITS 4 for
+//               each 8 elements the even ones then the odd ones, the order a
+//               mask picks the nibbles out of a q4 word (block_quant.glsl)
+//   3b + 2      (sx as float bits, sum of the block's qx, 0, 0); the sum takes
+//               q4's offset of 8 back out
+//
+// Alignment (the schedule guarantees it): x_base and x_token_stride are
+// multiples of 4 (vec4s).
+//
+// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), WG_SIZE.
+// Dispatch: (ceil(K / 32 / WG_SIZE), num_tokens, 1): one block per invocation.
+#version 450
+#extension GL_EXT_control_flow_attributes : require
+
+layout(local_size_x = WG_SIZE) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer QuantisedInput { uvec4 qx_units[]; };
+
+layout(push_constant) uniform QuantizeActivationPush {
+  uint x_base;
+  uint x_token_stride;
+  uint out_base;          // uvec4 unit index of token 0's first block
+  uint out_token_stride;  // units between tokens (at least 3 * K / 32)
+  uint num_tokens;
+} pc;
+
+#if QUANT_BITS != 8 && QUANT_BITS != 4
+#error QUANT_BITS must be 8 or 4
+#endif
+const uint kBlocks = uint(K) / 32u;
+
+uint packBytes(ivec4 q) { return uint(q.x & 255) | uint(q.y & 255) << 8 | uint(q.z & 255) << 16 | uint(q.w & 255) << 24; }
+
+void main() {
+  uint block = gl_GlobalInvocationID.x;
+  uint token = gl_WorkGroupID.y;
+  if (block >= kBlocks || token >= pc.num_tokens) return;
+  uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u + block * 8u;
+
+  vec4 values[8];
+  float largest = 0.0;
+  [[unroll]] for (uint i = 0u; i < 8u; ++i) {
+    values[i] = x4[x_unit + i];
+    vec4 magnitude = abs(values[i]);
+    largest = max(largest, max(max(magnitude.x, magnitude.y), max(magnitude.z, magnitude.w)));
+  }
+  float inverse = largest > 0.0 ? 127.0 / largest : 0.0;
+  ivec4 q[8];
+  int total = 0;
+  [[unroll]] for (uint i = 0u; i < 8u; ++i) {
+    q[i] = ivec4(roundEven(values[i] * inverse));  // |q| <= 127
+    total += q[i].x + q[i].y + q[i].z + q[i].w;
+  }
+  uint words[8];
+  [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+#if QUANT_BITS == 8
+    words[2u * j] = packBytes(q[2u * j]);
+    words[2u * j + 1u] = packBytes(q[2u * j + 1u]);
+#else
+    // Elements 8j .. 8j+7 are q[2j].xyzw, q[2j+1].xyzw: evens first, then odds.
+    ivec4 a = q[2u * j], b = q[2u * j + 1u];
+    words[2u * j] = packBytes(ivec4(a.x, a.z, b.x, b.z));
+    words[2u * j + 1u] = packBytes(ivec4(a.y, a.w, b.y, b.w));
+#endif
+  }
+  uint out_unit = pc.out_base + token * pc.out_token_stride + 3u * block;
+  qx_units[out_unit] = uvec4(words[0], words[1], words[2], words[3]);
+  qx_units[out_unit + 1u] = uvec4(words[4], words[5], words[6], words[7]);
+  qx_units[out_unit + 2u] = uvec4(floatBitsToUint(largest / 127.0), uint(total), 0u, 0u);
+}
