@@ -10,7 +10,6 @@
 #include <cstring>
 #include <map>
 #include <optional>
-#include <set>
 
 #include "passes/AttentionSplits.h"
 #include "passes/DispatchHazards.h"
@@ -53,13 +52,18 @@ uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
 // 256 for the widest inputs (the 27B down projection, K = 21504), where more
 // of each row is in flight at once.
 uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
-// q4 decode products run matvec_quant_dot (packed int8 dot products on int8 x):
-// on an H200 it beat matvec_quant by 30-43% for q4 on 27B-sized products, and
-// for q8 lost on three of four of them by 4-12% (bench/results/
-// matvec-*-2026-12-01b.jsonl), so q8 keeps the float kernel. Its launch shape:
-// 16 rows over 64 invocations. Its x is quantised first, once for all the
-// products of that input, by quantize_activation into @quantised_input.
-bool usesDotMatvec(sp::BlockQuant quant) { return quant == sp::BlockQuant::kQ4; }
+// Large q4 decode products run matvec_quant_dot (packed int8 dot products on
+// int8 x), its x quantised first, once for all the products of that input, by
+// quantize_activation into @quantised_input; the rest run matvec_quant. Measured
+// in the model on an H200 (bench/run_benchmarks.py): the 27B widths' q4 decode
+// went from 862 to 1050 tok/s on it, but Gemma 3 1B's products are too small to
+// repay the extra dispatch (423 -> 395 tok/s with every q4 product on it). For
+// q8 the float kernel stayed faster on the 27B widths (862 against 817 tok/s).
+// Its launch shape: 16 rows over 64 invocations.
+constexpr uint64_t kDotMatvecMinQuantBytes = uint64_t(16) << 20;  // of the products sharing one x
+bool usesDotMatvec(sp::BlockQuant quant, uint64_t quant_bytes) {
+  return quant == sp::BlockQuant::kQ4 && quant_bytes >= kDotMatvecMinQuantBytes;
+}
 constexpr uint32_t kDotMatvecRows = 16, kDotMatvecWorkgroup = 64, kQuantizeWorkgroup = 64;
 // One row of x quantised for a dot product of width k.
 uint64_t quantisedRowBytes(uint64_t k) { return k / 32 * sp::kQuantizedActivationUnitsPerBlock * 16; }
@@ -174,12 +178,16 @@ class ScheduleContext {
   }
 
   void setFirstProgram(Operation* program) { first_program_ = program; }
+  // How large @quantised_input must be: the furthest byte any binding of it reaches.
+  void needQuantisedInput(uint64_t bytes) { quantised_input_bytes_ = std::max(quantised_input_bytes_, bytes); }
+  uint64_t quantisedInputBytes() const { return quantised_input_bytes_; }
 
  private:
   ModuleOp module_;
   OpBuilder builder_;
   uint32_t chunk_, min_row_slices_;
   Operation* first_program_ = nullptr;
+  uint64_t quantised_input_bytes_ = 0;
   // Attributes are uniqued: equal specialisations are the same pair.
   llvm::DenseMap<std::pair<StringAttr, DictionaryAttr>, FlatSymbolRefAttr> kernels_;
   std::map<std::string, unsigned> kernel_counts_;
@@ -396,18 +404,25 @@ class ProgramBuilder {
       if (failed(w)) return failure();
       matrices.push_back(std::move(*w));
     }
+    // Whether these products are large enough for the packed-integer kernel.
+    uint64_t quant_bytes = 0;
+    for (const Matrix& w : matrices) {
+      if (w.quant) quant_bytes += uint64_t(w.n) * w.k * sp::quantBits(*w.quant) / 8;
+    }
+    auto dotProduct = [&](const Matrix& w) { return !how.as_matmul && w.quant && usesDotMatvec(*w.quant, quant_bytes); };
     // x quantised for the packed-integer products, once per byte order (the
     // weights' bits) among them: where each order's row lands in @quantised_input.
     std::map<uint32_t, BindingAttr> quantised_x;
     for (const Matrix& w : matrices) {
-      if (how.as_matmul || !w.quant || !usesDotMatvec(*w.quant)) continue;
+      if (!dotProduct(w)) continue;
       const uint32_t bits = sp::quantBits(*w.quant);
       if (quantised_x.count(bits)) continue;
       if (prefill_ && how.when != DispatchCondition::OneLogitsRow) {
         return op->emitOpError() << "schedule: a packed-integer product over more than one row of x";
       }
-      const uint64_t row_bytes = quantisedRowBytes(w.k);
-      quantised_x[bits] = s_.range(kQuantisedInputSymbol, quantised_x.size() * row_bytes, row_bytes);
+      const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
+      quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
+      s_.needQuantisedInput(offset + row_bytes);
       const uint32_t blocks = w.k / 32;
       DispatchShape q;
       q.when = how.when;
@@ -429,7 +444,7 @@ class ProgramBuilder {
       for (const WeightRowSlice& slice : w->slices) {
         const uint32_t n = slice.row_count;
         // A packed-integer product reads its row of quantised x instead of x.
-        const bool dot = !how.as_matmul && w->quant && usesDotMatvec(*w->quant);
+        const bool dot = dotProduct(*w);
         DispatchShape d;
         d.when = how.when;
         d.patches = {patch(PUSH_WORD(sp::MatmulPush, num_tokens), how.rows)};
@@ -753,22 +768,6 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kReadoutSymbol),
                      BufferKindAttr::get(context, BufferKind::Readout),
                      builder.getI64IntegerAttr(int64_t(c) * (1 + 2 * kReadoutTopK) * 4));
-    // One row of quantised x per byte order the packed-integer products use,
-    // wide enough for the widest of them (every use is one row: see products()).
-    std::set<uint32_t> dot_bits;
-    uint64_t widest_dot = 0;
-    for (WeightOp weight : module.getOps<WeightOp>()) {
-      if (weight.getQuant() == QuantScheme::None || weight.getTensorType().getRank() != 2) continue;
-      const sp::BlockQuant quant = weight.getQuant() == QuantScheme::Q8 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
-      if (!usesDotMatvec(quant)) continue;
-      dot_bits.insert(sp::quantBits(quant));
-      widest_dot = std::max<uint64_t>(widest_dot, weight.getTensorType().getDimSize(1));
-    }
-    if (!dot_bits.empty()) {
-      BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kQuantisedInputSymbol),
-                       BufferKindAttr::get(context, BufferKind::Activations),
-                       builder.getI64IntegerAttr(int64_t(dot_bits.size() * quantisedRowBytes(widest_dot))));
-    }
     auto makeProgram = [&](StringRef name) {
       auto program = ProgramOp::create(builder, loc, builder.getStringAttr(name));
       program.getBody().emplaceBlock();
@@ -781,6 +780,12 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);
     ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);
     if (failed(prefill_builder.lower(forward)) || failed(decode_builder.lower(forward))) return signalPassFailure();
+    if (uint64_t bytes = shared.quantisedInputBytes()) {
+      // The packed-integer products' quantised x (one row per use: see products()).
+      builder.setInsertionPoint(prefill);
+      BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kQuantisedInputSymbol),
+                       BufferKindAttr::get(context, BufferKind::Activations), builder.getI64IntegerAttr(int64_t(bytes)));
+    }
 
     const Tensor logits = *prefill_builder.logits();
     module->setAttr(kLogitsAttrName, logits.binding);
