@@ -444,6 +444,10 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
                     {"pipelines", executor.loadTimes().pipelines},
                     {"pipelines_seconds", executor.loadTimes().pipelines_seconds}};
   if (copied) report["load"]["copy_GBps"] = copied / executor.loadTimes().weights_seconds / 1e9;
+  report["load"]["slowest_pipelines"] = json::array();
+  for (const auto& [name, seconds] : executor.loadTimes().slowest_pipelines) {
+    report["load"]["slowest_pipelines"].push_back({{"kernel", name}, {"seconds", seconds}});
+  }
 
   report["copy_bandwidth"] = measureCopyBandwidth(*device);
   report["read_bandwidth"] = measureReadBandwidth(*device);

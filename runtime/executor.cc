@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -95,8 +96,13 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   // Drivers compile the pipelines while this thread copies the weights.
   std::future<std::vector<gpu::ComputePipeline>> pipelines = std::async(std::launch::async, [&device, &descs, this] {
     const Clock::time_point start = Clock::now();
-    std::vector<gpu::ComputePipeline> made = gpu::ComputePipeline::createAll(device, descs);
+    std::vector<double> seconds;
+    std::vector<gpu::ComputePipeline> made = gpu::ComputePipeline::createAll(device, descs, 0, &seconds);
     load_times_.pipelines_seconds = secondsSince(start);
+    for (std::size_t i = 0; i < descs.size(); ++i) load_times_.slowest_pipelines.emplace_back(descs[i].name, seconds[i]);
+    std::sort(load_times_.slowest_pipelines.begin(), load_times_.slowest_pipelines.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    load_times_.slowest_pipelines.resize(std::min<std::size_t>(load_times_.slowest_pipelines.size(), 3));
     return made;
   });
 

@@ -82,6 +82,9 @@ class ScheduleExecutor {
     double weights_seconds = 0;    // allocating every buffer and making the weights resident
     double pipelines_seconds = 0;  // creating the pipelines (drivers compile them here)
     std::uint32_t pipelines = 0;
+    // The slowest few pipelines (module name, seconds), slowest first: on many
+    // cores the slowest one is the pipelines' time.
+    std::vector<std::pair<std::string, double>> slowest_pipelines;
   };
   const LoadTimes& loadTimes() const { return load_times_; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <system_error>
 #include <mutex>
@@ -144,10 +145,11 @@ ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipeline
 }
 
 std::vector<ComputePipeline> ComputePipeline::createAll(GpuDevice& device, std::span<const ComputePipelineDesc> descs,
-                                                       unsigned threads) {
+                                                       unsigned threads, std::vector<double>* seconds) {
   if (threads == 0) threads = std::max(std::thread::hardware_concurrency(), 1u);
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, descs.size()));
   std::vector<std::optional<ComputePipeline>> made(descs.size());
+  std::vector<double> took(descs.size(), 0.0);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr first_error;
@@ -155,7 +157,9 @@ std::vector<ComputePipeline> ComputePipeline::createAll(GpuDevice& device, std::
   auto work = [&] {
     for (std::size_t i; !failed && (i = next++) < descs.size();) {
       try {
+        const auto start = std::chrono::steady_clock::now();
         made[i] = create(device, descs[i]);
+        took[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!first_error) first_error = std::current_exception();
@@ -175,6 +179,7 @@ std::vector<ComputePipeline> ComputePipeline::createAll(GpuDevice& device, std::
     work();
   }  // the helpers join here
   if (first_error) std::rethrow_exception(first_error);
+  if (seconds) *seconds = std::move(took);
   std::vector<ComputePipeline> result;
   result.reserve(made.size());
   for (std::optional<ComputePipeline>& pipeline : made) result.push_back(std::move(*pipeline));

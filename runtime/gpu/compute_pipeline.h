@@ -48,9 +48,10 @@ class ComputePipeline {
   // create() for each desc, in order, on up to `threads` threads (0: as many as
   // the machine has): drivers compile each module to machine code here, tens of
   // milliseconds apiece, and a bundle has dozens. The first error is rethrown
-  // once every thread has stopped.
+  // once every thread has stopped. `seconds`, when given, receives how long
+  // each one took, in order.
   static std::vector<ComputePipeline> createAll(GpuDevice& device, std::span<const ComputePipelineDesc> descs,
-                                                unsigned threads = 0);
+                                                unsigned threads = 0, std::vector<double>* seconds = nullptr);
 
   ComputePipeline(ComputePipeline&& other) noexcept;
   ComputePipeline& operator=(ComputePipeline&& other) noexcept;

@@ -94,6 +94,10 @@ class BenchTest(harness.CliTestCase):
         self.assertLessEqual(load["pipelines_seconds"], load["resident_seconds"])
         decode_kernels = {k["kernel"] for k in report["decode_profile"]["kernels"]}
         self.assertGreaterEqual(load["pipelines"], len(decode_kernels))
+        slowest = [p["seconds"] for p in load["slowest_pipelines"]]
+        self.assertEqual(len(slowest), min(3, load["pipelines"]))
+        self.assertEqual(slowest, sorted(slowest, reverse=True))
+        self.assertLessEqual(slowest[0], load["pipelines_seconds"])
         # llvmpipe imports the mapped bundle in place; every weight byte is either copied or imported.
         weights = report["decode"][0]["bytes_per_token"]["weights"]
         self.assertEqual(load["weights_copied_bytes"] + load["weights_imported_bytes"], weights)
