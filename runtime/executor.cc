@@ -51,6 +51,7 @@ void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t c
 
 ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& device, std::uint32_t context) {
   requireRunnable(bundle, context);
+  device_ = &device;
   context_ = context;
   schedule_ = bundle.header().schedule();
   prefill_chunk_ = schedule_->prefill_chunk();
@@ -70,15 +71,20 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   // One pipeline per module that runs: each dispatched kernel's own, or its
   // fallback's where this device cannot run it (the schedule check made the
   // fallback a true stand-in); a kernel without one that cannot run refuses the
-  // device. A fallback nothing needs here is never compiled.
+  // device. A fallback nothing needs here is never compiled. Modules only the
+  // sample kernel's dispatches run are made when sampling is first asked for
+  // (setSampling): greedy generation, the default, never needs them, and on an
+  // H200 the sample kernel took 1.1-1.8 s to compile, ten times any other.
   const std::uint32_t kernel_count = schedule_->kernels()->size();
-  std::vector<bool> dispatched(kernel_count, false);
+  std::vector<bool> dispatched(kernel_count, false), needed_now(kernel_count, false);
   for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
-    for (const fb::Dispatch* dispatch : *list) dispatched[dispatch->kernel()] = true;
+    for (const fb::Dispatch* dispatch : *list) {
+      dispatched[dispatch->kernel()] = true;
+      if (dispatch->condition() != fb::DispatchCondition::SampledToken) needed_now[dispatch->kernel()] = true;
+    }
   }
-  std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
-  std::vector<gpu::ComputePipelineDesc> descs;  // one per module that runs, indexed as pipelines_
-  pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
+  std::vector<std::uint32_t> module_of_kernel(kernel_count, kNoPipeline);
+  std::map<std::uint32_t, bool> module_needed_now;  // by module (kernel index)
   for (std::uint32_t i = 0; i < kernel_count; ++i) {
     if (!dispatched[i]) continue;
     const fb::KernelModule& module = *schedule_->kernels()->Get(i);
@@ -89,9 +95,24 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
         substitutions_.push_back({i, runs, *missing});
       }
     }
-    auto [slot, is_new] = pipeline_of_module.emplace(runs, static_cast<std::uint32_t>(descs.size()));
-    if (is_new) descs.push_back(pipelineDesc(*schedule_->kernels()->Get(runs)));
-    pipeline_of_kernel_[i] = slot->second;
+    module_of_kernel[i] = runs;
+    module_needed_now[runs] = module_needed_now[runs] || needed_now[i];
+  }
+  // Pipelines are indexed as pipelines_ will hold them: those made now, then the deferred ones.
+  std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
+  std::vector<gpu::ComputePipelineDesc> descs;
+  for (bool now : {true, false}) {
+    for (const auto& [module, needed] : module_needed_now) {
+      if (needed != now) continue;
+      pipeline_of_module[module] = static_cast<std::uint32_t>(descs.size());
+      (now ? descs : deferred_pipelines_).push_back(pipelineDesc(*schedule_->kernels()->Get(module)));
+      if (!now) descs.push_back({});  // a placeholder keeps the indices
+    }
+  }
+  descs.resize(descs.size() - deferred_pipelines_.size());
+  pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
+  for (std::uint32_t i = 0; i < kernel_count; ++i) {
+    if (module_of_kernel[i] != kNoPipeline) pipeline_of_kernel_[i] = pipeline_of_module.at(module_of_kernel[i]);
   }
   // Drivers compile the pipelines while this thread copies the weights.
   std::future<std::vector<gpu::ComputePipeline>> pipelines = std::async(std::launch::async, [&device, &descs, this] {
@@ -174,24 +195,12 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     for (const fb::Dispatch* dispatch : *list) bindings += dispatch->bindings()->size();
   }
   pool_ = std::make_unique<gpu::DescriptorPool>(gpu::DescriptorPool::create(device, sets, bindings));
-  // `step_input` stands wherever the schedule binds its step input buffer.
-  auto makeSets = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input) {
-    std::vector<VkDescriptorSet> out;
-    for (const fb::Dispatch* dispatch : list) {
-      std::vector<gpu::BufferBinding> bound;
-      for (const fb::Binding* b : *dispatch->bindings()) {
-        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input : buffers_[b->buffer()].get();
-        bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
-      }
-      out.push_back(pool_->allocate(pipelineFor(dispatch->kernel()), bound));
-    }
-    return out;
-  };
-  prefill_sets_ = makeSets(*schedule_->prefill(), step_inputs_[0]);
+  prefill_sets_.assign(schedule_->prefill()->size(), VK_NULL_HANDLE);
   for (unsigned r = 0; r < 2; ++r) {
-    decode_sets_[r] = makeSets(*schedule_->decode(), step_inputs_[r]);
+    decode_sets_[r].assign(schedule_->decode()->size(), VK_NULL_HANDLE);
     decode_streams_[r] = std::make_unique<gpu::CommandStream>(device);
   }
+  allocateSets();
   prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
   recordDecode();
 }
@@ -209,6 +218,31 @@ void ScheduleExecutor::recordDecode() {
                               /*logits=*/true, /*dump=*/false, profiled_,
                               TokenCarry{step_inputs_[1 - r], step_inputs_[r]});
   }
+}
+
+const std::string& ScheduleExecutor::kernelName(std::uint32_t kernel) const {
+  const std::uint32_t pipeline = pipeline_of_kernel_.at(kernel);
+  return pipeline < pipelines_.size() ? pipelines_[pipeline].name()
+                                      : deferred_pipelines_.at(pipeline - pipelines_.size()).name;
+}
+
+void ScheduleExecutor::allocateSets() {
+  // `step_input` stands wherever the schedule binds its step input buffer.
+  auto fill = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input,
+                  std::vector<VkDescriptorSet>& sets) {
+    for (std::uint32_t i = 0; i < list.size(); ++i) {
+      const fb::Dispatch& dispatch = *list.Get(i);
+      if (sets[i] != VK_NULL_HANDLE || pipeline_of_kernel_[dispatch.kernel()] >= pipelines_.size()) continue;
+      std::vector<gpu::BufferBinding> bound;
+      for (const fb::Binding* b : *dispatch.bindings()) {
+        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input : buffers_[b->buffer()].get();
+        bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
+      }
+      sets[i] = pool_->allocate(pipelineFor(dispatch.kernel()), bound);
+    }
+  };
+  fill(*schedule_->prefill(), step_inputs_[0], prefill_sets_);
+  for (unsigned r = 0; r < 2; ++r) fill(*schedule_->decode(), step_inputs_[r], decode_sets_[r]);
 }
 
 void ScheduleExecutor::drainDecode() {
@@ -385,6 +419,13 @@ void ScheduleExecutor::setSampling(const SamplingSettings& settings) {
                                   static_cast<std::uint32_t>(settings.seed),
                                   static_cast<std::uint32_t>(settings.seed >> 32)};
   drainDecode();  // a step in flight may still read the parameters
+  if (settings.temperature > 0.0f && !deferred_pipelines_.empty()) {
+    for (gpu::ComputePipeline& pipeline : gpu::ComputePipeline::createAll(*device_, deferred_pipelines_)) {
+      pipelines_.push_back(std::move(pipeline));
+    }
+    deferred_pipelines_.clear();
+    allocateSets();
+  }
   for (gpu::GpuBuffer* input : step_inputs_) {
     input->write(std::uint64_t(schedule_->sampling_params_word()) * 4, std::as_bytes(std::span(words)));
   }

@@ -4,7 +4,8 @@
 // every weight the schedule names is made resident (imported in place where the
 // device can, else copied, and the report says which), activation buffers and
 // KV caches are allocated (global layers' caches sized by the context), one
-// pipeline per kernel module and one descriptor set per dispatch are created,
+// pipeline per kernel module (the sample kernel's only once sampling is asked
+// for) and one descriptor set per dispatch are created,
 // and the decode step is recorded once. Per token, only the position is written
 // into a small host-visible buffer, the recording is replayed, and the sampled
 // token id — written by the argmax kernel on the GPU — is read back.
@@ -145,7 +146,7 @@ class ScheduleExecutor {
   const std::vector<KernelSubstitution>& substitutions() const { return substitutions_; }
   // The name of the module run for dispatched schedule kernel `kernel` (its
   // fallback's where substituted).
-  const std::string& kernelName(std::uint32_t kernel) const { return pipelineFor(kernel).name(); }
+  const std::string& kernelName(std::uint32_t kernel) const;
 
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
@@ -161,6 +162,9 @@ class ScheduleExecutor {
                                     bool dump, bool per_dispatch = false,
                                     std::optional<TokenCarry> carry = std::nullopt) const;
   void recordDecode();
+  // Allocates the descriptor set of every dispatch whose pipeline exists and
+  // that has none yet (the sample kernel's wait for its pipeline).
+  void allocateSets();
   // Waits for every decode step in flight, their tokens unread (before a
   // prefill or a re-recording touches what they use).
   void drainDecode();
@@ -180,7 +184,10 @@ class ScheduleExecutor {
   std::vector<gpu::ResidencyReport> residency_;
   LoadTimes load_times_;
   std::vector<std::unique_ptr<gpu::GpuBuffer>> buffers_;  // by schedule buffer index
+  gpu::GpuDevice* device_ = nullptr;
   std::vector<gpu::ComputePipeline> pipelines_;            // one per module that runs
+  // Made by the first setSampling that samples; they will take the next indices of pipelines_.
+  std::vector<gpu::ComputePipelineDesc> deferred_pipelines_;
   static constexpr std::uint32_t kNoPipeline = ~std::uint32_t(0);
   std::vector<std::uint32_t> pipeline_of_kernel_;          // by kernel index: into pipelines_ (kNoPipeline: not dispatched)
   std::vector<KernelSubstitution> substitutions_;
