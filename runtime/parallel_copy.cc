@@ -17,6 +17,7 @@ constexpr unsigned kMaxThreads = 8;
 }  // namespace
 
 void parallelCopy(std::byte* destination, const std::byte* source, std::size_t bytes, unsigned threads) {
+  if (bytes == 0) return;  // an empty span's pointers may be null, which memcpy must not see
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(bytes / kMinBytesPerThread, 1)));
   if (threads <= 1) {
