@@ -5,10 +5,10 @@
 // device can, else copied, and the report says which), activation buffers and
 // KV caches are allocated (global layers' caches sized by the context), one
 // pipeline per kernel module (the sample kernel's only once sampling is asked
-// for) and one descriptor set per dispatch are created,
-// and the decode step is recorded once. Per token, only the position is written
-// into a small host-visible buffer, the recording is replayed, and the sampled
-// token id — written by the argmax kernel on the GPU — is read back.
+// for) and one descriptor set per dispatch are created, and the decode step is
+// recorded for good. Per token, only the position is written into a small
+// host-visible buffer, the recording is replayed, and the sampled token id —
+// written by the argmax kernel on the GPU — is read back.
 //
 // The decode step is recorded twice, each copy with a step input of its own
 // (token id, position), so that a step can be submitted while the one before it
@@ -16,10 +16,11 @@
 // recording starts by copying the token the other one sampled into its own input
 // (a 4-byte copy on the GPU), so the feed from one step to the next never passes
 // through the CPU, and the CPU reads a step's token from that step's own input,
-// which nothing rewrites until the step after next. A prefill
-// chunk is recorded when it runs (its token count patches push constants and
-// workgroup counts, and whether logits are read out selects dispatches): a
-// handful of recordings per prompt, each of ~10 commands per layer.
+// which nothing rewrites until the step after next.
+//
+// A prefill chunk is recorded when it runs (its token count patches push
+// constants and workgroup counts, and whether logits are read out selects
+// dispatches): a handful of recordings per prompt, each of ~10 commands per layer.
 #pragma once
 
 #include <array>
@@ -163,7 +164,7 @@ class ScheduleExecutor {
                                     std::optional<TokenCarry> carry = std::nullopt) const;
   void recordDecode();
   // Allocates the descriptor set of every dispatch whose pipeline exists and
-  // that has none yet (the sample kernel's wait for its pipeline).
+  // that has none yet (the sample kernel's sets wait for its pipeline).
   void allocateSets();
   // Waits for every decode step in flight, their tokens unread (before a
   // prefill or a re-recording touches what they use).

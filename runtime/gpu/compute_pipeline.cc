@@ -4,9 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
-#include <system_error>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
