@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,22 @@ std::string layerPattern(const std::vector<bool>& sliding) {
   return pattern;
 }
 
+// --matvec-launch's KIND=ROWSxWG as (kind, "ROWSxWG"): nullopt unless KIND is
+// bf16, quant or dot and ROWS (>= 1) and WG are decimal numbers.
+std::optional<std::pair<std::string, std::string>> parseMatvecLaunch(const std::string& flag) {
+  const std::size_t eq = flag.find('='), x = flag.find('x', eq == std::string::npos ? 0 : eq);
+  if (eq == std::string::npos || x == std::string::npos) return std::nullopt;
+  const std::string kind = flag.substr(0, eq), rows = flag.substr(eq + 1, x - eq - 1), workgroup = flag.substr(x + 1);
+  auto decimal = [](const std::string& text) {
+    return !text.empty() && text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if ((kind != "bf16" && kind != "quant" && kind != "dot") || !decimal(rows) || !decimal(workgroup) ||
+      std::stoul(rows) == 0) {
+    return std::nullopt;
+  }
+  return std::pair{kind, flag.substr(eq + 1)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +97,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   uint32_t min_row_slices = 1;
   uint32_t prefill_chunk = 0;  // 0: GemmaGraph::defaultPrefillChunk
+  std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
+  uint32_t dot_min_mib = 16;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -109,6 +128,21 @@ int main(int argc, char** argv) {
                  "developer: bind every weight matrix as at least N row slices, as matrices larger than\n"
                  "one 128 MiB binding are (lets small test models exercise that path)")
       ->check(CLI::Range(1u, 64u))
+      ->group("Developer");
+  app.add_option("--matvec-launch", matvec_launch_flags,
+                 "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
+                 "with ROWS rows per workgroup of WG invocations (0: by K), e.g. quant=4x128; repeatable.\n"
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=16x64")
+      ->check([](const std::string& value) -> std::string {
+        return parseMatvecLaunch(value) ? ""
+                                        : "expected KIND=ROWSxWG with KIND bf16, quant or dot and ROWS >= 1 "
+                                          "(e.g. quant=4x128), got '" + value + "'";
+      })
+      ->group("Developer");
+  app.add_option("--dot-min-mib", dot_min_mib,
+                 "developer: q4 decode products sharing one input take the packed-integer kernel from N MiB\n"
+                 "of quants (default 16)")
+      ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
@@ -146,6 +180,8 @@ int main(int argc, char** argv) {
     pipeline.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
     pipeline.target = target;
     pipeline.min_row_slices = min_row_slices;
+    for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunch(flag));
+    pipeline.dot_min_mib = dot_min_mib;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);

@@ -193,6 +193,10 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   pipeline.addPass(createPlanMemory(plan_memory));
   ScheduleOptions schedule;
   schedule.minRowSlices = options.min_row_slices;
+  for (const auto& [kind, launch] : options.matvec_launches) {
+    (kind == "bf16" ? schedule.bf16Matvec : kind == "quant" ? schedule.quantMatvec : schedule.dotMatvec) = launch;
+  }
+  schedule.dotMinMib = options.dot_min_mib;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

@@ -11,6 +11,7 @@
 // without).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ class GemmaGraph {
     std::string target = "igpu";                 // place: igpu or npu+igpu
     std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
+    // schedule, developer settings: "bf16"/"quant"/"dot" -> "ROWSxWORKGROUP"
+    // (--matvec-launch; absent: the pass's defaults), and --dot-min-mib.
+    std::map<std::string, std::string> matvec_launches;
+    std::uint32_t dot_min_mib = 16;
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

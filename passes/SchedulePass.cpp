@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "passes/AttentionSplits.h"
 #include "passes/DispatchHazards.h"
@@ -57,14 +58,36 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // quantize_activation into @quantised_input; the rest run matvec_quant. Measured
 // in the model on an H200 (bench/run_benchmarks.py): the 27B widths' q4 decode
 // went from 862 to 1050 tok/s on it, but Gemma 3 1B's products are too small to
-// repay the extra dispatch (423 -> 395 tok/s with every q4 product on it). For
+// repay the extra dispatch (423 -> 395 tok/s with every q4 product on it): the
+// default threshold is 16 MiB of quants among the products sharing one x. For
 // q8 the float kernel stayed faster on the 27B widths (862 against 817 tok/s).
-// Its launch shape: 16 rows over 64 invocations.
-constexpr uint64_t kDotMatvecMinQuantBytes = uint64_t(16) << 20;  // of the products sharing one x
-bool usesDotMatvec(sp::BlockQuant quant, uint64_t quant_bytes) {
-  return quant == sp::BlockQuant::kQ4 && quant_bytes >= kDotMatvecMinQuantBytes;
+constexpr uint32_t kQuantizeWorkgroup = 64;
+
+// How the decode products launch: rows per workgroup and the workgroup (0: by
+// K, matvecWorkgroup). The defaults are the best measured in the model on an
+// H200 (rows per workgroup share each load of x; more cost registers: q8 at 8
+// rows ran 681 tok/s against 862 at 4); the pass options override them, so that
+// launch shapes can be compared in the model (unicorn-compile --matvec-launch).
+struct MatvecLaunch {
+  uint32_t rows = 4, workgroup = 0;
+};
+struct DecodeLaunches {
+  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{16, 64};
+  uint64_t dot_min_quant_bytes = uint64_t(16) << 20;
+  bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
+    return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
+  }
+};
+
+// "ROWSxWORKGROUP" (e.g. "4x64"; workgroup 0: by K).
+std::optional<MatvecLaunch> parseMatvecLaunch(llvm::StringRef text) {
+  auto [rows, workgroup] = text.split('x');
+  MatvecLaunch launch;
+  if (rows.getAsInteger(10, launch.rows) || workgroup.getAsInteger(10, launch.workgroup) || launch.rows == 0) {
+    return std::nullopt;
+  }
+  return launch;
 }
-constexpr uint32_t kDotMatvecRows = 16, kDotMatvecWorkgroup = 64, kQuantizeWorkgroup = 64;
 // One row of x quantised for a dot product of width k.
 uint64_t quantisedRowBytes(uint64_t k) { return k / 32 * sp::kQuantizedActivationUnitsPerBlock * 16; }
 
@@ -117,11 +140,13 @@ struct Matrix {
 // What both programs share: the kernel symbols, the buffers, the module.
 class ScheduleContext {
  public:
-  ScheduleContext(ModuleOp module, uint32_t chunk, uint32_t min_row_slices)
-      : module_(module), builder_(module.getContext()), chunk_(chunk), min_row_slices_(min_row_slices) {}
+  ScheduleContext(ModuleOp module, uint32_t chunk, uint32_t min_row_slices, DecodeLaunches launches)
+      : module_(module), builder_(module.getContext()), chunk_(chunk), min_row_slices_(min_row_slices),
+        launches_(launches) {}
 
   MLIRContext* context() { return module_.getContext(); }
   uint32_t chunk() const { return chunk_; }
+  const DecodeLaunches& launches() const { return launches_; }
 
   // The unicorn.kernel of `kernel` with `params`, made on first use; `fallback`
   // is the kernel to run where the device cannot run this one.
@@ -186,6 +211,7 @@ class ScheduleContext {
   ModuleOp module_;
   OpBuilder builder_;
   uint32_t chunk_, min_row_slices_;
+  DecodeLaunches launches_;
   Operation* first_program_ = nullptr;
   uint64_t quantised_input_bytes_ = 0;
   // Attributes are uniqued: equal specialisations are the same pair.
@@ -409,7 +435,9 @@ class ProgramBuilder {
     for (const Matrix& w : matrices) {
       if (w.quant) quant_bytes += uint64_t(w.n) * w.k * sp::quantBits(*w.quant) / 8;
     }
-    auto dotProduct = [&](const Matrix& w) { return !how.as_matmul && w.quant && usesDotMatvec(*w.quant, quant_bytes); };
+    auto dotProduct = [&](const Matrix& w) {
+      return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
+    };
     // x quantised for the packed-integer products, once per byte order (the
     // weights' bits) among them: where each order's row lands in @quantised_input.
     std::map<uint32_t, BindingAttr> quantised_x;
@@ -464,15 +492,15 @@ class ProgramBuilder {
           d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
-          // Rows per workgroup share each load of x: four for the float kernels (the
-          // best of 1, 2, 4, 8 and 16 in bench/results/matvec-h200-*.jsonl); sixteen
-          // for matvec_quant_dot. Wide outputs (the LM head) take more: Vulkan
-          // guarantees only 65535 workgroups per axis.
-          uint32_t rows_per_group = dot ? kDotMatvecRows : 4;
+          // The launch shape of this kind of product (DecodeLaunches). Wide outputs
+          // (the LM head) take more rows: Vulkan guarantees only 65535 workgroups per axis.
+          const MatvecLaunch launch = !w->quant ? s_.launches().bf16 : dot ? s_.launches().dot : s_.launches().quant;
+          uint32_t rows_per_group = launch.rows;
           const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
           while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
           // One invocation stores each row's sum: at least as many as rows.
-          const uint32_t workgroup = std::max(dot ? kDotMatvecWorkgroup : matvecWorkgroup(w->k), rows_per_group);
+          const uint32_t workgroup =
+              std::max(launch.workgroup ? launch.workgroup : matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
                          param("workgroup_size", int64_t(workgroup))});
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
@@ -775,7 +803,21 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     };
     ProgramOp prefill = makeProgram(kPrefillProgramSymbol), decode = makeProgram(kDecodeProgramSymbol);
 
-    ScheduleContext shared(module, c, minRowSlices);
+    DecodeLaunches launches;
+    for (auto [option, name, launch] : {std::tuple{&bf16Matvec, "bf16-matvec", &launches.bf16},
+                                        std::tuple{&quantMatvec, "quant-matvec", &launches.quant},
+                                        std::tuple{&dotMatvec, "dot-matvec", &launches.dot}}) {
+      if (option->empty()) continue;
+      std::optional<MatvecLaunch> parsed = parseMatvecLaunch(*option);
+      if (!parsed) {
+        module.emitError() << "unicorn-schedule: " << name << " must be ROWSxWORKGROUP (e.g. 4x64), got '"
+                           << *option << "'";
+        return signalPassFailure();
+      }
+      *launch = *parsed;
+    }
+    launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
+    ScheduleContext shared(module, c, minRowSlices, launches);
     shared.setFirstProgram(prefill);
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);
     ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);

@@ -232,6 +232,14 @@ class BundleTest(harness.CliTestCase):
                                 harness.EXIT_USAGE, "q2")
         self.assertNoFilesLeft(self.tmp)
 
+    def test_bad_matvec_launch_is_a_usage_error(self):
+        out = self.tmp / "launch.ubundle"
+        for bad in ["quant=4", "quant=0x64", "fast=4x64", "quant=4x1x2"]:
+            with self.subTest(launch=bad):
+                self.assertCleanFailure(harness.run([harness.COMPILE, self.checkpoint, "-o", out,
+                                                     "--matvec-launch", bad]), harness.EXIT_USAGE, bad)
+        self.assertNoFilesLeft(self.tmp)
+
     def test_unwritable_output_leaves_nothing(self):
         result = harness.run([harness.COMPILE, self.checkpoint, "-o", self.tmp / "missing-dir" / "x.ubundle"])
         self.assertCleanFailure(result, harness.EXIT_INVALID_INPUT, "missing-dir")

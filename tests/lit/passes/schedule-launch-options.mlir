@@ -1,0 +1,27 @@
+// The decode launch shapes are pass options (unicorn-compile --matvec-launch,
+// --dot-min-mib): rows per workgroup x workgroup per kind of product, and the
+// quant bytes from which q4 products take the packed-integer kernel. Here 64 MiB
+// puts the 16 MiB product back on matvec_quant, with its own launch shape.
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="quant-matvec=2x128 bf16-matvec=8x32 dot-min-mib=64" | FileCheck %s
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="dot-matvec=8x32" | FileCheck %s --check-prefix=DOT
+// RUN: not unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="quant-matvec=4" 2>&1 | FileCheck %s --check-prefix=BAD
+
+unicorn.weight @embed : tensor<64x4096xbf16> from "model.safetensors" at 0 quant q8
+unicorn.weight @large : tensor<8192x4096xbf16> from "model.safetensors" at 65536 quant q4
+unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 16842752 quant none
+
+// CHECK-NOT: quantize_activation
+// CHECK-DAG: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 2 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// CHECK-DAG: unicorn.kernel @{{[a-z_0-9]+}} "matvec_bf16" {k = 8192 : i64, n = 4096 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
+// DOT: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
+// BAD: quant-matvec must be ROWSxWORKGROUP (e.g. 4x64), got '4'
+func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
+  %h = unicorn.embed %ids, @embed {scale = 64.0 : f64} : tensor<?xi32> -> tensor<?x4096xf32>
+  %a = unicorn.linear %h, @large : tensor<?x4096xf32> -> tensor<?x8192xf32>
+  %b = unicorn.linear %a, @w16 : tensor<?x8192xf32> -> tensor<?x4096xf32>
+  %logits = unicorn.lm_head %b, @embed : tensor<?x4096xf32> -> tensor<?x64xf32>
+  return %logits : tensor<?x64xf32>
+}
