@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
         }
         // matvec_quant_dot's x: quantised once here, as the schedule does once per token.
         std::optional<gpu::GpuBuffer> quantised_x;
-        const uint32_t x_units = shape.k / 32 * kQuantizedActivationUnitsPerBlock;
+        const uint32_t x_units = quantizedActivationUnits(shape.k);
         if (format != Format::kBF16) {
           const BlockQuant quant = format == Format::kQ8 ? BlockQuant::kQ8 : BlockQuant::kQ4;
           quantised_x = gpu::GpuBuffer::allocate(*device, uint64_t(x_units) * 16, gpu::MemoryPlacement::kDeviceLocal, "qx");

@@ -76,8 +76,9 @@ KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uin
 // quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
 // reads, in the byte order of `quant`'s weights.
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64);
-// The quantised x of one row: three 16-byte units per block of 32.
-constexpr uint32_t kQuantizedActivationUnitsPerBlock = 3;
+// The 16-byte units of one row of K quantised x (three per block of 32): the
+// row stride of quantize_activation's output and of matvec_quant_dot's x.
+constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
                                 uint32_t tile_k = 16, float softcap = 0.0f);
 

@@ -89,7 +89,7 @@ std::optional<MatvecLaunch> parseMatvecLaunch(llvm::StringRef text) {
   return launch;
 }
 // One row of x quantised for a dot product of width k.
-uint64_t quantisedRowBytes(uint64_t k) { return k / 32 * sp::kQuantizedActivationUnitsPerBlock * 16; }
+uint64_t quantisedRowBytes(uint32_t k) { return uint64_t(sp::quantizedActivationUnits(k)) * 16; }
 
 // A [tokens, features] activation as kernels address it: bound range, float
 // index of token 0's first feature inside it, floats between tokens.
@@ -455,7 +455,7 @@ class ProgramBuilder {
       DispatchShape q;
       q.when = how.when;
       q.bindings = {{x->binding, Access::kRead}, {quantised_x[bits], Access::kWrite}};
-      q.push = words(sp::QuantizeActivationPush{x->base, x->stride, 0, blocks * sp::kQuantizedActivationUnitsPerBlock, 0});
+      q.push = words(sp::QuantizeActivationPush{x->base, x->stride, 0, sp::quantizedActivationUnits(w.k), 0});
       q.patches = {patch(PUSH_WORD(sp::QuantizeActivationPush, num_tokens), how.rows)};
       if (how.x_first_row_patch) {
         q.patches.push_back(
@@ -481,7 +481,7 @@ class ProgramBuilder {
         }
         const BindingAttr x_binding = dot ? quantised_x.at(sp::quantBits(*w->quant)) : x->binding;
         const uint32_t x_base = dot ? 0 : x->base;
-        const uint32_t x_stride = dot ? w->k / 32 * sp::kQuantizedActivationUnitsPerBlock : x->stride;
+        const uint32_t x_stride = dot ? sp::quantizedActivationUnits(w->k) : x->stride;
         d.bindings = {{x_binding, Access::kRead}, {sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
         llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
                                                     param("softcap", double(how.softcap))};

@@ -276,7 +276,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
       const BlockQuant quant = d.request.defines.at("QUANT_BITS") == "8" ? BlockQuant::kQ8 : BlockQuant::kQ4;
       QuantMatmulPush push;
       std::memcpy(&push, d.push.data(), sizeof(push));
-      const uint32_t units = k / 32 * kQuantizedActivationUnitsPerBlock;
+      const uint32_t units = quantizedActivationUnits(k);
       quantised_x.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
           *device_, uint64_t(units) * 16 * std::max(push.num_tokens, 1u), gpu::MemoryPlacement::kDeviceLocal, "qx")));
       const gpu::BufferBinding qx{quantised_x.back().get(), 0, VK_WHOLE_SIZE};
