@@ -104,12 +104,10 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   for (bool now : {true, false}) {
     for (const auto& [module, needed] : module_needed_now) {
       if (needed != now) continue;
-      pipeline_of_module[module] = static_cast<std::uint32_t>(descs.size());
+      pipeline_of_module[module] = static_cast<std::uint32_t>(descs.size() + deferred_pipelines_.size());
       (now ? descs : deferred_pipelines_).push_back(pipelineDesc(*schedule_->kernels()->Get(module)));
-      if (!now) descs.push_back({});  // a placeholder keeps the indices
     }
   }
-  descs.resize(descs.size() - deferred_pipelines_.size());
   pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
   for (std::uint32_t i = 0; i < kernel_count; ++i) {
     if (module_of_kernel[i] != kNoPipeline) pipeline_of_kernel_[i] = pipeline_of_module.at(module_of_kernel[i]);
