@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   uint32_t min_row_slices = 1;
   uint32_t prefill_chunk = 0;  // 0: GemmaGraph::defaultPrefillChunk
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
-  uint32_t dot_min_mib = 16;
+  std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")

@@ -196,7 +196,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   for (const auto& [kind, launch] : options.matvec_launches) {
     (kind == "bf16" ? schedule.bf16Matvec : kind == "quant" ? schedule.quantMatvec : schedule.dotMatvec) = launch;
   }
-  schedule.dotMinMib = options.dot_min_mib;
+  if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

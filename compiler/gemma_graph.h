@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,9 @@ class GemmaGraph {
     std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
     // schedule, developer settings: "bf16"/"quant"/"dot" -> "ROWSxWORKGROUP"
-    // (--matvec-launch; absent: the pass's defaults), and --dot-min-mib.
+    // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
-    std::uint32_t dot_min_mib = 16;
+    std::optional<std::uint32_t> dot_min_mib;
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

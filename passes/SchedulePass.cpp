@@ -73,7 +73,7 @@ struct MatvecLaunch {
 };
 struct DecodeLaunches {
   MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{16, 64};
-  uint64_t dot_min_quant_bytes = uint64_t(16) << 20;
+  uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
     return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
   }
