@@ -63,7 +63,9 @@ std::vector<KernelInfo> builtinKernels() {
   const KernelDefine softcap = optional("SOFTCAP", "0.0");
   return {
       kernel("add", {workgroup}, 3, sizeof(AddPush)),
-      kernel("argmax", {required("COUNT"), workgroup}, 2, sizeof(ArgmaxPush)),
+      kernel("argmax", {required("COUNT"), required("BATCH"), optional("SPLITS", "1"), workgroup}, 2,
+             sizeof(ArgmaxPush)),
+      kernel("argmax_combine", {required("SPLITS"), workgroup}, 2, sizeof(ArgmaxCombinePush)),
       kernel("attention",
              {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
               optional("WINDOW", "0"), softcap, optional("SPLITS", "1"), workgroup},
@@ -78,6 +80,10 @@ std::vector<KernelInfo> builtinKernels() {
              {required("HEAD_DIM"), required("NUM_HEADS"), optional("EPS", "1e-6"), optional("APPLY_NORM", "1"),
               optional("APPLY_ROPE", "1"), optional("ROPE_INV_FREQ", ""), workgroup},
              4, sizeof(HeadNormRopePush)),
+      kernel("qkv_norm_rope",
+             {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("EPS"),
+              required("ROPE_INV_FREQ"), workgroup},
+             7, sizeof(QkvNormRopePush)),
       kernel("logits_readout", {required("COUNT"), required("TOP_K"), workgroup}, 2, sizeof(LogitsReadoutPush)),
       kernel("matmul_bf16",
              {required("K"), required("N"), optional("TILE_M", "64"), optional("TILE_N", "64"),
@@ -106,6 +112,8 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
              sizeof(RmsNormPush)),
+      kernel("rms_norm_add_norm", {required("WIDTH"), required("EPS"), required("NEXT_EPS"), workgroup}, 5,
+             sizeof(RmsNormAddNormPush)),
   };
 }
 

@@ -67,6 +67,10 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
     return rmsNormKernel(p.u32("width"), static_cast<float>(p.real("eps")), p.flag("add_to_output"),
                          p.u32("workgroup_size"));
   }
+  if (kernel == "rms_norm_add_norm") {
+    return rmsNormAddNormKernel(p.u32("width"), static_cast<float>(p.real("eps")),
+                                static_cast<float>(p.real("next_eps")), p.u32("workgroup_size"));
+  }
   if (kernel == "head_norm_rope") {
     // Norm and RoPE are each optional: present exactly when their parameters are.
     std::optional<float> eps;
@@ -74,6 +78,11 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
     std::optional<RopeParameters> rope;
     if (p.has("rope_base")) rope = RopeParameters{p.real("rope_base"), p.real("rope_linear_factor")};
     return headNormRopeKernel(p.u32("head_dim"), p.u32("num_heads"), eps, rope, p.u32("workgroup_size"));
+  }
+  if (kernel == "qkv_norm_rope") {
+    return qkvNormRopeKernel(p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"),
+                             static_cast<float>(p.real("eps")),
+                             RopeParameters{p.real("rope_base"), p.real("rope_linear_factor")}, p.u32("workgroup_size"));
   }
   if (kernel == "matvec_bf16") {
     return matvecKernel(p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"), p.u32("workgroup_size"),
@@ -109,7 +118,10 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "gelu_mul") return geluMulKernel(p.u32("width"), p.u32("workgroup_size"));
   if (kernel == "add") return addKernel(p.u32("workgroup_size"));
-  if (kernel == "argmax") return argmaxKernel(p.u32("count"), p.u32("workgroup_size"));
+  if (kernel == "argmax") {
+    return argmaxKernel(p.u32("count"), p.u32("workgroup_size"), p.has("splits") ? p.u32("splits") : 1);
+  }
+  if (kernel == "argmax_combine") return argmaxCombineKernel(p.u32("splits"), p.u32("workgroup_size"));
   if (kernel == "sample") return sampleKernel(p.u32("count"), p.u32("workgroup_size"));
   if (kernel == "logits_readout") {
     return logitsReadoutKernel(p.u32("count"), p.u32("top_k"), p.u32("workgroup_size"));

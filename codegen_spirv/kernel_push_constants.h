@@ -21,6 +21,14 @@ struct QuantEmbeddingPush {
 struct RmsNormPush {
   uint32_t x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens;
 };
+struct RmsNormAddNormPush {
+  uint32_t x_base, x_token_stride, weight_base, residual_base, residual_token_stride, next_weight_base, normed_base,
+      normed_token_stride, num_tokens;
+};
+struct QkvNormRopePush {
+  uint32_t query_src_base, key_src_base, value_src_base, src_token_stride, query_norm_base, key_norm_base,
+      positions_base, query_dst_base, query_dst_stride, key_row_stride, value_row_stride, ring_capacity, num_tokens;
+};
 struct HeadNormRopePush {
   uint32_t src_base, src_token_stride, weight_base, positions_base, dst_base, dst_row_stride, ring_capacity,
       num_tokens;
@@ -55,6 +63,9 @@ struct AddPush {
 };
 struct ArgmaxPush {
   uint32_t logits_base, logits_row_stride, out_base, num_rows;
+};
+struct ArgmaxCombinePush {
+  uint32_t candidates_base, out_base, num_rows;
 };
 struct SamplePush {
   uint32_t logits_base, params_word, position_word, out_word;

@@ -42,6 +42,14 @@ void requirePositiveScale(const std::string& kernel, double scale) {
 
 std::string text(uint32_t value) { return std::to_string(value); }
 
+// ROPE_INV_FREQ for rope.glsl.
+std::string ropeTable(const std::string& kernel, uint32_t head_dim, const RopeParameters& rope) {
+  if (!(rope.base > 1.0) || !(rope.linear_factor > 0.0)) {
+    failShape(kernel, "RoPE base must exceed 1 and the scaling factor be positive");
+  }
+  return glslFloatArray(ropeInverseFrequencies(head_dim, rope.base, rope.linear_factor));
+}
+
 }  // namespace
 
 std::string glslFloat(float value) {
@@ -109,6 +117,17 @@ KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint3
   return request;
 }
 
+KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size) {
+  KernelRequest request{"rms_norm_add_norm", {}};
+  if (width == 0 || width % 4 != 0) failShape(request.kernel, "width must be a positive multiple of 4, got " + text(width));
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"WIDTH", text(width)},
+                     {"EPS", glslFloat(eps)},
+                     {"NEXT_EPS", glslFloat(next_eps)},
+                     {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::optional<float> norm_eps,
                                  std::optional<RopeParameters> rope, uint32_t workgroup_size) {
   KernelRequest request{"head_norm_rope", {}};
@@ -121,12 +140,22 @@ KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::opt
                      {"APPLY_ROPE", rope ? "1" : "0"},
                      {"WG_SIZE", text(workgroup_size)}};
   if (norm_eps) request.defines["EPS"] = glslFloat(*norm_eps);
-  if (rope) {
-    if (!(rope->base > 1.0) || !(rope->linear_factor > 0.0)) {
-      failShape(request.kernel, "RoPE base must exceed 1 and the scaling factor be positive");
-    }
-    request.defines["ROPE_INV_FREQ"] = glslFloatArray(ropeInverseFrequencies(head_dim, rope->base, rope->linear_factor));
-  }
+  if (rope) request.defines["ROPE_INV_FREQ"] = ropeTable(request.kernel, head_dim, *rope);
+  return request;
+}
+
+KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t num_kv_heads, float eps,
+                                const RopeParameters& rope, uint32_t workgroup_size) {
+  KernelRequest request{"qkv_norm_rope", {}};
+  requirePositiveEven(request.kernel, "head_dim", head_dim);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (num_heads == 0 || num_kv_heads == 0) failShape(request.kernel, "no heads");
+  request.defines = {{"HEAD_DIM", text(head_dim)},
+                     {"NUM_HEADS", text(num_heads)},
+                     {"NUM_KV_HEADS", text(num_kv_heads)},
+                     {"EPS", glslFloat(eps)},
+                     {"ROPE_INV_FREQ", ropeTable(request.kernel, head_dim, rope)},
+                     {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
 
@@ -281,13 +310,29 @@ KernelRequest addKernel(uint32_t workgroup_size) {
   return request;
 }
 
-KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size) {
+KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size, uint32_t splits) {
   KernelRequest request{"argmax", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);
+  requireSplits(request.kernel, splits);
   if (count == 0) failShape(request.kernel, "no logits");
-  request.defines = {{"COUNT", text(count)}, {"WG_SIZE", text(workgroup_size)}};
+  request.defines = {{"COUNT", text(count)},
+                     {"BATCH", text(kArgmaxBatch)},
+                     {"SPLITS", text(splits)},
+                     {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
+
+KernelRequest argmaxCombineKernel(uint32_t splits, uint32_t workgroup_size) {
+  KernelRequest request{"argmax_combine", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  requireSplits(request.kernel, splits);
+  if (splits > workgroup_size) {
+    failShape(request.kernel, "splits (" + text(splits) + ") exceed the workgroup (" + text(workgroup_size) + ")");
+  }
+  request.defines = {{"SPLITS", text(splits)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 
 KernelRequest sampleKernel(uint32_t count, uint32_t workgroup_size) {
   KernelRequest request{"sample", {}};

@@ -6,6 +6,7 @@
 // Feed the result to SpirvKernelCompiler::compile.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -39,6 +40,9 @@ KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_
 KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256);
 // width: a multiple of 4 (rows are read as vec4s; row bases and strides multiples of 4).
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
+// A post-norm added into the residual, then the next norm of that sum, in one
+// dispatch (rms_norm_add_norm.comp).
+KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size = 256);
 
 struct RopeParameters {
   double base = 10000.0;
@@ -48,6 +52,10 @@ struct RopeParameters {
 // Neither: a copy of each head into its destination row (V into the KV cache).
 KernelRequest headNormRopeKernel(uint32_t head_dim, uint32_t num_heads, std::optional<float> norm_eps,
                                  std::optional<RopeParameters> rope, uint32_t workgroup_size = 64);
+// A layer's q heads (norm + RoPE), k heads (norm + RoPE, into the key cache)
+// and v heads (into the value cache) in one dispatch (qkv_norm_rope.comp).
+KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t num_kv_heads, float eps,
+                                const RopeParameters& rope, uint32_t workgroup_size = 64);
 
 // matvec_bf16 reads rows in 16-byte units: K must be a multiple of 8, and the
 // input's base and token stride (push constants) multiples of 4.
@@ -98,7 +106,19 @@ KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint
 
 KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);
-KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size = 256);
+// The index of each row's largest logit (argmax.comp); splits > 1: each of a
+// row's `splits` workgroups writes a candidate for argmaxCombineKernel.
+KernelRequest argmaxKernel(uint32_t count, uint32_t workgroup_size = 256, uint32_t splits = 1);
+KernelRequest argmaxCombineKernel(uint32_t splits, uint32_t workgroup_size = 64);
+// Vec4 loads an argmax invocation keeps in flight (on an H200: 8 took ~46 us
+// per 262k row in one workgroup, 16 took 32).
+inline constexpr uint32_t kArgmaxBatch = 16;
+// Workgroups per row so that each invocation reads one batch (at most 64,
+// argmax_combine's workgroup).
+inline uint32_t argmaxSplits(uint32_t count, uint32_t workgroup_size) {
+  const uint64_t per_workgroup = uint64_t(kArgmaxBatch) * workgroup_size * 4;  // logits in one batch
+  return static_cast<uint32_t>(std::clamp<uint64_t>((count + per_workgroup - 1) / per_workgroup, 1, 64));
+}
 // Temperature / top-k / top-p sampling of one row of `count` logits (sample.comp).
 KernelRequest sampleKernel(uint32_t count, uint32_t workgroup_size = 256);
 KernelRequest logitsReadoutKernel(uint32_t count, uint32_t top_k, uint32_t workgroup_size = 256);

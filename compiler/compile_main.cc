@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   app.add_option("--matvec-launch", matvec_launch_flags,
                  "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
                  "with ROWS rows per workgroup of WG invocations (0: by K), e.g. quant=4x128; repeatable.\n"
-                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=16x64")
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunch(value) ? ""
                                         : "expected KIND=ROWSxWG with KIND bf16, quant or dot and ROWS >= 1 "

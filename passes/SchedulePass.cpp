@@ -62,17 +62,21 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // default threshold is 16 MiB of quants among the products sharing one x. For
 // q8 the float kernel stayed faster on the 27B widths (862 against 817 tok/s).
 constexpr uint32_t kQuantizeWorkgroup = 64;
+constexpr uint32_t kArgmaxWorkgroup = 256;
 
 // How the decode products launch: rows per workgroup and the workgroup (0: by
 // K, matvecWorkgroup). The defaults are the best measured in the model on an
 // H200 (rows per workgroup share each load of x; more cost registers: q8 at 8
-// rows ran 681 tok/s against 862 at 4); the pass options override them, so that
-// launch shapes can be compared in the model (unicorn-compile --matvec-launch).
+// rows ran 681 tok/s against 862 at 4, and 1x64 726, 2x64 849, 4x256 789; the
+// q4 packed kernel on the 27B widths ran 1065 tok/s at 16x64, 1101 at 8x64 and
+// 8x128, 1036 at 16x128, 987 at 16x32, 846 at 32x64); the pass options override
+// them, so that launch shapes can be compared in the model (unicorn-compile
+// --matvec-launch).
 struct MatvecLaunch {
   uint32_t rows = 4, workgroup = 0;
 };
 struct DecodeLaunches {
-  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{16, 64};
+  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128};
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
     return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
@@ -203,9 +207,14 @@ class ScheduleContext {
   }
 
   void setFirstProgram(Operation* program) { first_program_ = program; }
-  // How large @quantised_input must be: the furthest byte any binding of it reaches.
-  void needQuantisedInput(uint64_t bytes) { quantised_input_bytes_ = std::max(quantised_input_bytes_, bytes); }
-  uint64_t quantisedInputBytes() const { return quantised_input_bytes_; }
+  // A scratch buffer of activations only the schedule's own dispatches use
+  // (made once both programs are lowered): `bytes` is the furthest byte one
+  // binding of it reaches.
+  void needScratch(StringRef symbol, uint64_t bytes) {
+    uint64_t& size = scratch_bytes_[symbol.str()];
+    size = std::max(size, bytes);
+  }
+  const std::map<std::string, uint64_t>& scratchBuffers() const { return scratch_bytes_; }
 
  private:
   ModuleOp module_;
@@ -213,7 +222,7 @@ class ScheduleContext {
   uint32_t chunk_, min_row_slices_;
   DecodeLaunches launches_;
   Operation* first_program_ = nullptr;
-  uint64_t quantised_input_bytes_ = 0;
+  std::map<std::string, uint64_t> scratch_bytes_;
   // Attributes are uniqued: equal specialisations are the same pair.
   llvm::DenseMap<std::pair<StringAttr, DictionaryAttr>, FlatSymbolRefAttr> kernels_;
   std::map<std::string, unsigned> kernel_counts_;
@@ -232,6 +241,8 @@ class ProgramBuilder {
   static constexpr llvm::StringLiteral kReadoutSymbol = "readout";
   // x quantised by quantize_activation for the packed-integer products.
   static constexpr llvm::StringLiteral kQuantisedInputSymbol = "quantised_input";
+  // A split argmax's candidates, for argmax_combine.
+  static constexpr llvm::StringLiteral kArgmaxCandidatesSymbol = "argmax_candidates";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -246,6 +257,7 @@ class ProgramBuilder {
         return op.emitOpError() << "is placed on the " << stringifyDevice(device.getValue())
                                 << ", which has no kernels here";
       }
+      if (lowered_with_previous_.contains(&op)) continue;
       LogicalResult lowered =
           llvm::TypeSwitch<Operation*, LogicalResult>(&op)
               .Case<EmbedOp>([&](EmbedOp o) { return lowerEmbed(o); })
@@ -400,7 +412,53 @@ class ProgramBuilder {
     return rmsNorm(op, op.getInput(), op.getWeightAttr(), op.getEps().convertToDouble(), op.getResult(), false);
   }
   LogicalResult lowerRmsNormAdd(RmsNormAddOp op) {
+    // The norm of the sum right after it (Gemma 3's pre-feedforward norm, the
+    // next layer's input norm) joins it in one dispatch where the rows allow.
+    auto next = llvm::dyn_cast_or_null<RmsNormOp>(op->getNextNode());
+    if (next && next.getInput() == op.getResult() && !readout_norms_.contains(next)) {
+      FailureOr<bool> fused = rmsNormAddNorm(op, next);
+      if (failed(fused)) return failure();
+      if (*fused) {
+        lowered_with_previous_.insert(next);
+        return success();
+      }
+    }
     return rmsNorm(op, op.getInput(), op.getWeightAttr(), op.getEps().convertToDouble(), op.getResult(), true);
+  }
+  // rms_norm_add and the rms_norm of its sum as one rms_norm_add_norm dispatch;
+  // false where their rows do not allow it. The norm's output may take the rows
+  // of the add's input (plan-memory reuses them: that input dies there), since
+  // each invocation writes only what it read, after the row's reductions;
+  // anything else must not overlap.
+  FailureOr<bool> rmsNormAddNorm(RmsNormAddOp op, RmsNormOp next) {
+    FailureOr<Tensor> x = tensor(op, op.getInput()), residual = tensor(op, op.getResult()),
+                      normed = tensor(next, next.getResult());
+    if (failed(x) || failed(residual) || failed(normed)) return failure();
+    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
+    auto overlaps = [](const Tensor& a, const Tensor& b) {
+      return rangeOf(a.binding).overlaps(rangeOf(b.binding));
+    };
+    const bool same_rows = x->binding == normed->binding && x->base == normed->base && x->stride == normed->stride;
+    bool aligned = width % 4 == 0;
+    for (const Tensor* t : {&*x, &*residual, &*normed}) aligned = aligned && t->base % 4 == 0 && t->stride % 4 == 0;
+    if (!aligned || overlaps(*residual, *x) || overlaps(*residual, *normed) || (!same_rows && overlaps(*x, *normed))) {
+      return false;
+    }
+    DispatchShape d;
+    d.bindings = {{x->binding, Access::kRead},
+                  {weightBinding(op.getWeightAttr()), Access::kRead},
+                  {residual->binding, Access::kReadWrite},
+                  {weightBinding(next.getWeightAttr()), Access::kRead},
+                  {normed->binding, Access::kWrite}};
+    d.push = words(sp::RmsNormAddNormPush{x->base, x->stride, 0, residual->base, residual->stride, 0, normed->base,
+                                          normed->stride, 0});
+    d.patches = {patch(PUSH_WORD(sp::RmsNormAddNormPush, num_tokens), ChunkValue::Tokens)};
+    d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
+    emit(op->getLoc(), "rms_norm_add_norm",
+         {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
+          param("next_eps", next.getEps().convertToDouble()), param("workgroup_size", int64_t(workgroupFor(width)))},
+         d);
+    return true;
   }
 
   // y[t, y_base + n] = x[t] . W[n] for each weight, side by side; matmul in
@@ -450,7 +508,7 @@ class ProgramBuilder {
       }
       const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
       quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
-      s_.needQuantisedInput(offset + row_bytes);
+      s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
       const uint32_t blocks = w.k / 32;
       DispatchShape q;
       q.when = how.when;
@@ -583,7 +641,84 @@ class ProgramBuilder {
     emit(loc, "head_norm_rope", params, d);
   }
 
+  // A layer's q and k norm + RoPE and the copy of its values into the cache, as
+  // the graph builder orders them: q (into the arena), k (into its cache), then
+  // the attention that reads both, its values not yet in the cache.
+  struct QkvHeads {
+    QkNormRopeOp query, key;
+    AttentionOp attention;
+  };
+  static std::optional<QkvHeads> qkvHeadsFrom(QkNormRopeOp query) {
+    auto key = llvm::dyn_cast_or_null<QkNormRopeOp>(query->getNextNode());
+    auto attention = key ? llvm::dyn_cast_or_null<AttentionOp>(key->getNextNode()) : AttentionOp();
+    if (!attention || attention.getQuery() != query.getResult() || attention.getKey() != key.getResult()) {
+      return std::nullopt;
+    }
+    auto inCache = [](Operation* def) { return def && def->getAttrOfType<CacheSlotAttr>(kStorageAttrName); };
+    if (inCache(query) || !inCache(key) || inCache(attention.getValue().getDefiningOp())) return std::nullopt;
+    if (query.getHeadDim() != key.getHeadDim() || attention.getHeadDim() != query.getHeadDim() ||
+        query.getEps() != key.getEps() || query.getRopeBase() != key.getRopeBase() ||
+        query.getRopeLinearFactor() != key.getRopeLinearFactor()) {
+      return std::nullopt;
+    }
+    return QkvHeads{query, key, attention};
+  }
+  // The three as one qkv_norm_rope dispatch; false where their rows do not
+  // allow it (views of one product's rows, caches ringed alike).
+  FailureOr<bool> qkvNormRope(QkvHeads heads) {  // by value: op handles, whose accessors are not const
+    FailureOr<Tensor> q_src = tensor(heads.query, heads.query.getInput()), k_src = tensor(heads.key, heads.key.getInput()),
+                      v_src = tensor(heads.attention, heads.attention.getValue()),
+                      q_dst = tensor(heads.query, heads.query.getResult());
+    if (failed(q_src) || failed(k_src) || failed(v_src) || failed(q_dst)) return failure();
+    auto key_slot = heads.key->getAttrOfType<CacheSlotAttr>(kStorageAttrName);
+    FailureOr<HeadDestination> keys = cacheDestination(heads.key, key_slot.getLayer(), key_slot.getPart());
+    FailureOr<HeadDestination> values =
+        cacheDestination(heads.attention, static_cast<int64_t>(heads.attention.getLayer()), KvPart::Value);
+    if (failed(keys) || failed(values)) return failure();
+    const uint32_t head_dim = static_cast<uint32_t>(heads.query.getHeadDim());
+    auto headsOf = [&](Value v) {
+      return static_cast<uint32_t>(llvm::cast<RankedTensorType>(v.getType()).getDimSize(1)) / head_dim;
+    };
+    const uint32_t q_heads = headsOf(heads.query.getResult()), kv_heads = headsOf(heads.key.getResult());
+    if (q_src->binding != k_src->binding || q_src->binding != v_src->binding || q_src->stride != k_src->stride ||
+        q_src->stride != v_src->stride || headsOf(heads.attention.getValue()) != kv_heads ||
+        keys->fixed_ring != values->fixed_ring || keys->context_ring != values->context_ring) {
+      return false;
+    }
+    DispatchShape d;
+    d.bindings = {{q_src->binding, Access::kRead},
+                  {weightBinding(heads.query.getNormWeightAttr()), Access::kRead},
+                  {weightBinding(heads.key.getNormWeightAttr()), Access::kRead},
+                  {input_, Access::kRead},
+                  {q_dst->binding, Access::kWrite},
+                  {keys->binding, Access::kWrite},
+                  {values->binding, Access::kWrite}};
+    d.push = words(sp::QkvNormRopePush{q_src->base, k_src->base, v_src->base, q_src->stride, 0, 0, s_.chunk(),
+                                       q_dst->base, q_dst->stride, keys->row_stride, values->row_stride,
+                                       keys->fixed_ring, 0});
+    d.patches = {patch(PUSH_WORD(sp::QkvNormRopePush, num_tokens), ChunkValue::Tokens)};
+    if (keys->context_ring) d.patches.push_back(patch(PUSH_WORD(sp::QkvNormRopePush, ring_capacity), ChunkValue::Context));
+    d.groups = {fixed(q_heads + 2 * kv_heads), scaled(ChunkValue::Tokens), fixed(1)};
+    emit(heads.query.getLoc(), "qkv_norm_rope",
+         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(q_heads)),
+          param("num_kv_heads", int64_t(kv_heads)), param("eps", heads.query.getEps().convertToDouble()),
+          param("rope_base", heads.query.getRopeBase().convertToDouble()),
+          param("rope_linear_factor", heads.query.getRopeLinearFactor().convertToDouble()),
+          param("workgroup_size", int64_t(64))},
+         d);
+    return true;
+  }
+
   LogicalResult lowerQkNormRope(QkNormRopeOp op) {
+    if (std::optional<QkvHeads> heads = qkvHeadsFrom(op)) {
+      FailureOr<bool> fused = qkvNormRope(*heads);
+      if (failed(fused)) return failure();
+      if (*fused) {
+        lowered_with_previous_.insert(heads->key);
+        values_in_cache_.insert(heads->attention);
+        return success();
+      }
+    }
     FailureOr<Tensor> src = tensor(op, op.getInput());
     if (failed(src)) return failure();
     const uint32_t head_dim = static_cast<uint32_t>(op.getHeadDim());
@@ -612,6 +747,7 @@ class ProgramBuilder {
     for (auto [value, part] : {std::pair(op.getKey(), KvPart::Key), std::pair(op.getValue(), KvPart::Value)}) {
       Operation* def = value.getDefiningOp();
       if (def && def->getAttrOfType<CacheSlotAttr>(kStorageAttrName)) continue;
+      if (part == KvPart::Value && values_in_cache_.contains(op)) continue;  // qkv_norm_rope wrote them
       FailureOr<Tensor> src = tensor(op, value);
       FailureOr<HeadDestination> dst = cacheDestination(op, layer, part);
       if (failed(src) || failed(dst)) return failure();
@@ -739,13 +875,30 @@ class ProgramBuilder {
          {param("count", int64_t(vocab)), param("top_k", int64_t(kReadoutTopK)), param("workgroup_size", int64_t(256))},
          readout);
 
+    // The greedy token: a vocabulary is split over several workgroups (one
+    // batch of loads per invocation), their candidates folded by argmax_combine.
+    const uint32_t argmax_splits = sp::argmaxSplits(vocab, kArgmaxWorkgroup);
+    const BindingAttr candidates = s_.range(kArgmaxCandidatesSymbol, 0, uint64_t(argmax_splits) * 8);
     DispatchShape argmax;
     argmax.when = DispatchCondition::GreedyToken;
-    argmax.bindings = {{logits->binding, Access::kRead}, {input_, Access::kWrite}};
+    argmax.bindings = {{logits->binding, Access::kRead}, {argmax_splits > 1 ? candidates : input_, Access::kWrite}};
     argmax.push = words(sp::ArgmaxPush{0, vocab, 0, 1});
     argmax.patches = {patch(PUSH_WORD(sp::ArgmaxPush, logits_base), ChunkValue::LastReadoutRow, vocab)};
-    argmax.groups = {fixed(1), fixed(1), fixed(1)};
-    emit(op.getLoc(), "argmax", {param("count", int64_t(vocab)), param("workgroup_size", int64_t(256))}, argmax);
+    argmax.groups = {fixed(1), fixed(argmax_splits), fixed(1)};
+    emit(op.getLoc(), "argmax",
+         {param("count", int64_t(vocab)), param("splits", int64_t(argmax_splits)),
+          param("workgroup_size", int64_t(kArgmaxWorkgroup))},
+         argmax);
+    if (argmax_splits > 1) {
+      s_.needScratch(kArgmaxCandidatesSymbol, uint64_t(argmax_splits) * 8);
+      DispatchShape combine;
+      combine.when = DispatchCondition::GreedyToken;
+      combine.bindings = {{candidates, Access::kRead}, {input_, Access::kWrite}};
+      combine.push = words(sp::ArgmaxCombinePush{0, 0, 1});
+      combine.groups = {fixed(1), fixed(1), fixed(1)};
+      emit(op.getLoc(), "argmax_combine",
+           {param("splits", int64_t(argmax_splits)), param("workgroup_size", int64_t(64))}, combine);
+    }
 
     DispatchShape sample;
     sample.when = DispatchCondition::SampledToken;
@@ -764,6 +917,8 @@ class ProgramBuilder {
   BindingAttr input_;
   DispatchHazards hazards_;
   llvm::DenseSet<Operation*> readout_norms_;
+  llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
+  llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
   std::optional<Tensor> logits_;
 };
 
@@ -822,11 +977,12 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);
     ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);
     if (failed(prefill_builder.lower(forward)) || failed(decode_builder.lower(forward))) return signalPassFailure();
-    if (uint64_t bytes = shared.quantisedInputBytes()) {
-      // The packed-integer products' quantised x (one row per use: see products()).
-      builder.setInsertionPoint(prefill);
-      BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kQuantisedInputSymbol),
-                       BufferKindAttr::get(context, BufferKind::Activations), builder.getI64IntegerAttr(int64_t(bytes)));
+    // The scratch the dispatches asked for: the packed-integer products'
+    // quantised x (one row per use: see products()), the argmax candidates.
+    builder.setInsertionPoint(prefill);
+    for (const auto& [symbol, bytes] : shared.scratchBuffers()) {
+      BufferOp::create(builder, loc, builder.getStringAttr(symbol), BufferKindAttr::get(context, BufferKind::Activations),
+                       builder.getI64IntegerAttr(int64_t(bytes)));
     }
 
     const Tensor logits = *prefill_builder.logits();

@@ -2,17 +2,9 @@
 // its destination row — for keys and values that row is the KV-cache slot.
 //   APPLY_NORM: v = x * inversesqrt(mean(x^2) + EPS) * (1 + w), one weight of
 //               HEAD_DIM elements shared by every head (Gemma 3 q_norm/k_norm)
-//   APPLY_ROPE: for i < HEAD_DIM/2, angle = position * inv_freq[i]:
-//               out[i]        = v[i] * cos - v[i + D/2] * sin
-//               out[i + D/2]  = v[i + D/2] * cos + v[i] * sin
+//   APPLY_ROPE: rotate-half RoPE at the token's position (rope.glsl)
 // With both off it is a plain copy: V (no norm, no RoPE) into the cache.
-//
-// ROPE_INV_FREQ is a float32 table computed by the compiler exactly as
-// transformers does (base^(2i/D) in float32, its reciprocal, divided by the
-// linear scaling factor), so no GPU pow() error enters the angle. The angle is
-// the float32 product position * inv_freq (also as transformers), reduced to
-// [-pi, pi] before cos/sin: GPU sin/cos are only accurate there, and at 128K
-// positions an unreduced angle loses whole radians on some hardware.
+// qkv_norm_rope.comp does a layer's q, k and v heads in one dispatch.
 //
 // Destination row: ring_capacity == 0 -> the token's index (dense [T, heads, D]);
 // otherwise positions[t] % ring_capacity (the KV cache as a ring of slots).
@@ -48,23 +40,7 @@ const uint kHalf = HEAD_DIM / 2;
 const uint kPairsPerInvocation = (kHalf + WG_SIZE - 1) / WG_SIZE;
 
 #if APPLY_ROPE
-const float kInverseFrequencies[kHalf] = ROPE_INV_FREQ;
-
-// angle - k * 2pi with 2pi split into 8 + 8 + 24 significant bits (Cody-Waite):
-// k * kTwoPiHigh and k * kTwoPiMiddle are exact for k < 2^16 (angles up to
-// ~400K radians) and each subtraction is exact by Sterbenz' lemma.
-const float kTwoPiHigh = 6.28125;
-const float kTwoPiMiddle = 0.00193023681640625;
-const float kTwoPiLow = 5.07036339e-06;
-const float kInverseTwoPi = 0.159154937;
-
-float reduceAngle(float angle) {
-  precise float turns = round(angle * kInverseTwoPi);
-  precise float reduced = angle - turns * kTwoPiHigh;
-  reduced = reduced - turns * kTwoPiMiddle;
-  reduced = reduced - turns * kTwoPiLow;
-  return reduced;
-}
+#include "rope.glsl"
 #endif
 
 void main() {
@@ -101,11 +77,9 @@ void main() {
     b = b * inverse_rms * (1.0 + bf16Element(weight_words[pc.weight_base + j / 2u], j));
 #endif
 #if APPLY_ROPE
-    float angle = reduceAngle(float(position) * kInverseFrequencies[i]);
-    float c = cos(angle);
-    float s = sin(angle);
-    dst[dst_head + i] = a * c - b * s;
-    dst[dst_head + i + kHalf] = b * c + a * s;
+    vec2 rotated = rotatePair(a, b, i, position);
+    dst[dst_head + i] = rotated.x;
+    dst[dst_head + i + kHalf] = rotated.y;
 #else
     dst[dst_head + i] = a;
     dst[dst_head + i + kHalf] = b;

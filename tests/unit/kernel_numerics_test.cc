@@ -229,6 +229,44 @@ TEST_F(KernelNumericsTest, RmsNormAddsIntoTheResidualStream) {
   expectClose(download<float>(y_buffer, width * tokens), want, 2e-5, "rms_norm + residual");
 }
 
+TEST_F(KernelNumericsTest, RmsNormAddNormIsThePostNormAddThenTheNextNorm) {
+  // sum = residual + rmsnorm(x, w) over the residual, normed = rmsnorm(sum, w_next);
+  // tolerances as the two tests above. The schedule gives normed the rows of x
+  // (x dies there): run both apart and over the same rows.
+  const uint32_t tokens = 3;
+  for (uint32_t width : {100u, 5376u}) {
+    std::vector<float> x = randomFloats(width * tokens, 30.0f, 40);
+    std::vector<float> residual = randomFloats(width * tokens, 100.0f, 41);
+    Bf16Tensor weight = randomBf16(width, 0.5f, 42), next_weight = randomBf16(width, 0.5f, 43);
+    std::vector<double> normed_x = referenceRmsNorm(x, weight.values, width, tokens, 1e-6);
+    std::vector<double> want_sum(width * tokens);
+    std::vector<float> sum(width * tokens);
+    for (size_t i = 0; i < want_sum.size(); ++i) {
+      want_sum[i] = residual[i] + normed_x[i];
+      sum[i] = static_cast<float>(want_sum[i]);
+    }
+    std::vector<double> want_normed = referenceRmsNorm(sum, next_weight.values, width, tokens, 1e-5);
+    for (uint32_t workgroup : {64u, 256u}) {
+      for (bool over_x : {false, true}) {
+        const std::string what = "rms_norm_add_norm WIDTH=" + std::to_string(width) +
+                                 " WG_SIZE=" + std::to_string(workgroup) + (over_x ? " over x" : "");
+        gpu::GpuBuffer x_buffer = upload(x, "x");
+        gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
+        gpu::GpuBuffer next_w_buffer = upload(next_weight.packed, "w_next");
+        gpu::GpuBuffer residual_buffer = upload(residual, "residual");
+        gpu::GpuBuffer normed_buffer = upload(std::vector<float>(width * tokens, 0.0f), "normed");
+        gpu::GpuBuffer& normed_out = over_x ? x_buffer : normed_buffer;
+        run(rmsNormAddNormKernel(width, 1e-6f, 1e-5f, workgroup),
+            {&x_buffer, &w_buffer, &residual_buffer, &next_w_buffer, &normed_out},
+            RmsNormAddNormPush{0, width, 0, 0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+        expectClose(download<float>(residual_buffer, width * tokens), want_sum, 2e-5 * maxAbs(want_sum), what + " sum");
+        expectClose(download<float>(normed_out, width * tokens), want_normed, 2e-6 * maxAbs(want_normed),
+                    what + " normed");
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- q/k norm + RoPE
 
 // transformers' float32 inverse frequencies, computed here independently of the library.
@@ -338,6 +376,67 @@ TEST_F(KernelNumericsTest, HeadNormRopeWritesKeysAndValuesIntoRingSlots) {
       } else {
         EXPECT_NEAR(k_got[slot * slot_width + e], k_want[token * slot_width + e], 2e-5) << "slot " << slot;
         EXPECT_EQ(v_got[slot * slot_width + e], v_src[token * slot_width + e]) << "slot " << slot;
+      }
+    }
+  }
+}
+
+TEST_F(KernelNumericsTest, QkvNormRopeDoesTheLayersThreeHeadKindsInOneDispatch) {
+  // From fused q|k|v rows (GQA: 4 query heads, 2 kv heads): queries normed with
+  // q_norm and rotated into dense rows, keys normed with k_norm and rotated into
+  // ring slot position % capacity, values copied there exactly; other slots stay
+  // untouched. Tolerance 2e-5 (as head_norm_rope's), head_dim 256 (Gemma 3 1B:
+  // two pairs per invocation at 64) and 16 (fewer pairs than invocations).
+  for (uint32_t head_dim : {16u, 256u}) {
+    const uint32_t q_heads = 4, kv_heads = 2, capacity = 5;
+    const uint32_t q_width = q_heads * head_dim, slot_width = kv_heads * head_dim, row_width = q_width + 2 * slot_width;
+    std::vector<uint32_t> positions = {12, 13, 14};  // slots 2, 3, 4; the ring has wrapped
+    const uint32_t tokens = 3;
+    std::vector<float> qkv = randomFloats(size_t(tokens) * row_width, 3.0f, 44);
+    Bf16Tensor q_norm = randomBf16(head_dim, 0.5f, 45), k_norm = randomBf16(head_dim, 0.5f, 46);
+    const float sentinel = 12345.0f;
+    gpu::GpuBuffer qkv_buffer = upload(qkv, "qkv");
+    gpu::GpuBuffer q_norm_buffer = upload(q_norm.packed, "q_norm");
+    gpu::GpuBuffer k_norm_buffer = upload(k_norm.packed, "k_norm");
+    gpu::GpuBuffer pos_buffer = upload(positions, "positions");
+    gpu::GpuBuffer queries = upload(std::vector<float>(tokens * q_width + 1, sentinel), "queries");
+    gpu::GpuBuffer k_cache = upload(std::vector<float>(capacity * slot_width, sentinel), "k_cache");
+    gpu::GpuBuffer v_cache = upload(std::vector<float>(capacity * slot_width, sentinel), "v_cache");
+    const RopeParameters rope{1e6, 8.0};
+    run(qkvNormRopeKernel(head_dim, q_heads, kv_heads, 1e-6f, rope, 64),
+        {&qkv_buffer, &q_norm_buffer, &k_norm_buffer, &pos_buffer, &queries, &k_cache, &v_cache},
+        QkvNormRopePush{0, q_width, q_width + slot_width, row_width, 0, 0, 0, 1, q_width, slot_width, slot_width,
+                        capacity, tokens},
+        {q_heads + 2 * kv_heads, tokens, 1});
+
+    std::vector<float> q_src, k_src, v_src;
+    for (uint32_t t = 0; t < tokens; ++t) {
+      const float* row = &qkv[size_t(t) * row_width];
+      q_src.insert(q_src.end(), row, row + q_width);
+      k_src.insert(k_src.end(), row + q_width, row + q_width + slot_width);
+      v_src.insert(v_src.end(), row + q_width + slot_width, row + row_width);
+    }
+    const std::vector<float> frequencies = torchInverseFrequencies(head_dim, float(rope.base), float(rope.linear_factor));
+    std::vector<double> q_want = referenceHeadNormRope(q_src, q_norm.values, positions, q_heads, head_dim, true, frequencies);
+    std::vector<double> k_want = referenceHeadNormRope(k_src, k_norm.values, positions, kv_heads, head_dim, true, frequencies);
+    std::vector<float> q_got = download<float>(queries, tokens * q_width + 1);
+    EXPECT_EQ(q_got[0], sentinel) << "query_dst_base not honoured";
+    q_got.erase(q_got.begin());
+    expectClose(q_got, q_want, 2e-5, "qkv_norm_rope queries, head_dim " + std::to_string(head_dim));
+    std::vector<float> k_got = download<float>(k_cache, capacity * slot_width);
+    std::vector<float> v_got = download<float>(v_cache, capacity * slot_width);
+    for (uint32_t slot = 0; slot < capacity; ++slot) {
+      int token = -1;
+      for (uint32_t t = 0; t < tokens; ++t) token = positions[t] % capacity == slot ? int(t) : token;
+      for (uint32_t e = 0; e < slot_width; ++e) {
+        const size_t at = size_t(slot) * slot_width + e;
+        if (token < 0) {
+          ASSERT_EQ(k_got[at], sentinel) << "slot " << slot << " overwritten";
+          ASSERT_EQ(v_got[at], sentinel) << "slot " << slot << " overwritten";
+        } else {
+          ASSERT_NEAR(k_got[at], k_want[token * slot_width + e], 2e-5) << "slot " << slot << " head_dim " << head_dim;
+          ASSERT_EQ(v_got[at], v_src[token * slot_width + e]) << "slot " << slot << " head_dim " << head_dim;
+        }
       }
     }
   }
@@ -698,6 +797,36 @@ TEST_F(KernelNumericsTest, ArgmaxPicksTheFirstOfEqualMaxima) {
   gpu::GpuBuffer long_id = upload(std::vector<uint32_t>(1, 77u), "id");
   run(argmaxKernel(long_count, 256), {&long_buffer, &long_id}, ArgmaxPush{0, long_count, 0, 1}, {1, 1, 1});
   EXPECT_EQ(download<uint32_t>(long_id, 1)[0], 200003u);
+}
+
+// A split argmax (as the schedule runs the greedy token over a 262k
+// vocabulary): the splits' candidates, then argmax_combine.
+TEST_F(KernelNumericsTest, SplitArgmaxMatchesTheWholeRow) {
+  for (uint32_t count : {262208u, 10001u}) {  // the vec4 form; the scalar one
+    const uint32_t rows = 3, splits = count % 4 == 0 ? argmaxSplits(count, 256) : 3;
+    ASSERT_GT(splits, 2u);
+    const uint32_t share = count % 4 == 0 ? (count / 4 + splits - 1) / splits * 4 : (count + splits - 1) / splits;
+    std::vector<float> logits = randomFloats(size_t(rows) * count, 5.0f, 26);
+    // Row 0: a tie across splits: the lower index, the last of split 1, wins.
+    logits[2 * share + 5] = 9.0f;
+    logits[1 * share + share - 1] = 9.0f;
+    // Row 1: its maximum is the last logit; split 0 all NaN.
+    for (uint32_t i = 0; i < share; ++i) logits[size_t(count) + i] = std::nanf("");
+    logits[size_t(count) + count - 1] = 12.0f;
+    // Row 2: all NaN: token 0.
+    for (uint32_t i = 0; i < count; ++i) logits[2 * size_t(count) + i] = std::nanf("");
+    gpu::GpuBuffer logit_buffer = upload(logits, "logits");
+    gpu::GpuBuffer candidates = upload(std::vector<uint32_t>(2 * (rows * splits + 1), 7u), "candidates");
+    gpu::GpuBuffer ids = upload(std::vector<uint32_t>(rows + 1, 77u), "ids");
+    run(argmaxKernel(count, 256, splits), {&logit_buffer, &candidates}, ArgmaxPush{0, count, 2, rows},
+        {rows, splits, 1});
+    run(argmaxCombineKernel(splits, 64), {&candidates, &ids}, ArgmaxCombinePush{1, 1, rows}, {rows, 1, 1});
+    std::vector<uint32_t> got = download<uint32_t>(ids, rows + 1);
+    EXPECT_EQ(got[0], 77u);
+    EXPECT_EQ(got[1], 2 * share - 1) << count;
+    EXPECT_EQ(got[2], count - 1) << count;
+    EXPECT_EQ(got[3], 0u) << count;
+  }
 }
 
 TEST_F(KernelNumericsTest, ArgmaxOfRowsNotAMultipleOfFour) {

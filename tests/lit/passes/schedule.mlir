@@ -15,8 +15,8 @@
 // the device has none.
 // CHECK: unicorn.kernel @matmul_bf16_1 "matmul_bf16" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64, tile_k = 16 : i64, tile_m = 64 : i64, tile_n = 64 : i64}
 // CHECK-NEXT: unicorn.kernel @matmul_bf16_coop_1 "matmul_bf16_coop" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64} fallback @matmul_bf16_1
-// The value copy: no norm, no RoPE.
-// CHECK: unicorn.kernel @head_norm_rope_2 "head_norm_rope" {head_dim = 16 : i64, num_heads = 1 : i64, workgroup_size = 64 : i64}
+// The layer's q, k and v heads in one kernel (2 query heads, 1 kv head).
+// CHECK: unicorn.kernel @qkv_norm_rope_0 "qkv_norm_rope" {eps = 9.9999999999999995E-7 : f64, head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rope_base = 1.000000e+04 : f64, rope_linear_factor = 1.000000e+00 : f64, workgroup_size = 64 : i64}
 // A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
 // CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, splits = 1 : i64, window = 4 : i64, workgroup_size = 64 : i64}
 // CHECK-NOT: attention_combine
@@ -32,20 +32,22 @@
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@q, 0, 0>, #unicorn.bind<@arena, 1024, 1024>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>] patches [#unicorn.patch<5 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_1 {{.*}}#unicorn.bind<@k, 0, 0>{{.*}} push [0, 32, 0, 32, 64, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_1 {{.*}}#unicorn.bind<@v, 0, 0>{{.*}} push [0, 32, 0, 48, 64, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
-// Queries into the arena (ring 0: dense rows), the key straight into its ring of 7, the value copied beside it.
-// CHECK-NEXT: unicorn.dispatch @head_norm_rope_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@qn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 64, 0, 4, 0, 32, 0, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<7 += tokens>] barrier{{$}}
-// CHECK-NEXT: unicorn.dispatch @head_norm_rope_1 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@kn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@kv.layers.0.key, 0, 0>] push [32, 64, 0, 4, 0, 16, 7, 0] {{.*}}patches [#unicorn.patch<7 += tokens>]{{$}}
-// CHECK-NEXT: unicorn.dispatch @head_norm_rope_2 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>] push [48, 64, 0, 4, 0, 16, 7, 0] {{.*}}patches [#unicorn.patch<7 += tokens>]{{$}}
+// One dispatch for the heads (2 + 1 + 1 workgroups a token), from columns 0, 32
+// and 48 of the qkv rows: queries into the arena (dense rows of 32), the key and
+// the value straight into their rings of 7 (slots of 16).
+// CHECK-NEXT: unicorn.dispatch @qkv_norm_rope_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@qn, 0, 0>, #unicorn.bind<@kn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>] push [0, 32, 48, 64, 0, 0, 4, 0, 32, 16, 16, 7, 0] groups [#unicorn.groups<4>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<12 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @attention_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 2048, 512>] push [0, 32, 0, 0, 7, 4, 0, 32, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 {{.*}}#unicorn.bind<@o, 0, 0>{{.*}} barrier{{$}}
-// The residual add, in place on the residual stream (region 0).
-// CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
-// CHECK-NEXT: unicorn.dispatch @rms_norm_0
+// The post-attention norm's residual add, in place on the residual stream
+// (region 0), and the pre-feedforward norm of the sum, in one dispatch; the
+// norm's output takes the rows of the add's input (512), which dies there.
+// CHECK-NEXT: unicorn.dispatch @rms_norm_add_norm_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0, 0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_2 {{.*}}#unicorn.bind<@gate, 0, 0>{{.*}} push [0, 32, 0, 0, 128, 0] {{.*}} barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_2 {{.*}}#unicorn.bind<@up, 0, 0>{{.*}} push [0, 32, 0, 64, 128, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
 // CHECK-NEXT: unicorn.dispatch @gelu_mul_0 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 3072, 1024>] push [0, 128, 64, 128, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_3
-// CHECK-NEXT: unicorn.dispatch @rms_norm_1
+// The post-feedforward norm stays alone: the final norm after it reads the readout rows only.
+// CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
 // The final norm reads the readout rows (the chunk's last) and writes rows 0..R-1.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0] groups [#unicorn.groups<readout_rows>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>, #unicorn.patch<0 += first_readout_row * 32>] barrier when logits_needed
 // The LM head: a matvec for one row, the matmul for every row under --dump-logits.
@@ -62,6 +64,8 @@
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0
 // Decode multiplies by matvec: 4 rows per workgroup.
 // CHECK-NEXT: unicorn.dispatch @matvec_bf16_1 {{.*}}#unicorn.bind<@q, 0, 0>{{.*}}groups [#unicorn.groups<8>, #unicorn.groups<tokens>, #unicorn.groups<1>]
+// CHECK-NOT: matmul
+// CHECK: unicorn.dispatch @rms_norm_add_norm_0
 // CHECK-NOT: matmul
 // CHECK: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}} when logits_needed
 // CHECK-NEXT: unicorn.dispatch @logits_readout_0

@@ -1,0 +1,120 @@
+// A layer's query, key and value heads in one dispatch, from the row of its
+// fused q|k|v product (head_norm_rope.comp does one of the three per dispatch):
+//   query heads: RMSNorm with q_norm's weight, then RoPE, into dense rows
+//                [T, NUM_HEADS, HEAD_DIM] of the query destination
+//   key heads:   RMSNorm with k_norm's weight, then RoPE, into the key cache
+//   value heads: copied as they are into the value cache
+// (norm: v = x * inversesqrt(mean(x^2) + EPS) * (1 + w), one weight of
+// HEAD_DIM elements shared by the heads; RoPE at the token's position as
+// rope.glsl has it). Workgroup x picks the part and head: queries first, then
+// keys, then values; the branch is uniform over the workgroup. A decode step
+// would otherwise spend three dependent launches here per layer.
+//
+// Cache rows: positions[t] % ring_capacity (the KV cache as a ring of slots).
+//
+// Bindings: 0 source (float), 1 q_norm weight, 2 k_norm weight (bf16 pairs),
+//           3 positions, 4 query destination, 5 key cache, 6 value cache.
+// Defines: HEAD_DIM (even), NUM_HEADS, NUM_KV_HEADS, EPS (float),
+//          ROPE_INV_FREQ (float[HEAD_DIM/2] constructor), WG_SIZE.
+// Dispatch: (NUM_HEADS + 2 * NUM_KV_HEADS, num_tokens, 1).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "bf16.glsl"
+#include "rope.glsl"
+#include "workgroup_reduce.glsl"
+
+layout(local_size_x = WG_SIZE) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer Source { float src[]; };
+layout(std430, set = 0, binding = 1) readonly buffer QueryNorm { uint query_norm_words[]; };
+layout(std430, set = 0, binding = 2) readonly buffer KeyNorm { uint key_norm_words[]; };
+layout(std430, set = 0, binding = 3) readonly buffer Positions { uint positions[]; };
+layout(std430, set = 0, binding = 4) writeonly buffer Queries { float queries[]; };
+layout(std430, set = 0, binding = 5) writeonly buffer KeyCache { float key_cache[]; };
+layout(std430, set = 0, binding = 6) writeonly buffer ValueCache { float value_cache[]; };
+
+layout(push_constant) uniform QkvNormRopePush {
+  uint query_src_base;     // element index of token 0's first query head
+  uint key_src_base;       // ... first key head
+  uint value_src_base;     // ... first value head
+  uint src_token_stride;   // elements between tokens (the fused q|k|v row width)
+  uint query_norm_base;    // word index of q_norm's weight
+  uint key_norm_base;      // word index of k_norm's weight
+  uint positions_base;     // element index of token 0's position
+  uint query_dst_base;     // element index of token 0, head 0
+  uint query_dst_stride;   // elements between tokens
+  uint key_row_stride;     // elements between key cache slots
+  uint value_row_stride;   // elements between value cache slots
+  uint ring_capacity;      // cache slots (row = position % ring_capacity)
+  uint num_tokens;
+} pc;
+
+const uint kHalf = HEAD_DIM / 2;
+const uint kPairsPerInvocation = (kHalf + WG_SIZE - 1) / WG_SIZE;
+const uint kQuery = 0u, kKey = 1u, kValue = 2u;
+
+void main() {
+  uint token = gl_WorkGroupID.y;
+  if (token >= pc.num_tokens) return;
+  uint part = gl_WorkGroupID.x < NUM_HEADS ? kQuery : gl_WorkGroupID.x < NUM_HEADS + NUM_KV_HEADS ? kKey : kValue;
+  uint head = part == kQuery ? gl_WorkGroupID.x
+            : part == kKey   ? gl_WorkGroupID.x - NUM_HEADS
+                             : gl_WorkGroupID.x - NUM_HEADS - NUM_KV_HEADS;
+  uint src_base = part == kQuery ? pc.query_src_base : part == kKey ? pc.key_src_base : pc.value_src_base;
+  uint norm_base = part == kQuery ? pc.query_norm_base : pc.key_norm_base;
+  uint position = positions[pc.positions_base + token];
+  uint src_head = src_base + token * pc.src_token_stride + head * HEAD_DIM;
+
+  // The head and (for q and k) its gains, loaded in one burst.
+  float first[kPairsPerInvocation];   // element i
+  float second[kPairsPerInvocation];  // element i + HEAD_DIM/2
+  float first_gain[kPairsPerInvocation], second_gain[kPairsPerInvocation];
+  float sum_of_squares = 0.0;
+  for (uint p = 0u; p < kPairsPerInvocation; ++p) {
+    uint i = gl_LocalInvocationID.x + p * WG_SIZE;
+    bool inside = i < kHalf;
+    first[p] = inside ? src[src_head + i] : 0.0;
+    second[p] = inside ? src[src_head + i + kHalf] : 0.0;
+    uint j = i + kHalf;
+    uint first_word = 0u, second_word = 0u;
+    if (inside && part == kQuery) {
+      first_word = query_norm_words[norm_base + i / 2u];
+      second_word = query_norm_words[norm_base + j / 2u];
+    } else if (inside && part == kKey) {
+      first_word = key_norm_words[norm_base + i / 2u];
+      second_word = key_norm_words[norm_base + j / 2u];
+    }
+    first_gain[p] = 1.0 + bf16Element(first_word, i);
+    second_gain[p] = 1.0 + bf16Element(second_word, j);
+    sum_of_squares += first[p] * first[p] + second[p] * second[p];
+  }
+  // Uniform over the workgroup (part is), as workgroupSum needs.
+  if (part != kValue) {
+    float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(HEAD_DIM) + EPS);
+    for (uint p = 0u; p < kPairsPerInvocation; ++p) {
+      vec2 rotated = rotatePair(first[p] * inverse_rms * first_gain[p], second[p] * inverse_rms * second_gain[p],
+                                min(gl_LocalInvocationID.x + p * WG_SIZE, kHalf - 1u), position);
+      first[p] = rotated.x;
+      second[p] = rotated.y;
+    }
+  }
+
+  uint slot = position % pc.ring_capacity;
+  for (uint p = 0u; p < kPairsPerInvocation; ++p) {
+    uint i = gl_LocalInvocationID.x + p * WG_SIZE;
+    if (i >= kHalf) break;
+    if (part == kQuery) {
+      uint at = pc.query_dst_base + token * pc.query_dst_stride + head * HEAD_DIM + i;
+      queries[at] = first[p];
+      queries[at + kHalf] = second[p];
+    } else if (part == kKey) {
+      uint at = slot * pc.key_row_stride + head * HEAD_DIM + i;
+      key_cache[at] = first[p];
+      key_cache[at + kHalf] = second[p];
+    } else {
+      uint at = slot * pc.value_row_stride + head * HEAD_DIM + i;
+      value_cache[at] = first[p];
+      value_cache[at + kHalf] = second[p];
+    }
+  }
+}
