@@ -358,14 +358,8 @@ json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const D
 // Where one decode step's GPU time goes: a step timed dispatch by dispatch
 // (after the measured steps: the timestamps cost a little), summed per kernel
 // (the name before its specialisation), largest first.
-json measureDecodeProfile(ScheduleExecutor& executor) {
-  executor.setGpuTiming(true, /*per_dispatch=*/true);
-  const std::int32_t first_id = 0;
-  executor.prefill(std::span(&first_id, 1), 0, /*compute_logits=*/true, nullptr);
-  for (std::uint32_t step = 0; step < kWarmUpSteps + 1; ++step) executor.decode(1 + step);
-  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastDecodeProfile();
-  executor.setGpuTiming(true);
-  if (times.empty()) return {{"skipped", "the device has no timestamps on its compute queue"}};
+// Where a profile's GPU time went, kernel by kernel (largest first).
+json profileByKernel(const ScheduleExecutor& executor, const std::vector<ScheduleExecutor::DispatchTime>& times) {
   struct Entry {
     std::uint32_t dispatches = 0;
     double seconds = 0;
@@ -387,7 +381,39 @@ json measureDecodeProfile(ScheduleExecutor& executor) {
     kernels.push_back({{"kernel", name}, {"dispatches", entry.dispatches}, {"seconds", entry.seconds},
                        {"share", total > 0 ? entry.seconds / total : 0.0}});
   }
-  return {{"context", 1}, {"dispatches", times.size()}, {"seconds", total}, {"kernels", kernels}};
+  return {{"dispatches", times.size()}, {"seconds", total}, {"kernels", kernels}};
+}
+
+constexpr const char* kNoTimestamps = "the device has no timestamps on its compute queue";
+
+// One decode step at context 1, timed dispatch by dispatch.
+json measureDecodeProfile(ScheduleExecutor& executor) {
+  executor.setGpuTiming(true, /*per_dispatch=*/true);
+  const std::int32_t first_id = 0;
+  executor.prefill(std::span(&first_id, 1), 0, /*compute_logits=*/true, nullptr);
+  for (std::uint32_t step = 0; step < kWarmUpSteps + 1; ++step) executor.decode(1 + step);
+  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
+  executor.setGpuTiming(true);
+  if (times.empty()) return {{"skipped", kNoTimestamps}};
+  json profile = profileByKernel(executor, times);
+  profile["context"] = 1;
+  return profile;
+}
+
+// One whole prefill chunk from position 0, timed dispatch by dispatch (after
+// a warm-up chunk).
+json measurePrefillProfile(ScheduleExecutor& executor, const BundleView& bundle) {
+  const std::uint32_t tokens = std::min(executor.prefillChunk(), executor.context());
+  const std::vector<std::int32_t> ids = syntheticPrompt(tokens, bundle.header().model()->vocab_size());
+  executor.setGpuTiming(true, /*per_dispatch=*/true);
+  executor.prefill(ids, 0, /*compute_logits=*/true, nullptr);
+  executor.prefill(ids, 0, /*compute_logits=*/true, nullptr);
+  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
+  executor.setGpuTiming(true);
+  if (times.empty()) return {{"skipped", kNoTimestamps}};
+  json profile = profileByKernel(executor, times);
+  profile["tokens"] = tokens;
+  return profile;
 }
 
 std::uint64_t peakResidentBytes() {
@@ -472,6 +498,7 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
         measureDecode(executor, bundle, traffic, decode_context, options.decode_tokens, roofline_GBps));
   }
   report["decode_profile"] = measureDecodeProfile(executor);
+  report["prefill_profile"] = measurePrefillProfile(executor, bundle);
   report["dispatch_cost"] = measureDispatchCost(*device);
   if (!report["decode_profile"].contains("skipped") && !report["dispatch_cost"].contains("skipped")) {
     // The launch floor of one decode step: what its dispatches cost doing nothing.
@@ -538,6 +565,14 @@ std::string formatBenchmark(const json& r) {
     }
     out += "\n";
   }
+  // A profile's kernels, largest first: name, share of the GPU time, dispatches.
+  auto addKernelShares = [&](const json& profile) {
+    for (const json& k : profile["kernels"]) {
+      add(" %s %.1f%% (%d)", k["kernel"].get<std::string>().c_str(), 100 * k["share"].get<double>(),
+          k["dispatches"].get<int>());
+    }
+    out += "\n";
+  };
   const json& profile = r["decode_profile"];
   if (profile.contains("skipped")) {
     add("profile  skipped (%s)\n", profile["skipped"].get<std::string>().c_str());
@@ -550,11 +585,12 @@ std::string formatBenchmark(const json& r) {
           1e6 * r["dispatch_cost"]["seconds_per_dispatch"].get<double>());
     }
     out += ":";
-    for (const json& k : profile["kernels"]) {
-      add(" %s %.1f%% (%d)", k["kernel"].get<std::string>().c_str(), 100 * k["share"].get<double>(),
-          k["dispatches"].get<int>());
-    }
-    out += "\n";
+    addKernelShares(profile);
+  }
+  if (const json& chunk = r["prefill_profile"]; !chunk.contains("skipped")) {
+    add("profile  one prefill chunk of %d tokens, %d dispatches, %.3f ms on the GPU:", chunk["tokens"].get<int>(),
+        chunk["dispatches"].get<int>(), 1e3 * chunk["seconds"].get<double>());
+    addKernelShares(chunk);
   }
   const json& m = r["memory"];
   add("peak     host RSS %.2f GiB, peak GPU allocated %.2f GiB, host memory imported %.2f GiB\n",

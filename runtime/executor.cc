@@ -314,7 +314,8 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
   }
   step_inputs_[0]->write(0, std::as_bytes(std::span(input)));
   const bool dump = readout != nullptr;
-  record(*prefill_stream_, *schedule_->prefill(), prefill_sets_, tokens, compute_logits || dump, dump);
+  prefill_recorded_ =
+      record(*prefill_stream_, *schedule_->prefill(), prefill_sets_, tokens, compute_logits || dump, dump, profiled_);
   prefill_stream_->submitAndWait();
   last_stream_ = prefill_stream_.get();
   sampled_input_ = 0;  // the prefill's token is in the schedule's own step input,
@@ -383,15 +384,18 @@ void ScheduleExecutor::setGpuTiming(bool timed, bool per_dispatch) {
   recordDecode();
 }
 
-std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastDecodeProfile() const {
+std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastProfile() const {
+  const bool prefill_last = last_stream_ == prefill_stream_.get();
   const bool decode_last = last_stream_ == decode_streams_[0].get() || last_stream_ == decode_streams_[1].get();
-  if (!profiled_ || !decode_last) return {};
+  if (!profiled_ || !(prefill_last || decode_last)) return {};
+  const auto& program = prefill_last ? *schedule_->prefill() : *schedule_->decode();
+  const std::vector<std::uint32_t>& recorded = prefill_last ? prefill_recorded_ : decode_recorded_;
   const std::vector<double> marks = last_stream_->markSeconds();
-  if (marks.size() != decode_recorded_.size()) return {};
+  if (marks.size() != recorded.size()) return {};
   std::vector<DispatchTime> profile;
   double previous = 0;
   for (std::size_t i = 0; i < marks.size(); ++i) {
-    profile.push_back({schedule_->decode()->Get(decode_recorded_[i])->kernel(), std::max(0.0, marks[i] - previous)});
+    profile.push_back({program.Get(recorded[i])->kernel(), std::max(0.0, marks[i] - previous)});
     previous = std::max(previous, marks[i]);
   }
   return profile;

@@ -122,20 +122,20 @@ class ScheduleExecutor {
 
   // Whether every chunk and step from now on is timed on the GPU (timestamps
   // around the recording; re-records the decode step), for lastGpuSeconds().
-  // `per_dispatch`: the decode step also writes a timestamp after each
-  // dispatch, for lastDecodeProfile() (a profile: it adds a little time).
+  // `per_dispatch`: prefill chunks and the decode step also write a timestamp
+  // after each dispatch, for lastProfile() (a profile: it adds a little time).
   void setGpuTiming(bool timed, bool per_dispatch = false);
   // How long the last prefill chunk or decode step ran on the GPU; nullopt
   // without GPU timing or when the device has no timestamps.
   std::optional<double> lastGpuSeconds() const;
-  // The last decode step under per-dispatch timing: each recorded dispatch's
-  // kernel (index into the schedule's kernels) and the GPU seconds from the
-  // previous dispatch's end to its own. Empty without it.
+  // The last prefill chunk or decode step under per-dispatch timing: each
+  // recorded dispatch's kernel (index into the schedule's kernels) and the GPU
+  // seconds from the previous dispatch's end to its own. Empty without it.
   struct DispatchTime {
     std::uint32_t kernel = 0;
     double seconds = 0;
   };
-  std::vector<DispatchTime> lastDecodeProfile() const;
+  std::vector<DispatchTime> lastProfile() const;
 
   // The kernels this device could not run, each replaced by its fallback
   // (schedule.fbs, KernelModule.fallback): indices into the schedule's kernels
@@ -181,6 +181,7 @@ class ScheduleExecutor {
   bool timed_ = false;     // record GPU timestamps (setGpuTiming)
   bool profiled_ = false;  // and one after each decode dispatch
   std::vector<std::uint32_t> decode_recorded_;  // the decode dispatches recorded, in order (both recordings)
+  std::vector<std::uint32_t> prefill_recorded_;  // the last prefill chunk's, in order
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
   std::vector<gpu::ResidencyReport> residency_;
   LoadTimes load_times_;

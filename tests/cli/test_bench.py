@@ -127,6 +127,27 @@ class BenchTest(harness.CliTestCase):
         shares = [k["seconds"] for k in profile["kernels"]]
         self.assertEqual(shares, sorted(shares, reverse=True))
 
+    def test_prefill_profile_covers_every_dispatch_of_a_chunk(self):
+        """The prefill profile times each dispatch of one whole chunk (or the whole
+        context, where that is shorter) with its logits row
+        (no --dump-logits, greedy): as many as the bundle's prefill list holds without
+        the other modes' dispatches, each under the name of the kernel that ran (a
+        fallback where the device substituted one), and its total is the sum of its parts."""
+        report = self.report()
+        profile = report["prefill_profile"]
+        schedule = harness.bundle_header(self.bundle, self.shared)["schedule"]
+        ran = {s["kernel"]: s["ran"] for s in report["kernel_substitutions"]}
+        chunk = [d for d in schedule["prefill"] if d["condition"] not in ("DumpLogits", "SampledToken")]
+        self.assertEqual(profile["tokens"], min(report["prefill"]["chunk"], report["bundle"]["context"]))
+        self.assertEqual(profile["dispatches"], len(chunk))
+        expected = {}
+        for d in chunk:
+            name = schedule["kernels"][d["kernel"]]["name"]
+            name = ran.get(name, name).split(" (")[0]
+            expected[name] = expected.get(name, 0) + 1
+        self.assertEqual({k["kernel"]: k["dispatches"] for k in profile["kernels"]}, expected)
+        self.assertAlmostEqual(sum(k["seconds"] for k in profile["kernels"]), profile["seconds"], places=9)
+
     def test_kernels_the_device_cannot_run_give_way_to_their_fallbacks(self):
         """llvmpipe has no cooperative-matrix units: every kernel of the bundle that has
         a fallback (the prefill products on matrix units) is reported replaced by it,
@@ -177,7 +198,7 @@ class BenchTest(harness.CliTestCase):
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:",
-                         "profile  one decode step", "launching them", "peak     host RSS",
+                         "profile  one decode step", "launching them", "profile  one prefill chunk of", "peak     host RSS",
                          "ran their fallback"):
             self.assertIn(fragment, result.stdout)
 
