@@ -85,20 +85,15 @@ std::vector<KernelInfo> builtinKernels() {
               required("ROPE_INV_FREQ"), workgroup},
              7, sizeof(QkvNormRopePush)),
       kernel("logits_readout", {required("COUNT"), required("TOP_K"), workgroup}, 2, sizeof(LogitsReadoutPush)),
-      kernel("matmul_bf16",
-             {required("K"), required("N"), optional("TILE_M", "64"), optional("TILE_N", "64"),
-              optional("TILE_K", "16"), softcap},
-             3, sizeof(MatmulPush)),
-      // matmul_bf16's product on cooperative-matrix units, for TILE_M = TILE_N = 64.
+      kernel("matmul_bf16", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush)),
+      // matmul_bf16's product on cooperative-matrix units, on the same grid.
       dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush), 32),
       kernel("matvec_bf16", {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup}, 3,
              sizeof(MatmulPush)),
       // Q8Block32 / Q4Block32 weights (QUANT_BITS 8 / 4): 4 bindings, the
       // scales apart from the quants so a row-split dispatch can reach both.
-      kernel("matmul_quant",
-             {required("QUANT_BITS"), required("K"), required("N"), optional("TILE_M", "64"),
-              optional("TILE_N", "64"), optional("TILE_K", "16"), softcap},
-             4, sizeof(QuantMatmulPush)),
+      kernel("matmul_quant", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
+             sizeof(QuantMatmulPush)),
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
              4, sizeof(QuantMatmulPush)),

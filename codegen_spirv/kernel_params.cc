@@ -98,15 +98,13 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "quantize_activation") return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"));
   if (kernel == "matmul_bf16") {
-    return matmulKernel(p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"), p.u32("tile_k"),
-                        static_cast<float>(p.real("softcap")));
+    return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "matmul_bf16_coop") {
     return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "matmul_quant") {
-    return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("tile_m"), p.u32("tile_n"),
-                             p.u32("tile_k"), static_cast<float>(p.real("softcap")));
+    return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "attention") {
     AttentionShape shape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"), p.real("query_scale"),

@@ -177,17 +177,12 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, 
   return request;
 }
 
-KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m, uint32_t tile_n, uint32_t tile_k,
-                           float softcap) {
+KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap) {
   KernelRequest request{"matmul_bf16", {}};
-  requirePositiveEven(request.kernel, "K", k);
-  requirePositiveEven(request.kernel, "TILE_K", tile_k);
+  // The kernel reads rows in 16-byte units of 8 weights.
+  if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
   if (n == 0) failShape(request.kernel, "N is 0");
-  if (tile_m == 0 || tile_m % 16 != 0 || tile_n == 0 || tile_n % 16 != 0) {
-    failShape(request.kernel, "tiles must be positive multiples of the 16x16 workgroup");
-  }
-  request.defines = {{"K", text(k)},           {"N", text(n)},           {"TILE_M", text(tile_m)},
-                     {"TILE_N", text(tile_n)}, {"TILE_K", text(tile_k)}, {"SOFTCAP", glslFloat(softcap)}};
+  request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
   return request;
 }
 
@@ -240,23 +235,13 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
   return request;
 }
 
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m, uint32_t tile_n,
-                                uint32_t tile_k, float softcap) {
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
   KernelRequest request{"matmul_quant", {}};
   requireBlockMultiple(request.kernel, k);
-  if (tile_k == 0 || tile_k % 8 != 0) {
-    failShape(request.kernel, "TILE_K must be a positive multiple of 8 (whole q4 words), got " + text(tile_k));
-  }
   if (n == 0) failShape(request.kernel, "N is 0");
-  if (tile_m == 0 || tile_m % 16 != 0 || tile_n == 0 || tile_n % 16 != 0) {
-    failShape(request.kernel, "tiles must be positive multiples of the 16x16 workgroup");
-  }
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
                      {"K", text(k)},
                      {"N", text(n)},
-                     {"TILE_M", text(tile_m)},
-                     {"TILE_N", text(tile_n)},
-                     {"TILE_K", text(tile_k)},
                      {"SOFTCAP", glslFloat(softcap)}};
   return request;
 }

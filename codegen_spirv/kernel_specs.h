@@ -61,19 +61,23 @@ KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t 
 // input's base and token stride (push constants) multiples of 4.
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4, uint32_t workgroup_size = 256,
                            float softcap = 0.0f);
-KernelRequest matmulKernel(uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64, uint32_t tile_k = 16,
-                           float softcap = 0.0f);
-// matmul_bf16_coop: matmulKernel's product (tiles 64 x 64: the same dispatch
-// grid) on cooperative-matrix units; it stages 32 columns of K at a time, so K
-// must be a multiple of that. The device needs VK_KHR_cooperative_matrix with
-// 16x16x16 fp16 products into fp32, and subgroups of 32.
-inline constexpr uint32_t kCoopMatmulTile = 64, kCoopMatmulStepK = 32;
+// The prefill products (matmul_bf16.comp, matmul_quant.comp and the
+// cooperative-matrix kernel) compute tiles of 64 tokens x 64 rows of y, one
+// workgroup each: dispatch (ceil(N / 64), ceil(tokens / 64), 1).
+inline constexpr uint32_t kMatmulTile = 64;
+// matmul_bf16 reads x in vec4s and W in 16-byte units: K must be a multiple of
+// 8, the input's base and token stride (push constants) multiples of 4.
+KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
+// matmul_bf16_coop: matmulKernel's product (the same dispatch grid) on
+// cooperative-matrix units; it stages 32 columns of K at a time, so K must be
+// a multiple of that. The device needs VK_KHR_cooperative_matrix with 16x16x16
+// fp16 products into fp32, and subgroups of 32.
+inline constexpr uint32_t kCoopMatmulTile = kMatmulTile, kCoopMatmulStepK = 32;
 KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
-// matmul_quant.comp): K must be a positive multiple of 32 (the block size),
-// TILE_K a positive multiple of 8 (whole q4 words); the matvecs' input base
-// and token stride multiples of 4.
+// matmul_quant.comp): K must be a positive multiple of 32 (the block size); the
+// input's base and token stride multiples of 4.
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
                                 uint32_t workgroup_size = 256, float softcap = 0.0f);
 // matvec_quant_dot: the same product on packed int8 dot products (the device
@@ -87,8 +91,7 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
 // The 16-byte units of one row of K quantised x (three per block of 32): the
 // row stride of quantize_activation's output and of matvec_quant_dot's x.
 constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t tile_m = 64, uint32_t tile_n = 64,
-                                uint32_t tile_k = 16, float softcap = 0.0f);
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);
 
 struct AttentionShape {
   uint32_t head_dim = 0;

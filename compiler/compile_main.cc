@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   uint32_t prefill_chunk = 0;  // 0: GemmaGraph::defaultPrefillChunk
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
+  bool no_coop_matmul = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -144,6 +145,10 @@ int main(int argc, char** argv) {
                  "of quants (default 16)")
       ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
+  app.add_flag("--no-coop-matmul", no_coop_matmul,
+               "developer: prefill's bf16 products on the tiled shader-core kernel even where the device\n"
+               "has cooperative-matrix units (to compare the two)")
+      ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
 
@@ -182,6 +187,7 @@ int main(int argc, char** argv) {
     pipeline.min_row_slices = min_row_slices;
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunch(flag));
     pipeline.dot_min_mib = dot_min_mib;
+    pipeline.coop_matmul = !no_coop_matmul;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);

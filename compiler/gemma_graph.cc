@@ -197,6 +197,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
     (kind == "bf16" ? schedule.bf16Matvec : kind == "quant" ? schedule.quantMatvec : schedule.dotMatvec) = launch;
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
+  schedule.coopMatmul = options.coop_matmul;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

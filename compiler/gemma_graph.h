@@ -56,6 +56,7 @@ class GemmaGraph {
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
+    bool coop_matmul = true;  // --no-coop-matmul: the tiled kernel for prefill's bf16 products
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

@@ -133,7 +133,10 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
            "matvec_quant_dot's rows per workgroup x workgroup (default 8x128)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"16",
-           "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">
+           "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
+    Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
+           "bf16 prefill products on cooperative-matrix units where the device has them "
+           "(false: the tiled shader-core kernel everywhere; for comparing the two)">
   ];
   let dependentDialects = ["::unicorn::UnicornDialect"];
 }

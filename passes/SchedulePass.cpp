@@ -40,7 +40,6 @@ namespace sp = spirv;
 constexpr uint32_t kReadoutTopK = 32;          // the top-k the --dump-logits readout keeps per position
 constexpr uint32_t kSamplingParamsWords = 8;   // schedule.fbs, SamplingParams (5 used)
 constexpr uint32_t kMaxWorkgroupsPerAxis = 65535;  // maxComputeWorkGroupCount's guaranteed minimum
-constexpr uint32_t kMatmulTileM = 64, kMatmulTileN = 64, kMatmulTileK = 16;
 
 // The 32-bit word of a push-constant member, for patches.
 #define PUSH_WORD(Struct, member) static_cast<uint32_t>(offsetof(Struct, member) / 4)
@@ -78,6 +77,7 @@ struct MatvecLaunch {
 struct DecodeLaunches {
   MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128};
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
+  bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
     return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
   }
@@ -475,10 +475,10 @@ class ProgramBuilder {
                          const ProductRows& how) {
     FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
     if (failed(x) || failed(y)) return failure();
-    if (!how.as_matmul && (x->base % 4 != 0 || x->stride % 4 != 0)) {
-      // The matvec kernels read x in vec4s; plan-memory's own values are aligned.
+    if (x->base % 4 != 0 || x->stride % 4 != 0) {
+      // The product kernels read x in vec4s; plan-memory's own values are aligned.
       return op->emitOpError() << "reads rows at float " << x->base << " every " << x->stride
-                               << ": the matvec kernels need multiples of 4";
+                               << ": the product kernels need multiples of 4";
     }
     static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
     static_assert(PUSH_WORD(sp::MatmulPush, x_base) == PUSH_WORD(sp::QuantMatmulPush, x_base));
@@ -545,9 +545,7 @@ class ProgramBuilder {
                                                     param("softcap", double(how.softcap))};
         StringRef kernel;
         if (how.as_matmul) {
-          params.append({param("tile_m", int64_t(kMatmulTileM)), param("tile_n", int64_t(kMatmulTileN)),
-                         param("tile_k", int64_t(kMatmulTileK))});
-          d.groups = {fixed((n + kMatmulTileN - 1) / kMatmulTileN), scaled(how.rows, kMatmulTileM), fixed(1)};
+          d.groups = {fixed((n + sp::kMatmulTile - 1) / sp::kMatmulTile), scaled(how.rows, sp::kMatmulTile), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
           // The launch shape of this kind of product (DecodeLaunches). Wide outputs
@@ -572,10 +570,9 @@ class ProgramBuilder {
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
-        if (how.as_matmul && !w->quant && w->k % sp::kCoopMatmulStepK == 0) {
+        if (how.as_matmul && !w->quant && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
           // On cooperative-matrix units where the device has them (same grid:
           // its tiles are matmul_bf16's), the tiled kernel elsewhere.
-          static_assert(sp::kCoopMatmulTile == kMatmulTileM && sp::kCoopMatmulTile == kMatmulTileN);
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
           emit(op->getLoc(),
                s_.kernel("matmul_bf16_coop",
@@ -972,6 +969,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
       *launch = *parsed;
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
+    launches.coop_matmul = coopMatmul;
     ScheduleContext shared(module, c, minRowSlices, launches);
     shared.setFirstProgram(prefill);
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);

@@ -47,9 +47,9 @@ std::vector<KernelRequest> representativeRequests() {
       matvecKernel(8, 3, 1, 4),
       matvecKernel(1152, 6912),
       matvecKernel(5376, 262208, 8, 128, 30.0f),
-      matmulKernel(8, 3, 16, 16, 2),
+      matmulKernel(8, 3),
       matmulKernel(1152, 6912),
-      matmulKernel(5376, 21504, 32, 64, 32, 30.0f),
+      matmulKernel(5376, 21504, 30.0f),
       coopMatmulKernel(32, 3),
       coopMatmulKernel(5376, 21504, 30.0f),
       // Block-quantised weights: both schemes, the smallest K (one block per
@@ -64,10 +64,10 @@ std::vector<KernelRequest> representativeRequests() {
       quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
       quantizeActivationKernel(BlockQuant::kQ8, 32, 4),
       quantizeActivationKernel(BlockQuant::kQ4, 21504),
-      quantMatmulKernel(BlockQuant::kQ8, 32, 3, 16, 16, 8),
-      quantMatmulKernel(BlockQuant::kQ4, 64, 5, 16, 32, 32),
+      quantMatmulKernel(BlockQuant::kQ8, 32, 3),
+      quantMatmulKernel(BlockQuant::kQ4, 64, 5),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
-      quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 32, 64, 32, 30.0f),
+      quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 30.0f),
       sampleKernel(5, 4),
       sampleKernel(262208),
       quantEmbeddingKernel(BlockQuant::kQ8, 32, std::sqrt(32.0), 4),
@@ -470,20 +470,19 @@ TEST(KernelLibraryTest, ValidatorRejectionIsNamed) {
 
 TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { matvecKernel(63, 10); }, {"matvec_bf16", "63"});
-  expectErrorNaming([] { matmulKernel(64, 10, 24, 16, 16); }, {"matmul_bf16", "16x16"});
+  expectErrorNaming([] { matmulKernel(60, 10); }, {"matmul_bf16", "multiple of 8", "60"});
   expectErrorNaming([] { attentionKernel({64, 6, 4, 64.0f, 0, 0.0f}); }, {"attention", "kv heads"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
   expectErrorNaming([] { rmsNormKernel(66, 1e-6f, false); }, {"rms_norm", "multiple of 4", "66"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
-  // Quantised weights come in whole blocks of 32 along K; tiles hold whole q4 words.
+  // Quantised weights come in whole blocks of 32 along K.
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant", "multiple of 32", "48"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 0, 10); }, {"matvec_quant", "multiple of 32"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
   expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant_dot", "multiple of 32"});
   expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
-  expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 96, 10, 64, 64, 4); }, {"matmul_quant", "TILE_K", "4"});
-  expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ4, 64, 10, 24, 16, 16); }, {"matmul_quant", "16x16"});
+  expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 80, 10); }, {"matmul_quant", "multiple of 32", "80"});
 }
 
 TEST(KernelLibraryTest, QuantKernelsDeclareSeparateQuantAndScaleBindings) {

@@ -435,8 +435,7 @@ TEST_F(QuantKernelNumericsTest, DecodesEveryCodeOfBothSchemes) {
     for (int which : {0, 1, 2}) {  // matvec_quant, matvec_quant_dot, matmul_quant
       const bool matvec = which < 2, dot = which == 1;
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(k) * rows, 0.0f), "y");
-      KernelRequest request = !matvec ? quantMatmulKernel(quant, k, rows, 32, 16, 8)
-                                      : kMatvecKinds[which].request(quant, k, rows, 4, 8);
+      KernelRequest request = !matvec ? quantMatmulKernel(quant, k, rows) : kMatvecKinds[which].request(quant, k, rows, 4, 8);
       std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{rows / 4, k, 1} : std::array<uint32_t, 3>{1, 1, 1};
       run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, k, rows, k, groups)});
       std::vector<float> y = download(y_buffer, size_t(k) * rows);
@@ -571,52 +570,27 @@ TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsChunkByChunk) {
 // ---------------------------------------------------------------- matmul
 
 TEST_F(QuantKernelNumericsTest, MatmulTilesMatchDequantisedReferenceWithRaggedEdges) {
-  // T and N not multiples of their tiles; K of 1, 3 and 5 blocks with TILE_K
-  // 8, 16 and 32, so a block spans several tiles or exactly one.
-  const uint32_t n = 45;
-  struct Tiles {
-    uint32_t m, n, k;
-  };
+  // T and N not multiples of the 64 x 64 tile (and N beyond one: two tiles of
+  // rows); K of 1, 3 and 5 blocks (one block a step); x rows strided past K.
+  const uint32_t n = 77;
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     for (uint32_t k : {32u, 96u, 160u}) {
       QuantisedWeight w = quantisedRandom(quant, n, k, 500 + k);
-      for (uint32_t tokens : {1u, 37u}) {
-        const uint32_t x_stride = k + 3, y_stride = n + 1;
+      for (uint32_t tokens : {1u, 37u, 70u}) {
+        const uint32_t x_stride = k + 4, y_stride = n + 1;
         const float sentinel = 999.0f;
         std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 600 + k + tokens);
         Reference ref = referenceProduct(x, x_stride, w, tokens);
-        for (Tiles tiles : {Tiles{16, 16, 8}, Tiles{32, 64, 16}, Tiles{64, 32, 32}}) {
-          gpu::GpuBuffer x_buffer = upload(x, "x");
-          gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-          gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
-          run({wholeWeight(quantMatmulKernel(quant, k, n, tiles.m, tiles.n, tiles.k), x_buffer, w_buffer, y_buffer, w,
-                           x_stride, y_stride, tokens,
-                           {(n + tiles.n - 1) / tiles.n, (tokens + tiles.m - 1) / tiles.m, 1})});
-          expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
-                             std::string("matmul ") + nameOf(quant) + " K=" + std::to_string(k) +
-                                 " T=" + std::to_string(tokens) + " tiles " + std::to_string(tiles.m) + "x" +
-                                 std::to_string(tiles.n) + "x" + std::to_string(tiles.k));
-        }
+        gpu::GpuBuffer x_buffer = upload(x, "x");
+        gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+        gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+        run({wholeWeight(quantMatmulKernel(quant, k, n), x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
+                         {(n + 63) / 64, (tokens + 63) / 64, 1})});
+        expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
+                           std::string("matmul ") + nameOf(quant) + " K=" + std::to_string(k) +
+                               " T=" + std::to_string(tokens));
       }
     }
-  }
-}
-
-TEST_F(QuantKernelNumericsTest, MatmulTileKLargerThanABlockAndNotDividingK) {
-  // TILE_K 64 over K 96: the second tile is half past the row's end and spans
-  // a block boundary inside the first tile.
-  const uint32_t k = 96, n = 20, tokens = 5;
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    QuantisedWeight w = quantisedRandom(quant, n, k, 700);
-    std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 701);
-    Reference ref = referenceProduct(x, k, w, tokens);
-    gpu::GpuBuffer x_buffer = upload(x, "x");
-    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-    run({wholeWeight(quantMatmulKernel(quant, k, n, 16, 16, 64), x_buffer, w_buffer, y_buffer, w, k, n, tokens,
-                     {2, 1, 1})});
-    expectProductClose(download(y_buffer, size_t(tokens) * n), n, ref, tokens, n, 0.0f,
-                       std::string("matmul TILE_K 64 ") + nameOf(quant));
   }
 }
 
@@ -636,13 +610,13 @@ TEST_F(QuantKernelNumericsTest, MatmulRowSplitWithSoftcap) {
     std::vector<Dispatch> dispatches;
     for (auto [begin, end] : {std::pair{0u, split}, std::pair{split, n}}) {
       QuantWeightSlice slice = quantWeightSlice(quant, n, k, begin, end, alignment);
-      dispatches.push_back({quantMatmulKernel(quant, k, end - begin, 16, 16, 16, cap),
+      dispatches.push_back({quantMatmulKernel(quant, k, end - begin, cap),
                             {{{&x_buffer, 0, VK_WHOLE_SIZE},
                               {&w_buffer, slice.quants_offset, slice.quants_range},
                               {&y_buffer, 0, VK_WHOLE_SIZE},
                               {&w_buffer, slice.scales_offset, slice.scales_range}}},
                             pushWords(QuantMatmulPush{0, k, slice.quant_base, begin, n, tokens, slice.scale_base}),
-                            {(end - begin + 15) / 16, (tokens + 15) / 16, 1}});
+                            {(end - begin + 63) / 64, (tokens + 63) / 64, 1}});
     }
     run(dispatches);
     std::vector<float> y = download(y_buffer, size_t(tokens) * n);
@@ -667,9 +641,9 @@ TEST_F(QuantKernelNumericsTest, ResultsAreBitwiseReproducible) {
       const bool matvec = which < 2;
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
       KernelRequest request = matvec ? kMatvecKinds[which].request(BlockQuant::kQ4, k, n, 4, 64)
-                                     : quantMatmulKernel(BlockQuant::kQ4, k, n, 16, 16, 16);
+                                     : quantMatmulKernel(BlockQuant::kQ4, k, n);
       std::array<uint32_t, 3> groups = matvec ? std::array<uint32_t, 3>{(n + 3) / 4, tokens, 1}
-                                              : std::array<uint32_t, 3>{(n + 15) / 16, 1, 1};
+                                              : std::array<uint32_t, 3>{(n + 63) / 64, 1, 1};
       run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, k, n, tokens, groups)});
       results.push_back(download(y_buffer, size_t(tokens) * n));
     }

@@ -8,6 +8,12 @@
 // RUN:   --unicorn-schedule="dot-matvec=8x32" | FileCheck %s --check-prefix=DOT
 // RUN: not unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="quant-matvec=4" 2>&1 | FileCheck %s --check-prefix=BAD
+// coop-matmul=false (unicorn-compile --no-coop-matmul): prefill's bf16 products
+// on the tiled kernel alone, no cooperative-matrix kernel with it as fallback.
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="coop-matmul=false" | FileCheck %s --check-prefix=TILED
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule | FileCheck %s --check-prefix=COOP
 
 unicorn.weight @embed : tensor<64x4096xbf16> from "model.safetensors" at 0 quant q8
 unicorn.weight @large : tensor<8192x4096xbf16> from "model.safetensors" at 65536 quant q4
@@ -18,6 +24,11 @@ unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 1684275
 // CHECK-DAG: unicorn.kernel @{{[a-z_0-9]+}} "matvec_bf16" {k = 8192 : i64, n = 4096 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
 // DOT: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
 // BAD: quant-matvec must be ROWSxWORKGROUP (e.g. 4x64), got '4'
+// TILED-NOT: matmul_bf16_coop
+// TILED: unicorn.kernel @[[TILED:[a-z_0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64}
+// TILED-NOT: matmul_bf16_coop
+// TILED: unicorn.dispatch @[[TILED]]
+// COOP: unicorn.kernel @{{[a-z_0-9]+}} "matmul_bf16_coop" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64} fallback @{{matmul_bf16_[0-9]+}}
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
   %h = unicorn.embed %ids, @embed {scale = 64.0 : f64} : tensor<?xi32> -> tensor<?x4096xf32>
   %a = unicorn.linear %h, @large : tensor<?x4096xf32> -> tensor<?x8192xf32>

@@ -13,7 +13,7 @@
 // k and v share one specialisation (n = 16). Prefill runs each bf16 product on
 // cooperative-matrix units, falling back to the tiled kernel (same grid) where
 // the device has none.
-// CHECK: unicorn.kernel @matmul_bf16_1 "matmul_bf16" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64, tile_k = 16 : i64, tile_m = 64 : i64, tile_n = 64 : i64}
+// CHECK: unicorn.kernel @matmul_bf16_1 "matmul_bf16" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64}
 // CHECK-NEXT: unicorn.kernel @matmul_bf16_coop_1 "matmul_bf16_coop" {k = 32 : i64, n = 16 : i64, softcap = 0.000000e+00 : f64} fallback @matmul_bf16_1
 // The layer's q, k and v heads in one kernel (2 query heads, 1 kv head).
 // CHECK: unicorn.kernel @qkv_norm_rope_0 "qkv_norm_rope" {eps = 9.9999999999999995E-7 : f64, head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rope_base = 1.000000e+04 : f64, rope_linear_factor = 1.000000e+00 : f64, workgroup_size = 64 : i64}
