@@ -71,8 +71,9 @@ def main():
     parser.add_argument("--bench-decode", type=int, help="unicorn-exec --bench-decode (default 128)")
     parser.add_argument("--prefill-chunk", type=int, help="unicorn-compile --prefill-chunk (default: its own)")
     parser.add_argument("--compile-flags", default="",
-                        help="more unicorn-compile flags, one shell-quoted string (e.g. the developer settings "
-                             "'--matvec-launch quant=4x128', to compare launch shapes in the model)")
+                        help="more unicorn-compile flags, one shell-quoted string joined by '=' (its value "
+                             "starts with '--'), e.g. --compile-flags='--matvec-launch quant=4x128' to compare "
+                             "launch shapes in the model")
     args = parser.parse_args()
 
     compile_flags = ["--prefill-chunk", str(args.prefill_chunk)] if args.prefill_chunk else []

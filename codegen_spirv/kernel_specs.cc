@@ -255,6 +255,9 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
                                   text(shape.num_kv_heads) + ") and head_dim positive");
   }
   if (!(shape.query_scale > 0)) failShape(request.kernel, "the query scale must be positive");
+  // Keys are read as vec4s, a key's shares by up to 4 neighbouring lanes.
+  if (shape.head_dim % 4 != 0) failShape(request.kernel, "head_dim must be a multiple of 4, got " + text(shape.head_dim));
+  if (workgroup_size < 4) failShape(request.kernel, "the workgroup must have at least 4 invocations");
   requireSplits(request.kernel, shape.splits);
   const float query_scale = static_cast<float>(shape.query_scale);
   request.defines = {{"HEAD_DIM", text(shape.head_dim)},

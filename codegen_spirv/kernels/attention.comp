@@ -23,18 +23,28 @@
 // max and running sum (an empty share: zeros and kLowest). attention_combine
 // folds the partials into the output.
 //
-// Defines: HEAD_DIM, NUM_HEADS, NUM_KV_HEADS, QUERY_SCALE (float), WINDOW,
-//          SOFTCAP (float, 0.0 = off), SPLITS, WG_SIZE.
+// Scores: a key's dot product with the query is shared by kLanesPerKey
+// neighbouring lanes (HEAD_DIM / 64 of them, at most 4), each reading its
+// share of the key as vec4s in one burst, then summed across them by subgroup
+// shuffles; a block of WG_SIZE keys takes kLanesPerKey such passes. (One lane
+// a key, looping over HEAD_DIM dependent loads, left a decode step at short
+// context waiting ~10 us a layer on a single key's loads on an H200.)
+//
+// Defines: HEAD_DIM (a multiple of 4), NUM_HEADS, NUM_KV_HEADS, QUERY_SCALE
+//          (float), WINDOW, SOFTCAP (float, 0.0 = off), SPLITS, WG_SIZE (at
+//          least 4). key_base must be a multiple of 4.
 // Dispatch: (NUM_HEADS, num_tokens, SPLITS).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #include "workgroup_reduce.glsl"
 #include "softcap.glsl"
 
 layout(local_size_x = WG_SIZE) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Queries { float queries[]; };
-layout(std430, set = 0, binding = 1) readonly buffer KeyCache { float key_cache[]; };
+layout(std430, set = 0, binding = 1) readonly buffer KeyCache { vec4 key_cache4[]; };
 layout(std430, set = 0, binding = 2) readonly buffer ValueCache { float value_cache[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Positions { uint positions[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
@@ -55,8 +65,12 @@ const uint kGroupSize = NUM_HEADS / NUM_KV_HEADS;
 const uint kSlotStride = NUM_KV_HEADS * HEAD_DIM;
 const uint kDimsPerInvocation = (HEAD_DIM + WG_SIZE - 1) / WG_SIZE;
 const float kLowest = -3.40282347e+38;
+// Scores: lanes per key, each lane's vec4s of it, keys per pass of the workgroup.
+const uint kLanesPerKey = HEAD_DIM >= 256 ? 4u : HEAD_DIM >= 128 ? 2u : 1u;
+const uint kVec4PerLane = HEAD_DIM / 4 / kLanesPerKey;
+const uint kKeysPerPass = WG_SIZE / kLanesPerKey;
 
-shared float scaled_query[HEAD_DIM];
+shared vec4 query4[HEAD_DIM / 4];
 shared float key_weights[WG_SIZE];
 
 void main() {
@@ -78,8 +92,14 @@ void main() {
 #endif
 
   uint query_offset = pc.query_base + token * pc.query_token_stride + head * HEAD_DIM;
-  for (uint d = lane; d < HEAD_DIM; d += WG_SIZE) scaled_query[d] = queries[query_offset + d];
+  for (uint v = lane; v < HEAD_DIM / 4; v += WG_SIZE) {
+    uint d = query_offset + 4u * v;
+    query4[v] = vec4(queries[d], queries[d + 1u], queries[d + 2u], queries[d + 3u]);
+  }
   barrier();
+  // This lane's part of a key: vec4s [share * kVec4PerLane, +kVec4PerLane) of it.
+  uint share_of_key = lane % kLanesPerKey;
+  uint key_in_pass = lane / kLanesPerKey;
 
   float running_max = kLowest;
   float running_sum = 0.0;
@@ -87,22 +107,41 @@ void main() {
   for (uint k = 0u; k < kDimsPerInvocation; ++k) accumulated[k] = 0.0;
 
   for (uint block_start = 0u; block_start < key_count; block_start += WG_SIZE) {
-    uint key = block_start + lane;
-    float score = kLowest;
-    if (key < key_count) {
-      uint slot = (first_key + key) % pc.cache_capacity;
-      uint key_offset = pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM;
-      float dot_product = 0.0;
-      for (uint d = 0u; d < HEAD_DIM; ++d) dot_product += scaled_query[d] * key_cache[key_offset + d];
-      score = dot_product * QUERY_SCALE;
+    // Pass p scores the block's keys p * kKeysPerPass + key_in_pass; every lane
+    // of a key ends with its whole score.
+    float scores[kLanesPerKey];
+    float block_max = kLowest;
+    [[unroll]] for (uint p = 0u; p < kLanesPerKey; ++p) {
+      uint key = block_start + p * kKeysPerPass + key_in_pass;
+      float partial = 0.0;
+      if (key < key_count) {
+        uint slot = (first_key + key) % pc.cache_capacity;
+        uint key_unit = (pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + share_of_key * kVec4PerLane;
+        [[unroll]] for (uint v = 0u; v < kVec4PerLane; ++v) {
+          partial += dot(query4[share_of_key * kVec4PerLane + v], key_cache4[key_unit + v]);
+        }
+      }
+      // The key's lanes are neighbours in one subgroup.
+      for (uint offset = 1u; offset < kLanesPerKey; offset <<= 1) partial += subgroupShuffleXor(partial, offset);
+      float score = partial * QUERY_SCALE;
       if (SOFTCAP > 0.0) score = softcap(score, SOFTCAP);
+      scores[p] = key < key_count ? score : kLowest;
+      block_max = max(block_max, scores[p]);
     }
-    float new_max = max(running_max, workgroupMax(score));
-    float weight = key < key_count ? exp(score - new_max) : 0.0;
-    key_weights[lane] = weight;
+    float new_max = max(running_max, workgroupMax(block_max));
+    // The first lane of each key publishes its weight and counts it once.
+    float weight_sum = 0.0;
+    [[unroll]] for (uint p = 0u; p < kLanesPerKey; ++p) {
+      uint key = block_start + p * kKeysPerPass + key_in_pass;
+      float weight = key < key_count ? exp(scores[p] - new_max) : 0.0;
+      if (share_of_key == 0u) {
+        key_weights[p * kKeysPerPass + key_in_pass] = weight;
+        weight_sum += weight;
+      }
+    }
     // Rescales what earlier blocks accumulated; exp(kLowest - x) is 0 on the first block.
     float correction = exp(running_max - new_max);
-    running_sum = running_sum * correction + workgroupSum(weight);  // its barriers publish key_weights
+    running_sum = running_sum * correction + workgroupSum(weight_sum);  // its barriers publish key_weights
     running_max = new_max;
 
     uint block_keys = min(uint(WG_SIZE), key_count - block_start);

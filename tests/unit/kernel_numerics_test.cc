@@ -718,6 +718,13 @@ TEST_F(AttentionNumericsTest, SlidingWindowDecodeWithSoftcapAndQueryScalarUnlike
   check({32, 8, 4, 168.0f, 6, 1.5f, 6, {9}, 64}, 4);
 }
 
+TEST_F(AttentionNumericsTest, WideHeadsShareEachKeysScoreAcrossLanes) {
+  // head_dim 256 (Gemma 3 1B: four lanes a key) and 128 (27B: two), decode over
+  // more keys than a block of WG_SIZE, and a sliding window of 100 over a ring.
+  check({256, 4, 1, 256.0f, 0, 0.0f, 160, {150}, 64}, 6);
+  check({128, 4, 2, 168.0f, 100, 0.0f, 100, {230}, 32}, 7);
+}
+
 TEST_F(AttentionNumericsTest, WindowLargerThanContextActsGlobal) {
   check({8, 2, 2, 8.0f, 100, 0.0f, 100, {0, 1, 2, 3, 4, 5, 6}, 8}, 5);
 }
