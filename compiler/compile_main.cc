@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   std::string dump_ir_dir;
   bool quiet = false;
   uint32_t min_row_slices = 1;
+  uint32_t max_readout_rows = 0;
   uint32_t prefill_chunk = 0;  // 0: GemmaGraph::defaultPrefillChunk
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
@@ -120,15 +121,22 @@ int main(int argc, char** argv) {
                  "01-quantize, 02-fuse, 03-place, 04-plan-memory, 05-schedule)");
   app.add_option("--prefill-chunk", prefill_chunk,
                  "tokens a prefill submission holds: prompts run in chunks of at most N (default: 128, fewer\n"
-                 "where a chunk's logits would exceed one 128 MiB binding, e.g. 127 for a 262208-token\n"
-                 "vocabulary). More keeps a large GPU's matrix units busy; an APU's driver may time out on\n"
-                 "very large submissions")
+                 "where a chunk's gate/up rows would exceed one 128 MiB binding; --dump-logits runs in chunks\n"
+                 "of at most 128 MiB of logits, e.g. 127 tokens of a 262208-token vocabulary). More keeps a\n"
+                 "large GPU's matrix units busy (the H200 figures in the README use 512); an APU's driver may\n"
+                 "time out on very large submissions")
       ->check(CLI::Range(1u, 4096u));
   app.add_flag("-q,--quiet", quiet, "no progress on stderr");
   app.add_option("--min-row-slices", min_row_slices,
                  "developer: bind every weight matrix as at least N row slices, as matrices larger than\n"
                  "one 128 MiB binding are (lets small test models exercise that path)")
       ->check(CLI::Range(1u, 64u))
+      ->group("Developer");
+  app.add_option("--max-readout-rows", max_readout_rows,
+                 "developer: at most N rows of logits a chunk, as a vocabulary too wide for a whole chunk's\n"
+                 "logits in one 128 MiB binding has (--dump-logits then runs in chunks of N; lets small test\n"
+                 "models exercise that path)")
+      ->check(CLI::Range(1u, 4096u))
       ->group("Developer");
   app.add_option("--matvec-launch", matvec_launch_flags,
                  "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
@@ -185,6 +193,7 @@ int main(int argc, char** argv) {
     pipeline.weights = *parseWeightFormat(weights);  // CLI11 admitted only the names it parses
     pipeline.target = target;
     pipeline.min_row_slices = min_row_slices;
+    pipeline.max_readout_rows = max_readout_rows;
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunch(flag));
     pipeline.dot_min_mib = dot_min_mib;
     pipeline.coop_matmul = !no_coop_matmul;

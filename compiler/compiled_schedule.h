@@ -54,6 +54,7 @@ struct CompiledSchedule {
   std::vector<ScheduleKernel> kernels;
   std::vector<ScheduleBufferPlan> buffers;
   std::uint32_t prefill_chunk = 0;
+  std::uint32_t readout_rows = 0;
   std::uint32_t readout_top_k = 0;
   std::uint32_t readout_buffer = 0;
   std::uint32_t step_input_buffer = 0;

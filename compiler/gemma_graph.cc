@@ -190,6 +190,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   pipeline.addPass(createPlace(place));
   PlanMemoryOptions plan_memory;
   plan_memory.prefillChunk = options.prefill_chunk;
+  plan_memory.maxReadoutRows = options.max_readout_rows;
   pipeline.addPass(createPlanMemory(plan_memory));
   ScheduleOptions schedule;
   schedule.minRowSlices = options.min_row_slices;
@@ -225,8 +226,9 @@ std::string GemmaGraph::text() const {
 
 std::uint32_t GemmaGraph::defaultPrefillChunk(const ModelConfig& config) {
   constexpr std::uint64_t kTiles = 2 * 64, kBindingBytes = std::uint64_t(1) << 27;
-  const std::uint64_t widest_row =
-      4 * std::max<std::uint64_t>({config.vocab_size, 2ull * config.intermediate_size, 1});
+  // The widest activation a chunk holds: the fused gate/up rows (the logits
+  // rows are planned apart, as many as one binding holds).
+  const std::uint64_t widest_row = 4 * std::max<std::uint64_t>(2ull * config.intermediate_size, 1);
   return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(kBindingBytes / widest_row, 1, kTiles));
 }
 

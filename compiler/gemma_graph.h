@@ -52,6 +52,7 @@ class GemmaGraph {
     std::string target = "igpu";                 // place: igpu or npu+igpu
     std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
+    std::uint32_t max_readout_rows = 0;          // plan-memory: a developer setting (--max-readout-rows)
     // schedule, developer settings: "bf16"/"quant"/"dot" -> "ROWSxWORKGROUP"
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
@@ -61,8 +62,9 @@ class GemmaGraph {
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of
   // the prefill products (on a large GPU one tile leaves matrix units idle),
-  // fewer where a chunk's logits or fused gate/up rows would exceed one 128 MiB
-  // binding (262208 logits: 127 tokens).
+  // fewer where a chunk's fused gate/up rows would exceed one 128 MiB binding.
+  // (The logits are not a limit: plan-memory gives them as many rows as one
+  // binding holds, and --dump-logits runs in chunks that small.)
   static std::uint32_t defaultPrefillChunk(const ModelConfig& config);
 
   // Runs the pass pipeline on the module: quantize (the policy of

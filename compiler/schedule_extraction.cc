@@ -45,15 +45,17 @@ class Extractor {
 
   bool run() {
     auto chunk = module_->getAttrOfType<IntegerAttr>(kPrefillChunkAttrName);
+    auto readout_rows = module_->getAttrOfType<IntegerAttr>(kReadoutRowsAttrName);
     auto top_k = module_->getAttrOfType<IntegerAttr>(kReadoutTopKAttrName);
     auto sampling = module_->getAttrOfType<IntegerAttr>(kSamplingParamsWordAttrName);
     auto logits = module_->getAttrOfType<BindingAttr>(kLogitsAttrName);
     auto prefill = module_.lookupSymbol<ProgramOp>(kPrefillProgramSymbol);
     auto decode = module_.lookupSymbol<ProgramOp>(kDecodeProgramSymbol);
-    if (!chunk || !top_k || !sampling || !logits || !prefill || !decode) {
+    if (!chunk || !readout_rows || !top_k || !sampling || !logits || !prefill || !decode) {
       return fail("the module is not scheduled (run unicorn-schedule)");
     }
     out_.prefill_chunk = static_cast<std::uint32_t>(chunk.getInt());
+    out_.readout_rows = static_cast<std::uint32_t>(readout_rows.getInt());
     out_.readout_top_k = static_cast<std::uint32_t>(top_k.getInt());
     out_.sampling_params_word = static_cast<std::uint32_t>(sampling.getInt());
 

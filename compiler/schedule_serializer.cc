@@ -49,7 +49,7 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   return fb::CreateSchedule(fbb, kernel_vector, buffer_vector, schedule.prefill_chunk, schedule.readout_top_k,
                             1 + 2 * schedule.readout_top_k, schedule.readout_buffer, schedule.step_input_buffer,
                             prefill, decode, schedule.logits_buffer, schedule.sampling_params_word,
-                            schedule.logits_offset);
+                            schedule.logits_offset, schedule.readout_rows);
 }
 
 }  // namespace unicorn

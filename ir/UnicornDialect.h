@@ -25,6 +25,10 @@ inline constexpr llvm::StringLiteral kStorageAttrName = "unicorn.storage";
 // decode attention's partials), an ArenaSlotAttr.
 inline constexpr llvm::StringLiteral kScratchAttrName = "unicorn.scratch";
 inline constexpr llvm::StringLiteral kPrefillChunkAttrName = "unicorn.prefill_chunk";
+// plan-memory, on the module: the most rows of logits a chunk computes (i64, at most
+// the chunk): as many as one binding holds. --dump-logits reads out every row of a
+// chunk, so it runs in chunks of at most this many tokens.
+inline constexpr llvm::StringLiteral kReadoutRowsAttrName = "unicorn.readout_rows";
 // schedule, on the module: the top-k the readout kernel keeps per row (i64), where the
 // logits rows lie (a BindingAttr) and the step-input word of the sampling settings (i64).
 inline constexpr llvm::StringLiteral kReadoutTopKAttrName = "unicorn.readout_top_k";

@@ -92,13 +92,19 @@ def PlanMemory : Pass<"unicorn-plan-memory", "::mlir::ModuleOp"> {
     Each attention gets a `unicorn.kv_cache` (sliding layers: a ring of
     window + prefill-chunk - 1 slots; global layers: the context) and, where
     decode splits it (passes/AttentionSplits.h), a `unicorn.scratch` region
-    for the partials, live only while it runs. The module
-    gets `unicorn.prefill_chunk`. A value wider than one 128 MiB binding for a
-    chunk is an error that names it.
+    for the partials, live only while it runs. The LM head's logits get rows
+    for as many tokens as one 128 MiB binding holds, at most the chunk: they
+    are computed for the readout rows only (the last token, or every token
+    under --dump-logits, which then runs in chunks that small). The module
+    gets `unicorn.prefill_chunk` and `unicorn.readout_rows`. Any other value
+    wider than one binding for a chunk is an error that names it.
   }];
   let options = [
     Option<"prefillChunk", "prefill-chunk", "unsigned", /*default=*/"64",
-           "tokens per prefill chunk (long prompts run as several)">
+           "tokens per prefill chunk (long prompts run as several)">,
+    Option<"maxReadoutRows", "max-readout-rows", "unsigned", /*default=*/"0",
+           "at most this many rows of logits (0: as many as one binding holds; a developer "
+           "setting: small models then take the path of --dump-logits in smaller chunks)">
   ];
   let dependentDialects = ["::unicorn::UnicornDialect"];
 }

@@ -50,8 +50,8 @@ struct Placement {
 
 class MemoryPlanner {
  public:
-  MemoryPlanner(ModuleOp module, func::FuncOp forward, unsigned chunk)
-      : module_(module), forward_(forward), chunk_(chunk) {}
+  MemoryPlanner(ModuleOp module, func::FuncOp forward, unsigned chunk, unsigned max_readout_rows)
+      : module_(module), forward_(forward), chunk_(chunk), max_readout_rows_(max_readout_rows) {}
 
   LogicalResult run() {
     Block &body = forward_.getBody().front();
@@ -138,7 +138,19 @@ class MemoryPlanner {
         scratch_[&op] = static_cast<unsigned>(allocations_.size() - 1);
       }
     }
-    const uint64_t bytes = alignUp(uint64_t(chunk_) * featuresOf(result) * kFloatBytes);
+    uint64_t rows = chunk_;
+    if (llvm::isa<LmHeadOp>(op)) {
+      // Logits are computed for the readout rows only (the last token, or every
+      // token under --dump-logits): as many rows as one binding holds.
+      const uint64_t row_bytes = uint64_t(featuresOf(result)) * kFloatBytes;
+      rows = std::min<uint64_t>(chunk_, kMaxRegionBytes / row_bytes);
+      if (max_readout_rows_ > 0) rows = std::min<uint64_t>(rows, max_readout_rows_);
+      if (rows == 0) {
+        return op.emitOpError() << "makes rows of " << row_bytes << " bytes of logits, more than one 128 MiB binding";
+      }
+      readout_rows_ = static_cast<unsigned>(rows);
+    }
+    const uint64_t bytes = alignUp(rows * featuresOf(result) * kFloatBytes);
     if (bytes > kMaxRegionBytes) {
       return op.emitOpError() << "makes " << bytes << " bytes for a chunk of " << chunk_
                               << " tokens, more than one 128 MiB binding: use a smaller prefill chunk";
@@ -204,11 +216,13 @@ class MemoryPlanner {
                      BufferKindAttr::get(context, BufferKind::Activations),
                      builder.getI64IntegerAttr(static_cast<int64_t>(std::max<uint64_t>(arena_bytes_, kRegionAlignment))));
     module_->setAttr(kPrefillChunkAttrName, builder.getI64IntegerAttr(chunk_));
+    module_->setAttr(kReadoutRowsAttrName, builder.getI64IntegerAttr(readout_rows_));
   }
 
   ModuleOp module_;
   func::FuncOp forward_;
-  unsigned chunk_;
+  unsigned chunk_, max_readout_rows_;  // max_readout_rows_ 0: no cap but the binding's
+  unsigned readout_rows_ = 0;  // the LM head's logits rows (0 until it is placed)
   llvm::DenseMap<Operation *, unsigned> order_;
   llvm::DenseMap<Value, Placement> placement_;
   llvm::DenseSet<Value> in_cache_;
@@ -237,7 +251,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
                          << " with one block";
       return signalPassFailure();
     }
-    if (failed(MemoryPlanner(module, forward, prefillChunk).run())) signalPassFailure();
+    if (failed(MemoryPlanner(module, forward, prefillChunk, maxReadoutRows).run())) signalPassFailure();
   }
 };
 

@@ -926,10 +926,12 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>(kForwardSymbol);
     auto chunk = module->getAttrOfType<IntegerAttr>(kPrefillChunkAttrName);
-    if (!forward || forward.isExternal() || !forward.getBody().hasOneBlock() || !chunk ||
+    auto readout_rows = module->getAttrOfType<IntegerAttr>(kReadoutRowsAttrName);
+    if (!forward || forward.isExternal() || !forward.getBody().hasOneBlock() || !chunk || !readout_rows ||
         !module.lookupSymbol<BufferOp>(kArenaSymbol)) {
       module.emitError() << "unicorn-schedule: needs @" << kForwardSymbol
-                         << " planned by unicorn-plan-memory (its @arena and unicorn.prefill_chunk)";
+                         << " planned by unicorn-plan-memory (its @arena, unicorn.prefill_chunk and "
+                            "unicorn.readout_rows)";
       return signalPassFailure();
     }
     if (minRowSlices == 0) {
@@ -947,7 +949,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
                      builder.getI64IntegerAttr((2 * int64_t(c) + kSamplingParamsWords) * 4));
     BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kReadoutSymbol),
                      BufferKindAttr::get(context, BufferKind::Readout),
-                     builder.getI64IntegerAttr(int64_t(c) * (1 + 2 * kReadoutTopK) * 4));
+                     builder.getI64IntegerAttr(readout_rows.getInt() * (1 + 2 * kReadoutTopK) * 4));
     auto makeProgram = [&](StringRef name) {
       auto program = ProgramOp::create(builder, loc, builder.getStringAttr(name));
       program.getBody().emplaceBlock();

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "runtime/schedule_check.h"
+
 namespace unicorn {
 namespace {
 
@@ -41,6 +43,7 @@ nlohmann::json inspectSchedule(const fb::Header& h) {
           {"kv_layers_context_sized", kv_context},
           {"kv_layers_ring", kv_ring},
           {"prefill_chunk", s->prefill_chunk()},
+          {"readout_rows", readoutRows(*s)},
           {"prefill_dispatches", s->prefill()->size()},
           {"decode_dispatches", s->decode()->size()}};
 }

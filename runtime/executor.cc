@@ -10,6 +10,7 @@
 
 #include "runtime/error.h"
 #include "runtime/gpu/staged_uploader.h"
+#include "runtime/schedule_check.h"
 
 namespace unicorn {
 namespace {
@@ -55,6 +56,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   context_ = context;
   schedule_ = bundle.header().schedule();
   prefill_chunk_ = schedule_->prefill_chunk();
+  readout_rows_ = readoutRows(*schedule_);
   readout_top_k_ = schedule_->readout_top_k();
   vocab_ = bundle.header().model()->vocab_size();
 
@@ -293,8 +295,9 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
 
 void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t first_position, bool compute_logits,
                                std::vector<LogitsReadout>* readout) {
-  if (ids.empty() || ids.size() > prefill_chunk_) {
-    throw std::logic_error("prefill chunk of " + std::to_string(ids.size()) + " tokens");
+  if (ids.empty() || ids.size() > (readout ? readout_rows_ : prefill_chunk_)) {
+    throw std::logic_error("prefill chunk of " + std::to_string(ids.size()) + " tokens" +
+                           (readout ? " with a readout" : ""));
   }
   const std::uint32_t tokens = static_cast<std::uint32_t>(ids.size());
   if (std::uint64_t(first_position) + tokens > context_) {

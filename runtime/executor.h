@@ -75,6 +75,9 @@ class ScheduleExecutor {
   ScheduleExecutor& operator=(const ScheduleExecutor&) = delete;
 
   std::uint32_t prefillChunk() const { return prefill_chunk_; }
+  // The most tokens of a prefill chunk with a readout (prefill's `readout`,
+  // --dump-logits): as many rows of logits as the bundle has room for.
+  std::uint32_t readoutChunk() const { return readout_rows_; }
   std::uint32_t context() const { return context_; }
   std::uint32_t readoutTopK() const { return readout_top_k_; }
   const std::vector<gpu::ResidencyReport>& residency() const { return residency_; }
@@ -90,10 +93,11 @@ class ScheduleExecutor {
   };
   const LoadTimes& loadTimes() const { return load_times_; }
 
-  // Runs one prefill chunk: `ids` (1..prefillChunk() tokens) at positions
-  // first_position, first_position + 1, ... When `compute_logits`, the next
-  // token is sampled greedily from the last position (sampledToken()); when
-  // `readout` is non-null, every position's lse and top-k are appended to it.
+  // Runs one prefill chunk: `ids` (1..prefillChunk() tokens, 1..readoutChunk()
+  // with a readout) at positions first_position, first_position + 1, ... When
+  // `compute_logits`, the next token is sampled greedily from the last position
+  // (sampledToken()); when `readout` is non-null, every position's lse and
+  // top-k are appended to it.
   void prefill(std::span<const std::int32_t> ids, std::uint32_t first_position, bool compute_logits,
                std::vector<LogitsReadout>* readout);
   // Feeds the last sampled token at `position` and samples the next one.
@@ -175,7 +179,7 @@ class ScheduleExecutor {
   }
 
   const fb::Schedule* schedule_ = nullptr;  // verified by BundleView
-  std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_top_k_ = 0, vocab_ = 0;
+  std::uint32_t context_ = 0, prefill_chunk_ = 0, readout_rows_ = 0, readout_top_k_ = 0, vocab_ = 0;
   bool capture_full_logits_ = false;
   bool sampling_ = false;  // record the sample kernel instead of argmax
   bool timed_ = false;     // record GPU timestamps (setGpuTiming)

@@ -22,7 +22,7 @@ namespace {
 // `on_readout`, which then sees every position's readout as its chunk finishes.
 void prefillPrompt(ScheduleExecutor& executor, std::span<const std::int32_t> prompt,
                    const std::function<void(const LogitsReadout&)>* on_readout) {
-  const std::size_t chunk = executor.prefillChunk();
+  const std::size_t chunk = on_readout ? executor.readoutChunk() : executor.prefillChunk();
   std::vector<LogitsReadout> readout;
   for (std::size_t begin = 0; begin < prompt.size(); begin += chunk) {
     const std::size_t count = std::min(chunk, prompt.size() - begin);

@@ -41,15 +41,19 @@ class ScheduleChecker {
     }
     checkBufferRole(s, s.step_input_buffer(), fb::BufferKind::StepInput, "step_input_buffer",
                     (std::uint64_t(s.sampling_params_word()) + kSamplingParamsWords) * 4);
+    if (s.readout_rows() > s.prefill_chunk()) {
+      fail("readout_rows " + std::to_string(s.readout_rows()) + " exceed the prefill chunk of " +
+           std::to_string(s.prefill_chunk()));
+    }
     checkBufferRole(s, s.readout_buffer(), fb::BufferKind::Readout, "readout_buffer",
-                    std::uint64_t(s.prefill_chunk()) * s.readout_row_words() * 4);
-    // The logits rows of a whole chunk lie inside the activation buffer (the
+                    std::uint64_t(readoutRows(s)) * s.readout_row_words() * 4);
+    // The logits of the most readout rows lie inside the activation buffer (the
     // offset is bounded first, so the sum cannot overflow).
     if (s.logits_offset() % kBindingAlignment != 0 || s.logits_offset() > (std::uint64_t(1) << 40)) {
       fail("logits_offset " + std::to_string(s.logits_offset()) + " is not an aligned offset");
     }
     checkBufferRole(s, s.logits_buffer(), fb::BufferKind::Activation, "logits_buffer",
-                    s.logits_offset() + std::uint64_t(s.prefill_chunk()) * header_.model()->vocab_size() * 4);
+                    s.logits_offset() + std::uint64_t(readoutRows(s)) * header_.model()->vocab_size() * 4);
     checkList(s, "prefill", *s.prefill());
     checkList(s, "decode", *s.decode());
   }

@@ -4,6 +4,7 @@
 // constants and workgroup counts of the right shape. The executor then trusts it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "schemas/bundle_generated.h"
@@ -13,5 +14,11 @@ namespace unicorn {
 // Throws Error(kInvalidInput) "NAME: schedule: ..." on the first problem; a header
 // without a schedule passes (it cannot be run, which the executor reports).
 void checkSchedule(const fb::Header& header, const std::string& name);
+
+// The most readout rows a prefill chunk computes (schedule.fbs: readout_rows,
+// which bundles before it lack: their logits hold a whole chunk).
+inline std::uint32_t readoutRows(const fb::Schedule& s) {
+  return s.readout_rows() == 0 ? s.prefill_chunk() : s.readout_rows();
+}
 
 }  // namespace unicorn

@@ -158,6 +158,16 @@ class GenerationTest(harness.CliTestCase):
     def test_tiny_4b_matches_transformers(self):
         self.run_preset("tiny-4b")
 
+    def test_readout_in_chunks_smaller_than_the_prefill_chunk_matches_transformers(self):
+        # At most 16 rows of logits a chunk, as a 262144-token vocabulary has with
+        # chunks over 128 tokens: --dump-logits then runs in chunks of 16 (the
+        # longest prompt in five), generation in chunks of 64.
+        if os.environ.get("UNICORN_GOLDEN_BUNDLES"):
+            self.skipTest("needs unicorn-compile")
+        bundle = self.run_preset("tiny-1b", extra=("--max-readout-rows", "16"))
+        schedule = json.loads(harness.run([harness.EXEC, bundle, "--inspect", "--json"]).stdout)["schedule"]
+        self.assertEqual((schedule["prefill_chunk"], schedule["readout_rows"]), (64, 16))
+
     def test_row_sliced_weights_match_transformers(self):
         # Every matrix bound as 3 row slices, as the 1B embedding and the 27B MLP
         # (over one 128 MiB binding) are: the same golden results must come out.

@@ -19,8 +19,9 @@ PIPELINE_DUMPS = ["00-graph.mlir", "01-quantize.mlir", "02-fuse.mlir", "03-place
 def pipeline_passes(text):
     """The same passes in unicorn-opt, with the options unicorn-compile's defaults give
     them for a model with this text config: the prefill chunk is 128 tokens, fewer where
-    a chunk's logits (or fused gate/up rows) of float32 would exceed one 128 MiB binding."""
-    widest_row = 4 * max(text["vocab_size"], 2 * text["intermediate_size"])
+    a chunk's fused gate/up rows of float32 would exceed one 128 MiB binding (the logits
+    get as many rows as one binding holds, whatever the chunk)."""
+    widest_row = 4 * 2 * text["intermediate_size"]
     chunk = max(1, min(128, (1 << 27) // widest_row))
     return ["--unicorn-quantize=weights=bf16", "--unicorn-fuse", "--unicorn-place=target=igpu",
             f"--unicorn-plan-memory=prefill-chunk={chunk}", "--unicorn-schedule=min-row-slices=1"]

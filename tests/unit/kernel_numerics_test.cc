@@ -307,6 +307,29 @@ std::vector<double> referenceHeadNormRope(const std::vector<float>& src, const s
   return out;
 }
 
+// A KV ring after a chunk's writes: slot position % capacity of each token
+// holds its key (within 2e-5 of the reference) and its value (exactly); every
+// other slot still holds the sentinel.
+void expectRingSlots(const std::vector<float>& k_got, const std::vector<float>& v_got,
+                     const std::vector<double>& k_want, const std::vector<float>& v_src,
+                     const std::vector<uint32_t>& positions, uint32_t capacity, uint32_t slot_width, float sentinel,
+                     const std::string& what) {
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    int token = -1;
+    for (uint32_t t = 0; t < positions.size(); ++t) token = positions[t] % capacity == slot ? int(t) : token;
+    for (uint32_t e = 0; e < slot_width; ++e) {
+      const size_t at = size_t(slot) * slot_width + e;
+      if (token < 0) {
+        ASSERT_EQ(k_got[at], sentinel) << what << ": slot " << slot << " overwritten";
+        ASSERT_EQ(v_got[at], sentinel) << what << ": slot " << slot << " overwritten";
+      } else {
+        ASSERT_NEAR(k_got[at], k_want[token * slot_width + e], 2e-5) << what << ": slot " << slot;
+        ASSERT_EQ(v_got[at], v_src[token * slot_width + e]) << what << ": slot " << slot;
+      }
+    }
+  }
+}
+
 TEST_F(KernelNumericsTest, HeadNormRopeMatchesReferenceAtSmallAndLargePositions) {
   // Tolerance: 1e-5 relative to the largest output. Positions reach 131000 with
   // linear scaling, where an unreduced float32 angle would be off by radians.
@@ -364,21 +387,8 @@ TEST_F(KernelNumericsTest, HeadNormRopeWritesKeysAndValuesIntoRingSlots) {
   }
   std::vector<double> k_want = referenceHeadNormRope(k_src, weight.values, positions, kv_heads, head_dim, true,
                                                      torchInverseFrequencies(head_dim, 10000.0f, 1.0f));
-  std::vector<float> k_got = download<float>(k_cache, capacity * slot_width);
-  std::vector<float> v_got = download<float>(v_cache, capacity * slot_width);
-  for (uint32_t slot = 0; slot < capacity; ++slot) {
-    int token = -1;
-    for (uint32_t t = 0; t < tokens; ++t) token = positions[t] % capacity == slot ? int(t) : token;
-    for (uint32_t e = 0; e < slot_width; ++e) {
-      if (token < 0) {
-        EXPECT_EQ(k_got[slot * slot_width + e], sentinel) << "slot " << slot << " overwritten";
-        EXPECT_EQ(v_got[slot * slot_width + e], sentinel) << "slot " << slot << " overwritten";
-      } else {
-        EXPECT_NEAR(k_got[slot * slot_width + e], k_want[token * slot_width + e], 2e-5) << "slot " << slot;
-        EXPECT_EQ(v_got[slot * slot_width + e], v_src[token * slot_width + e]) << "slot " << slot;
-      }
-    }
-  }
+  expectRingSlots(download<float>(k_cache, capacity * slot_width), download<float>(v_cache, capacity * slot_width),
+                  k_want, v_src, positions, capacity, slot_width, sentinel, "head_norm_rope");
 }
 
 TEST_F(KernelNumericsTest, QkvNormRopeDoesTheLayersThreeHeadKindsInOneDispatch) {
@@ -423,22 +433,9 @@ TEST_F(KernelNumericsTest, QkvNormRopeDoesTheLayersThreeHeadKindsInOneDispatch) 
     EXPECT_EQ(q_got[0], sentinel) << "query_dst_base not honoured";
     q_got.erase(q_got.begin());
     expectClose(q_got, q_want, 2e-5, "qkv_norm_rope queries, head_dim " + std::to_string(head_dim));
-    std::vector<float> k_got = download<float>(k_cache, capacity * slot_width);
-    std::vector<float> v_got = download<float>(v_cache, capacity * slot_width);
-    for (uint32_t slot = 0; slot < capacity; ++slot) {
-      int token = -1;
-      for (uint32_t t = 0; t < tokens; ++t) token = positions[t] % capacity == slot ? int(t) : token;
-      for (uint32_t e = 0; e < slot_width; ++e) {
-        const size_t at = size_t(slot) * slot_width + e;
-        if (token < 0) {
-          ASSERT_EQ(k_got[at], sentinel) << "slot " << slot << " overwritten";
-          ASSERT_EQ(v_got[at], sentinel) << "slot " << slot << " overwritten";
-        } else {
-          ASSERT_NEAR(k_got[at], k_want[token * slot_width + e], 2e-5) << "slot " << slot << " head_dim " << head_dim;
-          ASSERT_EQ(v_got[at], v_src[token * slot_width + e]) << "slot " << slot << " head_dim " << head_dim;
-        }
-      }
-    }
+    expectRingSlots(download<float>(k_cache, capacity * slot_width), download<float>(v_cache, capacity * slot_width),
+                    k_want, v_src, positions, capacity, slot_width, sentinel,
+                    "qkv_norm_rope head_dim " + std::to_string(head_dim));
   }
 }
 

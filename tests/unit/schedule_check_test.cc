@@ -27,6 +27,8 @@ struct ScheduleParts {
   std::uint32_t logits_buffer = 4;
   std::uint64_t logits_offset = 256;       // the logits rows start past another region of the arena
   std::uint32_t sampling_params_word = 8;  // 2 * prefill_chunk
+  std::uint32_t readout_rows = 0;          // 0: prefill_chunk (bundles before the field)
+  std::uint64_t arena_bytes = 0;           // 0: 256, then prefill_chunk rows of the vocabulary (16)
   // Kernel 0 (the one dispatched) may fall back to kernel 1.
   std::int32_t fallback = 1;
   std::uint32_t subgroup_size = 32;
@@ -58,7 +60,7 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("kv"), fb::BufferKind::KeyCache, 0, 0, 1,
                                fb::KvCapacity::Context, 0, 16),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("arena"), fb::BufferKind::Activation, 0,
-                               256 + chunk * 16ull * 4)};  // 256 bytes, then prefill_chunk rows of the vocabulary (16)
+                               parts.arena_bytes ? parts.arena_bytes : 256 + chunk * 16ull * 4)};
   auto list = [&] {
     const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
     const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
@@ -75,7 +77,8 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   auto prefill = list();
   auto decode = list();
   auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
-                                     parts.logits_buffer, parts.sampling_params_word, parts.logits_offset);
+                                     parts.logits_buffer, parts.sampling_params_word, parts.logits_offset,
+                                     parts.readout_rows);
   auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
   fb::FinishHeaderBuffer(fbb, header);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -93,6 +96,17 @@ std::string verdict(const ScheduleParts& parts) {
 }
 
 TEST(ScheduleCheckTest, AcceptsAConsistentSchedule) { EXPECT_EQ(verdict({}), ""); }
+
+TEST(ScheduleCheckTest, FewerReadoutRowsNeedLessLogitsAndReadoutRoom) {
+  // An arena with room for two rows of logits (of a chunk of 4) passes with two
+  // readout rows, and not as a bundle before the field (a whole chunk's rows).
+  ScheduleParts parts;
+  parts.arena_bytes = 256 + 2 * 16 * 4;
+  parts.readout_rows = 2;
+  EXPECT_EQ(verdict(parts), "");
+  parts.readout_rows = 0;
+  EXPECT_NE(verdict(parts).find("logits_buffer 4"), std::string::npos);
+}
 
 TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
   struct Case {
@@ -125,6 +139,7 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"logits rows past the arena", [](ScheduleParts& p) { p.logits_offset = 512; }, "logits_buffer 4"},
       {"unaligned logits", [](ScheduleParts& p) { p.logits_offset = 128; }, "logits_offset 128"},
       {"logits offset overflow", [](ScheduleParts& p) { p.logits_offset = ~std::uint64_t(255); }, "logits_offset"},
+      {"readout rows past the chunk", [](ScheduleParts& p) { p.readout_rows = 5; }, "readout_rows 5"},
   };
   for (const Case& c : cases) {
     ScheduleParts parts;

@@ -19,7 +19,7 @@ unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 10496 quan
 unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 14592 quant none
 unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 18688 quant none
 
-// CHECK: module attributes {unicorn.prefill_chunk = 4 : i64}
+// CHECK: module attributes {unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64}
 // The sliding layer's ring: window 4 + chunk 4 - 1 slots of 16 floats.
 // CHECK: unicorn.kv_cache @kv.layers.0.key layer 0 key slot_bytes 64 ring 7
 // CHECK-NEXT: unicorn.kv_cache @kv.layers.0.value layer 0 value slot_bytes 64 ring 7

@@ -4,7 +4,7 @@
 // RUN: not unicorn-opt %s -split-input-file --unicorn-schedule=min-row-slices=0 2>&1 | FileCheck %s --check-prefix=ZERO
 // ZERO: unicorn-schedule: min-row-slices must be at least 1
 
-// expected-error @below {{unicorn-schedule: needs @forward planned by unicorn-plan-memory (its @arena and unicorn.prefill_chunk)}}
+// expected-error @below {{unicorn-schedule: needs @forward planned by unicorn-plan-memory (its @arena, unicorn.prefill_chunk and unicorn.readout_rows)}}
 module {
   unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
   func.func @forward(%ids: tensor<?xi32>) -> tensor<?x64xf32> {
@@ -16,7 +16,7 @@ module {
 
 // -----
 
-module attributes {unicorn.prefill_chunk = 4 : i64} {
+module attributes {unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64} {
   unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
   unicorn.buffer @arena activations bytes 1536
   func.func @forward(%ids: tensor<?xi32>) -> tensor<?x64xf32> {
@@ -29,7 +29,7 @@ module attributes {unicorn.prefill_chunk = 4 : i64} {
 
 // -----
 
-module attributes {unicorn.prefill_chunk = 4 : i64} {
+module attributes {unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64} {
   unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
   unicorn.buffer @arena activations bytes 1536
   func.func @forward(%ids: tensor<?xi32>) -> tensor<?x64xf32> {
@@ -43,7 +43,7 @@ module attributes {unicorn.prefill_chunk = 4 : i64} {
 // -----
 
 // The graph ends in logits; choosing the token is the schedule's own step.
-module attributes {unicorn.prefill_chunk = 4 : i64} {
+module attributes {unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64} {
   unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
   unicorn.buffer @arena activations bytes 1536
   func.func @forward(%ids: tensor<?xi32>) -> tensor<?xi32> {
@@ -57,7 +57,7 @@ module attributes {unicorn.prefill_chunk = 4 : i64} {
 
 // -----
 
-module attributes {unicorn.prefill_chunk = 4 : i64} {
+module attributes {unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64} {
   unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
   unicorn.buffer @arena activations bytes 1536
   func.func @forward(%ids: tensor<?xi32>) -> tensor<?x32xf32> {

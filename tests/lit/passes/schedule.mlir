@@ -5,7 +5,7 @@
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s
 
 // The logits region of the arena, the sampling settings after ids [4] and positions [4].
-// CHECK: module attributes {unicorn.logits = #unicorn.bind<@arena, 1024, 1024>, unicorn.prefill_chunk = 4 : i64, unicorn.readout_top_k = 32 : i64, unicorn.sampling_params_word = 8 : i64}
+// CHECK: module attributes {unicorn.logits = #unicorn.bind<@arena, 1024, 1024>, unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64, unicorn.readout_top_k = 32 : i64, unicorn.sampling_params_word = 8 : i64}
 // CHECK: unicorn.buffer @arena activations bytes 4096
 // (2 * 4 + 8) words of step input; 4 rows of lse and 32 (id, logit) pairs.
 // CHECK-NEXT: unicorn.buffer @step_input step_input bytes 64
