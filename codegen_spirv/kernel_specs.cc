@@ -26,6 +26,11 @@ void requirePositiveEven(const std::string& kernel, const char* what, uint32_t v
   }
 }
 
+// Rows read as vec4s.
+void requireVec4Width(const std::string& kernel, uint32_t width) {
+  if (width == 0 || width % 4 != 0) failShape(kernel, "width must be a positive multiple of 4, got " + std::to_string(width));
+}
+
 void requireBlockMultiple(const std::string& kernel, uint32_t k) {
   if (k == 0 || k % 32 != 0) {
     failShape(kernel, "K must be a positive multiple of 32 (the quantisation block), got " + std::to_string(k));
@@ -107,8 +112,7 @@ KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double sca
 
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size) {
   KernelRequest request{"rms_norm", {}};
-  // The kernel reads rows as vec4s.
-  if (width == 0 || width % 4 != 0) failShape(request.kernel, "width must be a positive multiple of 4, got " + text(width));
+  requireVec4Width(request.kernel, width);
   requireWorkgroupSize(request.kernel, workgroup_size);
   request.defines = {{"WIDTH", text(width)},
                      {"EPS", glslFloat(eps)},
@@ -119,7 +123,7 @@ KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint3
 
 KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size) {
   KernelRequest request{"rms_norm_add_norm", {}};
-  if (width == 0 || width % 4 != 0) failShape(request.kernel, "width must be a positive multiple of 4, got " + text(width));
+  requireVec4Width(request.kernel, width);
   requireWorkgroupSize(request.kernel, workgroup_size);
   request.defines = {{"WIDTH", text(width)},
                      {"EPS", glslFloat(eps)},
