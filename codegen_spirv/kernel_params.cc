@@ -86,17 +86,21 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "matvec_bf16") {
     return matvecKernel(p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"), p.u32("workgroup_size"),
-                        static_cast<float>(p.real("softcap")));
+                        static_cast<float>(p.real("softcap")), p.has("gelu_input") && p.flag("gelu_input"));
   }
   if (kernel == "matvec_quant") {
     return quantMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
-                             p.u32("workgroup_size"), static_cast<float>(p.real("softcap")));
+                             p.u32("workgroup_size"), static_cast<float>(p.real("softcap")),
+                             p.has("gelu_input") && p.flag("gelu_input"));
   }
   if (kernel == "matvec_quant_dot") {
     return quantDotMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
                                 p.u32("workgroup_size"), static_cast<float>(p.real("softcap")));
   }
-  if (kernel == "quantize_activation") return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"));
+  if (kernel == "quantize_activation") {
+    return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"),
+                                    p.has("gelu_input") && p.flag("gelu_input"));
+  }
   if (kernel == "matmul_bf16") {
     return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }

@@ -164,7 +164,7 @@ KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t 
 }
 
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, uint32_t workgroup_size,
-                           float softcap) {
+                           float softcap, bool gelu_input) {
   KernelRequest request{"matvec_bf16", {}};
   // The kernel reads rows in 16-byte units of 8 weights.
   if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
@@ -177,7 +177,8 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, 
                      {"N", text(n)},
                      {"ROWS_PER_WG", text(rows_per_workgroup)},
                      {"SOFTCAP", glslFloat(softcap)},
-                     {"WG_SIZE", text(workgroup_size)}};
+                     {"WG_SIZE", text(workgroup_size)},
+                     {"GELU_INPUT", gelu_input ? "1" : "0"}};
   return request;
 }
 
@@ -222,8 +223,10 @@ KernelRequest quantMatvecRequest(const char* kernel, BlockQuant quant, uint32_t 
 }  // namespace
 
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                uint32_t workgroup_size, float softcap) {
-  return quantMatvecRequest("matvec_quant", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+                                uint32_t workgroup_size, float softcap, bool gelu_input) {
+  KernelRequest request = quantMatvecRequest("matvec_quant", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+  request.defines["GELU_INPUT"] = gelu_input ? "1" : "0";
+  return request;
 }
 
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
@@ -231,11 +234,14 @@ KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uin
   return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
 }
 
-KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size) {
+KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size, bool gelu_input) {
   KernelRequest request{"quantize_activation", {}};
   requireBlockMultiple(request.kernel, k);
   requireWorkgroupSize(request.kernel, workgroup_size);
-  request.defines = {{"QUANT_BITS", text(quantBits(quant))}, {"K", text(k)}, {"WG_SIZE", text(workgroup_size)}};
+  request.defines = {{"QUANT_BITS", text(quantBits(quant))},
+                     {"K", text(k)},
+                     {"WG_SIZE", text(workgroup_size)},
+                     {"GELU_INPUT", gelu_input ? "1" : "0"}};
   return request;
 }
 

@@ -58,9 +58,11 @@ KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t 
                                 const RopeParameters& rope, uint32_t workgroup_size = 64);
 
 // matvec_bf16 reads rows in 16-byte units: K must be a multiple of 8, and the
-// input's base and token stride (push constants) multiples of 4.
+// input's base and token stride (push constants) multiples of 4. gelu_input:
+// x is gelu_tanh(gate) * up of a fused gate|up row (up K elements after gate),
+// as matvec_quant's and quantize_activation's.
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4, uint32_t workgroup_size = 256,
-                           float softcap = 0.0f);
+                           float softcap = 0.0f, bool gelu_input = false);
 // The prefill products (matmul_bf16.comp, matmul_quant.comp and the
 // cooperative-matrix kernel) compute tiles of 64 tokens x 64 rows of y, one
 // workgroup each: dispatch (ceil(N / 64), ceil(tokens / 64), 1).
@@ -79,7 +81,7 @@ KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size); the
 // input's base and token stride multiples of 4.
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
-                                uint32_t workgroup_size = 256, float softcap = 0.0f);
+                                uint32_t workgroup_size = 256, float softcap = 0.0f, bool gelu_input = false);
 // matvec_quant_dot: the same product on packed int8 dot products (the device
 // needs shaderIntegerDotProduct), its x quantised to int8 per block first by
 // quantize_activation (same QUANT_BITS and K), whose output it binds as x.
@@ -87,7 +89,8 @@ KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uin
                                    uint32_t workgroup_size = 64, float softcap = 0.0f);
 // quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
 // reads, in the byte order of `quant`'s weights.
-KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64);
+KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64,
+                                       bool gelu_input = false);
 // The 16-byte units of one row of K quantised x (three per block of 32): the
 // row stride of quantize_activation's output and of matvec_quant_dot's x.
 constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }

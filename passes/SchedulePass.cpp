@@ -473,7 +473,10 @@ class ProgramBuilder {
   };
   LogicalResult products(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights, Value output,
                          const ProductRows& how) {
-    FailureOr<Tensor> x = tensor(op, input), y = tensor(op, output);
+    // x is gelu(gate) * up, read from the gate|up row (lowerGeluMul ran no dispatch).
+    auto gelu_input = gelu_inputs_.find(input);
+    const bool from_gelu = gelu_input != gelu_inputs_.end();
+    FailureOr<Tensor> x = from_gelu ? FailureOr<Tensor>(gelu_input->second) : tensor(op, input), y = tensor(op, output);
     if (failed(x) || failed(y)) return failure();
     if (x->base % 4 != 0 || x->stride % 4 != 0) {
       // The product kernels read x in vec4s; plan-memory's own values are aligned.
@@ -520,9 +523,10 @@ class ProgramBuilder {
             patch(PUSH_WORD(sp::QuantizeActivationPush, x_base), ChunkValue::FirstReadoutRow, *how.x_first_row_patch));
       }
       q.groups = {fixed((blocks + kQuantizeWorkgroup - 1) / kQuantizeWorkgroup), scaled(how.rows), fixed(1)};
-      emit(op->getLoc(), "quantize_activation",
-           {param("bits", int64_t(bits)), param("k", int64_t(w.k)), param("workgroup_size", int64_t(kQuantizeWorkgroup))},
-           q);
+      llvm::SmallVector<NamedAttribute> quantize_params = {
+          param("bits", int64_t(bits)), param("k", int64_t(w.k)), param("workgroup_size", int64_t(kQuantizeWorkgroup))};
+      if (from_gelu) quantize_params.push_back(flag("gelu_input", true));
+      emit(op->getLoc(), "quantize_activation", quantize_params, q);
     }
     hazards_.beginGroup();
     uint32_t column = 0;
@@ -559,6 +563,7 @@ class ProgramBuilder {
               std::max(launch.workgroup ? launch.workgroup : matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
                          param("workgroup_size", int64_t(workgroup))});
+          if (from_gelu && !dot) params.push_back(flag("gelu_input", true));
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
           kernel = !w->quant ? "matvec_bf16" : dot ? "matvec_quant_dot" : "matvec_quant";
         }
@@ -796,6 +801,19 @@ class ProgramBuilder {
     FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), out = tensor(op, op.getResult());
     if (failed(gate) || failed(up) || failed(out)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
+    // Decode: the down projection reads gelu(gate) * up straight from the fused
+    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where
+    // up follows gate in one row and the projection's output is elsewhere.
+    auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
+    if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
+        up->base == gate->base + width) {
+      FailureOr<Tensor> y = tensor(down, down.getResult());
+      if (failed(y)) return failure();
+      if (!rangeOf(y->binding).overlaps(rangeOf(gate->binding))) {
+        gelu_inputs_[op.getResult()] = *gate;
+        return success();
+      }
+    }
     DispatchShape d;
     d.bindings = {{gate->binding, Access::kRead}, {up->binding, Access::kRead}, {out->binding, Access::kWrite}};
     d.push = words(sp::GeluMulPush{gate->base, gate->stride, up->base, up->stride, out->base, out->stride, 0});
@@ -916,6 +934,7 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> readout_norms_;
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
+  llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
   std::optional<Tensor> logits_;
 };
 

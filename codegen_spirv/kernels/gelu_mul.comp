@@ -1,11 +1,14 @@
 // out = gelu_pytorch_tanh(gate) * up, elementwise in float32, with
 //   gelu_tanh(g) = 0.5 * g * (1 + tanh(sqrt(2/pi) * (g + 0.044715 * g^3))).
 // gate and up may be two halves of one fused gate+up projection row: bind the
-// same buffer twice and set the bases and strides accordingly.
+// same buffer twice and set the bases and strides accordingly. (Decode folds
+// it into the down projection instead: GELU_INPUT of the matvec kernels.)
 //
 // Defines: WIDTH, WG_SIZE.
 // Dispatch: (ceil(WIDTH / WG_SIZE), num_tokens, 1).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gelu.glsl"
 
 layout(local_size_x = WG_SIZE) in;
 
@@ -23,17 +26,6 @@ layout(push_constant) uniform GeluMulPush {
   uint num_tokens;
 } pc;
 
-const float kSqrtTwoOverPi = 0.797884561;
-const float kCubicCoefficient = 0.044715;
-
-// 0.5 * g * (1 + tanh(z)) rewritten as g / (1 + exp(-2z)) — the same function,
-// without the cancellation in 1 + tanh(z) for very negative z (where the tanh
-// form loses every digit) and without tanh, which some drivers evaluate to NaN
-// for large arguments. exp overflowing to +inf gives the correct -0.
-float geluTanh(float g) {
-  float z = kSqrtTwoOverPi * (g + kCubicCoefficient * g * g * g);
-  return g / (1.0 + exp(-2.0 * z));
-}
 
 void main() {
   uint i = gl_GlobalInvocationID.x;

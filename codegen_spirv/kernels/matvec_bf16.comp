@@ -13,14 +13,19 @@
 // Alignment (the schedule guarantees it): x_base, x_token_stride and
 // weight_base are multiples of 4 (16 bytes), K a multiple of 8.
 //
+// GELU_INPUT = 1: x is gelu_tanh(gate) * up of a fused gate|up row (gelu.glsl):
+// gate at x_base, up K elements after it, so the down projection needs no
+// gelu_mul dispatch before it (decode).
+//
 // Defines: K, N, ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off; for the LM
-//          head's final logit soft-capping).
+//          head's final logit soft-capping), GELU_INPUT (0|1).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
+#include "gelu.glsl"
 #include "softcap.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -40,6 +45,15 @@ layout(push_constant) uniform MatmulPush {
 
 const uint kUnitsPerRow = K / 8;
 
+// The x vec4 at unit index v of the row (GELU_INPUT: from its gate and up).
+vec4 inputAt(uint v) {
+#if GELU_INPUT
+  return geluTanh(x4[v]) * x4[v + uint(K) / 4u];
+#else
+  return x4[v];
+#endif
+}
+
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
 
@@ -55,8 +69,8 @@ void main() {
   float sums[ROWS_PER_WG];
   for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
   for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
-    vec4 x_first = x4[x_unit + 2u * u];
-    vec4 x_second = x4[x_unit + 2u * u + 1u];
+    vec4 x_first = inputAt(x_unit + 2u * u);
+    vec4 x_second = inputAt(x_unit + 2u * u + 1u);
     for (uint r = 0u; r < ROWS_PER_WG; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
       uvec4 unit = weight_units[weight_unit + row * kUnitsPerRow + u];

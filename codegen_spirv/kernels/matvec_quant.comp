@@ -25,8 +25,12 @@
 //   scale_base  bf16 element index, in binding 3, of row 0's first scale
 // (element indices, so a slice whose scales start mid-word needs no realignment).
 //
+// GELU_INPUT = 1: x is gelu_tanh(gate) * up of a fused gate|up row, gate at
+// x_base and up K elements after it (as matvec_bf16).
+//
 // Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N (rows of this
-//          dispatch), ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off).
+//          dispatch), ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off),
+//          GELU_INPUT (0|1).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -34,6 +38,7 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
 #include "block_quant.glsl"
+#include "gelu.glsl"
 #include "softcap.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -60,6 +65,15 @@ const uint kVec4PerUnit = kWeightsPerUnit / 4u;    // 4 or 8
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
 
+// The x vec4 at unit index v of the row (GELU_INPUT: from its gate and up).
+vec4 inputAt(uint v) {
+#if GELU_INPUT
+  return geluTanh(x4[v]) * x4[v + uint(K) / 4u];
+#else
+  return x4[v];
+#endif
+}
+
 float blockScale(uint row, uint block) {
   uint index = pc.scale_base + row * kBlocksPerRow + block;
   return bf16Element(scale_words[index >> 1], index);
@@ -80,11 +94,11 @@ void main() {
     float x_sum = 0.0;
     for (uint w = 0u; w < 4u; ++w) {
 #if QUANT_BITS == 8
-      x_lo[w] = x4[x_unit + u * kVec4PerUnit + w];
+      x_lo[w] = inputAt(x_unit + u * kVec4PerUnit + w);
       x_hi[w] = vec4(0.0);
 #else
-      vec4 first = x4[x_unit + u * kVec4PerUnit + 2u * w];
-      vec4 second = x4[x_unit + u * kVec4PerUnit + 2u * w + 1u];
+      vec4 first = inputAt(x_unit + u * kVec4PerUnit + 2u * w);
+      vec4 second = inputAt(x_unit + u * kVec4PerUnit + 2u * w + 1u);
       x_lo[w] = vec4(first.x, first.z, second.x, second.z);   // even elements: low nibbles
       x_hi[w] = vec4(first.y, first.w, second.y, second.w);   // odd elements: high nibbles
       x_sum += dot(first, vec4(1.0)) + dot(second, vec4(1.0));

@@ -13,13 +13,19 @@
 //   3b + 2      (sx as float bits, sum of the block's qx, 0, 0); the sum takes
 //               q4's offset of 8 back out
 //
+// GELU_INPUT = 1: x is gelu_tanh(gate) * up of a fused gate|up row (gelu.glsl),
+// gate at x_base and up K elements after it: the down projection's input, with
+// no gelu_mul dispatch before it (decode).
+//
 // Alignment (the schedule guarantees it): x_base and x_token_stride are
 // multiples of 4 (vec4s).
 //
-// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), WG_SIZE.
+// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), WG_SIZE, GELU_INPUT (0|1).
 // Dispatch: (ceil(K / 32 / WG_SIZE), num_tokens, 1): one block per invocation.
 #version 450
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_GOOGLE_include_directive : require
+#include "gelu.glsl"
 
 layout(local_size_x = WG_SIZE) in;
 
@@ -50,7 +56,11 @@ void main() {
   vec4 values[8];
   float largest = 0.0;
   [[unroll]] for (uint i = 0u; i < 8u; ++i) {
+#if GELU_INPUT
+    values[i] = geluTanh(x4[x_unit + i]) * x4[x_unit + i + uint(K) / 4u];
+#else
     values[i] = x4[x_unit + i];
+#endif
     vec4 magnitude = abs(values[i]);
     largest = max(largest, max(max(magnitude.x, magnitude.y), max(magnitude.z, magnitude.w)));
   }

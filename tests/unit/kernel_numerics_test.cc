@@ -492,6 +492,42 @@ TEST_F(KernelNumericsTest, MatvecMatchesReferenceIncludingPartialRowBlocks) {
   }
 }
 
+// gelu_pytorch_tanh(gate) * up in float32, as the kernels compute it
+// (gelu.glsl's g / (1 + exp(-2z)) form), for rows [gate (k) | up (k) | pad].
+std::vector<float> geluOfGateUp(const std::vector<float>& rows, uint32_t k, uint32_t stride, uint32_t tokens) {
+  std::vector<float> x(size_t(tokens) * k);
+  for (uint32_t t = 0; t < tokens; ++t) {
+    for (uint32_t i = 0; i < k; ++i) {
+      const float g = rows[size_t(t) * stride + i], u = rows[size_t(t) * stride + k + i];
+      const float z = 0.797884561f * (g + 0.044715f * g * g * g);
+      x[size_t(t) * k + i] = g / (1.0f + std::exp(-2.0f * z)) * u;
+    }
+  }
+  return x;
+}
+
+TEST_F(KernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
+  // GELU_INPUT: x = gelu(gate) * up read from rows [gate | up | 4 pad], as the
+  // decode down projection reads the fused gate/up product; bound like the
+  // float product of that x.
+  const uint32_t k = 64, n = 13, stride = 2 * k + 4;
+  for (uint32_t tokens : {1u, 3u}) {
+    std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 30 + tokens);
+    std::vector<float> x = geluOfGateUp(rows, k, stride, tokens);
+    Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 31);
+    std::vector<double> magnitude;
+    std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
+    for (double& m : magnitude) m *= 4;  // the kernel's exp may differ from std::exp by a few ulps
+    gpu::GpuBuffer x_buffer = upload(rows, "gate|up");
+    gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+    run(matvecKernel(k, n, 4, 64, 0.0f, /*gelu_input=*/true), {&x_buffer, &w_buffer, &y_buffer},
+        MatmulPush{0, stride, 0, 0, n, tokens}, {(n + 3) / 4, tokens, 1});
+    expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
+                      "matvec GELU_INPUT T=" + std::to_string(tokens));
+  }
+}
+
 TEST_F(KernelNumericsTest, MatvecSplitByRowsWritesEachSliceAtItsBase) {
   // A weight too large for one binding: two dispatches, each binding the rows
   // [begin, end) of the weight (as a word offset here) and writing y at its own base.

@@ -257,6 +257,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     std::array<gpu::BufferBinding, 4> bindings;
     std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
+    bool gelu_input = false;  // matvec_quant_dot: x is a gate|up row, for its quantize_activation
   };
   template <typename Push>
   static std::vector<uint32_t> pushWords(const Push& push) {
@@ -280,7 +281,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
       quantised_x.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
           *device_, uint64_t(units) * 16 * std::max(push.num_tokens, 1u), gpu::MemoryPlacement::kDeviceLocal, "qx")));
       const gpu::BufferBinding qx{quantised_x.back().get(), 0, VK_WHOLE_SIZE};
-      dispatches.push_back({quantizeActivationKernel(quant, k, 64),
+      dispatches.push_back({quantizeActivationKernel(quant, k, 64, d.gelu_input),
                             {d.bindings[0], qx, {}, {}},
                             pushWords(QuantizeActivationPush{push.x_base, push.x_token_stride, 0, units, push.num_tokens}),
                             {(k / 32 + 63) / 64, push.num_tokens, 1}});
@@ -369,6 +370,41 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
           }
         }
       }
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
+  // GELU_INPUT (matvec_quant's; quantize_activation's before matvec_quant_dot):
+  // x = gelu(gate) * up from rows [gate | up | 4 pad], as the decode down
+  // projection reads the fused gate/up product. Each against its reference of
+  // that x (computed in float32 as the kernels do).
+  const uint32_t n = 13;
+  for (const MatvecKind& kind : kMatvecKinds) {
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+      const uint32_t k = 256, stride = 2 * k + 4, tokens = 2;
+      QuantisedWeight w = quantisedRandom(quant, n, k, 150);
+      std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 151);
+      std::vector<float> x(size_t(tokens) * k);
+      for (uint32_t t = 0; t < tokens; ++t) {
+        for (uint32_t i = 0; i < k; ++i) {
+          const float g = rows[size_t(t) * stride + i], u = rows[size_t(t) * stride + k + i];
+          const float z = 0.797884561f * (g + 0.044715f * g * g * g);
+          x[size_t(t) * k + i] = g / (1.0f + std::exp(-2.0f * z)) * u;
+        }
+      }
+      Reference ref = kind.reference(x, k, w, tokens);
+      for (double& m : ref.magnitude) m *= 4;  // the kernels' exp may differ from std::exp by a few ulps
+      gpu::GpuBuffer x_buffer = upload(rows, "gate|up");
+      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+      gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+      KernelRequest request = kind.quantises_x ? kind.request(quant, k, n, 4, 64)
+                                               : quantMatvecKernel(quant, k, n, 4, 64, 0.0f, /*gelu_input=*/true);
+      Dispatch d = wholeWeight(request, x_buffer, w_buffer, y_buffer, w, stride, n, tokens, {(n + 3) / 4, tokens, 1});
+      d.gelu_input = kind.quantises_x;
+      run({d});
+      expectProductClose(download(y_buffer, size_t(tokens) * n), n, ref, tokens, n, 0.0f,
+                         std::string(kind.name) + " GELU_INPUT " + nameOf(quant));
     }
   }
 }

@@ -20,6 +20,7 @@
 // A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
 // CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, splits = 1 : i64, window = 4 : i64, workgroup_size = 64 : i64}
 // CHECK-NOT: attention_combine
+// CHECK: unicorn.kernel @{{matvec_bf16_[0-9]+}} "matvec_bf16" {gelu_input = true, k = 64 : i64, n = 32 : i64, rows_per_workgroup = 4 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 64 : i64}
 // CHECK-NOT: unicorn.kernel @matmul_bf16_4
 // CHECK-NOT: unicorn.kernel @matmul_bf16_coop_4
 // CHECK-NOT: func.func
@@ -67,6 +68,11 @@
 // CHECK-NOT: matmul
 // CHECK: unicorn.dispatch @rms_norm_add_norm_0
 // CHECK-NOT: matmul
+// No gelu_mul in decode: the down projection reads gelu(gate) * up from the
+// gate|up rows (region 1024, up 64 floats after gate) as it loads them.
+// CHECK-NOT: gelu_mul
+// CHECK: unicorn.dispatch @[[DOWN:matvec_bf16_[0-9]+]] [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@down, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 128, 0, 0, 32, 0] {{.*}} barrier{{$}}
+// CHECK-NOT: gelu_mul
 // CHECK: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}} when logits_needed
 // CHECK-NEXT: unicorn.dispatch @logits_readout_0
 // CHECK-NEXT: unicorn.dispatch @argmax_0
