@@ -10,7 +10,8 @@
 // keys, then values; the branch is uniform over the workgroup. A decode step
 // would otherwise spend three dependent launches here per layer.
 //
-// Cache rows: positions[t] % ring_capacity (the KV cache as a ring of slots).
+// Cache rows: positions[t] % ring_capacity (the KV cache as a ring of slots),
+// slot 0 at element 0 of each cache binding.
 //
 // Bindings: 0 source (float), 1 q_norm weight, 2 k_norm weight (bf16 pairs),
 //           3 positions, 4 query destination, 5 key cache, 6 value cache.

@@ -16,7 +16,9 @@
 // 4 (16 bytes), weight bases of 2.
 //
 // Defines: WIDTH (a multiple of 4), EPS, NEXT_EPS (floats), WG_SIZE.
-// Dispatch: (num_tokens, 1, 1). x, residual and normed must not overlap.
+// Dispatch: (num_tokens, 1, 1). normed may be x's very rows (the schedule gives
+// it them when x dies here): each invocation writes only the elements it read
+// itself, after both of the row's reductions. The residual overlaps neither.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
