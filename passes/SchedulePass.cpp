@@ -802,9 +802,11 @@ class ProgramBuilder {
     if (failed(gate) || failed(up) || failed(out)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
     // Decode: the down projection reads gelu(gate) * up straight from the fused
-    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where
-    // up follows gate in one row and the projection's output is elsewhere.
+    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
+    // runs next (nothing may reuse the row before), up follows gate in one row
+    // and the projection's output lies elsewhere.
     auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
+    if (down && down != op->getNextNode()) down = LinearOp();
     if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
         up->base == gate->base + width) {
       FailureOr<Tensor> y = tensor(down, down.getResult());
