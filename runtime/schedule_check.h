@@ -15,8 +15,8 @@ namespace unicorn {
 // without a schedule passes (it cannot be run, which the executor reports).
 void checkSchedule(const fb::Header& header, const std::string& name);
 
-// The most readout rows a prefill chunk computes (schedule.fbs: readout_rows,
-// which bundles before it lack: their logits hold a whole chunk).
+// The most readout rows a prefill chunk computes (schedule.fbs: readout_rows;
+// a header without it has logits for a whole chunk).
 inline std::uint32_t readoutRows(const fb::Schedule& s) {
   return s.readout_rows() == 0 ? s.prefill_chunk() : s.readout_rows();
 }

@@ -27,7 +27,7 @@ struct ScheduleParts {
   std::uint32_t logits_buffer = 4;
   std::uint64_t logits_offset = 256;       // the logits rows start past another region of the arena
   std::uint32_t sampling_params_word = 8;  // 2 * prefill_chunk
-  std::uint32_t readout_rows = 0;          // 0: prefill_chunk (bundles before the field)
+  std::uint32_t readout_rows = 0;          // 0: prefill_chunk (a header without the field)
   std::uint64_t arena_bytes = 0;           // 0: 256, then prefill_chunk rows of the vocabulary (16)
   // Kernel 0 (the one dispatched) may fall back to kernel 1.
   std::int32_t fallback = 1;
@@ -99,7 +99,7 @@ TEST(ScheduleCheckTest, AcceptsAConsistentSchedule) { EXPECT_EQ(verdict({}), "")
 
 TEST(ScheduleCheckTest, FewerReadoutRowsNeedLessLogitsAndReadoutRoom) {
   // An arena with room for two rows of logits (of a chunk of 4) passes with two
-  // readout rows, and not as a bundle before the field (a whole chunk's rows).
+  // readout rows, and not without the field (a whole chunk's rows).
   ScheduleParts parts;
   parts.arena_bytes = 256 + 2 * 16 * 4;
   parts.readout_rows = 2;
