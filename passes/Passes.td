@@ -125,6 +125,13 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
 
     The final norm and the LM head run for the rows whose logits are read
     out (the last token, or every token under --dump-logits).
+
+    Some neighbouring ops share a dispatch where their rows allow it: an
+    rms_norm_add and the rms_norm of its sum (rms_norm_add_norm); a layer's
+    q and k qk_norm_rope and its attention's copy of the values into the
+    cache (qkv_norm_rope); in decode, a gelu_mul and the linear right after
+    it that reads it (the product applies GELU to the gate|up rows as it
+    loads them). A long vocabulary's argmax runs split, then combined.
   }];
   let options = [
     Option<"minRowSlices", "min-row-slices", "unsigned", /*default=*/"1",
