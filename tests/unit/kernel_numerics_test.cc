@@ -25,6 +25,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "tests/support/gelu_reference.h"
 #include "tests/support/kernel_pipeline.h"
 
 namespace unicorn::spirv {
@@ -492,20 +493,6 @@ TEST_F(KernelNumericsTest, MatvecMatchesReferenceIncludingPartialRowBlocks) {
   }
 }
 
-// gelu_pytorch_tanh(gate) * up in float32, as the kernels compute it
-// (gelu.glsl's g / (1 + exp(-2z)) form), for rows [gate (k) | up (k) | pad].
-std::vector<float> geluOfGateUp(const std::vector<float>& rows, uint32_t k, uint32_t stride, uint32_t tokens) {
-  std::vector<float> x(size_t(tokens) * k);
-  for (uint32_t t = 0; t < tokens; ++t) {
-    for (uint32_t i = 0; i < k; ++i) {
-      const float g = rows[size_t(t) * stride + i], u = rows[size_t(t) * stride + k + i];
-      const float z = 0.797884561f * (g + 0.044715f * g * g * g);
-      x[size_t(t) * k + i] = g / (1.0f + std::exp(-2.0f * z)) * u;
-    }
-  }
-  return x;
-}
-
 TEST_F(KernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
   // GELU_INPUT: x = gelu(gate) * up read from rows [gate | up | 4 pad], as the
   // decode down projection reads the fused gate/up product; bound like the
@@ -513,7 +500,7 @@ TEST_F(KernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
   const uint32_t k = 64, n = 13, stride = 2 * k + 4;
   for (uint32_t tokens : {1u, 3u}) {
     std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 30 + tokens);
-    std::vector<float> x = geluOfGateUp(rows, k, stride, tokens);
+    std::vector<float> x = test_support::geluOfGateUp(rows, k, stride, tokens);
     Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 31);
     std::vector<double> magnitude;
     std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);

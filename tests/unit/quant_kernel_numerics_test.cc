@@ -47,6 +47,7 @@
 #include "runtime/gpu/descriptor_pool.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
+#include "tests/support/gelu_reference.h"
 #include "tests/support/kernel_pipeline.h"
 #include "schemas/tensor_layout.h"
 
@@ -385,14 +386,7 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
       const uint32_t k = 256, stride = 2 * k + 4, tokens = 2;
       QuantisedWeight w = quantisedRandom(quant, n, k, 150);
       std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 151);
-      std::vector<float> x(size_t(tokens) * k);
-      for (uint32_t t = 0; t < tokens; ++t) {
-        for (uint32_t i = 0; i < k; ++i) {
-          const float g = rows[size_t(t) * stride + i], u = rows[size_t(t) * stride + k + i];
-          const float z = 0.797884561f * (g + 0.044715f * g * g * g);
-          x[size_t(t) * k + i] = g / (1.0f + std::exp(-2.0f * z)) * u;
-        }
-      }
+      std::vector<float> x = test_support::geluOfGateUp(rows, k, stride, tokens);
       Reference ref = kind.reference(x, k, w, tokens);
       for (double& m : ref.magnitude) m *= 4;  // the kernels' exp may differ from std::exp by a few ulps
       gpu::GpuBuffer x_buffer = upload(rows, "gate|up");
