@@ -115,6 +115,11 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
                          p.u32("window"), static_cast<float>(p.real("softcap")), p.u32("splits")};
     return attentionKernel(shape, p.u32("workgroup_size"));
   }
+  if (kernel == "attention_prefill") {
+    return attentionPrefillKernel(AttentionShape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"),
+                                                 p.real("query_scale"), p.u32("window"),
+                                                 static_cast<float>(p.real("softcap"))});
+  }
   if (kernel == "attention_combine") {
     return attentionCombineKernel(p.u32("head_dim"), p.u32("num_heads"), p.u32("splits"), p.u32("workgroup_size"));
   }

@@ -256,28 +256,53 @@ KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float 
   return request;
 }
 
+namespace {
+
+// What attention.comp and attention_prefill.comp both need of a shape; their
+// common defines.
+void requireAttentionShape(const std::string& kernel, const AttentionShape& shape) {
+  if (shape.head_dim == 0 || shape.num_heads == 0 || shape.num_kv_heads == 0 ||
+      shape.num_heads % shape.num_kv_heads != 0) {
+    failShape(kernel, "heads (" + text(shape.num_heads) + ") must be a positive multiple of kv heads (" +
+                          text(shape.num_kv_heads) + ") and head_dim positive");
+  }
+  if (!(shape.query_scale > 0)) failShape(kernel, "the query scale must be positive");
+}
+
+KernelDefines attentionDefines(const AttentionShape& shape) {
+  return {{"HEAD_DIM", text(shape.head_dim)},
+          {"NUM_HEADS", text(shape.num_heads)},
+          {"NUM_KV_HEADS", text(shape.num_kv_heads)},
+          {"QUERY_SCALE", glslFloat(static_cast<float>(shape.query_scale))},
+          {"WINDOW", text(shape.window)},
+          {"SOFTCAP", glslFloat(shape.softcap)}};
+}
+
+}  // namespace
+
 KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
   KernelRequest request{"attention", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);
-  if (shape.head_dim == 0 || shape.num_heads == 0 || shape.num_kv_heads == 0 ||
-      shape.num_heads % shape.num_kv_heads != 0) {
-    failShape(request.kernel, "heads (" + text(shape.num_heads) + ") must be a positive multiple of kv heads (" +
-                                  text(shape.num_kv_heads) + ") and head_dim positive");
-  }
-  if (!(shape.query_scale > 0)) failShape(request.kernel, "the query scale must be positive");
+  requireAttentionShape(request.kernel, shape);
   // Keys are read as vec4s, a key's shares by up to 4 neighbouring lanes.
   if (shape.head_dim % 4 != 0) failShape(request.kernel, "head_dim must be a multiple of 4, got " + text(shape.head_dim));
   if (workgroup_size < 4) failShape(request.kernel, "the workgroup must have at least 4 invocations");
   requireSplits(request.kernel, shape.splits);
-  const float query_scale = static_cast<float>(shape.query_scale);
-  request.defines = {{"HEAD_DIM", text(shape.head_dim)},
-                     {"NUM_HEADS", text(shape.num_heads)},
-                     {"NUM_KV_HEADS", text(shape.num_kv_heads)},
-                     {"QUERY_SCALE", glslFloat(query_scale)},
-                     {"WINDOW", text(shape.window)},
-                     {"SOFTCAP", glslFloat(shape.softcap)},
-                     {"SPLITS", text(shape.splits)},
-                     {"WG_SIZE", text(workgroup_size)}};
+  request.defines = attentionDefines(shape);
+  request.defines["SPLITS"] = text(shape.splits);
+  request.defines["WG_SIZE"] = text(workgroup_size);
+  return request;
+}
+
+KernelRequest attentionPrefillKernel(const AttentionShape& shape) {
+  KernelRequest request{"attention_prefill", {}};
+  requireAttentionShape(request.kernel, shape);
+  if (!attentionPrefillFits(shape.head_dim)) {
+    failShape(request.kernel, "head_dim must be a multiple of 8 up to " + text(kAttentionPrefillMaxHeadDim) +
+                                  ", got " + text(shape.head_dim));
+  }
+  if (shape.splits != 1) failShape(request.kernel, "a prefill chunk is not split");
+  request.defines = attentionDefines(shape);
   return request;
 }
 

@@ -106,6 +106,14 @@ struct AttentionShape {
   uint32_t splits = 1;              // > 1: split-K, partials for attentionCombineKernel (at most 64)
 };
 KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
+// Prefill attention, flash-style (attention_prefill.comp): workgroups of 64
+// take 8 tokens of one head each, dispatch (heads, ceil(tokens / 8), 1);
+// head_dim a multiple of 8 up to 256 (its shared memory stays within 16 KiB).
+inline constexpr uint32_t kAttentionPrefillTokens = 8, kAttentionPrefillMaxHeadDim = 256;
+inline bool attentionPrefillFits(uint32_t head_dim) {
+  return head_dim % 8 == 0 && head_dim <= kAttentionPrefillMaxHeadDim;
+}
+KernelRequest attentionPrefillKernel(const AttentionShape& shape);
 // Folds split-K attention's partials into the output (attention_combine.comp).
 KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint32_t splits,
                                      uint32_t workgroup_size = 64);

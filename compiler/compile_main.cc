@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
+  bool no_flash_prefill = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -157,6 +158,10 @@ int main(int argc, char** argv) {
                "developer: prefill's bf16 products on the tiled shader-core kernel even where the device\n"
                "has cooperative-matrix units (to compare the two)")
       ->group("Developer");
+  app.add_flag("--no-flash-prefill", no_flash_prefill,
+               "developer: prefill attention one workgroup per token instead of tiles of 8 queries sharing\n"
+               "each block of keys (to compare the two)")
+      ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
 
@@ -197,6 +202,7 @@ int main(int argc, char** argv) {
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunch(flag));
     pipeline.dot_min_mib = dot_min_mib;
     pipeline.coop_matmul = !no_coop_matmul;
+    pipeline.flash_prefill = !no_flash_prefill;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);

@@ -199,6 +199,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   schedule.coopMatmul = options.coop_matmul;
+  schedule.flashPrefill = options.flash_prefill;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

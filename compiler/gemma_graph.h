@@ -57,7 +57,8 @@ class GemmaGraph {
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
-    bool coop_matmul = true;  // --no-coop-matmul: the tiled kernel for prefill's bf16 products
+    bool coop_matmul = true;    // --no-coop-matmul: the tiled kernel for prefill's bf16 products
+    bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

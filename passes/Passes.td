@@ -149,7 +149,10 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "bf16 prefill products on cooperative-matrix units where the device has them "
-           "(false: the tiled shader-core kernel everywhere; for comparing the two)">
+           "(false: the tiled shader-core kernel everywhere; for comparing the two)">,
+    Option<"flashPrefill", "flash-prefill", "bool", /*default=*/"true",
+           "prefill attention in tiles of 8 queries sharing each block of keys (attention_prefill; "
+           "false: one workgroup per token, attention.comp; for comparing the two)">
   ];
   let dependentDialects = ["::unicorn::UnicornDialect"];
 }

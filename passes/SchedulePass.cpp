@@ -78,6 +78,7 @@ struct DecodeLaunches {
   MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128};
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
+  bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
     return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
   }
@@ -777,6 +778,16 @@ class ProgramBuilder {
                         : words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
     if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
+    if (prefill_ && s_.launches().flash_prefill && sp::attentionPrefillFits(head_dim)) {
+      // A chunk's queries in tiles that share each block of keys and values.
+      d.groups = {fixed(heads), scaled(ChunkValue::Tokens, sp::kAttentionPrefillTokens), fixed(1)};
+      emit(op.getLoc(), "attention_prefill",
+           {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
+            param("num_kv_heads", int64_t(kv_heads)), param("query_scale", op.getScale().convertToDouble()),
+            param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble())},
+           d);
+      return success();
+    }
     d.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(splits)};
     emit(op.getLoc(), "attention",
          {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
@@ -993,6 +1004,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
     launches.coop_matmul = coopMatmul;
+    launches.flash_prefill = flashPrefill;
     ScheduleContext shared(module, c, minRowSlices, launches);
     shared.setFirstProgram(prefill);
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);

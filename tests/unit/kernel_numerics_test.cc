@@ -710,6 +710,16 @@ class AttentionNumericsTest : public KernelNumericsTest {
       expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want),
                   "attention, " + std::to_string(splits) + " share(s)");
     }
+    // The prefill kernel (tiles of 8 queries over blocks of 4 keys) on the same chunk.
+    if (attentionPrefillFits(c.head_dim)) {
+      gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 7.0f), "out");
+      AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
+                           c.window, c.softcap, 1};
+      run(attentionPrefillKernel(shape), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
+          AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens},
+          {c.heads, (tokens + kAttentionPrefillTokens - 1) / kAttentionPrefillTokens, 1});
+      expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want), "attention_prefill");
+    }
   }
 };
 
@@ -736,6 +746,16 @@ TEST_F(AttentionNumericsTest, SlidingWindowDecodeWithSoftcapAndQueryScalarUnlike
   // query_pre_attn_scalar 168 with head_dim 32 (the 27B situation: the scale is
   // not head_dim^-1/2); attention logit soft-capping at 1.5 (bites hard here).
   check({32, 8, 4, 168.0f, 6, 1.5f, 6, {9}, 64}, 4);
+}
+
+TEST_F(AttentionNumericsTest, PrefillTilesOverAWrappedWindowAndPastTheChunksEnd) {
+  // 19 tokens at positions 40..58 (tiles of 8: the last one part empty), window
+  // 10 over a ring of 28 (window + 19 - 1) that has wrapped; head_dim 256 with
+  // GQA, as Gemma 3 1B's sliding layers, and a global one of head_dim 128.
+  std::vector<uint32_t> positions;
+  for (uint32_t p = 40; p < 59; ++p) positions.push_back(p);
+  check({256, 4, 1, 256.0f, 10, 0.0f, 28, positions, 64}, 8);
+  check({128, 4, 2, 168.0f, 0, 50.0f, 64, positions, 64}, 9);
 }
 
 TEST_F(AttentionNumericsTest, WideHeadsShareEachKeysScoreAcrossLanes) {
