@@ -9,9 +9,11 @@
 // Invocation l of 64 serves query q = l / 8 of the tile and owns its
 // dimensions d = l % 8 + 8 i (its query values live in registers): it takes
 // its share of each key's dot product, the 8 shares of a query are summed in
-// shared memory, and it accumulates those dimensions of the output. Shared
-// memory: 2 x 4 x HEAD_DIM floats of keys and values and 64 x 4 shares (9 KiB
-// at HEAD_DIM 256, within Vulkan's 16 KiB minimum).
+// shared memory, and it accumulates those dimensions of the output. The next
+// block's keys and values are loaded (into registers) before this block's
+// products, so they arrive while those run. Shared memory: 2 x 4 x HEAD_DIM
+// floats of keys and values and 64 x 4 shares (9 KiB at HEAD_DIM 256, within
+// Vulkan's 16 KiB minimum).
 //
 // Bindings, push constants: attention.comp's (out_base and out_token_stride
 // used; query_base and query_token_stride multiples of 4, key_base and
@@ -49,6 +51,8 @@ const uint kKeys = 4;     // keys a block
 const uint kGroupSize = NUM_HEADS / NUM_KV_HEADS;
 const uint kSlotStride = NUM_KV_HEADS * HEAD_DIM;
 const uint kDims = HEAD_DIM / 8;  // dimensions an invocation owns
+const uint kBlockVec4 = kKeys * (HEAD_DIM / 4);  // vec4s of keys (and of values) a block
+const uint kFetches = (kBlockVec4 + 63u) / 64u;   // of them an invocation loads
 const float kLowest = -3.40282347e+38;
 
 shared float key_block[kKeys][HEAD_DIM];
@@ -57,6 +61,34 @@ shared float shares[64][kKeys];
 
 // The first position query position `p` sees.
 uint firstVisible(uint p) { return (WINDOW > 0 && p + 1u > uint(WINDOW)) ? p + 1u - uint(WINDOW) : 0u; }
+
+// This invocation's share of the block at `block` (keys up to `last`), into
+// registers; then into the shared block.
+vec4 fetched_keys[kFetches], fetched_values[kFetches];
+void fetchBlock(uint block, uint last, uint kv_head) {
+  for (uint f = 0u; f < kFetches; ++f) {
+    uint e = gl_LocalInvocationIndex + 64u * f;
+    uint position = block + e / (HEAD_DIM / 4), v = e % (HEAD_DIM / 4);
+    fetched_keys[f] = vec4(0.0);
+    fetched_values[f] = vec4(0.0);
+    if (e < kBlockVec4 && position <= last) {
+      uint slot = position % pc.cache_capacity;
+      fetched_keys[f] = key_cache4[(pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + v];
+      fetched_values[f] = value_cache4[(pc.value_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + v];
+    }
+  }
+}
+void stageBlock() {
+  for (uint f = 0u; f < kFetches; ++f) {
+    uint e = gl_LocalInvocationIndex + 64u * f;
+    if (e >= kBlockVec4) break;
+    uint k = e / (HEAD_DIM / 4), v = e % (HEAD_DIM / 4);
+    for (uint c = 0u; c < 4u; ++c) {
+      key_block[k][4u * v + c] = fetched_keys[f][c];
+      value_block[k][4u * v + c] = fetched_values[f][c];
+    }
+  }
+}
 
 void main() {
   uint head = gl_WorkGroupID.x;
@@ -82,23 +114,12 @@ void main() {
   float accumulated[kDims];
   [[unroll]] for (uint i = 0u; i < kDims; ++i) accumulated[i] = 0.0;
 
+  fetchBlock(first, last, kv_head);
   for (uint block = first; block <= last; block += kKeys) {
     barrier();  // the block before is done with the keys, values and shares
-    for (uint e = lane; e < kKeys * (HEAD_DIM / 4); e += 64u) {
-      uint k = e / (HEAD_DIM / 4), v = e % (HEAD_DIM / 4);
-      uint position = block + k;
-      vec4 key = vec4(0.0), value = vec4(0.0);
-      if (position <= last) {
-        uint slot = position % pc.cache_capacity;
-        key = key_cache4[(pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + v];
-        value = value_cache4[(pc.value_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + v];
-      }
-      for (uint c = 0u; c < 4u; ++c) {
-        key_block[k][4u * v + c] = key[c];
-        value_block[k][4u * v + c] = value[c];
-      }
-    }
+    stageBlock();
     barrier();
+    if (block + kKeys <= last) fetchBlock(block + kKeys, last, kv_head);
     [[unroll]] for (uint k = 0u; k < kKeys; ++k) {
       float share = 0.0;
       [[unroll]] for (uint i = 0u; i < kDims; ++i) share += query[i] * key_block[k][part + 8u * i];
