@@ -68,6 +68,8 @@ def main():
     parser.add_argument("--device", help="unicorn-exec --device")
     parser.add_argument("--allow-software-gpu", action="store_true", help="unicorn-exec --allow-software-gpu")
     parser.add_argument("--bench-prefill", type=int, help="unicorn-exec --bench-prefill (default 512)")
+    parser.add_argument("--bench-prefill-context", type=int,
+                        help="unicorn-exec --bench-prefill-context (default 0): the timed prefill's starting position")
     parser.add_argument("--bench-decode", type=int, help="unicorn-exec --bench-decode (default 128)")
     parser.add_argument("--prefill-chunk", type=int, help="unicorn-compile --prefill-chunk (default: its own)")
     parser.add_argument("--compile-flags", default="",
@@ -86,6 +88,8 @@ def main():
         exec_flags.append("--allow-software-gpu")
     if args.bench_prefill:
         exec_flags += ["--bench-prefill", args.bench_prefill]
+    if args.bench_prefill_context:
+        exec_flags += ["--bench-prefill-context", args.bench_prefill_context]
     if args.bench_decode:
         exec_flags += ["--bench-decode", args.bench_decode]
 

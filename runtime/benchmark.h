@@ -7,8 +7,9 @@
 //  - the device's memory bandwidth: a device-local buffer copied to another
 //    (bytes read plus written per second) and one streamed by a read-only
 //    kernel; the better of the two is the roofline bandwidth;
-//  - prefill: tokens per second over a prompt of `prefill_tokens`, in the
-//    bundle's chunks, and the matrix-product FLOP/s that makes;
+//  - prefill: tokens per second over a prompt of `prefill_tokens` (after
+//    `prefill_context` tokens already in the KV cache), in the bundle's
+//    chunks, and the matrix-product FLOP/s that makes;
 //  - decode: tokens per second over `decode_tokens` steps after a prompt of
 //    each of `decode_contexts` tokens, the bytes each step reads (weights +
 //    the KV it attends to), the GB/s that makes, its fraction of the roofline
@@ -34,6 +35,7 @@ namespace unicorn {
 struct BenchmarkOptions {
   gpu::DeviceRequest device;
   std::uint32_t prefill_tokens = 512;
+  std::uint32_t prefill_context = 0;
   std::uint32_t decode_tokens = 128;
   std::vector<std::uint32_t> decode_contexts = {0, 4096};
   // When the process started and when the bundle was open and verified (the

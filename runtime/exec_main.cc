@@ -249,6 +249,9 @@ int main(int argc, char** argv) {
       "kernel by kernel and its launch floor, peak host and GPU memory");
   app.add_option("--bench-prefill", bench_options.prefill_tokens, "--bench: prompt tokens for prefill (default 512)")
       ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--bench-prefill-context", bench_options.prefill_context,
+                 "--bench: tokens already in the KV cache before the timed prefill (default 0)")
+      ->needs(bench_flag)->check(CLI::Range(0u, 1u << 24));
   app.add_option("--bench-decode", bench_options.decode_tokens, "--bench: decode steps per context (default 128)")
       ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
   app.add_option("--bench-contexts", bench_options.decode_contexts,

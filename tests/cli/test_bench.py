@@ -183,6 +183,18 @@ class BenchTest(harness.CliTestCase):
         self.assertIn("tokens_per_second", decode[0])
         self.assertIn("exceeds the model's", decode[1]["skipped"])
 
+    def test_prefill_after_a_context_starts_there(self):
+        """--bench-prefill-context N: the timed prefill starts at position N, the cache
+        holding N tokens before it; the bench sizes the context for both."""
+        result = harness.run([harness.EXEC, self.bundle, "--bench", "--json", "--allow-software-gpu",
+                              "--bench-prefill", "8", "--bench-prefill-context", "150", "--bench-decode", "2",
+                              "--bench-contexts", "0"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual((report["prefill"]["tokens"], report["prefill"]["context"]), (8, 150))
+        self.assertGreater(report["prefill"]["tokens_per_second"], 0)
+        self.assertGreaterEqual(report["bundle"]["context"], 158)
+
     def test_the_smallest_run_fits_its_own_context(self):
         """One prompt token, one decode step at context 0: the context the bench sizes
         must still hold its warm-up and the profiled step."""
@@ -197,7 +209,7 @@ class BenchTest(harness.CliTestCase):
         result = harness.run([harness.EXEC, self.bundle, "--bench", "--allow-software-gpu",
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
-        for fragment in ("to the first token", "roofline", "prefill  8 tokens", "decode   context 0:",
+        for fragment in ("to the first token", "roofline", "prefill  8 tokens after 0", "decode   context 0:",
                          "profile  one decode step", "launching them", "profile  one prefill chunk of", "peak     host RSS",
                          "ran their fallback"):
             self.assertIn(fragment, result.stdout)
