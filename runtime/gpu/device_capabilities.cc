@@ -190,6 +190,10 @@ std::vector<std::string> missingRequirements(const DeviceCapabilities& caps) {
     if (!caps.subgroup_basic) missing.push_back("basic subgroup operations");
     if (!caps.subgroup_arithmetic) missing.push_back("subgroup arithmetic");
     if (!caps.subgroup_shuffle) missing.push_back("subgroup shuffle");
+    // attention.comp shares a key's score among up to 4 neighbouring lanes of a subgroup.
+    if (caps.subgroup_size < 4) {
+      missing.push_back("subgroups of at least 4 invocations (it has " + std::to_string(caps.subgroup_size) + ")");
+    }
   }
   return missing;
 }

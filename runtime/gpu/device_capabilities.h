@@ -32,7 +32,8 @@ struct DeviceCapabilities {
   uint32_t device_id = 0;
 
   // Required (see missingRequirements): Vulkan 1.1+, a compute queue, 16-bit
-  // storage, and basic/arithmetic/shuffle subgroup operations in compute shaders.
+  // storage, basic/arithmetic/shuffle subgroup operations in compute shaders, and
+  // subgroups of at least 4 invocations.
   bool has_compute_queue = false;
   uint32_t compute_queue_family = 0;  // valid when has_compute_queue
   bool storage_buffer_16bit_access = false;

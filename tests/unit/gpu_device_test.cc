@@ -162,7 +162,14 @@ TEST(DeviceCapabilitiesRules, MissingRequirementsAreNamed) {
   lacking.subgroup_ops_in_compute = true;
   lacking.subgroup_basic = true;
   lacking.subgroup_arithmetic = true;
-  EXPECT_EQ(missingRequirements(lacking), (std::vector<std::string>{"storageBuffer16BitAccess", "subgroup shuffle"}));
+  lacking.subgroup_size = 2;
+  EXPECT_EQ(missingRequirements(lacking),
+            (std::vector<std::string>{"storageBuffer16BitAccess", "subgroup shuffle",
+                                      "subgroups of at least 4 invocations (it has 2)"}));
+  lacking.storage_buffer_16bit_access = true;
+  lacking.subgroup_shuffle = true;
+  lacking.subgroup_size = 4;
+  EXPECT_TRUE(missingRequirements(lacking).empty());
 }
 
 TEST(VulkanError, NamesTheResultAndWhatWasBeingDone) {
