@@ -25,7 +25,6 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
-#include "gelu.glsl"
 #include "softcap.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -45,19 +44,11 @@ layout(push_constant) uniform MatmulPush {
 
 const uint kUnitsPerRow = K / 8;
 
-// The x vec4 at unit index v of the row (GELU_INPUT: from its gate and up).
-vec4 inputAt(uint v) {
-#if GELU_INPUT
-  return geluTanh(x4[v]) * x4[v + uint(K) / 4u];
-#else
-  return x4[v];
-#endif
-}
+#include "gelu_input.glsl"
 
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
 
-vec4 lowHalves(uvec2 words) { return vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y)); }
 
 void main() {
   uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
@@ -74,7 +65,7 @@ void main() {
     for (uint r = 0u; r < ROWS_PER_WG; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
       uvec4 unit = weight_units[weight_unit + row * kUnitsPerRow + u];
-      sums[r] += dot(x_first, lowHalves(unit.xy)) + dot(x_second, lowHalves(unit.zw));
+      sums[r] += dot(x_first, bf16Quad(unit.xy)) + dot(x_second, bf16Quad(unit.zw));
     }
   }
 

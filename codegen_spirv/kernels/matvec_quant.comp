@@ -38,7 +38,6 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
 #include "block_quant.glsl"
-#include "gelu.glsl"
 #include "softcap.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -65,14 +64,7 @@ const uint kVec4PerUnit = kWeightsPerUnit / 4u;    // 4 or 8
 // partials[row][subgroup]
 shared float row_partials[ROWS_PER_WG][WG_SIZE];
 
-// The x vec4 at unit index v of the row (GELU_INPUT: from its gate and up).
-vec4 inputAt(uint v) {
-#if GELU_INPUT
-  return geluTanh(x4[v]) * x4[v + uint(K) / 4u];
-#else
-  return x4[v];
-#endif
-}
+#include "gelu_input.glsl"
 
 float blockScale(uint row, uint block) {
   uint index = pc.scale_base + row * kBlocksPerRow + block;

@@ -25,7 +25,6 @@
 #version 450
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_GOOGLE_include_directive : require
-#include "gelu.glsl"
 
 layout(local_size_x = WG_SIZE) in;
 
@@ -39,6 +38,8 @@ layout(push_constant) uniform QuantizeActivationPush {
   uint out_token_stride;  // units between tokens (at least 3 * K / 32)
   uint num_tokens;
 } pc;
+
+#include "gelu_input.glsl"
 
 #if QUANT_BITS != 8 && QUANT_BITS != 4
 #error QUANT_BITS must be 8 or 4
@@ -56,11 +57,7 @@ void main() {
   vec4 values[8];
   float largest = 0.0;
   [[unroll]] for (uint i = 0u; i < 8u; ++i) {
-#if GELU_INPUT
-    values[i] = geluTanh(x4[x_unit + i]) * x4[x_unit + i + uint(K) / 4u];
-#else
-    values[i] = x4[x_unit + i];
-#endif
+    values[i] = inputAt(x_unit + i);
     vec4 magnitude = abs(values[i]);
     largest = max(largest, max(max(magnitude.x, magnitude.y), max(magnitude.z, magnitude.w)));
   }

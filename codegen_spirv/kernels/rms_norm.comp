@@ -57,7 +57,7 @@ void main() {
     bool inside = v < kVec4PerRow;
     values[j] = inside ? x4[x_row + v] : vec4(0.0);
     uvec2 words = inside ? weight_pairs[pc.weight_base / 2u + v] : uvec2(0u);
-    gains[j] = 1.0 + vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y));
+    gains[j] = 1.0 + bf16Quad(words);
 #if ADD_TO_OUTPUT
     residual[j] = inside ? y4[y_row + v] : vec4(0.0);
 #endif

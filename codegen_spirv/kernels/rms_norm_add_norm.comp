@@ -48,7 +48,6 @@ layout(push_constant) uniform RmsNormAddNormPush {
 const uint kVec4PerRow = uint(WIDTH) / 4u;
 const uint kVec4PerInvocation = (kVec4PerRow + WG_SIZE - 1u) / WG_SIZE;
 
-vec4 gains(uvec2 words) { return 1.0 + vec4(bf16Low(words.x), bf16High(words.x), bf16Low(words.y), bf16High(words.y)); }
 
 void main() {
   uint token = gl_WorkGroupID.x;
@@ -66,8 +65,8 @@ void main() {
     bool inside = v < kVec4PerRow;
     values[j] = inside ? x4[x_row + v] : vec4(0.0);
     residual[j] = inside ? residual4[residual_row + v] : vec4(0.0);
-    row_gains[j] = gains(inside ? weight_pairs[pc.weight_base / 2u + v] : uvec2(0u));
-    next_gains[j] = gains(inside ? next_weight_pairs[pc.next_weight_base / 2u + v] : uvec2(0u));
+    row_gains[j] = 1.0 + bf16Quad(inside ? weight_pairs[pc.weight_base / 2u + v] : uvec2(0u));
+    next_gains[j] = 1.0 + bf16Quad(inside ? next_weight_pairs[pc.next_weight_base / 2u + v] : uvec2(0u));
     sum_of_squares += dot(values[j], values[j]);
   }
   float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(WIDTH) + EPS);
