@@ -29,6 +29,8 @@ class ParamReader {
   }
   double real(std::string_view name) { return get<double>(name, "a float"); }
   bool flag(std::string_view name) { return get<bool>(name, "a bool"); }
+  // A flag the schedule gives only when set (false when absent).
+  bool optionalFlag(std::string_view name) { return has(name) && flag(name); }
   BlockQuant bits(std::string_view name) {
     const std::uint32_t value = u32(name);
     if (value != 8 && value != 4) fail("parameter '" + std::string(name) + "' must be 8 or 4, got " + std::to_string(value));
@@ -86,12 +88,12 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "matvec_bf16") {
     return matvecKernel(p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"), p.u32("workgroup_size"),
-                        static_cast<float>(p.real("softcap")), p.has("gelu_input") && p.flag("gelu_input"));
+                        static_cast<float>(p.real("softcap")), p.optionalFlag("gelu_input"));
   }
   if (kernel == "matvec_quant") {
     return quantMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
                              p.u32("workgroup_size"), static_cast<float>(p.real("softcap")),
-                             p.has("gelu_input") && p.flag("gelu_input"));
+                             p.optionalFlag("gelu_input"));
   }
   if (kernel == "matvec_quant_dot") {
     return quantDotMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
@@ -99,7 +101,7 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "quantize_activation") {
     return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"),
-                                    p.has("gelu_input") && p.flag("gelu_input"));
+                                    p.optionalFlag("gelu_input"));
   }
   if (kernel == "matmul_bf16") {
     return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
