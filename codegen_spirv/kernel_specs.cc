@@ -356,7 +356,6 @@ KernelRequest argmaxCombineKernel(uint32_t splits, uint32_t workgroup_size) {
   return request;
 }
 
-
 KernelRequest sampleKernel(uint32_t count, uint32_t workgroup_size) {
   KernelRequest request{"sample", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

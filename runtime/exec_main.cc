@@ -245,8 +245,8 @@ int main(int argc, char** argv) {
       "--bench", bench,
       "measure on the device: load time to the first token, its memory bandwidth (copy, read), prefill\n"
       "tokens/s over a prompt of --bench-prefill tokens, decode tokens/s over --bench-decode steps\n"
-      "at each of --bench-contexts beside the bandwidth roofline, the GPU time of one decode step\n"
-      "kernel by kernel and its launch floor, peak host and GPU memory");
+      "at each of --bench-contexts beside the bandwidth roofline, the GPU time of one decode step and\n"
+      "of one prefill chunk kernel by kernel, the step's launch floor, peak host and GPU memory");
   app.add_option("--bench-prefill", bench_options.prefill_tokens, "--bench: prompt tokens for prefill (default 512)")
       ->needs(bench_flag)->check(CLI::Range(1u, 1u << 20));
   app.add_option("--bench-prefill-context", bench_options.prefill_context,

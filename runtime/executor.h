@@ -183,7 +183,7 @@ class ScheduleExecutor {
   bool capture_full_logits_ = false;
   bool sampling_ = false;  // record the sample kernel instead of argmax
   bool timed_ = false;     // record GPU timestamps (setGpuTiming)
-  bool profiled_ = false;  // and one after each decode dispatch
+  bool profiled_ = false;  // and one after each dispatch (prefill chunks and decode steps)
   std::vector<std::uint32_t> decode_recorded_;  // the decode dispatches recorded, in order (both recordings)
   std::vector<std::uint32_t> prefill_recorded_;  // the last prefill chunk's, in order
   const gpu::CommandStream* last_stream_ = nullptr;  // the stream submitted last
