@@ -361,31 +361,43 @@ json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const D
   return out;
 }
 
-// Where one decode step's GPU time goes: a step timed dispatch by dispatch
-// (after the measured steps: the timestamps cost a little), summed per kernel
-// (the name before its specialisation), largest first.
-// Where a profile's GPU time went, kernel by kernel (largest first).
+// Where a profile's GPU time went, kernel by kernel (the name before its
+// specialisation, largest first), and each kernel's specialisations apart
+// (which product shape of a matvec is slow, say), largest first too.
 json profileByKernel(const ScheduleExecutor& executor, const std::vector<ScheduleExecutor::DispatchTime>& times) {
   struct Entry {
     std::uint32_t dispatches = 0;
     double seconds = 0;
   };
   std::map<std::string, Entry> by_kernel;
+  std::map<std::string, std::map<std::string, Entry>> by_specialisation;  // kernel -> its full names
   double total = 0;
   for (const ScheduleExecutor::DispatchTime& t : times) {
-    std::string name = executor.kernelName(t.kernel);
-    name = name.substr(0, name.find(" ("));
-    by_kernel[name].dispatches += 1;
-    by_kernel[name].seconds += t.seconds;
+    const std::string& full_name = executor.kernelName(t.kernel);
+    const std::string name = full_name.substr(0, full_name.find(" ("));
+    for (Entry* entry : {&by_kernel[name], &by_specialisation[name][full_name]}) {
+      entry->dispatches += 1;
+      entry->seconds += t.seconds;
+    }
     total += t.seconds;
   }
-  std::vector<std::pair<std::string, Entry>> sorted(by_kernel.begin(), by_kernel.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+  auto largestFirst = [](const std::map<std::string, Entry>& entries) {
+    std::vector<std::pair<std::string, Entry>> sorted(entries.begin(), entries.end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    return sorted;
+  };
   json kernels = json::array();
-  for (const auto& [name, entry] : sorted) {
-    kernels.push_back({{"kernel", name}, {"dispatches", entry.dispatches}, {"seconds", entry.seconds},
-                       {"share", total > 0 ? entry.seconds / total : 0.0}});
+  for (const auto& [name, entry] : largestFirst(by_kernel)) {
+    json specialisations = json::array();
+    for (const auto& [full_name, part] : largestFirst(by_specialisation[name])) {
+      specialisations.push_back({{"name", full_name}, {"dispatches", part.dispatches}, {"seconds", part.seconds}});
+    }
+    kernels.push_back({{"kernel", name},
+                       {"dispatches", entry.dispatches},
+                       {"seconds", entry.seconds},
+                       {"share", total > 0 ? entry.seconds / total : 0.0},
+                       {"specialisations", specialisations}});
   }
   return {{"dispatches", times.size()}, {"seconds", total}, {"kernels", kernels}};
 }

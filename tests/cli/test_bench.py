@@ -126,6 +126,20 @@ class BenchTest(harness.CliTestCase):
         self.assertAlmostEqual(sum(k["share"] for k in profile["kernels"]), 1.0, places=6)
         shares = [k["seconds"] for k in profile["kernels"]]
         self.assertEqual(shares, sorted(shares, reverse=True))
+        # Each kernel's specialisations apart: the schedule's full kernel names,
+        # dispatches counted as the bundle's decode list has them, summing to the kernel's.
+        expected_specialisations = {}
+        for d in greedy:
+            name = schedule["kernels"][d["kernel"]]["name"]
+            expected_specialisations[name] = expected_specialisations.get(name, 0) + 1
+        found = {}
+        for k in profile["kernels"]:
+            parts = k["specialisations"]
+            self.assertTrue(all(p["name"].split(" (")[0] == k["kernel"] for p in parts))
+            self.assertEqual(sum(p["dispatches"] for p in parts), k["dispatches"])
+            self.assertAlmostEqual(sum(p["seconds"] for p in parts), k["seconds"], places=9)
+            found.update({p["name"]: p["dispatches"] for p in parts})
+        self.assertEqual(found, expected_specialisations)
 
     def test_prefill_profile_covers_every_dispatch_of_a_chunk(self):
         """The prefill profile times each dispatch of one whole chunk (or the whole
