@@ -93,7 +93,8 @@ std::vector<KernelInfo> builtinKernels() {
       // matmul_bf16's product on cooperative-matrix units, on the same grid.
       dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush), 32),
       kernel("matvec_bf16",
-             {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0")},
+             {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0"),
+              optional("ROW_GROUPS", "1")},
              3, sizeof(MatmulPush)),
       // Q8Block32 / Q4Block32 weights (QUANT_BITS 8 / 4): 4 bindings, the
       // scales apart from the quants so a row-split dispatch can reach both.
@@ -101,12 +102,13 @@ std::vector<KernelInfo> builtinKernels() {
              sizeof(QuantMatmulPush)),
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
-              optional("GELU_INPUT", "0")},
+              optional("GELU_INPUT", "0"), optional("ROW_GROUPS", "1")},
              4, sizeof(QuantMatmulPush)),
       // The same product on packed int8 dot products, x quantised to int8 by
       // quantize_activation first.
       kernel("matvec_quant_dot",
-             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup},
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
+              optional("ROW_GROUPS", "1")},
              4, sizeof(QuantMatmulPush)),
       kernel("quantize_activation", {required("QUANT_BITS"), required("K"), workgroup, optional("GELU_INPUT", "0")},
              2, sizeof(QuantizeActivationPush)),

@@ -27,6 +27,8 @@ class ParamReader {
     }
     return static_cast<std::uint32_t>(value);
   }
+  // A value the schedule gives only where it is not `absent`.
+  std::uint32_t u32Or(std::string_view name, std::uint32_t absent) { return has(name) ? u32(name) : absent; }
   double real(std::string_view name) { return get<double>(name, "a float"); }
   bool flag(std::string_view name) { return get<bool>(name, "a bool"); }
   // A flag the schedule gives only when set (false when absent).
@@ -88,16 +90,16 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "matvec_bf16") {
     return matvecKernel(p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"), p.u32("workgroup_size"),
-                        static_cast<float>(p.real("softcap")), p.optionalFlag("gelu_input"));
+                        static_cast<float>(p.real("softcap")), p.optionalFlag("gelu_input"), p.u32Or("row_groups", 1));
   }
   if (kernel == "matvec_quant") {
     return quantMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
                              p.u32("workgroup_size"), static_cast<float>(p.real("softcap")),
-                             p.optionalFlag("gelu_input"));
+                             p.optionalFlag("gelu_input"), p.u32Or("row_groups", 1));
   }
   if (kernel == "matvec_quant_dot") {
     return quantDotMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
-                                p.u32("workgroup_size"), static_cast<float>(p.real("softcap")));
+                                p.u32("workgroup_size"), static_cast<float>(p.real("softcap")), p.u32Or("row_groups", 1));
   }
   if (kernel == "quantize_activation") {
     return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"),

@@ -20,6 +20,18 @@ void requireWorkgroupSize(const std::string& kernel, uint32_t size) {
   }
 }
 
+// The decode products' row groups (matvec_rows.glsl): a power of two dividing
+// the rows per workgroup and the workgroup; ROW_GROUPS is defined only where it
+// is not the default 1, so the usual specialisations keep their names.
+void setRowGroups(KernelRequest& request, uint32_t row_groups, uint32_t rows_per_workgroup, uint32_t workgroup_size) {
+  if (row_groups == 0 || (row_groups & (row_groups - 1)) != 0 || rows_per_workgroup % row_groups != 0 ||
+      workgroup_size % row_groups != 0) {
+    failShape(request.kernel, "row groups " + std::to_string(row_groups) +
+                                  " must be a power of two dividing the rows per workgroup and the workgroup");
+  }
+  if (row_groups != 1) request.defines["ROW_GROUPS"] = std::to_string(row_groups);
+}
+
 void requirePositiveEven(const std::string& kernel, const char* what, uint32_t value) {
   if (value == 0 || value % 2 != 0) {
     failShape(kernel, std::string(what) + " must be even and positive (bf16 pairs), got " + std::to_string(value));
@@ -164,7 +176,7 @@ KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t 
 }
 
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, uint32_t workgroup_size,
-                           float softcap, bool gelu_input) {
+                           float softcap, bool gelu_input, uint32_t row_groups) {
   KernelRequest request{"matvec_bf16", {}};
   // The kernel reads rows in 16-byte units of 8 weights.
   if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
@@ -179,6 +191,7 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, 
                      {"SOFTCAP", glslFloat(softcap)},
                      {"WG_SIZE", text(workgroup_size)},
                      {"GELU_INPUT", gelu_input ? "1" : "0"}};
+  setRowGroups(request, row_groups, rows_per_workgroup, workgroup_size);
   return request;
 }
 
@@ -203,7 +216,8 @@ namespace {
 
 // matvec_quant and matvec_quant_dot share their interface and constraints.
 KernelRequest quantMatvecRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n,
-                                 uint32_t rows_per_workgroup, uint32_t workgroup_size, float softcap) {
+                                 uint32_t rows_per_workgroup, uint32_t workgroup_size, float softcap,
+                                 uint32_t row_groups) {
   KernelRequest request{kernel, {}};
   requireBlockMultiple(request.kernel, k);
   requireWorkgroupSize(request.kernel, workgroup_size);
@@ -217,21 +231,23 @@ KernelRequest quantMatvecRequest(const char* kernel, BlockQuant quant, uint32_t 
                      {"ROWS_PER_WG", text(rows_per_workgroup)},
                      {"SOFTCAP", glslFloat(softcap)},
                      {"WG_SIZE", text(workgroup_size)}};
+  setRowGroups(request, row_groups, rows_per_workgroup, workgroup_size);
   return request;
 }
 
 }  // namespace
 
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                uint32_t workgroup_size, float softcap, bool gelu_input) {
-  KernelRequest request = quantMatvecRequest("matvec_quant", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+                                uint32_t workgroup_size, float softcap, bool gelu_input, uint32_t row_groups) {
+  KernelRequest request =
+      quantMatvecRequest("matvec_quant", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
   request.defines["GELU_INPUT"] = gelu_input ? "1" : "0";
   return request;
 }
 
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                   uint32_t workgroup_size, float softcap) {
-  return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap);
+                                   uint32_t workgroup_size, float softcap, uint32_t row_groups) {
+  return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
 }
 
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size, bool gelu_input) {

@@ -60,9 +60,12 @@ KernelRequest qkvNormRopeKernel(uint32_t head_dim, uint32_t num_heads, uint32_t 
 // matvec_bf16 reads rows in 16-byte units: K must be a multiple of 8, and the
 // input's base and token stride (push constants) multiples of 4. gelu_input:
 // x is gelu_tanh(gate) * up of a fused gate|up row (up K elements after gate),
-// as matvec_quant's and quantize_activation's.
+// as matvec_quant's and quantize_activation's. row_groups: the workgroup's
+// rows split over that many groups of its invocations (matvec_rows.glsl), a
+// power of two dividing rows_per_workgroup and workgroup_size; as for the
+// quantised products below.
 KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4, uint32_t workgroup_size = 256,
-                           float softcap = 0.0f, bool gelu_input = false);
+                           float softcap = 0.0f, bool gelu_input = false, uint32_t row_groups = 1);
 // The prefill products (matmul_bf16.comp, matmul_quant.comp and the
 // cooperative-matrix kernel) compute tiles of 64 tokens x 64 rows of y, one
 // workgroup each: dispatch (ceil(N / 64), ceil(tokens / 64), 1).
@@ -81,12 +84,13 @@ KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size); the
 // input's base and token stride multiples of 4.
 KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 4,
-                                uint32_t workgroup_size = 256, float softcap = 0.0f, bool gelu_input = false);
+                                uint32_t workgroup_size = 256, float softcap = 0.0f, bool gelu_input = false,
+                                uint32_t row_groups = 1);
 // matvec_quant_dot: the same product on packed int8 dot products (the device
 // needs shaderIntegerDotProduct), its x quantised to int8 per block first by
 // quantize_activation (same QUANT_BITS and K), whose output it binds as x.
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
-                                   uint32_t workgroup_size = 64, float softcap = 0.0f);
+                                   uint32_t workgroup_size = 64, float softcap = 0.0f, uint32_t row_groups = 1);
 // quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
 // reads, in the byte order of `quant`'s weights.
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64,

@@ -16,6 +16,7 @@
 #include "compiler/checkpoint.h"
 #include "compiler/gemma_graph.h"
 #include "compiler/weight_scheme.h"
+#include "passes/MatvecLaunch.h"
 #include "runtime/bundle_view.h"
 #include "runtime/error.h"
 #include "runtime/tool_main.h"
@@ -69,20 +70,15 @@ std::string layerPattern(const std::vector<bool>& sliding) {
   return pattern;
 }
 
-// --matvec-launch's KIND=ROWSxWG as (kind, "ROWSxWG"): nullopt unless KIND is
-// bf16, quant or dot and ROWS (>= 1) and WG are decimal numbers.
+// --matvec-launch's KIND=LAUNCH as (kind, "LAUNCH"): nullopt unless KIND is
+// bf16, quant or dot and LAUNCH is what the schedule pass reads
+// (passes/MatvecLaunch.h: ROWSxWG or ROWSxWGxGROUPS).
 std::optional<std::pair<std::string, std::string>> parseMatvecLaunch(const std::string& flag) {
-  const std::size_t eq = flag.find('='), x = flag.find('x', eq == std::string::npos ? 0 : eq);
-  if (eq == std::string::npos || x == std::string::npos) return std::nullopt;
-  const std::string kind = flag.substr(0, eq), rows = flag.substr(eq + 1, x - eq - 1), workgroup = flag.substr(x + 1);
-  auto decimal = [](const std::string& text) {
-    return !text.empty() && text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
-  };
-  if ((kind != "bf16" && kind != "quant" && kind != "dot") || !decimal(rows) || !decimal(workgroup) ||
-      std::stoul(rows) == 0) {
-    return std::nullopt;
-  }
-  return std::pair{kind, flag.substr(eq + 1)};
+  const std::size_t eq = flag.find('=');
+  if (eq == std::string::npos) return std::nullopt;
+  const std::string kind = flag.substr(0, eq), launch = flag.substr(eq + 1);
+  if ((kind != "bf16" && kind != "quant" && kind != "dot") || !unicorn::parseMatvecLaunch(launch)) return std::nullopt;
+  return std::pair{kind, launch};
 }
 
 }  // namespace
@@ -141,12 +137,14 @@ int main(int argc, char** argv) {
       ->group("Developer");
   app.add_option("--matvec-launch", matvec_launch_flags,
                  "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
-                 "with ROWS rows per workgroup of WG invocations (0: by K), e.g. quant=4x128; repeatable.\n"
+                 "with ROWS rows per workgroup of WG invocations (0: by K), split over GROUPS groups of\n"
+                 "them (default 1), e.g. quant=4x128, dot=16x128x4; repeatable.\n"
                  "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunch(value) ? ""
-                                        : "expected KIND=ROWSxWG with KIND bf16, quant or dot and ROWS >= 1 "
-                                          "(e.g. quant=4x128), got '" + value + "'";
+                                        : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant or dot, ROWS >= 1 "
+                                          "and GROUPS a power of two dividing ROWS (e.g. quant=4x128), got '" +
+                                              value + "'";
       })
       ->group("Developer");
   app.add_option("--dot-min-mib", dot_min_mib,

@@ -137,14 +137,15 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"minRowSlices", "min-row-slices", "unsigned", /*default=*/"1",
            "bind every weight matrix as at least this many row slices (a developer "
            "setting: small models then take the path of matrices over 128 MiB)">,
-    // Decode launch shapes, "ROWSxWORKGROUP" (workgroup 0: by K); empty: the
-    // measured defaults. Developer settings, for comparing shapes in the model.
+    // Decode launch shapes, "ROWSxWORKGROUP[xGROUPS]" (passes/MatvecLaunch.h;
+    // workgroup 0: by K, groups 1 by default); empty: the measured defaults.
+    // Developer settings, for comparing shapes in the model.
     Option<"bf16Matvec", "bf16-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_bf16's rows per workgroup x workgroup (default 4x0)">,
+           "matvec_bf16's rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"quantMatvec", "quant-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_quant's (q8, and q4 below dot-min-mib) rows per workgroup x workgroup (default 4x0)">,
+           "matvec_quant's (q8, and q4 below dot-min-mib) rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_quant_dot's rows per workgroup x workgroup (default 8x128)">,
+           "matvec_quant_dot's rows per workgroup x workgroup [x row groups] (default 8x128)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"16",
            "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",

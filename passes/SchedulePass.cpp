@@ -14,6 +14,7 @@
 
 #include "passes/AttentionSplits.h"
 #include "passes/DispatchHazards.h"
+#include "passes/MatvecLaunch.h"
 #include "passes/Passes.h"
 #include "passes/WeightRowSlices.h"
 
@@ -71,9 +72,6 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // 8x128, 1036 at 16x128, 987 at 16x32, 846 at 32x64); the pass options override
 // them, so that launch shapes can be compared in the model (unicorn-compile
 // --matvec-launch).
-struct MatvecLaunch {
-  uint32_t rows = 4, workgroup = 0;
-};
 struct DecodeLaunches {
   MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128};
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
@@ -84,15 +82,6 @@ struct DecodeLaunches {
   }
 };
 
-// "ROWSxWORKGROUP" (e.g. "4x64"; workgroup 0: by K).
-std::optional<MatvecLaunch> parseMatvecLaunch(llvm::StringRef text) {
-  auto [rows, workgroup] = text.split('x');
-  MatvecLaunch launch;
-  if (rows.getAsInteger(10, launch.rows) || workgroup.getAsInteger(10, launch.workgroup) || launch.rows == 0) {
-    return std::nullopt;
-  }
-  return launch;
-}
 // One row of x quantised for a dot product of width k.
 uint64_t quantisedRowBytes(uint32_t k) { return uint64_t(sp::quantizedActivationUnits(k)) * 16; }
 
@@ -564,6 +553,7 @@ class ProgramBuilder {
               std::max(launch.workgroup ? launch.workgroup : matvecWorkgroup(w->k), rows_per_group);
           params.append({param("rows_per_workgroup", int64_t(rows_per_group)),
                          param("workgroup_size", int64_t(workgroup))});
+          if (launch.row_groups != 1) params.push_back(param("row_groups", int64_t(launch.row_groups)));
           if (from_gelu && !dot) params.push_back(flag("gelu_input", true));
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
           kernel = !w->quant ? "matvec_bf16" : dot ? "matvec_quant_dot" : "matvec_quant";
@@ -994,10 +984,10 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
                                         std::tuple{&quantMatvec, "quant-matvec", &launches.quant},
                                         std::tuple{&dotMatvec, "dot-matvec", &launches.dot}}) {
       if (option->empty()) continue;
-      std::optional<MatvecLaunch> parsed = parseMatvecLaunch(*option);
+      std::optional<MatvecLaunch> parsed = parseMatvecLaunch(std::string_view(*option));
       if (!parsed) {
-        module.emitError() << "unicorn-schedule: " << name << " must be ROWSxWORKGROUP (e.g. 4x64), got '"
-                           << *option << "'";
+        module.emitError() << "unicorn-schedule: " << name
+                           << " must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '" << *option << "'";
         return signalPassFailure();
       }
       *launch = *parsed;

@@ -1,11 +1,11 @@
 // y[t, n] = sum_k x[t, k] * W[n, k] with W in bf16, [out, in] (transformers'
 // layout), accumulated in float32. The decode kernel, bound by how fast it
-// streams W: each workgroup owns ROWS_PER_WG output rows of one token; each
-// invocation takes a strided share of the rows' 16-byte units (8 weights),
-// so neighbouring invocations read neighbouring 16 bytes of a row and every
-// load moves a whole uvec4; the 8 x values under a unit are loaded once (two
-// vec4) for all ROWS_PER_WG rows. Then subgroup sums + shared memory (correct
-// for any subgroup size).
+// streams W: each workgroup owns ROWS_PER_WG output rows of one token, split
+// over ROW_GROUPS groups of its invocations (matvec_rows.glsl); each lane of a
+// group takes a strided share of its rows' 16-byte units (8 weights), so
+// neighbouring lanes read neighbouring 16 bytes of a row and every load moves a
+// whole uvec4; the 8 x values under a unit are loaded once (two vec4) for all
+// the group's rows. Then each row summed over its group (matvec_rows.glsl).
 // N is the rows of this dispatch: a weight larger than maxStorageBufferRange is
 // split by rows into several dispatches, each binding its slice and writing at
 // its own y_base.
@@ -17,13 +17,11 @@
 // gate at x_base, up K elements after it, so the down projection needs no
 // gelu_mul dispatch before it (decode).
 //
-// Defines: K, N, ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off; for the LM
+// Defines: K, N, ROWS_PER_WG, WG_SIZE, ROW_GROUPS (default 1), SOFTCAP (float, 0.0 = off; for the LM
 //          head's final logit soft-capping), GELU_INPUT (0|1).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
 #include "softcap.glsl"
 
@@ -47,38 +45,27 @@ const uint kUnitsPerRow = K / 8;
 #include "gelu_input.glsl"
 
 // partials[row][subgroup]
-shared float row_partials[ROWS_PER_WG][WG_SIZE];
+#include "matvec_rows.glsl"
 
 
 void main() {
-  uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
+  uint first_row = groupFirstRow();
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
   uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u;
   uint weight_unit = pc.weight_base / 4u;
 
-  float sums[ROWS_PER_WG];
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
-  for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
+  float sums[kRowsPerGroup];
+  for (uint r = 0u; r < kRowsPerGroup; ++r) sums[r] = 0.0;
+  for (uint u = groupLane(); u < kUnitsPerRow; u += kGroupWidth) {
     vec4 x_first = inputAt(x_unit + 2u * u);
     vec4 x_second = inputAt(x_unit + 2u * u + 1u);
-    for (uint r = 0u; r < ROWS_PER_WG; ++r) {
+    for (uint r = 0u; r < kRowsPerGroup; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
       uvec4 unit = weight_units[weight_unit + row * kUnitsPerRow + u];
       sums[r] += dot(x_first, bf16Quad(unit.xy)) + dot(x_second, bf16Quad(unit.zw));
     }
   }
 
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) {
-    float subgroup_total = subgroupAdd(sums[r]);
-    if (subgroupElect()) row_partials[r][gl_SubgroupID] = subgroup_total;
-  }
-  barrier();
-  uint r = gl_LocalInvocationID.x;
-  if (r < ROWS_PER_WG && first_row + r < N) {
-    float total = 0.0;
-    for (uint s = 0u; s < gl_NumSubgroups; ++s) total += row_partials[r][s];
-    if (SOFTCAP > 0.0) total = softcap(total, SOFTCAP);
-    y[pc.y_base + token * pc.y_token_stride + first_row + r] = total;
-  }
+  storeRowSums(sums, token);
 }

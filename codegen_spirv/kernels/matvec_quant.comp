@@ -1,13 +1,14 @@
 // y[t, n] = sum_k x[t, k] * W'[n, k] with W block-quantised (Q8Block32 or
 // Q4Block32, schemas/bundle.fbs) and W' = q * scale its dequantised value,
 // accumulated in float32. The decode kernel, organised like matvec_bf16: each
-// workgroup owns ROWS_PER_WG output rows of one token; every invocation takes a
-// strided share of the rows' 16-byte units (16 int8 = half a q8 block, or 32
-// int4 = one q4 block), so neighbouring invocations read neighbouring 16 bytes
-// and every load moves a whole uvec4. The x values under a unit are loaded
-// once (vec4s) for all ROWS_PER_WG rows, with their sum for q4's offset; each
-// unit's dot product is scaled by its block's scale once. Then a subgroup +
-// shared-memory reduction (any subgroup size).
+// workgroup owns ROWS_PER_WG output rows of one token, split over ROW_GROUPS
+// groups of its invocations (matvec_rows.glsl); every lane of a group takes a
+// strided share of its rows' 16-byte units (16 int8 = half a q8 block, or 32
+// int4 = one q4 block), so neighbouring lanes read neighbouring 16 bytes and
+// every load moves a whole uvec4. The x values under a unit are loaded once
+// (vec4s) for all the group's rows, with their sum for q4's offset; each unit's
+// dot product is scaled by its block's scale once. Then each row summed over
+// its group (matvec_rows.glsl).
 //
 // Bindings: 0 x (float), 1 quants (uint words), 2 y (float), 3 scales (packed
 // bf16 pairs). Bindings 0-2 are matvec_bf16's, so the quants take the weight's
@@ -29,13 +30,11 @@
 // x_base and up K elements after it (as matvec_bf16).
 //
 // Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N (rows of this
-//          dispatch), ROWS_PER_WG, WG_SIZE, SOFTCAP (float, 0.0 = off),
-//          GELU_INPUT (0|1).
+//          dispatch), ROWS_PER_WG, WG_SIZE, ROW_GROUPS (default 1), SOFTCAP
+//          (float, 0.0 = off), GELU_INPUT (0|1).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
 #include "block_quant.glsl"
 #include "softcap.glsl"
@@ -61,8 +60,7 @@ const uint kUnitsPerRow = kQuantWordsPerRow / 4u;
 const uint kWeightsPerUnit = 4u * kQuantsPerWord;  // 16 (q8) or 32 (q4)
 const uint kVec4PerUnit = kWeightsPerUnit / 4u;    // 4 or 8
 
-// partials[row][subgroup]
-shared float row_partials[ROWS_PER_WG][WG_SIZE];
+#include "matvec_rows.glsl"
 
 #include "gelu_input.glsl"
 
@@ -72,15 +70,15 @@ float blockScale(uint row, uint block) {
 }
 
 void main() {
-  uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
+  uint first_row = groupFirstRow();
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
   uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u;
   uint quant_unit = pc.quant_base / 4u;
 
-  float sums[ROWS_PER_WG];
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
-  for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
+  float sums[kRowsPerGroup];
+  for (uint r = 0u; r < kRowsPerGroup; ++r) sums[r] = 0.0;
+  for (uint u = groupLane(); u < kUnitsPerRow; u += kGroupWidth) {
     // The x values under unit u, as quantWordDot takes them per word.
     vec4 x_lo[4], x_hi[4];
     float x_sum = 0.0;
@@ -97,7 +95,7 @@ void main() {
 #endif
     }
     uint block = u * kWeightsPerUnit / 32u;
-    for (uint r = 0u; r < ROWS_PER_WG; ++r) {
+    for (uint r = 0u; r < kRowsPerGroup; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
       uvec4 unit = quant_units[quant_unit + row * kUnitsPerRow + u];
       // q4's offset (-8 per weight) is applied once for the unit: x_sum
@@ -109,16 +107,5 @@ void main() {
     }
   }
 
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) {
-    float subgroup_total = subgroupAdd(sums[r]);
-    if (subgroupElect()) row_partials[r][gl_SubgroupID] = subgroup_total;
-  }
-  barrier();
-  uint r = gl_LocalInvocationID.x;
-  if (r < ROWS_PER_WG && first_row + r < N) {
-    float total = 0.0;
-    for (uint s = 0u; s < gl_NumSubgroups; ++s) total += row_partials[r][s];
-    if (SOFTCAP > 0.0) total = softcap(total, SOFTCAP);
-    y[pc.y_base + token * pc.y_token_stride + first_row + r] = total;
-  }
+  storeRowSums(sums, token);
 }

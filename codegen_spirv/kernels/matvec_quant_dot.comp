@@ -15,11 +15,12 @@
 // 0.4% of a block's largest |x| per weight (the q4 quality test runs with it).
 //
 // Organisation, as matvec_quant: each workgroup owns ROWS_PER_WG output rows of
-// one token; every invocation takes a strided share of the rows' 16-byte weight
-// units (16 int8 = half a q8 block, or 32 int4 = one q4 block), so neighbouring
-// invocations read neighbouring 16 bytes of a row, and loads the quantised x
-// under its unit once for all ROWS_PER_WG rows. Then a subgroup +
-// shared-memory reduction (any subgroup size). x arrives quantised, by
+// one token, split over ROW_GROUPS groups of its invocations (matvec_rows.glsl);
+// every lane of a group takes a strided share of its rows' 16-byte weight units
+// (16 int8 = half a q8 block, or 32 int4 = one q4 block), so neighbouring lanes
+// read neighbouring 16 bytes of a row, and loads the quantised x under its unit
+// once for all the group's rows. Then each row summed over its group
+// (matvec_rows.glsl). x arrives quantised, by
 // quantize_activation.comp once per token, not again by every workgroup of
 // every product (for the 27B widths' 16 rows per workgroup, the quantisation
 // was about as much work as the dot products).
@@ -43,13 +44,11 @@
 // (element indices, so a slice whose scales start mid-word needs no realignment).
 //
 // Defines: QUANT_BITS (8 or 4, as quantize_activation's), K (a multiple of 32),
-//          N (rows of this dispatch), ROWS_PER_WG, WG_SIZE, SOFTCAP (float,
-//          0.0 = off).
+//          N (rows of this dispatch), ROWS_PER_WG, WG_SIZE, ROW_GROUPS (default
+//          1), SOFTCAP (float, 0.0 = off).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_arithmetic : require
 #include "bf16.glsl"
 #include "block_quant.glsl"
 #include "integer_dot.glsl"
@@ -75,8 +74,7 @@ layout(push_constant) uniform QuantMatmulPush {
 const uint kUnitsPerRow = kQuantWordsPerRow / 4u;
 const uint kUnitsPerBlock = kWordsPerBlock / 4u;  // 2 (q8) or 1 (q4)
 
-// partials[row][subgroup]
-shared float row_partials[ROWS_PER_WG][WG_SIZE];
+#include "matvec_rows.glsl"
 
 float blockScale(uint row, uint block) {
   uint index = pc.scale_base + row * kBlocksPerRow + block;
@@ -101,15 +99,15 @@ int unitDot(uvec4 unit, uvec4 xa, uvec4 xb, int x_sum) {
 }
 
 void main() {
-  uint first_row = gl_WorkGroupID.x * ROWS_PER_WG;
+  uint first_row = groupFirstRow();
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
   uint x_row = pc.x_base + token * pc.x_token_stride;
   uint quant_unit = pc.quant_base / 4u;
 
-  float sums[ROWS_PER_WG];
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) sums[r] = 0.0;
-  for (uint u = gl_LocalInvocationID.x; u < kUnitsPerRow; u += WG_SIZE) {
+  float sums[kRowsPerGroup];
+  for (uint r = 0u; r < kRowsPerGroup; ++r) sums[r] = 0.0;
+  for (uint u = groupLane(); u < kUnitsPerRow; u += kGroupWidth) {
     uint block = u / kUnitsPerBlock;
     // The quantised x under unit u, loaded once for every row.
     uint x_block = x_row + 3u * block;
@@ -121,23 +119,12 @@ void main() {
     uvec4 x_meta = qx_units[x_block + 2u];
     float x_scale = uintBitsToFloat(x_meta.x);
     int x_sum = int(x_meta.y);
-    for (uint r = 0u; r < ROWS_PER_WG; ++r) {
+    for (uint r = 0u; r < kRowsPerGroup; ++r) {
       uint row = min(first_row + r, uint(N) - 1u);  // rows past N repeat the last; never stored
       uvec4 unit = quant_units[quant_unit + row * kUnitsPerRow + u];
       sums[r] += float(unitDot(unit, xa, xb, x_sum)) * (x_scale * blockScale(row, block));
     }
   }
 
-  for (uint r = 0u; r < ROWS_PER_WG; ++r) {
-    float subgroup_total = subgroupAdd(sums[r]);
-    if (subgroupElect()) row_partials[r][gl_SubgroupID] = subgroup_total;
-  }
-  barrier();
-  uint r = gl_LocalInvocationID.x;
-  if (r < ROWS_PER_WG && first_row + r < N) {
-    float total = 0.0;
-    for (uint s = 0u; s < gl_NumSubgroups; ++s) total += row_partials[r][s];
-    if (SOFTCAP > 0.0) total = softcap(total, SOFTCAP);
-    y[pc.y_base + token * pc.y_token_stride + first_row + r] = total;
-  }
+  storeRowSums(sums, token);
 }

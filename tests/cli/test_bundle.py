@@ -234,11 +234,25 @@ class BundleTest(harness.CliTestCase):
 
     def test_bad_matvec_launch_is_a_usage_error(self):
         out = self.tmp / "launch.ubundle"
-        for bad in ["quant=4", "quant=0x64", "fast=4x64", "quant=4x1x2"]:
+        # ROWSxWG[xGROUPS]: GROUPS a power of two dividing ROWS, no fourth field.
+        for bad in ["quant=4", "quant=0x64", "fast=4x64", "quant=4x64x3", "quant=4x64x8", "quant=4x64x2x1",
+                    "quant=4x64x"]:
             with self.subTest(launch=bad):
                 self.assertCleanFailure(harness.run([harness.COMPILE, self.checkpoint, "-o", out,
                                                      "--matvec-launch", bad]), harness.EXIT_USAGE, bad)
         self.assertNoFilesLeft(self.tmp)
+
+    def test_matvec_row_groups_reach_the_decode_kernels(self):
+        """--matvec-launch's third field specialises the decode products it names: the
+        bf16 matvecs carry ROW_GROUPS=8 in the bundle (the LM head too, its rows per workgroup
+        widened), and no other kernel does."""
+        out = self.tmp / "groups.ubundle"
+        result = harness.run([harness.COMPILE, self.checkpoint, "-o", out, "-q", "--matvec-launch", "bf16=8x64x8"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        kernels = [k["name"] for k in harness.bundle_header(out, self.tmp)["schedule"]["kernels"]]
+        grouped = [name for name in kernels if "ROW_GROUPS=8" in name]
+        self.assertTrue(grouped)
+        self.assertTrue(all(name.startswith("matvec_bf16 ") for name in grouped), grouped)
 
     def test_unwritable_output_leaves_nothing(self):
         result = harness.run([harness.COMPILE, self.checkpoint, "-o", self.tmp / "missing-dir" / "x.ubundle"])

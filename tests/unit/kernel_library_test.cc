@@ -48,6 +48,7 @@ std::vector<KernelRequest> representativeRequests() {
       matvecKernel(1152, 6912),
       matvecKernel(5376, 262208, 8, 128, 30.0f),
       matvecKernel(6912, 1152, 4, 64, 0.0f, /*gelu_input=*/true),
+      matvecKernel(1152, 6912, 16, 128, 0.0f, false, /*row_groups=*/4),
       matmulKernel(8, 3),
       matmulKernel(1152, 6912),
       matmulKernel(5376, 21504, 30.0f),
@@ -64,6 +65,8 @@ std::vector<KernelRequest> representativeRequests() {
       quantDotMatvecKernel(BlockQuant::kQ8, 32, 3, 1, 4),
       quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824),
       quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
+      quantDotMatvecKernel(BlockQuant::kQ4, 5376, 21504, 16, 128, 0.0f, /*row_groups=*/4),
+      quantMatvecKernel(BlockQuant::kQ8, 5376, 21504, 8, 64, 0.0f, false, /*row_groups=*/8),
       quantizeActivationKernel(BlockQuant::kQ8, 32, 4),
       quantizeActivationKernel(BlockQuant::kQ4, 21504),
       quantizeActivationKernel(BlockQuant::kQ4, 21504, 64, /*gelu_input=*/true),
@@ -487,6 +490,10 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 0); }, {"matvec_quant", "N is 0"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 8, 4); }, {"matvec_quant", "rows per workgroup"});
   expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant_dot", "multiple of 32"});
+  // Row groups: a power of two dividing the rows and the workgroup.
+  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 10, 12, 64, 0.0f, 3); }, {"matvec_quant_dot", "row groups 3"});
+  expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 2, 64, 0.0f, false, 4); }, {"matvec_quant", "row groups 4"});
+  expectErrorNaming([] { matvecKernel(64, 10, 6, 64, 0.0f, false, 4); }, {"matvec_bf16", "row groups 4"});
   expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 80, 10); }, {"matmul_quant", "multiple of 32", "80"});
 }
@@ -570,6 +577,14 @@ TEST(KernelParamsTest, SpecialiseEqualsTheTypedFrontDoors) {
                                                       {"workgroup_size", int64_t(64)}, {"softcap", 0.0}});
   EXPECT_EQ(dot.kernel, "matvec_quant_dot");
   EXPECT_EQ(dot.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 6912, 16, 64).defines);
+  // Row groups are a parameter only where they are not 1, and a define then.
+  KernelRequest grouped = specialise("matvec_quant_dot", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"n", int64_t(6912)},
+                                                          {"rows_per_workgroup", int64_t(16)},
+                                                          {"workgroup_size", int64_t(128)}, {"softcap", 0.0},
+                                                          {"row_groups", int64_t(4)}});
+  EXPECT_EQ(grouped.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 6912, 16, 128, 0.0f, 4).defines);
+  EXPECT_EQ(grouped.defines.at("ROW_GROUPS"), "4");
+  EXPECT_FALSE(dot.defines.contains("ROW_GROUPS"));
   EXPECT_EQ(specialise("quantize_activation", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"workgroup_size", int64_t(64)}})
                 .defines,
             quantizeActivationKernel(BlockQuant::kQ4, 1152, 64).defines);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -474,21 +475,25 @@ void expectMatmulClose(const std::vector<float>& got, const std::vector<double>&
 }
 
 TEST_F(KernelNumericsTest, MatvecMatchesReferenceIncludingPartialRowBlocks) {
-  // K = 72: 9 units of 8 weights, so workgroups wider than a row leave lanes idle.
+  // K = 72: 9 units of 8 weights, so workgroups wider than a row leave lanes
+  // idle; rows split over row groups (matvec_rows.glsl) of 8 lanes (one
+  // llvmpipe subgroup: shuffles) and of 32 (over subgroups).
   const uint32_t k = 72, n = 13;
   for (uint32_t tokens : {1u, 3u}) {
     std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 11);
     Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 12);
     std::vector<double> magnitude;
     std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
-    for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{8u, 256u}}) {
+    for (auto [rows, workgroup, groups] : {std::array{4u, 4u, 1u}, std::array{1u, 64u, 1u}, std::array{8u, 256u, 1u},
+                                           std::array{8u, 64u, 8u}, std::array{16u, 128u, 4u}}) {
       gpu::GpuBuffer x_buffer = upload(x, "x");
       gpu::GpuBuffer w_buffer = upload(w.packed, "w");
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-      run(matvecKernel(k, n, rows, workgroup), {&x_buffer, &w_buffer, &y_buffer},
+      run(matvecKernel(k, n, rows, workgroup, 0.0f, false, groups), {&x_buffer, &w_buffer, &y_buffer},
           MatmulPush{0, k, 0, 0, n, tokens}, {(n + rows - 1) / rows, tokens, 1});
       expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
-                        "matvec T=" + std::to_string(tokens) + " rows=" + std::to_string(rows));
+                        "matvec T=" + std::to_string(tokens) + " rows=" + std::to_string(rows) +
+                            " groups=" + std::to_string(groups));
     }
   }
 }

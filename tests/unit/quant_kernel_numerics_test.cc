@@ -187,9 +187,9 @@ struct MatvecKind {
   const char* name;
   bool quantises_x;
   KernelRequest request(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows, uint32_t workgroup,
-                        float softcap = 0.0f) const {
-    return quantises_x ? quantDotMatvecKernel(quant, k, n, rows, workgroup, softcap)
-                       : quantMatvecKernel(quant, k, n, rows, workgroup, softcap);
+                        float softcap = 0.0f, uint32_t row_groups = 1) const {
+    return quantises_x ? quantDotMatvecKernel(quant, k, n, rows, workgroup, softcap, row_groups)
+                       : quantMatvecKernel(quant, k, n, rows, workgroup, softcap, false, row_groups);
   }
   Reference reference(const std::vector<float>& x, uint32_t x_stride, const QuantisedWeight& w,
                       uint32_t tokens) const {
@@ -345,7 +345,9 @@ gpu::GpuDevice* QuantKernelNumericsTest::device_ = nullptr;
 
 TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
   // Ragged N (13 rows: partial row blocks), K from one block to 32 blocks, one
-  // and three tokens, workgroups below, at and above llvmpipe's subgroup of 8.
+  // and three tokens, workgroups below, at and above llvmpipe's subgroup of 8,
+  // and rows split over row groups (matvec_rows.glsl) both ways: groups of 8
+  // and 2 lanes (within one subgroup: shuffles) and of 32 (over subgroups).
   // x rows are wider than K and y rows wider than N, as in the activation arena
   // (x rows 16-byte aligned, as the kernel reads them).
   const uint32_t n = 13;
@@ -358,16 +360,18 @@ TEST_F(QuantKernelNumericsTest, MatvecMatchesDequantisedReference) {
           const float sentinel = -4321.0f;
           std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 200 + k + tokens);
           Reference ref = kind.reference(x, x_stride, w, tokens);
-          for (auto [rows, workgroup] : {std::pair{4u, 4u}, std::pair{1u, 64u}, std::pair{16u, 64u}, std::pair{4u, 256u}}) {
+          for (auto [rows, workgroup, groups] : {std::array{4u, 4u, 1u}, std::array{1u, 64u, 1u}, std::array{16u, 64u, 1u},
+                                                 std::array{4u, 256u, 1u}, std::array{8u, 64u, 8u},
+                                                 std::array{16u, 128u, 4u}, std::array{4u, 4u, 2u}}) {
             gpu::GpuBuffer x_buffer = upload(x, "x");
             gpu::GpuBuffer w_buffer = upload(w.segment, "w");
             gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
-            run({wholeWeight(kind.request(quant, k, n, rows, workgroup), x_buffer, w_buffer, y_buffer, w, x_stride,
-                             y_stride, tokens, {(n + rows - 1) / rows, tokens, 1})});
+            run({wholeWeight(kind.request(quant, k, n, rows, workgroup, 0.0f, groups), x_buffer, w_buffer, y_buffer, w,
+                             x_stride, y_stride, tokens, {(n + rows - 1) / rows, tokens, 1})});
             expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
                                std::string(kind.name) + " " + nameOf(quant) + " K=" + std::to_string(k) +
                                    " T=" + std::to_string(tokens) + " rows/wg=" + std::to_string(rows) +
-                                   " wg=" + std::to_string(workgroup));
+                                   " wg=" + std::to_string(workgroup) + " groups=" + std::to_string(groups));
           }
         }
       }

@@ -6,8 +6,14 @@
 // RUN:   --unicorn-schedule="quant-matvec=2x128 bf16-matvec=8x32 dot-min-mib=64" | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="dot-matvec=8x32" | FileCheck %s --check-prefix=DOT
+// A third field splits each workgroup's rows over that many groups of its
+// invocations (matvec_rows.glsl); it must be a power of two dividing the rows.
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="dot-matvec=16x128x4" | FileCheck %s --check-prefix=GROUPS
 // RUN: not unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="quant-matvec=4" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="dot-matvec=8x128x3" 2>&1 | FileCheck %s --check-prefix=BAD-GROUPS
 // coop-matmul=false (unicorn-compile --no-coop-matmul): prefill's bf16 products
 // on the tiled kernel alone, no cooperative-matrix kernel with it as fallback.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
@@ -23,7 +29,9 @@ unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 1684275
 // CHECK-DAG: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 2 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
 // CHECK-DAG: unicorn.kernel @{{[a-z_0-9]+}} "matvec_bf16" {k = 8192 : i64, n = 4096 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
 // DOT: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
-// BAD: quant-matvec must be ROWSxWORKGROUP (e.g. 4x64), got '4'
+// GROUPS: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, row_groups = 4 : i64, rows_per_workgroup = 16 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// BAD-GROUPS: dot-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '8x128x3'
+// BAD: quant-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '4'
 // TILED-NOT: matmul_bf16_coop
 // TILED: unicorn.kernel @[[TILED:[a-z_0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64}
 // TILED-NOT: matmul_bf16_coop
