@@ -114,18 +114,16 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   if (kernel == "matmul_quant") {
     return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
-  if (kernel == "attention") {
+  if (kernel == "attention" || kernel == "attention_split") {
+    const bool split = kernel == "attention_split";
     AttentionShape shape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"), p.real("query_scale"),
-                         p.u32("window"), static_cast<float>(p.real("softcap")), p.u32("splits")};
-    return attentionKernel(shape, p.u32("workgroup_size"));
+                         p.u32("window"), static_cast<float>(p.real("softcap")), split ? p.u32("splits") : 1};
+    return split ? splitAttentionKernel(shape, p.u32("workgroup_size")) : attentionKernel(shape, p.u32("workgroup_size"));
   }
   if (kernel == "attention_prefill") {
     return attentionPrefillKernel(AttentionShape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"),
                                                  p.real("query_scale"), p.u32("window"),
                                                  static_cast<float>(p.real("softcap"))});
-  }
-  if (kernel == "attention_combine") {
-    return attentionCombineKernel(p.u32("head_dim"), p.u32("num_heads"), p.u32("splits"), p.u32("workgroup_size"));
   }
   if (kernel == "gelu_mul") return geluMulKernel(p.u32("width"), p.u32("workgroup_size"));
   if (kernel == "add") return addKernel(p.u32("workgroup_size"));

@@ -52,9 +52,6 @@ struct AttentionPush {
   uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
       out_token_stride, num_tokens;
 };
-struct AttentionCombinePush {
-  uint32_t partials_base, out_base, out_token_stride, num_tokens;
-};
 struct GeluMulPush {
   uint32_t gate_base, gate_token_stride, up_base, up_token_stride, out_base, out_token_stride, num_tokens;
 };

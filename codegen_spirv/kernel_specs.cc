@@ -296,17 +296,34 @@ KernelDefines attentionDefines(const AttentionShape& shape) {
 
 }  // namespace
 
-KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
-  KernelRequest request{"attention", {}};
+namespace {
+
+// attention.comp and attention_split.comp read keys as vec4s, a key's shares
+// by up to 4 neighbouring lanes.
+KernelRequest decodeAttentionRequest(const char* kernel, const AttentionShape& shape, uint32_t workgroup_size) {
+  KernelRequest request{kernel, {}};
   requireWorkgroupSize(request.kernel, workgroup_size);
   requireAttentionShape(request.kernel, shape);
-  // Keys are read as vec4s, a key's shares by up to 4 neighbouring lanes.
   if (shape.head_dim % 4 != 0) failShape(request.kernel, "head_dim must be a multiple of 4, got " + text(shape.head_dim));
   if (workgroup_size < 4) failShape(request.kernel, "the workgroup must have at least 4 invocations");
-  requireSplits(request.kernel, shape.splits);
   request.defines = attentionDefines(shape);
-  request.defines["SPLITS"] = text(shape.splits);
   request.defines["WG_SIZE"] = text(workgroup_size);
+  return request;
+}
+
+}  // namespace
+
+KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
+  KernelRequest request = decodeAttentionRequest("attention", shape, workgroup_size);
+  if (shape.splits != 1) failShape(request.kernel, "split-K attention is attention_split");
+  return request;
+}
+
+KernelRequest splitAttentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
+  KernelRequest request = decodeAttentionRequest("attention_split", shape, workgroup_size);
+  requireSplits(request.kernel, shape.splits);
+  if (shape.splits < 2) failShape(request.kernel, "splits must be at least 2, got " + text(shape.splits));
+  request.defines["SPLITS"] = text(shape.splits);
   return request;
 }
 
@@ -319,18 +336,6 @@ KernelRequest attentionPrefillKernel(const AttentionShape& shape) {
   }
   if (shape.splits != 1) failShape(request.kernel, "a prefill chunk is not split");
   request.defines = attentionDefines(shape);
-  return request;
-}
-
-KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint32_t splits, uint32_t workgroup_size) {
-  KernelRequest request{"attention_combine", {}};
-  requireWorkgroupSize(request.kernel, workgroup_size);
-  requireSplits(request.kernel, splits);
-  if (head_dim == 0 || num_heads == 0) failShape(request.kernel, "head_dim and heads must be positive");
-  request.defines = {{"HEAD_DIM", text(head_dim)},
-                     {"NUM_HEADS", text(num_heads)},
-                     {"SPLITS", text(splits)},
-                     {"WG_SIZE", text(workgroup_size)}};
   return request;
 }
 

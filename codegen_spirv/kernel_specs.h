@@ -107,9 +107,14 @@ struct AttentionShape {
   double query_scale = 0;           // Gemma: query_pre_attn_scalar^-0.5 (not head_dim^-0.5)
   uint32_t window = 0;              // 0: global attention
   float softcap = 0;                // 0: off
-  uint32_t splits = 1;              // > 1: split-K, partials for attentionCombineKernel (at most 64)
+  uint32_t splits = 1;              // > 1: split-K decode (splitAttentionKernel, at most 64)
 };
+// attention.comp: one workgroup a (head, token); splits must be 1.
 KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
+// attention_split.comp: split-K decode over `splits` (2 to 64) workgroups a
+// (head, token), the last to finish combining them; it binds the partials and
+// a count per head besides attention's bindings.
+KernelRequest splitAttentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
 // Prefill attention, flash-style (attention_prefill.comp): workgroups of 64
 // take 8 tokens of one head each, dispatch (heads, ceil(tokens / 8), 1);
 // head_dim a multiple of 8 up to 256 (its shared memory stays within 16 KiB).
@@ -118,9 +123,6 @@ inline bool attentionPrefillFits(uint32_t head_dim) {
   return head_dim % 8 == 0 && head_dim <= kAttentionPrefillMaxHeadDim;
 }
 KernelRequest attentionPrefillKernel(const AttentionShape& shape);
-// Folds split-K attention's partials into the output (attention_combine.comp).
-KernelRequest attentionCombineKernel(uint32_t head_dim, uint32_t num_heads, uint32_t splits,
-                                     uint32_t workgroup_size = 64);
 
 KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);

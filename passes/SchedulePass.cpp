@@ -233,6 +233,9 @@ class ProgramBuilder {
   static constexpr llvm::StringLiteral kQuantisedInputSymbol = "quantised_input";
   // A split argmax's candidates, for argmax_combine.
   static constexpr llvm::StringLiteral kArgmaxCandidatesSymbol = "argmax_candidates";
+  // Split-K attention's count of shares done per head (attention_split.comp):
+  // zero when created, and back to zero after every dispatch.
+  static constexpr llvm::StringLiteral kAttentionCountsSymbol = "attention_counts";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -763,9 +766,16 @@ class ProgramBuilder {
                   {s_.whole(keys.getSymName()), Access::kRead},
                   {s_.whole(values.getSymName()), Access::kRead},
                   {input_, Access::kRead},
-                  {splits > 1 ? partials : out->binding, Access::kWrite}};
-    d.push = splits > 1 ? words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), 0, 0, 0})
-                        : words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
+                  {out->binding, Access::kWrite}};
+    if (splits > 1) {
+      // The partials, and a count per head that the last share to finish
+      // reads and resets (decode: one token).
+      const uint64_t count_bytes = uint64_t(heads) * 4;
+      s_.needScratch(kAttentionCountsSymbol, count_bytes);
+      d.bindings.push_back({partials, Access::kReadWrite});
+      d.bindings.push_back({s_.range(kAttentionCountsSymbol, 0, count_bytes), Access::kReadWrite});
+    }
+    d.push = words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
     if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
     if (prefill_ && s_.launches().flash_prefill && sp::attentionPrefillFits(head_dim)) {
@@ -779,22 +789,13 @@ class ProgramBuilder {
       return success();
     }
     d.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(splits)};
-    emit(op.getLoc(), "attention",
-         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
-          param("num_kv_heads", int64_t(kv_heads)), param("query_scale", op.getScale().convertToDouble()),
-          param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
-          param("splits", int64_t(splits)), param("workgroup_size", int64_t(64))},
-         d);
-    if (splits == 1) return success();
-    DispatchShape combine;
-    combine.bindings = {{partials, Access::kRead}, {out->binding, Access::kWrite}};
-    combine.push = words(sp::AttentionCombinePush{0, out->base, out->stride, 0});
-    combine.patches = {patch(PUSH_WORD(sp::AttentionCombinePush, num_tokens), ChunkValue::Tokens)};
-    combine.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(1)};
-    emit(op.getLoc(), "attention_combine",
-         {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)), param("splits", int64_t(splits)),
-          param("workgroup_size", int64_t(64))},
-         combine);
+    llvm::SmallVector<NamedAttribute> params = {
+        param("head_dim", int64_t(head_dim)),      param("num_heads", int64_t(heads)),
+        param("num_kv_heads", int64_t(kv_heads)),  param("query_scale", op.getScale().convertToDouble()),
+        param("window", int64_t(op.getWindow())),  param("softcap", op.getSoftcap().convertToDouble()),
+        param("workgroup_size", int64_t(64))};
+    if (splits > 1) params.push_back(param("splits", int64_t(splits)));
+    emit(op.getLoc(), splits > 1 ? "attention_split" : "attention", params, d);
     return success();
   }
 
@@ -1001,7 +1002,8 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);
     if (failed(prefill_builder.lower(forward)) || failed(decode_builder.lower(forward))) return signalPassFailure();
     // The scratch the dispatches asked for: the packed-integer products'
-    // quantised x (one row per use: see products()), the argmax candidates.
+    // quantised x (one row per use: see products()), the argmax candidates,
+    // split-K attention's counts (zeroed when the runtime creates them).
     builder.setInsertionPoint(prefill);
     for (const auto& [symbol, bytes] : shared.scratchBuffers()) {
       BufferOp::create(builder, loc, builder.getStringAttr(symbol), BufferKindAttr::get(context, BufferKind::Activations),

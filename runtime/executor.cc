@@ -179,6 +179,18 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   }
 
   uploader.finish();  // every weight is resident from here on
+  // Activation buffers start zeroed (schemas/schedule.fbs): split-K
+  // attention's counts rely on it, and a stale arena cannot leak into a run.
+  {
+    gpu::CommandStream zeroing(device);
+    zeroing.begin();
+    for (std::size_t i = 0; i < buffers_.size(); ++i) {
+      if (schedule_->buffers()->Get(i)->kind() == fb::BufferKind::Activation) zeroing.zeroBuffer(*buffers_[i]);
+    }
+    zeroing.memoryBarrier(gpu::Hazard::kTransferToCompute);
+    zeroing.end();
+    zeroing.submitAndWait();
+  }
   gpu::GpuBuffer& step_input = *buffers_[schedule_->step_input_buffer()];
   twin_step_input_ = std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
       device, step_input.size(), gpu::MemoryPlacement::kHostVisible, step_input.label() + " (second decode recording)"));

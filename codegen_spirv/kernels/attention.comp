@@ -1,178 +1,30 @@
-// Causal attention of one query head of one token over the KV cache, for decode
-// (num_tokens = 1) and prefill alike. Softmax in float32 with the running maximum
-// subtracted (online softmax over blocks of WG_SIZE keys, so any context length
-// fits in fixed shared memory).
+// Causal attention of each query head of each token over the KV cache
+// (attention_keys.glsl), one workgroup a (head, token): prefill where the
+// flash-style kernel does not fit, and decode of the layers whose keys are too
+// few to split (attention_split.comp does the others).
 //
-//   kv_head   = head / (NUM_HEADS / NUM_KV_HEADS)       GQA, contiguous groups
-//   keys      = positions p with 0 <= q_pos - p < WINDOW  (WINDOW 0: 0 <= p <= q_pos)
-//   score     = (q . k_p) * QUERY_SCALE, then SOFTCAP * tanh(score / SOFTCAP) if SOFTCAP > 0
-//   out       = sum_p softmax(score)_p * v_p
-// QUERY_SCALE is query_pre_attn_scalar^-0.5 (not head_dim^-0.5: 27B differs).
-//
-// The cache holds cache_capacity slots of [NUM_KV_HEADS, HEAD_DIM]; position p
-// lives in slot p % cache_capacity. A full-attention layer sizes it to the
-// context; a sliding layer keeps a ring, which must satisfy
-// cache_capacity >= WINDOW + (tokens written in this step) - 1 so that no key a
-// query of this step can see has been overwritten by a later token of the step.
-//
-// Split-K (SPLITS > 1, for decode, where one token's heads alone are too few
-// workgroups to stream a long cache): workgroup z = s attends to the s-th of
-// SPLITS equal shares of the visible keys and writes, instead of the output,
-// its partial at out_base + ((token * NUM_HEADS + head) * SPLITS + s) *
-// (HEAD_DIM + 2): the unnormalised sum of weighted values, then its running
-// max and running sum (an empty share: zeros and kLowest). attention_combine
-// folds the partials into the output.
-//
-// Scores: a key's dot product with the query is shared by kLanesPerKey
-// neighbouring lanes (HEAD_DIM / 64 of them, at most 4), each reading its
-// share of the key as vec4s in one burst, then summed across them by subgroup
-// shuffles; a block of WG_SIZE keys takes kLanesPerKey such passes. (One lane
-// a key, looping over HEAD_DIM dependent loads, left a decode step at short
-// context waiting ~10 us a layer on a single key's loads on an H200.)
-//
-// Defines: HEAD_DIM (a multiple of 4), NUM_HEADS, NUM_KV_HEADS, QUERY_SCALE
-//          (float), WINDOW, SOFTCAP (float, 0.0 = off), SPLITS, WG_SIZE (at
-//          least 4). key_base must be a multiple of 4.
-// Dispatch: (NUM_HEADS, num_tokens, SPLITS).
+// Binding 4: the output, [T, NUM_HEADS, HEAD_DIM] rows at out_base.
+// Defines: as attention_keys.glsl.
+// Dispatch: (NUM_HEADS, num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
-#extension GL_KHR_shader_subgroup_shuffle : require
-#include "workgroup_reduce.glsl"
-#include "softcap.glsl"
+#include "attention_keys.glsl"
 
-layout(local_size_x = WG_SIZE) in;
-
-layout(std430, set = 0, binding = 0) readonly buffer Queries { float queries[]; };
-layout(std430, set = 0, binding = 1) readonly buffer KeyCache { vec4 key_cache4[]; };
-layout(std430, set = 0, binding = 2) readonly buffer ValueCache { float value_cache[]; };
-layout(std430, set = 0, binding = 3) readonly buffer Positions { uint positions[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
-
-layout(push_constant) uniform AttentionPush {
-  uint query_base;          // element index of token 0, head 0 ([T, NUM_HEADS, HEAD_DIM] rows)
-  uint query_token_stride;
-  uint key_base;            // element index of slot 0 in binding 1
-  uint value_base;          // element index of slot 0 in binding 2
-  uint cache_capacity;      // slots in the cache (ring size for sliding layers)
-  uint positions_base;      // element index of token 0's position
-  uint out_base;
-  uint out_token_stride;
-  uint num_tokens;
-} pc;
-
-const uint kGroupSize = NUM_HEADS / NUM_KV_HEADS;
-const uint kSlotStride = NUM_KV_HEADS * HEAD_DIM;
-const uint kDimsPerInvocation = (HEAD_DIM + WG_SIZE - 1) / WG_SIZE;
-const float kLowest = -3.40282347e+38;
-// Scores: lanes per key, each lane's vec4s of it, keys per pass of the workgroup.
-const uint kLanesPerKey = HEAD_DIM >= 256 ? 4u : HEAD_DIM >= 128 ? 2u : 1u;
-const uint kVec4PerLane = HEAD_DIM / 4 / kLanesPerKey;
-const uint kKeysPerPass = WG_SIZE / kLanesPerKey;
-
-shared vec4 query4[HEAD_DIM / 4];
-shared float key_weights[WG_SIZE];
 
 void main() {
   uint head = gl_WorkGroupID.x;
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
-  uint lane = gl_LocalInvocationID.x;
-  uint kv_head = head / kGroupSize;
-  uint query_position = positions[pc.positions_base + token];
-  uint first_key = (WINDOW > 0 && query_position + 1u > uint(WINDOW)) ? query_position + 1u - uint(WINDOW) : 0u;
-  uint key_count = query_position + 1u - first_key;
-#if SPLITS > 1
-  // This workgroup's share of the keys: [split * share, min((split + 1) * share, key_count)).
-  uint split = gl_WorkGroupID.z;
-  uint share = (key_count + uint(SPLITS) - 1u) / uint(SPLITS);
-  uint share_begin = min(split * share, key_count);
-  first_key += share_begin;
-  key_count = min(share_begin + share, key_count) - share_begin;
-#endif
-
-  uint query_offset = pc.query_base + token * pc.query_token_stride + head * HEAD_DIM;
-  for (uint v = lane; v < HEAD_DIM / 4; v += WG_SIZE) {
-    uint d = query_offset + 4u * v;
-    query4[v] = vec4(queries[d], queries[d + 1u], queries[d + 2u], queries[d + 3u]);
-  }
-  barrier();
-  // This lane's part of a key: vec4s [share * kVec4PerLane, +kVec4PerLane) of it.
-  uint share_of_key = lane % kLanesPerKey;
-  uint key_in_pass = lane / kLanesPerKey;
-
-  float running_max = kLowest;
-  float running_sum = 0.0;
+  uint first_key;
+  uint key_count = visibleKeys(token, first_key);
+  loadQuery(head, token);
   float accumulated[kDimsPerInvocation];
-  for (uint k = 0u; k < kDimsPerInvocation; ++k) accumulated[k] = 0.0;
-
-  for (uint block_start = 0u; block_start < key_count; block_start += WG_SIZE) {
-    // Pass p scores the block's keys p * kKeysPerPass + key_in_pass; every lane
-    // of a key ends with its whole score.
-    float scores[kLanesPerKey];
-    float block_max = kLowest;
-    [[unroll]] for (uint p = 0u; p < kLanesPerKey; ++p) {
-      uint key = block_start + p * kKeysPerPass + key_in_pass;
-      float partial = 0.0;
-      if (key < key_count) {
-        uint slot = (first_key + key) % pc.cache_capacity;
-        uint key_unit = (pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u + share_of_key * kVec4PerLane;
-        [[unroll]] for (uint v = 0u; v < kVec4PerLane; ++v) {
-          partial += dot(query4[share_of_key * kVec4PerLane + v], key_cache4[key_unit + v]);
-        }
-      }
-      // The key's lanes are neighbours in one subgroup.
-      for (uint offset = 1u; offset < kLanesPerKey; offset <<= 1) partial += subgroupShuffleXor(partial, offset);
-      float score = partial * QUERY_SCALE;
-      if (SOFTCAP > 0.0) score = softcap(score, SOFTCAP);
-      scores[p] = key < key_count ? score : kLowest;
-      block_max = max(block_max, scores[p]);
-    }
-    float new_max = max(running_max, workgroupMax(block_max));
-    // The first lane of each key publishes its weight and counts it once.
-    float weight_sum = 0.0;
-    [[unroll]] for (uint p = 0u; p < kLanesPerKey; ++p) {
-      uint key = block_start + p * kKeysPerPass + key_in_pass;
-      float weight = key < key_count ? exp(scores[p] - new_max) : 0.0;
-      if (share_of_key == 0u) {
-        key_weights[p * kKeysPerPass + key_in_pass] = weight;
-        weight_sum += weight;
-      }
-    }
-    // Rescales what earlier blocks accumulated; exp(kLowest - x) is 0 on the first block.
-    float correction = exp(running_max - new_max);
-    running_sum = running_sum * correction + workgroupSum(weight_sum);  // its barriers publish key_weights
-    running_max = new_max;
-
-    uint block_keys = min(uint(WG_SIZE), key_count - block_start);
-    for (uint k = 0u; k < kDimsPerInvocation; ++k) accumulated[k] *= correction;
-    for (uint b = 0u; b < block_keys; ++b) {
-      uint slot = (first_key + block_start + b) % pc.cache_capacity;
-      uint value_offset = pc.value_base + slot * kSlotStride + kv_head * HEAD_DIM;
-      float key_weight = key_weights[b];
-      for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-        uint d = lane + k * WG_SIZE;
-        if (d < HEAD_DIM) accumulated[k] += key_weight * value_cache[value_offset + d];
-      }
-    }
-    barrier();  // key_weights is rewritten by the next block
-  }
-
-#if SPLITS > 1
-  uint partial = pc.out_base + ((token * NUM_HEADS + head) * uint(SPLITS) + split) * (HEAD_DIM + 2u);
-  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-    uint d = lane + k * WG_SIZE;
-    if (d < HEAD_DIM) attended[partial + d] = accumulated[k];
-  }
-  if (lane == 0u) {
-    attended[partial + HEAD_DIM] = running_max;
-    attended[partial + HEAD_DIM + 1u] = running_sum;
-  }
-#else
+  float running_max, running_sum;
+  attendKeys(head, first_key, key_count, accumulated, running_max, running_sum);
   uint out_offset = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM;
   for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-    uint d = lane + k * WG_SIZE;
+    uint d = gl_LocalInvocationID.x + k * WG_SIZE;
     if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
   }
-#endif
 }

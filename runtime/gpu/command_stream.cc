@@ -256,6 +256,12 @@ void CommandStream::copyBuffer(const GpuBuffer& source, uint64_t source_offset, 
   vkCmdCopyBuffer(commands_, source.handle(), destination.handle(), 1, &region);
 }
 
+void CommandStream::zeroBuffer(const GpuBuffer& destination) {
+  requireRecording("zeroBuffer");
+  // VK_WHOLE_SIZE fills whole words: buffer sizes here are multiples of 4.
+  vkCmdFillBuffer(commands_, destination.handle(), 0, VK_WHOLE_SIZE, 0);
+}
+
 void CommandStream::end() {
   requireRecording("end");
   if (timed_) vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 1);

@@ -85,6 +85,9 @@ class CommandStream {
   void memoryBarrier(Hazard hazard);
   void copyBuffer(const GpuBuffer& source, uint64_t source_offset, const GpuBuffer& destination,
                   uint64_t destination_offset, uint64_t size);
+  // Fills the whole buffer with zero bytes (a transfer: kTransferToCompute
+  // orders it before the dispatches that read it).
+  void zeroBuffer(const GpuBuffer& destination);
   // Writes a timestamp once every command recorded before it has finished (a
   // profile: the time between two marks is what the commands between them
   // took, overlap included). A no-op when not timed; at most `marks` per recording.

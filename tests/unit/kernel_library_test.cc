@@ -82,12 +82,12 @@ std::vector<KernelRequest> representativeRequests() {
       attentionKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f}, 4),
       attentionKernel({256, 4, 1, 1 / 16.0, 512, 0.0f}),
       attentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 1024, 50.0f}, 128),
-      attentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 0, 0.0f, 32}),
+      splitAttentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 0, 0.0f, 32}),
+      splitAttentionKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f, 3}, 4),
+      splitAttentionKernel({256, 4, 1, 1 / 16.0, 512, 0.0f, 16}),
       attentionPrefillKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f}),
       attentionPrefillKernel({256, 4, 1, 1 / 16.0, 512, 0.0f}),
       attentionPrefillKernel({128, 32, 16, 1 / std::sqrt(168.0), 1024, 50.0f}),
-      attentionCombineKernel(128, 32, 32),
-      attentionCombineKernel(8, 4, 3, 4),
       geluMulKernel(6, 4),
       geluMulKernel(6912),
       addKernel(4),
@@ -481,6 +481,10 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { matvecKernel(63, 10); }, {"matvec_bf16", "63"});
   expectErrorNaming([] { matmulKernel(60, 10); }, {"matmul_bf16", "multiple of 8", "60"});
   expectErrorNaming([] { attentionKernel({64, 6, 4, 64.0f, 0, 0.0f}); }, {"attention", "kv heads"});
+  // Split-K is its own kernel: attention takes one share, attention_split 2 to 64.
+  expectErrorNaming([] { attentionKernel({64, 4, 4, 0.125, 0, 0.0f, 4}); }, {"attention", "attention_split"});
+  expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 1}); }, {"attention_split", "at least 2"});
+  expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 65}); }, {"attention_split", "65"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
   expectErrorNaming([] { rmsNormKernel(66, 1e-6f, false); }, {"rms_norm", "multiple of 4", "66"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});

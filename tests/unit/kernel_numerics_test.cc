@@ -695,25 +695,33 @@ class AttentionNumericsTest : public KernelNumericsTest {
     gpu::GpuBuffer v_buffer = upload(v_cache, "v_cache");
     gpu::GpuBuffer pos_buffer = upload(c.query_positions, "positions");
     const uint32_t row = c.heads * c.head_dim;
-    // The plain kernel, then split-K with its combine: 3 shares, and 32 (most
-    // of them empty here: a share with no key must contribute nothing).
+    // The plain kernel, then split-K (attention_split.comp): up to 3 shares, and
+    // up to 32 (a share is at least a block of WG_SIZE keys, so few keys take
+    // fewer shares, or one: then no partials). Each split run twice on the same
+    // counts, which the last share of each head must leave at zero.
     for (uint32_t splits : {1u, 3u, 32u}) {
-      gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
       AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
                            c.window, c.softcap, splits};
+      const AttentionPush push{0, row, 0, 0, c.capacity, 0, 0, row, tokens};
       if (splits == 1) {
-        run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
-            AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, tokens, 1});
-      } else {
-        const size_t partial_floats = size_t(tokens) * c.heads * splits * (c.head_dim + 2);
-        gpu::GpuBuffer partials = upload(std::vector<float>(partial_floats, 7.0f), "partials");
-        run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &partials},
-            AttentionPush{0, row, 0, 0, c.capacity, 0, 0, 0, tokens}, {c.heads, tokens, splits});
-        run(attentionCombineKernel(c.head_dim, c.heads, splits, c.workgroup), {&partials, &out},
-            AttentionCombinePush{0, 0, row, tokens}, {c.heads, tokens, 1});
+        gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
+        run(attentionKernel(shape, c.workgroup), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out}, push,
+            {c.heads, tokens, 1});
+        expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want), "attention");
+        continue;
       }
-      expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want),
-                  "attention, " + std::to_string(splits) + " share(s)");
+      const size_t partial_floats = size_t(tokens) * c.heads * splits * (c.head_dim + 2);
+      gpu::GpuBuffer partials = upload(std::vector<float>(partial_floats, 7.0f), "partials");
+      gpu::GpuBuffer counts = upload(std::vector<uint32_t>(size_t(tokens) * c.heads, 0u), "counts");
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 0.0f), "out");
+        run(splitAttentionKernel(shape, c.workgroup),
+            {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out, &partials, &counts}, push, {c.heads, tokens, splits});
+        expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want),
+                    "attention_split, " + std::to_string(splits) + " share(s), run " + std::to_string(repeat + 1));
+        EXPECT_EQ(download<uint32_t>(counts, size_t(tokens) * c.heads), std::vector<uint32_t>(size_t(tokens) * c.heads, 0u))
+            << "attention_split left its counts set";
+      }
     }
     // The prefill kernel (tiles of 8 queries over blocks of 4 keys) on the same chunk.
     if (attentionPrefillFits(c.head_dim)) {
@@ -768,6 +776,12 @@ TEST_F(AttentionNumericsTest, WideHeadsShareEachKeysScoreAcrossLanes) {
   // more keys than a block of WG_SIZE, and a sliding window of 100 over a ring.
   check({256, 4, 1, 256.0f, 0, 0.0f, 160, {150}, 64}, 6);
   check({128, 4, 2, 168.0f, 100, 0.0f, 100, {230}, 32}, 7);
+}
+
+TEST_F(AttentionNumericsTest, SplitDecodeCombinesManySharesOfALongContext) {
+  // 2000 keys over WG_SIZE 64: all 32 shares of 63 keys (and 3 shares of 667),
+  // each over blocks of the workgroup, then combined by the last to finish.
+  check({64, 4, 2, 64.0f, 0, 0.0f, 2048, {1999}, 64}, 10);
 }
 
 TEST_F(AttentionNumericsTest, WindowLargerThanContextActsGlobal) {

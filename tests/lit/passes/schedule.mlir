@@ -19,8 +19,8 @@
 // CHECK: unicorn.kernel @qkv_norm_rope_0 "qkv_norm_rope" {eps = 9.9999999999999995E-7 : f64, head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rope_base = 1.000000e+04 : f64, rope_linear_factor = 1.000000e+00 : f64, workgroup_size = 64 : i64}
 // CHECK: unicorn.kernel @attention_prefill_0 "attention_prefill" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64}
 // A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
-// CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, splits = 1 : i64, window = 4 : i64, workgroup_size = 64 : i64}
-// CHECK-NOT: attention_combine
+// CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64, workgroup_size = 64 : i64}
+// CHECK-NOT: attention_split
 // CHECK: unicorn.kernel @{{matvec_bf16_[0-9]+}} "matvec_bf16" {gelu_input = true, k = 64 : i64, n = 32 : i64, rows_per_workgroup = 4 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 64 : i64}
 // CHECK-NOT: unicorn.kernel @matmul_bf16_4
 // CHECK-NOT: unicorn.kernel @matmul_bf16_coop_4

@@ -1,0 +1,99 @@
+// Split-K decode attention (attention_keys.glsl): one token's heads alone are
+// too few workgroups to stream a long KV cache at memory speed, so workgroup
+// z = s of (head, token) attends to the s-th of `shares` equal parts of the
+// visible keys, shares = min(SPLITS, ceil(keys / WG_SIZE)) (every share at
+// least a block of keys: at short context one workgroup does all and the rest
+// return at once). Each writes its partial (the unnormalised sum of weighted
+// values, its running max m_s and sum l_s) and counts itself in; the last one
+// to arrive folds them into the output,
+//   M = max_s m_s,  out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s
+// (the softmax over all keys at once), and sets the count back to 0 for the
+// next step: no second dispatch, no barrier between the two halves.
+//
+// The partials reach the last workgroup through `coherent` memory: each
+// workgroup's writes, a buffer memory barrier, then its count (an atomic add);
+// the one that sees shares - 1 before its add reads them after another barrier
+// (the last-block pattern of reductions).
+//
+// Bindings: 4 the output ([T, NUM_HEADS, HEAD_DIM] rows at out_base), 5 the
+// partials, from element 0: ((token * NUM_HEADS + head) * SPLITS + s) *
+// (HEAD_DIM + 2); 6 the counts, one uint per (token, head) from element 0,
+// zero before the first dispatch (the runtime zero-fills activation buffers)
+// and after every one.
+// Defines: as attention_keys.glsl, and SPLITS (2 to 64).
+// Dispatch: (NUM_HEADS, num_tokens, SPLITS).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "attention_keys.glsl"
+
+layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
+layout(std430, set = 0, binding = 5) coherent buffer Partials { float partials[]; };
+layout(std430, set = 0, binding = 6) coherent buffer Counts { uint counts[]; };
+
+const uint kPartialStride = HEAD_DIM + 2u;
+
+shared bool is_last_share;
+
+void main() {
+  uint head = gl_WorkGroupID.x;
+  uint token = gl_WorkGroupID.y;
+  uint split = gl_WorkGroupID.z;
+  if (token >= pc.num_tokens) return;
+  uint lane = gl_LocalInvocationID.x;
+  uint first_key;
+  uint key_count = visibleKeys(token, first_key);  // at least 1: the query's own key
+  uint shares = min(uint(SPLITS), (key_count + WG_SIZE - 1u) / WG_SIZE);
+  if (split >= shares) return;
+  uint share = (key_count + shares - 1u) / shares;
+  uint share_begin = min(split * share, key_count);
+
+  loadQuery(head, token);
+  float accumulated[kDimsPerInvocation];
+  float running_max, running_sum;
+  attendKeys(head, first_key + share_begin, min(share_begin + share, key_count) - share_begin, accumulated,
+             running_max, running_sum);
+
+  uint out_offset = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM;
+  if (shares == 1u) {
+    for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+      uint d = lane + k * WG_SIZE;
+      if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
+    }
+    return;
+  }
+
+  uint pair = token * NUM_HEADS + head;
+  uint first_partial = pair * uint(SPLITS) * kPartialStride;
+  uint partial = first_partial + split * kPartialStride;
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+    uint d = lane + k * WG_SIZE;
+    if (d < HEAD_DIM) partials[partial + d] = accumulated[k];
+  }
+  if (lane == 0u) {
+    partials[partial + HEAD_DIM] = running_max;
+    partials[partial + HEAD_DIM + 1u] = running_sum;
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (lane == 0u) is_last_share = atomicAdd(counts[pair], 1u) == shares - 1u;
+  barrier();
+  if (!is_last_share) return;
+  memoryBarrierBuffer();
+
+  float shared_max = partials[first_partial + HEAD_DIM];
+  for (uint s = 1u; s < shares; ++s) shared_max = max(shared_max, partials[first_partial + s * kPartialStride + HEAD_DIM]);
+  float total = 0.0;
+  for (uint s = 0u; s < shares; ++s) {
+    uint at = first_partial + s * kPartialStride;
+    total += exp(partials[at + HEAD_DIM] - shared_max) * partials[at + HEAD_DIM + 1u];
+  }
+  for (uint d = lane; d < HEAD_DIM; d += WG_SIZE) {
+    float sum = 0.0;
+    for (uint s = 0u; s < shares; ++s) {
+      uint at = first_partial + s * kPartialStride;
+      sum += exp(partials[at + HEAD_DIM] - shared_max) * partials[at + d];
+    }
+    attended[out_offset + d] = sum / total;
+  }
+  if (lane == 0u) counts[pair] = 0u;
+}
