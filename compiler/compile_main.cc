@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
                  "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
                  "with ROWS rows per workgroup of WG invocations (0: by K), split over GROUPS groups of\n"
                  "them (default 1), e.g. quant=4x128, dot=16x128x4; repeatable.\n"
-                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128")
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunch(value) ? ""
                                         : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant or dot, ROWS >= 1 "

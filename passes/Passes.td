@@ -145,7 +145,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"quantMatvec", "quant-matvec", "std::string", /*default=*/"\"\"",
            "matvec_quant's (q8, and q4 below dot-min-mib) rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_quant_dot's rows per workgroup x workgroup [x row groups] (default 8x128)">,
+           "matvec_quant_dot's rows per workgroup x workgroup [x row groups] (default 8x128x4)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"16",
            "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",

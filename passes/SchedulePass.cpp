@@ -69,11 +69,16 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // H200 (rows per workgroup share each load of x; more cost registers: q8 at 8
 // rows ran 681 tok/s against 862 at 4, and 1x64 726, 2x64 849, 4x256 789; the
 // q4 packed kernel on the 27B widths ran 1065 tok/s at 16x64, 1101 at 8x64 and
-// 8x128, 1036 at 16x128, 987 at 16x32, 846 at 32x64); the pass options override
-// them, so that launch shapes can be compared in the model (unicorn-compile
-// --matvec-launch).
+// 8x128, 1036 at 16x128, 987 at 16x32, 846 at 32x64). Row groups
+// (matvec_rows.glsl) then took the q4 packed kernel from 1107 tok/s at 8x128 to
+// 1309 at 8x128x4 (16x128x4 1302, 16x64x2 1288, 8x128x8 1258, 32x128x4 1113,
+// 16x256x8 1057), a q4 row of 168 units no longer leaving most lanes idle; q8
+// and bf16 lost with them (q8 858 at 4x0, 841 at 16x128x4, 774 at 8x64x2; bf16
+// 620 at 4x0, 598 at 8x128x4; bench/results/launch-sweep-h200-2026-12-01f.json).
+// The pass options override them, so that launch shapes can be compared in the
+// model (unicorn-compile --matvec-launch).
 struct DecodeLaunches {
-  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128};
+  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128, 4};
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)

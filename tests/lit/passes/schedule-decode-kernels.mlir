@@ -18,7 +18,7 @@ unicorn.weight @down : tensor<1024x32768xbf16> from "model.safetensors" at 33751
 // CHECK-DAG: unicorn.kernel @[[QXW:[a-z_0-9]+]] "quantize_activation" {bits = 4 : i64, k = 32768 : i64, workgroup_size = 64 : i64}
 // CHECK-DAG: unicorn.kernel @[[Q8:[a-z_0-9]+]] "matvec_quant" {bits = 8 : i64, k = 1024 : i64, n = 64 : i64, rows_per_workgroup = 4 : i64,
 // CHECK-DAG: unicorn.kernel @[[Q4S:[a-z_0-9]+]] "matvec_quant" {bits = 4 : i64, k = 1024 : i64, n = 96 : i64, rows_per_workgroup = 4 : i64,
-// CHECK-DAG: unicorn.kernel @[[Q4L:[a-z_0-9]+]] "matvec_quant_dot" {bits = 4 : i64, k = 1024 : i64, n = 32768 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// CHECK-DAG: unicorn.kernel @[[Q4L:[a-z_0-9]+]] "matvec_quant_dot" {bits = 4 : i64, k = 1024 : i64, n = 32768 : i64, row_groups = 4 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
 // CHECK-DAG: unicorn.kernel @[[BF16:[a-z_0-9]+]] "matvec_bf16" {k = 96 : i64, n = 1024 : i64, rows_per_workgroup = 4 : i64,
 // CHECK-LABEL: unicorn.program @decode
 // CHECK: unicorn.dispatch @[[Q4S]] [#unicorn.bind<@arena,
