@@ -134,6 +134,8 @@ struct Matrix {
   std::optional<sp::BlockQuant> quant;
   uint32_t n = 0, k = 0;
   std::vector<WeightRowSlice> slices;
+  // The bytes of its quants (0 for bf16): what DecodeLaunches::usesDot weighs.
+  uint64_t quantBytes() const { return quant ? uint64_t(n) * k * sp::quantBits(*quant) / 8 : 0; }
 };
 
 // What both programs share: the kernel symbols, the buffers, the module.
@@ -491,9 +493,7 @@ class ProgramBuilder {
     }
     // Whether these products are large enough for the packed-integer kernel.
     uint64_t quant_bytes = 0;
-    for (const Matrix& w : matrices) {
-      if (w.quant) quant_bytes += uint64_t(w.n) * w.k * sp::quantBits(*w.quant) / 8;
-    }
+    for (const Matrix& w : matrices) quant_bytes += w.quantBytes();
     auto dotProduct = [&](const Matrix& w) {
       return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
     };
@@ -811,9 +811,19 @@ class ProgramBuilder {
     // Decode: the down projection reads gelu(gate) * up straight from the fused
     // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
     // runs next (nothing may reuse the row before), up follows gate in one row
-    // and the projection's output lies elsewhere.
+    // and the projection's output lies elsewhere. Not where it runs
+    // matvec_quant (q8, small q4): that kernel takes x 16 elements a unit for
+    // 4 rows, and the GELU recomputed per workgroup slowed the 27B widths' q8
+    // down projection by about a third on an H200 (bench/results/
+    // launch-sweep-h200-2026-12-01f.json: 57 us against gate/up's 41 for as
+    // many bytes); bf16's matvec and q4's quantize_activation repay it.
     auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
     if (down && down != op->getNextNode()) down = LinearOp();
+    if (down) {
+      FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
+      if (failed(w)) return failure();
+      if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes())) down = LinearOp();
+    }
     if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
         up->base == gate->base + width) {
       FailureOr<Tensor> y = tensor(down, down.getResult());

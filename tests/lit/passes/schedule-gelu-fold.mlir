@@ -1,0 +1,42 @@
+// Decode folds gelu(gate) * up into the down projection's input where that
+// product runs matvec_bf16 (GELU_INPUT) or q4's packed kernel (its
+// quantize_activation takes GELU_INPUT), but keeps the gelu_mul dispatch before
+// matvec_quant (q8, and q4 below dot-min-mib), which would recompute the GELU
+// in every workgroup. Prefill always runs gelu_mul.
+// RUN: sed -e 's/DOWN_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=BF16
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=Q8
+// RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q4DOT
+// RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=Q8
+
+// BF16-LABEL: unicorn.program @decode
+// BF16-NOT: gelu_mul
+// BF16: unicorn.dispatch @{{matvec_bf16_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
+// BF16-NOT: gelu_mul
+// Q8-LABEL: unicorn.program @decode
+// Q8: unicorn.dispatch @gelu_mul_0
+// Q8-NEXT: unicorn.dispatch @{{matvec_quant_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
+// Q4DOT: unicorn.kernel @[[QUANTIZE:quantize_activation_[0-9]+]] "quantize_activation" {bits = 4 : i64, gelu_input = true, k = 64 : i64
+// Q4DOT-LABEL: unicorn.program @decode
+// Q4DOT-NOT: gelu_mul
+// Q4DOT: unicorn.dispatch @[[QUANTIZE]]
+// Q4DOT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
+// Q4DOT-NOT: gelu_mul
+
+unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
+unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 4096 quant none
+unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 8192 quant none
+unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 12288 quant DOWN_QUANT
+
+func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
+  %h = unicorn.embed %ids, @embed {scale = 1.0 : f64} : tensor<?xi32> -> tensor<?x32xf32>
+  %gate = unicorn.linear %h, @gate : tensor<?x32xf32> -> tensor<?x64xf32>
+  %up = unicorn.linear %h, @up : tensor<?x32xf32> -> tensor<?x64xf32>
+  %act = unicorn.gelu_mul %gate, %up : tensor<?x64xf32>
+  %down = unicorn.linear %act, @down : tensor<?x64xf32> -> tensor<?x32xf32>
+  %logits = unicorn.lm_head %down, @embed : tensor<?x32xf32> -> tensor<?x64xf32>
+  return %logits : tensor<?x64xf32>
+}
