@@ -109,48 +109,57 @@ class SegmentWriter {
   std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> hash_;
 };
 
-// Streams one tensor into the file as bf16, returning the XXH64 of the bytes written.
-std::uint64_t writeTensorAsBF16(AtomicOutputFile& out, const CheckpointTensor& tensor) {
-  const std::size_t source_element_size = elementSize(tensor.dtype);
-  const std::uint64_t count = elementCount(tensor.shape);
+// Streams one tensor into the file as bf16 (a stack: its parts' rows in turn),
+// returning the XXH64 of the bytes written.
+std::uint64_t writeTensorAsBF16(AtomicOutputFile& out, const BundleTensor& entry) {
   SegmentWriter segment(out);
-  std::vector<std::uint16_t> chunk(std::min<std::uint64_t>(count, kConversionChunkElements));
-  for (std::uint64_t first = 0; first < count; first += chunk.size()) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - first));
-    convertToBF16(tensor.dtype, tensor.bytes.subspan(first * source_element_size, n * source_element_size),
-                  std::span<std::uint16_t>(chunk.data(), n));
-    segment.append(std::as_bytes(std::span<const std::uint16_t>(chunk.data(), n)));
+  for (const CheckpointTensor* tensor : entry.sources) {
+    const std::size_t source_element_size = elementSize(tensor->dtype);
+    const std::uint64_t count = elementCount(tensor->shape);
+    std::vector<std::uint16_t> chunk(std::min<std::uint64_t>(count, kConversionChunkElements));
+    for (std::uint64_t first = 0; first < count; first += chunk.size()) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - first));
+      convertToBF16(tensor->dtype, tensor->bytes.subspan(first * source_element_size, n * source_element_size),
+                    std::span<std::uint16_t>(chunk.data(), n));
+      segment.append(std::as_bytes(std::span<const std::uint16_t>(chunk.data(), n)));
+    }
   }
   return segment.digest();
 }
 
 // Streams one [N, K] matrix into the file block-quantised (layout: schemas/bundle.fbs,
 // QuantScheme), quantising each slice of rows on `threads` threads; returns the XXH64
-// of the segment. The quants stream out slice by slice; the scales follow all of
-// them in the segment, so they wait in memory until the end: K/16 bytes per row,
-// 1/16 of the tensor's bf16 size (88 MiB for the largest Gemma 3 tensor, the 27B
-// embedding).
-std::uint64_t writeTensorBlockQuantised(AtomicOutputFile& out, const CheckpointTensor& tensor, fb::QuantScheme scheme,
-                                        unsigned threads) {
-  const BlockQuantLayout layout = *blockQuantLayout(scheme, tensor.shape[0], tensor.shape[1]);  // chooseWeightScheme checked K
-  const std::uint64_t source_row_bytes = layout.row_elements * elementSize(tensor.dtype);
+// of the segment. A stack's parts give their rows in turn (each row is quantised on
+// its own, so a stacked row is the row its part would have stored). The quants
+// stream out slice by slice; the scales follow all of them in the segment, so they
+// wait in memory until the end: K/16 bytes per row, 1/16 of the tensor's bf16 size
+// (88 MiB for the largest Gemma 3 tensor, the 27B embedding).
+std::uint64_t writeTensorBlockQuantised(AtomicOutputFile& out, const BundleTensor& entry, unsigned threads) {
+  const fb::QuantScheme scheme = entry.scheme.quant;
+  const BlockQuantLayout layout = *blockQuantLayout(scheme, entry.shape[0], entry.shape[1]);  // chooseWeightScheme checked K
   const std::uint64_t rows_per_slice = std::max<std::uint64_t>(1, kConversionChunkElements / layout.row_elements);
   SegmentWriter segment(out);
   std::vector<std::byte> quants(std::min(layout.rows, rows_per_slice) * layout.quant_row_bytes);
   std::vector<std::uint16_t> scales(layout.rows * layout.blocks_per_row);
-  for (std::uint64_t first = 0; first < layout.rows; first += rows_per_slice) {
-    const std::uint64_t n = std::min(rows_per_slice, layout.rows - first);
-    std::span<std::byte> slice_quants(quants.data(), n * layout.quant_row_bytes);
-    std::optional<std::uint64_t> bad_row =
-        quantizeRows(scheme, tensor.dtype, tensor.bytes.subspan(first * source_row_bytes, n * source_row_bytes),
-                     layout.row_elements, slice_quants,
-                     std::span(scales).subspan(first * layout.blocks_per_row, n * layout.blocks_per_row), threads);
-    if (bad_row) {
-      failInvalidInput(tensor.source_file + ": tensor '" + tensor.source_key + "' row " +
-                       std::to_string(first + *bad_row) +
-                       " holds a NaN or infinity, which cannot be quantised; use --weights bf16");
+  std::uint64_t stack_row = 0;  // the first row of this part in the stack
+  for (const CheckpointTensor* tensor : entry.sources) {
+    const std::uint64_t source_row_bytes = layout.row_elements * elementSize(tensor->dtype);
+    const std::uint64_t rows = tensor->shape[0];
+    for (std::uint64_t first = 0; first < rows; first += rows_per_slice) {
+      const std::uint64_t n = std::min(rows_per_slice, rows - first);
+      std::span<std::byte> slice_quants(quants.data(), n * layout.quant_row_bytes);
+      std::optional<std::uint64_t> bad_row = quantizeRows(
+          scheme, tensor->dtype, tensor->bytes.subspan(first * source_row_bytes, n * source_row_bytes),
+          layout.row_elements, slice_quants,
+          std::span(scales).subspan((stack_row + first) * layout.blocks_per_row, n * layout.blocks_per_row), threads);
+      if (bad_row) {
+        failInvalidInput(tensor->source_file + ": tensor '" + tensor->source_key + "' row " +
+                         std::to_string(first + *bad_row) +
+                         " holds a NaN or infinity, which cannot be quantised; use --weights bf16");
+      }
+      segment.append(slice_quants);
     }
-    segment.append(slice_quants);
+    stack_row += rows;
   }
   segment.padTo(layout.scales_offset);
   segment.append(std::as_bytes(std::span<const std::uint16_t>(scales)));
@@ -163,7 +172,7 @@ std::uint64_t writeTensorBlockQuantised(AtomicOutputFile& out, const CheckpointT
 void writeBundle(const BundleContents& contents, const std::filesystem::path& out_path,
                  const WriteProgress& progress) {
   const Checkpoint& checkpoint = *contents.checkpoint;
-  const auto& tensors = checkpoint.tensors();
+  const std::vector<BundleTensor> tensors = planBundleTensors(checkpoint, contents.weights, contents.stacks);
 
   // 1. The header, with every scalar present (ForceDefaults) so that filling in
   //    offsets and checksums later changes values, never the header's size.
@@ -172,19 +181,12 @@ void writeBundle(const BundleContents& contents, const std::filesystem::path& ou
   auto tokenizer = importTokenizer(fbb, checkpoint.directory());
   auto model = buildModelConfig(fbb, checkpoint.config());
   std::vector<std::uint64_t> stored_sizes;
-  std::vector<WeightScheme> schemes;
   std::vector<flatbuffers::Offset<fb::Tensor>> tensor_table;
-  for (const CheckpointTensor& tensor : tensors) {
-    const WeightScheme scheme = chooseWeightScheme(contents.weights, tensor.canonical_name, tensor.shape);
-    const StoredTensorSize size = storedTensorSize(scheme.dtype, scheme.quant, tensor.shape);
-    if (size.problem) {
-      throw Error(ExitCode::kInvalidInput, "internal error (please report): tensor '" + tensor.canonical_name +
-                                               "': " + size.problem);
-    }
-    schemes.push_back(scheme);
-    stored_sizes.push_back(size.bytes);
-    tensor_table.push_back(fb::CreateTensor(fbb, fbb.CreateString(tensor.canonical_name), scheme.dtype, scheme.quant,
-                                            fbb.CreateVector(tensor.shape), /*offset=*/0, size.bytes, /*xxh64=*/0));
+  for (const BundleTensor& tensor : tensors) {
+    stored_sizes.push_back(tensor.stored_bytes);
+    tensor_table.push_back(fb::CreateTensor(fbb, fbb.CreateString(tensor.name), tensor.scheme.dtype,
+                                            tensor.scheme.quant, fbb.CreateVector(tensor.shape), /*offset=*/0,
+                                            tensor.stored_bytes, /*xxh64=*/0));
   }
   std::vector<flatbuffers::Offset<flatbuffers::String>> devices;
   for (const std::string& device : contents.required_devices) devices.push_back(fbb.CreateString(device));
@@ -210,9 +212,9 @@ void writeBundle(const BundleContents& contents, const std::filesystem::path& ou
   const unsigned threads = contents.threads ? contents.threads : std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     out.padTo(plan.offsets[i]);
-    const std::uint64_t checksum = schemes[i].quant == fb::QuantScheme::None
+    const std::uint64_t checksum = tensors[i].scheme.quant == fb::QuantScheme::None
                                        ? writeTensorAsBF16(out, tensors[i])
-                                       : writeTensorBlockQuantised(out, tensors[i], schemes[i].quant, threads);
+                                       : writeTensorBlockQuantised(out, tensors[i], threads);
     mutable_tensors->GetMutableObject(i)->mutate_xxh64(checksum);
     bytes_done += stored_sizes[i];
     if (progress) progress(i + 1, tensors.size(), bytes_done, bytes_total);

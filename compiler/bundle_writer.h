@@ -2,7 +2,9 @@
 // from an opened checkpoint.
 //
 // The output is deterministic: the same checkpoint and options give byte-identical
-// files (no timestamps, no paths, tensors in name order, zero padding). It is
+// files (no timestamps, no paths, tensors in name order, zero padding). Its tensors
+// are planBundleTensors' (bundle_tensors.h): the checkpoint's, stacks instead of
+// their parts. It is
 // written to a temporary file beside the destination and renamed into place only
 // when complete, so a failure never leaves a half-written bundle behind.
 #pragma once
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/bundle_tensors.h"
 #include "compiler/checkpoint.h"
 #include "compiler/compiled_schedule.h"
 #include "compiler/weight_scheme.h"
@@ -23,6 +26,7 @@ struct BundleContents {
   std::string chat_template;                 // verbatim Jinja source ("" if the checkpoint has none)
   std::vector<std::string> required_devices; // e.g. {"igpu"}
   WeightFormat weights = WeightFormat::kBF16; // per tensor through chooseWeightScheme (weight_scheme.h)
+  std::vector<StackedTensor> stacks;          // stored instead of their parts (planBundleTensors)
   const CompiledSchedule* schedule = nullptr; // the execution schedule (nullptr: none)
   unsigned threads = 0;                      // quantising threads; 0: one per core. The bytes do not depend on it.
 };

@@ -216,13 +216,13 @@ int main(int argc, char** argv) {
     contents.chat_template = readChatTemplate(model_dir);
     contents.required_devices = {"igpu"};
     contents.weights = pipeline.weights;
+    contents.stacks = graph.stackedWeights();
     // The schedule's weight buffers are the bundle's tensors, in its table's order and stored sizes.
     std::vector<std::string> tensor_names;
     std::vector<std::uint64_t> stored_sizes;
-    for (const CheckpointTensor& tensor : checkpoint.tensors()) {
-      const WeightScheme scheme = chooseWeightScheme(contents.weights, tensor.canonical_name, tensor.shape);
-      tensor_names.push_back(tensor.canonical_name);
-      stored_sizes.push_back(storedTensorSize(scheme.dtype, scheme.quant, tensor.shape).bytes);
+    for (const BundleTensor& tensor : planBundleTensors(checkpoint, contents.weights, contents.stacks)) {
+      tensor_names.push_back(tensor.name);
+      stored_sizes.push_back(tensor.stored_bytes);
     }
     CompiledSchedule schedule;
     if (std::string problem; !graph.extractSchedule(tensor_names, stored_sizes, schedule, problem)) {

@@ -216,6 +216,18 @@ bool GemmaGraph::extractSchedule(const std::vector<std::string>& tensor_names,
   return unicorn::extractSchedule(*module_->module, tensor_names, tensor_sizes, schedule, problem);
 }
 
+std::vector<StackedTensor> GemmaGraph::stackedWeights() const {
+  std::vector<StackedTensor> stacks;
+  for (StackedWeightOp stacked : module_->module->getOps<StackedWeightOp>()) {
+    StackedTensor stack{stacked.getSymName().str(), {}};
+    for (mlir::Attribute part : stacked.getParts()) {
+      stack.parts.push_back(llvm::cast<mlir::FlatSymbolRefAttr>(part).getValue().str());
+    }
+    stacks.push_back(std::move(stack));
+  }
+  return stacks;
+}
+
 GemmaGraph::~GemmaGraph() = default;
 
 std::string GemmaGraph::text() const {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/bundle_tensors.h"
 #include "compiler/checkpoint.h"
 #include "compiler/compiled_schedule.h"
 #include "compiler/quant_policy.h"
@@ -85,6 +86,10 @@ class GemmaGraph {
   // the reason in `problem` if the module holds no schedule.
   bool extractSchedule(const std::vector<std::string>& tensor_names, const std::vector<std::uint64_t>& tensor_sizes,
                        CompiledSchedule& schedule, std::string& problem) const;
+
+  // After runPasses: the weight stacks the fuse pass made (unicorn.stacked_weight),
+  // which the bundle stores instead of their parts.
+  std::vector<StackedTensor> stackedWeights() const;
 
  private:
   struct Module;

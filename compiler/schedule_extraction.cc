@@ -135,7 +135,7 @@ class Extractor {
   // The buffer a binding names; a weight becomes a buffer on first use.
   std::optional<std::uint32_t> bufferIndex(StringRef symbol) {
     if (auto found = buffer_index_.find(symbol.str()); found != buffer_index_.end()) return found->second;
-    auto weight = module_.lookupSymbol<WeightOp>(symbol);
+    std::optional<WeightView> weight = weightView(module_.lookupSymbol(symbol));
     auto tensor = tensor_index_.find(symbol.str());
     if (!weight || tensor == tensor_index_.end()) {
       fail("a dispatch binds @" + symbol.str() + ", which is neither a buffer nor a checkpoint tensor");

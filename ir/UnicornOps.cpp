@@ -41,27 +41,28 @@ LogicalResult verifyNonNegative(Operation *op, FloatAttr value, StringRef name) 
                            << value.getValueAsDouble();
 }
 
-// Resolves the weight an op names and checks it has the rank the op reads it at.
-FailureOr<WeightOp> lookUpWeight(Operation *user, FlatSymbolRefAttr name, int64_t expectedRank,
-                                 SymbolTableCollection &symbolTable) {
-  auto weight = symbolTable.lookupNearestSymbolFrom<WeightOp>(user, name);
+// Resolves the weight an op names (unicorn.weight or unicorn.stacked_weight)
+// and checks it has the rank the op reads it at.
+FailureOr<WeightView> lookUpWeight(Operation *user, FlatSymbolRefAttr name, int64_t expectedRank,
+                                   SymbolTableCollection &symbolTable) {
+  std::optional<WeightView> weight = weightView(symbolTable.lookupNearestSymbolFrom(user, name.getAttr()));
   if (!weight) {
     return user->emitOpError() << "names " << name << ", which is not a unicorn.weight";
   }
-  if (weight.getTensorType().getRank() != expectedRank) {
+  if (weight->type.getRank() != expectedRank) {
     return user->emitOpError() << "needs weight " << name << " of rank " << expectedRank
-                               << ", got " << weight.getTensorType();
+                               << ", got " << weight->type;
   }
-  return weight;
+  return *weight;
 }
 
 // Shared by linear and lm_head: weight [N, K] against input [T, K] -> [T, N].
 LogicalResult verifyMatrixProduct(Operation *op, Value input, Value result,
                                   FlatSymbolRefAttr weightName,
                                   SymbolTableCollection &symbolTable) {
-  FailureOr<WeightOp> weight = lookUpWeight(op, weightName, 2, symbolTable);
+  FailureOr<WeightView> weight = lookUpWeight(op, weightName, 2, symbolTable);
   if (failed(weight)) return failure();
-  ArrayRef<int64_t> outIn = weight->getTensorType().getShape();
+  ArrayRef<int64_t> outIn = weight->type.getShape();
   if (!extentsAgree(featuresOf(input), outIn[1])) {
     return op->emitOpError() << "input has " << featuresOf(input) << " features but weight "
                              << weightName << " is [out=" << outIn[0] << ", in=" << outIn[1]
@@ -78,9 +79,9 @@ LogicalResult verifyMatrixProduct(Operation *op, Value input, Value result,
 // Shared by rms_norm and rms_norm_add: a [features] weight for the input's rows.
 LogicalResult verifyNormWeight(Operation *op, FlatSymbolRefAttr weightName, Value input,
                                SymbolTableCollection &symbolTable) {
-  FailureOr<WeightOp> weight = lookUpWeight(op, weightName, 1, symbolTable);
+  FailureOr<WeightView> weight = lookUpWeight(op, weightName, 1, symbolTable);
   if (failed(weight)) return failure();
-  int64_t size = weight->getTensorType().getDimSize(0);
+  int64_t size = weight->type.getDimSize(0);
   if (!extentsAgree(featuresOf(input), size)) {
     return op->emitOpError() << "weight " << weightName << " has " << size
                              << " elements but the input has " << featuresOf(input)
@@ -120,6 +121,46 @@ int64_t WeightOp::getCheckpointByteSize() {
   return type.getNumElements() * type.getElementTypeBitWidth() / 8;
 }
 
+std::optional<WeightView> unicorn::weightView(Operation *op) {
+  if (auto weight = llvm::dyn_cast_or_null<WeightOp>(op)) {
+    return WeightView{weight.getSymName(), weight.getTensorType(), weight.getQuant()};
+  }
+  if (auto stacked = llvm::dyn_cast_or_null<StackedWeightOp>(op)) {
+    return WeightView{stacked.getSymName(), stacked.getTensorType(), stacked.getQuant()};
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// StackedWeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StackedWeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  RankedTensorType type = getTensorType();
+  if (type.getRank() != 2 || !type.hasStaticShape()) {
+    return emitOpError() << "must be a static matrix, got " << type;
+  }
+  if (getParts().size() < 2) return emitOpError() << "stacks at least two weights, got " << getParts().size();
+  int64_t rows = 0;
+  for (Attribute attr : getParts()) {
+    auto name = llvm::cast<FlatSymbolRefAttr>(attr);
+    auto part = symbolTable.lookupNearestSymbolFrom<WeightOp>(*this, name);
+    if (!part) return emitOpError() << "stacks " << name << ", which is not a unicorn.weight";
+    RankedTensorType partType = part.getTensorType();
+    if (partType.getRank() != 2 || partType.getDimSize(1) != type.getDimSize(1) ||
+        partType.getElementType() != type.getElementType() || part.getQuant() != getQuant()) {
+      return emitOpError() << "part " << name << " (" << partType << " quant "
+                           << stringifyQuantScheme(part.getQuant()) << ") does not stack into " << type << " quant "
+                           << stringifyQuantScheme(getQuant()) << ": parts need its K, dtype and quant";
+    }
+    rows += partType.getDimSize(0);
+  }
+  if (rows != type.getDimSize(0)) {
+    return emitOpError() << "has " << type.getDimSize(0) << " rows but its parts have " << rows;
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // EmbedOp
 //===----------------------------------------------------------------------===//
@@ -130,9 +171,9 @@ LogicalResult EmbedOp::verify() {
 }
 
 LogicalResult EmbedOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<WeightOp> table = lookUpWeight(*this, getTableAttr(), 2, symbolTable);
+  FailureOr<WeightView> table = lookUpWeight(*this, getTableAttr(), 2, symbolTable);
   if (failed(table)) return failure();
-  int64_t hidden = table->getTensorType().getDimSize(1);
+  int64_t hidden = table->type.getDimSize(1);
   if (!extentsAgree(featuresOf(getResult()), hidden)) {
     return emitOpError() << "result has " << featuresOf(getResult()) << " features but table "
                          << getTableAttr() << " has rows of " << hidden;
@@ -177,9 +218,9 @@ LogicalResult FusedLinearOp::verifySymbolUses(SymbolTableCollection &symbolTable
   int64_t outFeatures = 0;
   for (Attribute name : getWeights()) {
     auto symbol = llvm::cast<FlatSymbolRefAttr>(name);
-    FailureOr<WeightOp> weight = lookUpWeight(*this, symbol, 2, symbolTable);
+    FailureOr<WeightView> weight = lookUpWeight(*this, symbol, 2, symbolTable);
     if (failed(weight)) return failure();
-    ArrayRef<int64_t> outIn = weight->getTensorType().getShape();
+    ArrayRef<int64_t> outIn = weight->type.getShape();
     if (!extentsAgree(featuresOf(getInput()), outIn[1])) {
       return emitOpError() << "input has " << featuresOf(getInput()) << " features but weight "
                            << symbol << " is [out=" << outIn[0] << ", in=" << outIn[1] << "]";
@@ -242,9 +283,9 @@ LogicalResult QkNormRopeOp::verify() {
 }
 
 LogicalResult QkNormRopeOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FailureOr<WeightOp> weight = lookUpWeight(*this, getNormWeightAttr(), 1, symbolTable);
+  FailureOr<WeightView> weight = lookUpWeight(*this, getNormWeightAttr(), 1, symbolTable);
   if (failed(weight)) return failure();
-  int64_t size = weight->getTensorType().getDimSize(0);
+  int64_t size = weight->type.getDimSize(0);
   if (size != getHeadDimAttr().getInt()) {
     return emitOpError() << "norm weight " << getNormWeightAttr() << " has " << size
                          << " elements but head_dim is " << getHeadDimAttr().getInt();

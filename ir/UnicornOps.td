@@ -74,6 +74,39 @@ def Unicorn_WeightOp : Unicorn_Op<"weight", [Symbol, HasParent<"::mlir::ModuleOp
   }];
 }
 
+def Unicorn_StackedWeightOp : Unicorn_Op<"stacked_weight",
+    [Symbol, HasParent<"::mlir::ModuleOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a matrix of other weights' rows, stacked in order";
+  let description = [{
+    `rows = concat(parts' rows)`: the rows of each `unicorn.weight` part in
+    turn, [N_0 + N_1 + ..., K]. The fuse pass stacks the weights of linears that
+    share an input (Gemma: q/k/v, gate/up), so one product reads them: one
+    dispatch instead of one per weight, a wider one, and one tensor in the
+    bundle, which stores it instead of its parts (each row as the part stored
+    it: a block-quantised row is quantised alone, so stacking changes no value).
+    The parts are matrices of one K, checkpoint dtype and quant, this op's.
+
+    ```mlir
+    unicorn.stacked_weight @"layers.0.mlp.gate_proj+up_proj.weight" : tensor<256x64xbf16>
+        = [@layers.0.mlp.gate_proj.weight, @layers.0.mlp.up_proj.weight] quant q8
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    TypeAttrOf<AnyRankedTensor>:$type,
+    FlatSymbolRefArrayAttr:$parts,
+    Unicorn_QuantSchemeAttr:$quant
+  );
+  let assemblyFormat = [{
+    $sym_name `:` $type `=` $parts `quant` `` $quant attr-dict
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getTensorType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getType());
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Transformer steps
 //===----------------------------------------------------------------------===//

@@ -71,9 +71,9 @@ LogicalResult DispatchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   for (Attribute attr : getBindings()) {
     auto binding = llvm::cast<BindingAttr>(attr);
     Operation *buffer = symbolTable.lookupNearestSymbolFrom(*this, binding.getBuffer());
-    if (!buffer || !llvm::isa<BufferOp, KvCacheOp, WeightOp>(buffer)) {
+    if (!buffer || !llvm::isa<BufferOp, KvCacheOp, WeightOp, StackedWeightOp>(buffer)) {
       return emitOpError() << "binds " << binding.getBuffer()
-                           << ", which is not a unicorn.buffer, unicorn.kv_cache or unicorn.weight";
+                           << ", which is not a unicorn.buffer, unicorn.kv_cache or a weight";
     }
     if (auto sized = llvm::dyn_cast<BufferOp>(buffer)) {
       const uint64_t bytes = static_cast<uint64_t>(sized.getBytes());

@@ -41,9 +41,12 @@ def Fuse : Pass<"unicorn-fuse", "::mlir::ModuleOp"> {
     Two rewrites of every function, each keeping the graph's meaning exactly:
 
     - Linears of one input (Gemma: q/k/v of a layer, gate/up of its MLP)
-      become one `unicorn.fused_linear`, its products side by side in program
-      order, and each former result a `unicorn.columns` view of it: the input
-      is read once and the products run without barriers between them.
+      become one product, side by side in program order, each former result a
+      `unicorn.columns` view of it: where their weights stack (matrices of one
+      dtype and quant, read by nothing else) a `unicorn.linear` of a
+      `unicorn.stacked_weight` of them (one dispatch, one tensor in the
+      bundle), else a `unicorn.fused_linear` (the input read once, the
+      products without barriers between them).
     - `add(residual, rms_norm(x))`, where the norm has no other user and the
       add is the residual's last use, becomes `unicorn.rms_norm_add`: the
       kernel adds the normalised row into the residual's storage in place.

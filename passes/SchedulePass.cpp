@@ -169,23 +169,23 @@ class ScheduleContext {
   }
 
   FailureOr<Matrix> matrix(Operation* user, FlatSymbolRefAttr name) {
-    auto weight = module_.lookupSymbol<WeightOp>(name.getAttr());
-    if (!weight || weight.getTensorType().getRank() != 2) {
+    std::optional<WeightView> weight = weightView(module_.lookupSymbol(name.getAttr()));
+    if (!weight || weight->type.getRank() != 2) {
       return user->emitOpError() << "schedule: " << name << " is not a matrix weight";
     }
-    Matrix m{weight.getSymName(), std::nullopt, static_cast<uint32_t>(weight.getTensorType().getDimSize(0)),
-             static_cast<uint32_t>(weight.getTensorType().getDimSize(1)), {}};
+    Matrix m{weight->name, std::nullopt, static_cast<uint32_t>(weight->type.getDimSize(0)),
+             static_cast<uint32_t>(weight->type.getDimSize(1)), {}};
     std::vector<uint64_t> shape = {m.n, m.k};
     uint64_t stored_bytes = 0, scales_offset = 0;
-    if (weight.getQuant() == QuantScheme::None) {
+    if (weight->quant == QuantScheme::None) {
       // Unquantised weights are stored as bf16 (compiler/weight_scheme.cc).
       stored_bytes = storedTensorSize(fb::DType::BF16, fb::QuantScheme::None, shape).bytes;
     } else {
       const fb::QuantScheme scheme =
-          weight.getQuant() == QuantScheme::Q8 ? fb::QuantScheme::Q8Block32 : fb::QuantScheme::Q4Block32;
+          weight->quant == QuantScheme::Q8 ? fb::QuantScheme::Q8Block32 : fb::QuantScheme::Q4Block32;
       std::optional<BlockQuantLayout> layout = blockQuantLayout(scheme, m.n, m.k);
       if (!layout) return user->emitOpError() << "schedule: " << name << " cannot be stored block-quantised";
-      m.quant = weight.getQuant() == QuantScheme::Q8 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
+      m.quant = weight->quant == QuantScheme::Q8 ? sp::BlockQuant::kQ8 : sp::BlockQuant::kQ4;
       stored_bytes = layout->total_bytes;
       scales_offset = layout->scales_offset;
     }

@@ -62,8 +62,9 @@ class BundleTest(harness.CliTestCase):
         self.assertEqual(report["required_devices"], ["igpu"])
         self.assertTrue(report["chat_template"]["present"])
         self.assertEqual(report["file"]["bytes"], self.bundle.stat().st_size)
-        # 9 tensors per layer (4 norms, q/k norms... counted below) + embedding + final norm.
-        per_layer = 13  # q,k,v,o, q_norm,k_norm, gate,up,down, 4 layer norms
+        # Tensors per layer, + embedding + final norm: the fuse pass stacks q|k|v and
+        # gate|up (each stack one tensor instead of its parts).
+        per_layer = 10  # q+k+v, o, q_norm, k_norm, gate+up, down, 4 layer norms
         self.assertEqual(report["weights"]["tensors"], per_layer * text["num_hidden_layers"] + 2)
         self.assertEqual(list(report["weights"]["by_dtype"]), ["bf16"])
 
@@ -302,9 +303,14 @@ def stored_bytes(shape, scheme):
 
 def read_embedding(checkpoint):
     """The tiny-1b checkpoint's embedding as float32, read from model.safetensors."""
+    return read_tensor(checkpoint, "model.embed_tokens.weight")
+
+
+def read_tensor(checkpoint, key):
+    """One tensor of a tiny-1b checkpoint (one model.safetensors) as float32."""
     blob = (checkpoint / "model.safetensors").read_bytes()
     header_size = struct.unpack("<Q", blob[:8])[0]
-    entry = json.loads(blob[8:8 + header_size])["model.embed_tokens.weight"]
+    entry = json.loads(blob[8:8 + header_size])[key]
     begin, end = (8 + header_size + offset for offset in entry["data_offsets"])
     if entry["dtype"] == "BF16":
         return bf16_to_f32(np.frombuffer(blob[begin:end], dtype=np.uint16)).reshape(entry["shape"])
@@ -335,7 +341,7 @@ class QuantisedBundleTest(harness.CliTestCase):
         return json.loads(result.stdout)
 
     def tensor_shapes(self):
-        """(name, shape) of every text tensor of the tiny-1b preset, from its config."""
+        """(name, shape) of every tensor a tiny-1b bundle stores, from its config."""
         c = self.config
         hidden, ffn, head_dim = c["hidden_size"], c["intermediate_size"], c["head_dim"]
         q_width, kv_width = c["num_attention_heads"] * head_dim, c["num_key_value_heads"] * head_dim
@@ -346,11 +352,10 @@ class QuantisedBundleTest(harness.CliTestCase):
                                                     "pre_feedforward_layernorm.weight",
                                                     "post_feedforward_layernorm.weight"]]
             shapes += [(p + "self_attn.q_norm.weight", (head_dim,)), (p + "self_attn.k_norm.weight", (head_dim,))]
-            shapes += [(p + "self_attn.q_proj.weight", (q_width, hidden)),
-                       (p + "self_attn.k_proj.weight", (kv_width, hidden)),
-                       (p + "self_attn.v_proj.weight", (kv_width, hidden)),
+            # q|k|v and gate|up are stored stacked (the fuse pass's stacked weights).
+            shapes += [(p + "self_attn.q_proj+k_proj+v_proj.weight", (q_width + 2 * kv_width, hidden)),
                        (p + "self_attn.o_proj.weight", (hidden, q_width)),
-                       (p + "mlp.gate_proj.weight", (ffn, hidden)), (p + "mlp.up_proj.weight", (ffn, hidden)),
+                       (p + "mlp.gate_proj+up_proj.weight", (2 * ffn, hidden)),
                        (p + "mlp.down_proj.weight", (hidden, ffn))]
         return shapes
 
@@ -358,7 +363,7 @@ class QuantisedBundleTest(harness.CliTestCase):
         shapes = self.tensor_shapes()
         quantised = [name for name, _ in shapes if name.endswith(LINEAR_SUFFIXES) or name == "embed_tokens.weight"]
         kept = len(shapes) - len(quantised)
-        self.assertEqual(len(quantised), 7 * self.config["num_hidden_layers"] + 1)
+        self.assertEqual(len(quantised), 4 * self.config["num_hidden_layers"] + 1)
         for weights, scheme in SCHEMES.items():
             with self.subTest(weights=weights):
                 report = self.inspect(self.bundles[weights])["weights"]
@@ -408,13 +413,38 @@ class QuantisedBundleTest(harness.CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEmbeddingFollowsTheDefinition(bundle, "q4", weights)
 
+    def test_stacked_weights_are_their_parts_rows(self):
+        """A stack's segment is its parts' rows in turn, each stored as the part alone
+        would be: bf16 bytes as converted, q8/q4 rows quantised one by one (the
+        definition applied to the stacked matrix)."""
+        parts = {"layers.2.self_attn.q_proj+k_proj+v_proj.weight": ["q_proj", "k_proj", "v_proj"],
+                 "layers.2.mlp.gate_proj+up_proj.weight": ["gate_proj", "up_proj"]}
+        for stack, names in parts.items():
+            section = "self_attn" if "self_attn" in stack else "mlp"
+            weights = np.concatenate([read_tensor(self.checkpoint, f"model.layers.2.{section}.{part}.weight")
+                                      for part in names])
+            for name in ["bf16", *SCHEMES]:
+                with self.subTest(stack=stack, weights=name):
+                    entry = next(t for t in harness.bundle_header(self.bundles[name], self.tmp)["tensors"]
+                                 if t["name"] == stack)
+                    self.assertEqual([int(d) for d in entry["shape"]], list(weights.shape))
+                    start = int(entry["offset"])
+                    if name == "bf16":
+                        stored = np.frombuffer(self.bundles[name].read_bytes(), dtype="<u2", count=weights.size,
+                                               offset=start)
+                        np.testing.assert_array_equal(stored, bf16_round(weights).ravel())
+                    else:
+                        self.assertSegmentFollowsTheDefinition(self.bundles[name], name, weights, start)
+
     def assertEmbeddingFollowsTheDefinition(self, bundle, name, weights):
         # Tensors are sorted by name and laid out in that order: "embed_tokens.weight"
         # comes first, so its segment starts at weights_offset.
+        self.assertSegmentFollowsTheDefinition(bundle, name, weights, read_preamble(bundle)["weights_offset"])
+
+    def assertSegmentFollowsTheDefinition(self, bundle, name, weights, start):
         scheme = SCHEMES[name]
         n, k = weights.shape
         data = bundle.read_bytes()
-        start = read_preamble(bundle)["weights_offset"]
         quant_bytes = n * k if name == "q8" else n * k // 2
         scales_at = start + (quant_bytes + 255) // 256 * 256
         raw = np.frombuffer(data, dtype=np.uint8, count=quant_bytes, offset=start)

@@ -26,6 +26,8 @@ def pipeline_passes(text):
     return ["--unicorn-quantize=weights=bf16", "--unicorn-fuse", "--unicorn-place=target=igpu",
             f"--unicorn-plan-memory=prefill-chunk={chunk}", "--unicorn-schedule=min-row-slices=1"]
 WEIGHT_QUANT = re.compile(r'^\s*unicorn\.weight @([\w.]+) : tensor<[^>]+> from "[^"]*" at \d+ quant (\w+)', re.M)
+# unicorn.stacked_weight @"NAME" : tensor<...> = [@PART, ...] quant Q
+STACKED_WEIGHT = re.compile(r'^\s*unicorn\.stacked_weight @"([^"]+)" : tensor<[^>]+> = \[([^\]]*)\] quant (\w+)', re.M)
 
 
 def safetensors_offsets(checkpoint):
@@ -198,10 +200,20 @@ class GraphTest(harness.CliTestCase):
         marks = dict(WEIGHT_QUANT.findall(quantized))
         self.assertEqual(set(dict(WEIGHT_QUANT.findall(graph)).values()), {"none"}, "the builder marks nothing")
 
-        # The IR against the bundle, tensor by tensor: same names, same decision.
+        # The IR against the bundle, tensor by tensor: same names, same decision. The
+        # bundle stores each of the fuse pass's stacks instead of its parts, with their mark.
+        stacks = {name: ([p.strip().lstrip("@") for p in parts.split(",")], quant)
+                  for name, parts, quant in STACKED_WEIGHT.findall((self.tmp / "ir" / "02-fuse.mlir").read_text())}
+        self.assertEqual(len(stacks), 2 * text_config(checkpoint)["num_hidden_layers"], "q|k|v and gate|up per layer")
+        stored_marks = dict(marks)
+        for name, (parts, quant) in stacks.items():
+            self.assertEqual({marks[part] for part in parts}, {quant}, name)
+            for part in parts:
+                del stored_marks[part]
+            stored_marks[name] = quant
         table = bundle_tensor_table(self.tmp / "m.ubundle", self.tmp)
-        self.assertEqual(sorted(marks), sorted(table))
-        for name, scheme in marks.items():
+        self.assertEqual(sorted(stored_marks), sorted(table))
+        for name, scheme in stored_marks.items():
             self.assertIn(scheme, ("none", weights), name)
             self.assertEqual(table[name], (stored_dtype, stored) if scheme == weights else ("BF16", "None"), name)
 

@@ -22,7 +22,7 @@ unicorn.program @p {
 
 unicorn.kernel @k "add" {workgroup_size = 64 : i64}
 unicorn.program @p {
-  // expected-error @+1 {{binds @nothing, which is not a unicorn.buffer, unicorn.kv_cache or unicorn.weight}}
+  // expected-error @+1 {{binds @nothing, which is not a unicorn.buffer, unicorn.kv_cache or a weight}}
   unicorn.dispatch @k [#unicorn.bind<@nothing, 0, 0>] push [0] groups [#unicorn.groups<1>, #unicorn.groups<1>, #unicorn.groups<1>]
 }
 

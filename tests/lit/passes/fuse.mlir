@@ -1,6 +1,8 @@
-// --unicorn-fuse: linears of one input become one fused_linear with a view per
-// product; a post-norm and the residual add after it become rms_norm_add when
-// the add is the residual's last use. Nothing else changes.
+// --unicorn-fuse: linears of one input become one product with a view per
+// former result: a linear of their weights stacked (unicorn.stacked_weight)
+// where they stack, else a fused_linear; a post-norm and the residual add after
+// it become rms_norm_add when the add is the residual's last use. Nothing else
+// changes.
 // RUN: unicorn-opt %s -split-input-file --unicorn-fuse | FileCheck %s
 // RUN: unicorn-opt %s -split-input-file --unicorn-fuse --unicorn-fuse | FileCheck %s
 
@@ -17,6 +19,12 @@ unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 10496 quan
 unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 14592 quant none
 unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 18688 quant none
 
+// The stacks, beside their last part, named by the parts' common prefix and
+// suffix around what differs.
+// CHECK: unicorn.weight @v
+// CHECK-NEXT: unicorn.stacked_weight @"q+k+v" : tensor<64x32xbf16> = [@q, @k, @v] quant none
+// CHECK: unicorn.weight @up
+// CHECK-NEXT: unicorn.stacked_weight @"gate+up" : tensor<128x32xbf16> = [@gate, @up] quant none
 // CHECK-LABEL: func.func @forward
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
   // CHECK: %[[H:.*]] = unicorn.embed
@@ -24,7 +32,7 @@ func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32>
   // CHECK: %[[X:.*]] = unicorn.rms_norm %[[H]], @ln
   %x = unicorn.rms_norm %h, @ln {eps = 1.0e-6 : f64} : tensor<?x32xf32>
   // q, k and v in program order, side by side: columns [0, 32), [32, 48), [48, 64).
-  // CHECK-NEXT: %[[QKV:.*]] = unicorn.fused_linear %[[X]], [@q, @k, @v] : tensor<?x32xf32> -> tensor<?x64xf32>
+  // CHECK-NEXT: %[[QKV:.*]] = unicorn.linear %[[X]], @"q+k+v" : tensor<?x32xf32> -> tensor<?x64xf32>
   // CHECK-NEXT: %[[Q:.*]] = unicorn.columns %[[QKV]][0] : tensor<?x64xf32> -> tensor<?x32xf32>
   // CHECK-NEXT: %[[K:.*]] = unicorn.columns %[[QKV]][32] : tensor<?x64xf32> -> tensor<?x16xf32>
   // CHECK-NEXT: %[[V:.*]] = unicorn.columns %[[QKV]][48] : tensor<?x64xf32> -> tensor<?x16xf32>
@@ -47,7 +55,7 @@ func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32>
   %h1 = unicorn.add %h, %on : tensor<?x32xf32>
   // The norm may sit on either side of the add.
   // CHECK: %[[X2:.*]] = unicorn.rms_norm %[[H1]], @ln
-  // CHECK-NEXT: %[[GU:.*]] = unicorn.fused_linear %[[X2]], [@gate, @up] : tensor<?x32xf32> -> tensor<?x128xf32>
+  // CHECK-NEXT: %[[GU:.*]] = unicorn.linear %[[X2]], @"gate+up" : tensor<?x32xf32> -> tensor<?x128xf32>
   // CHECK-NEXT: %[[G:.*]] = unicorn.columns %[[GU]][0] : tensor<?x128xf32> -> tensor<?x64xf32>
   // CHECK-NEXT: %[[U:.*]] = unicorn.columns %[[GU]][64] : tensor<?x128xf32> -> tensor<?x64xf32>
   // CHECK-NEXT: unicorn.gelu_mul %[[G]], %[[U]]
@@ -88,4 +96,33 @@ func.func @norm_read_twice(%h: tensor<?x8xf32>, %o: tensor<?x8xf32>) -> tensor<?
   %s = unicorn.add %h, %n : tensor<?x8xf32>
   %t = unicorn.add %s, %n : tensor<?x8xf32>
   return %t : tensor<?x8xf32>
+}
+
+// -----
+
+// Weights that do not stack: another quant (q8 beside bf16), or a weight also
+// read elsewhere (the bundle could not store it only as part of a stack).
+// Their linears still become one fused_linear.
+unicorn.weight @a : tensor<32x64xbf16> from "model.safetensors" at 0 quant q8
+unicorn.weight @b : tensor<16x64xbf16> from "model.safetensors" at 4096 quant none
+unicorn.weight @c : tensor<16x64xbf16> from "model.safetensors" at 8192 quant none
+unicorn.weight @d : tensor<16x64xbf16> from "model.safetensors" at 12288 quant none
+
+// CHECK-NOT: stacked_weight
+// CHECK-LABEL: func.func @mixed_quant
+func.func @mixed_quant(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  // CHECK: unicorn.fused_linear %{{.*}}, [@a, @b] : tensor<?x64xf32> -> tensor<?x48xf32>
+  %a = unicorn.linear %x, @a : tensor<?x64xf32> -> tensor<?x32xf32>
+  %b = unicorn.linear %x, @b : tensor<?x64xf32> -> tensor<?x16xf32>
+  return %b : tensor<?x16xf32>
+}
+
+// CHECK-LABEL: func.func @weight_read_twice
+func.func @weight_read_twice(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  // CHECK: unicorn.fused_linear %{{.*}}, [@c, @d] : tensor<?x64xf32> -> tensor<?x32xf32>
+  // CHECK: unicorn.linear %{{.*}}, @c
+  %c = unicorn.linear %x, @c : tensor<?x64xf32> -> tensor<?x16xf32>
+  %d = unicorn.linear %x, @d : tensor<?x64xf32> -> tensor<?x16xf32>
+  %e = unicorn.linear %y, @c : tensor<?x64xf32> -> tensor<?x16xf32>
+  return %e : tensor<?x16xf32>
 }
