@@ -82,8 +82,11 @@ struct DecodeLaunches {
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
+  // Products of this many quant bytes stream long enough to be bound by
+  // bandwidth, not by their launch (the threshold dot-min-mib sets).
+  bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
-    return quant == sp::BlockQuant::kQ4 && quant_bytes >= dot_min_quant_bytes;
+    return quant == sp::BlockQuant::kQ4 && isLarge(quant_bytes);
   }
 };
 
@@ -811,18 +814,22 @@ class ProgramBuilder {
     // Decode: the down projection reads gelu(gate) * up straight from the fused
     // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
     // runs next (nothing may reuse the row before), up follows gate in one row
-    // and the projection's output lies elsewhere. Not where it runs
-    // matvec_quant (q8, small q4): that kernel takes x 16 elements a unit for
-    // 4 rows, and the GELU recomputed per workgroup slowed the 27B widths' q8
-    // down projection by about a third on an H200 (bench/results/
-    // launch-sweep-h200-2026-12-01f.json: 57 us against gate/up's 41 for as
-    // many bytes); bf16's matvec and q4's quantize_activation repay it.
+    // and the projection's output lies elsewhere. Not where a large product
+    // (DecodeLaunches::isLarge) runs matvec_quant (q8): that kernel takes x 16
+    // elements a unit for 4 rows, and the GELU recomputed per workgroup slowed
+    // the 27B widths' q8 down projection by about a third on an H200
+    // (bench/results/launch-sweep-h200-2026-12-01f.json: 57 us against
+    // gate/up's 41 for as many bytes); bf16's matvec and q4's
+    // quantize_activation repay it, and a small product (Gemma 3 1B's) is
+    // launch-bound, where the dispatch saved counts more.
     auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
     if (down && down != op->getNextNode()) down = LinearOp();
     if (down) {
       FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
       if (failed(w)) return failure();
-      if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes())) down = LinearOp();
+      if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
+        down = LinearOp();
+      }
     }
     if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
         up->base == gate->base + width) {

@@ -1,24 +1,32 @@
 // Decode folds gelu(gate) * up into the down projection's input where that
-// product runs matvec_bf16 (GELU_INPUT) or q4's packed kernel (its
-// quantize_activation takes GELU_INPUT), but keeps the gelu_mul dispatch before
-// matvec_quant (q8, and q4 below dot-min-mib), which would recompute the GELU
-// in every workgroup. Prefill always runs gelu_mul.
+// product runs matvec_bf16 or matvec_quant (GELU_INPUT) or q4's packed kernel
+// (its quantize_activation takes GELU_INPUT), but keeps the gelu_mul dispatch
+// before a large q8 product (from dot-min-mib's bytes, here 0), whose
+// matvec_quant would recompute the GELU in every workgroup. Prefill always
+// runs gelu_mul.
 // RUN: sed -e 's/DOWN_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=BF16
 // RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=Q8
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q8LARGE
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q4DOT
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=Q8
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
 
 // BF16-LABEL: unicorn.program @decode
 // BF16-NOT: gelu_mul
 // BF16: unicorn.dispatch @{{matvec_bf16_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
 // BF16-NOT: gelu_mul
-// Q8-LABEL: unicorn.program @decode
-// Q8: unicorn.dispatch @gelu_mul_0
-// Q8-NEXT: unicorn.dispatch @{{matvec_quant_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
+// SMALL: unicorn.kernel @[[DOWN:matvec_quant_[0-9]+]] "matvec_quant" {bits = {{[48]}} : i64, gelu_input = true, k = 64 : i64, n = 32 : i64
+// SMALL-LABEL: unicorn.program @decode
+// SMALL-NOT: gelu_mul
+// SMALL: unicorn.dispatch @[[DOWN]] {{.*}}#unicorn.bind<@down, 0, 0>
+// SMALL-NOT: gelu_mul
+// Q8LARGE-LABEL: unicorn.program @decode
+// Q8LARGE: unicorn.dispatch @gelu_mul_0
+// Q8LARGE-NEXT: unicorn.dispatch @{{matvec_quant_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
 // Q4DOT: unicorn.kernel @[[QUANTIZE:quantize_activation_[0-9]+]] "quantize_activation" {bits = 4 : i64, gelu_input = true, k = 64 : i64
 // Q4DOT-LABEL: unicorn.program @decode
 // Q4DOT-NOT: gelu_mul
