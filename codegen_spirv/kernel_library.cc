@@ -48,6 +48,12 @@ KernelInfo kernel(std::string name, std::vector<KernelDefine> defines, uint32_t 
   return info;
 }
 
+// `info` with `count` more bindings where `define` is set (KernelInfo::extra_bindings).
+KernelInfo withExtraBindings(KernelInfo info, std::string define, uint32_t count) {
+  info.extra_bindings = KernelInfo::ExtraBindings{std::move(define), count};
+  return info;
+}
+
 // A kernel written in MLIR's SPIR-V dialect (kernels/<name>.mlir); `defines`
 // name its specialisation constants.
 KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
@@ -118,8 +124,12 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
              sizeof(RmsNormPush)),
-      kernel("rms_norm_add_norm", {required("WIDTH"), required("EPS"), required("NEXT_EPS"), workgroup}, 5,
-             sizeof(RmsNormAddNormPush)),
+      // QUANT_BITS: the normed row quantised too, into binding 5.
+      withExtraBindings(kernel("rms_norm_add_norm",
+                               {required("WIDTH"), required("EPS"), required("NEXT_EPS"), workgroup,
+                                optional("QUANT_BITS", "0")},
+                               5, sizeof(RmsNormAddNormPush)),
+                        "QUANT_BITS", 1),
   };
 }
 

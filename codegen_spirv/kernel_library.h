@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,10 +31,26 @@ struct KernelInfo {
   std::span<const uint32_t> prebuilt_module;
   std::vector<KernelDefine> defines;
   uint32_t storage_buffer_count = 0;  // bindings 0..N-1 of set 0, all storage buffers
+  // Bindings only some specialisations have: with `define` given and not "0",
+  // `count` more follow (N..N+count-1), e.g. a norm's quantised output.
+  struct ExtraBindings {
+    std::string define;
+    uint32_t count = 0;
+  };
+  std::optional<ExtraBindings> extra_bindings;
   uint32_t push_constant_bytes = 0;
   // Invocations per subgroup the kernel is written for (0: any); the runtime
   // runs it only where it can have exactly these.
   uint32_t subgroup_size = 0;
+
+  // The bindings of the specialisation with `defines` (storage_buffer_count,
+  // and extra_bindings where its define is set).
+  uint32_t bindingCount(const std::map<std::string, std::string>& defines) const {
+    if (!extra_bindings) return storage_buffer_count;
+    auto found = defines.find(extra_bindings->define);
+    const bool extra = found != defines.end() && found->second != "0";
+    return storage_buffer_count + (extra ? extra_bindings->count : 0);
+  }
 };
 
 // A file that kernels #include (e.g. "workgroup_reduce.glsl").

@@ -72,8 +72,10 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
                          p.u32("workgroup_size"));
   }
   if (kernel == "rms_norm_add_norm") {
+    const std::optional<BlockQuant> quantised = p.has("quantised_bits") ? std::optional(p.bits("quantised_bits"))
+                                                                         : std::nullopt;
     return rmsNormAddNormKernel(p.u32("width"), static_cast<float>(p.real("eps")),
-                                static_cast<float>(p.real("next_eps")), p.u32("workgroup_size"));
+                                static_cast<float>(p.real("next_eps")), p.u32("workgroup_size"), quantised);
   }
   if (kernel == "head_norm_rope") {
     // Norm and RoPE are each optional: present exactly when their parameters are.

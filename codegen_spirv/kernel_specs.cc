@@ -133,7 +133,8 @@ KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint3
   return request;
 }
 
-KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size) {
+KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size,
+                                   std::optional<BlockQuant> quantised_output) {
   KernelRequest request{"rms_norm_add_norm", {}};
   requireVec4Width(request.kernel, width);
   requireWorkgroupSize(request.kernel, workgroup_size);
@@ -141,6 +142,14 @@ KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, ui
                      {"EPS", glslFloat(eps)},
                      {"NEXT_EPS", glslFloat(next_eps)},
                      {"WG_SIZE", text(workgroup_size)}};
+  if (quantised_output) {
+    requireBlockMultiple(request.kernel, width);
+    // 8 bytes of shared memory a vec4 of the row: within Vulkan's guaranteed 16 KiB.
+    if (width * 2 + workgroup_size * 4 > 16384) {
+      failShape(request.kernel, "a quantised output of width " + text(width) + " needs more shared memory than 16 KiB");
+    }
+    request.defines["QUANT_BITS"] = text(quantBits(*quantised_output));
+  }
   return request;
 }
 

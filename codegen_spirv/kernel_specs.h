@@ -42,7 +42,10 @@ KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double sca
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
 // A post-norm added into the residual, then the next norm of that sum, in one
 // dispatch (rms_norm_add_norm.comp).
-KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size = 256);
+// quantised_output: normed also quantised per block of 32 as quantize_activation
+// does it for that scheme's packed products (binding 5; width a multiple of 32).
+KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size = 256,
+                                   std::optional<BlockQuant> quantised_output = std::nullopt);
 
 struct RopeParameters {
   double base = 10000.0;

@@ -13,7 +13,7 @@ void compileScheduleKernels(CompiledSchedule& schedule) {
     const spirv::KernelInfo& info = spirv::KernelLibrary::builtin().get(request.kernel);
     kernel.name = spirv::describeSpecialisation(request.kernel, request.defines);
     kernel.spirv = compiler.compile(request.kernel, request.defines);
-    kernel.binding_count = info.storage_buffer_count;
+    kernel.binding_count = info.bindingCount(request.defines);
     kernel.push_constant_bytes = info.push_constant_bytes;
     kernel.subgroup_size = info.subgroup_size;
   }

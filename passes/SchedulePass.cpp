@@ -457,11 +457,65 @@ class ProgramBuilder {
                                           normed->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::RmsNormAddNormPush, num_tokens), ChunkValue::Tokens)};
     d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
-    emit(op->getLoc(), "rms_norm_add_norm",
-         {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
-          param("next_eps", next.getEps().convertToDouble()), param("workgroup_size", int64_t(workgroupFor(width)))},
-         d);
+    const uint32_t workgroup = workgroupFor(width);
+    llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
+                                                param("next_eps", next.getEps().convertToDouble()),
+                                                param("workgroup_size", int64_t(workgroup))};
+    // The normed row quantised in the same dispatch, for the packed-integer
+    // product right after it (no quantize_activation dispatch between).
+    FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(next);
+    if (failed(bits)) return failure();
+    if (*bits && width % 32 == 0 && width * 2 + workgroup * 4 <= 16384) {
+      const BindingAttr quantised = s_.range(kQuantisedInputSymbol, 0, quantisedRowBytes(width));
+      s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
+      d.bindings.push_back({quantised, Access::kWrite});
+      params.push_back(param("quantised_bits", int64_t(**bits)));
+      quantised_by_norm_[next.getResult()] = **bits;
+    }
+    emit(op->getLoc(), "rms_norm_add_norm", params, d);
     return true;
+  }
+
+  // The bits of the packed-integer products that alone read `norm`'s result,
+  // where they are one op right after it (so nothing else reuses
+  // @quantised_input's first row between): decode only; nullopt otherwise.
+  FailureOr<std::optional<uint32_t>> packedProductBitsRightAfter(RmsNormOp norm) {
+    Operation* user = norm->getNextNode();
+    if (prefill_ || !norm->hasOneUse() || *norm->user_begin() != user) return std::optional<uint32_t>();
+    llvm::SmallVector<FlatSymbolRefAttr> weights;
+    if (auto linear = llvm::dyn_cast<LinearOp>(user)) {
+      weights.push_back(linear.getWeightAttr());
+    } else if (auto fused = llvm::dyn_cast<FusedLinearOp>(user)) {
+      for (Attribute w : fused.getWeights()) weights.push_back(llvm::cast<FlatSymbolRefAttr>(w));
+    } else {
+      return std::optional<uint32_t>();
+    }
+    FailureOr<ProductWeights> product = productWeights(user, weights);
+    if (failed(product)) return failure();
+    std::optional<uint32_t> bits;
+    for (const Matrix& w : product->matrices) {
+      if (!w.quant || !s_.launches().usesDot(*w.quant, product->quant_bytes)) return std::optional<uint32_t>();
+      if (bits && *bits != sp::quantBits(*w.quant)) return std::optional<uint32_t>();
+      bits = sp::quantBits(*w.quant);
+    }
+    return bits;
+  }
+
+  // The matrices of one product op, and their quant bytes together (whether
+  // they are large enough for the packed-integer kernel: usesDot).
+  struct ProductWeights {
+    llvm::SmallVector<Matrix> matrices;
+    uint64_t quant_bytes = 0;
+  };
+  FailureOr<ProductWeights> productWeights(Operation* op, ArrayRef<FlatSymbolRefAttr> weights) {
+    ProductWeights product;
+    for (FlatSymbolRefAttr name : weights) {
+      FailureOr<Matrix> w = s_.matrix(op, name);
+      if (failed(w)) return failure();
+      product.quant_bytes += w->quantBytes();
+      product.matrices.push_back(std::move(*w));
+    }
+    return product;
   }
 
   // y[t, y_base + n] = x[t] . W[n] for each weight, side by side; matmul in
@@ -488,15 +542,10 @@ class ProgramBuilder {
     }
     static_assert(PUSH_WORD(sp::MatmulPush, num_tokens) == PUSH_WORD(sp::QuantMatmulPush, num_tokens));
     static_assert(PUSH_WORD(sp::MatmulPush, x_base) == PUSH_WORD(sp::QuantMatmulPush, x_base));
-    llvm::SmallVector<Matrix> matrices;
-    for (FlatSymbolRefAttr name : weights) {
-      FailureOr<Matrix> w = s_.matrix(op, name);
-      if (failed(w)) return failure();
-      matrices.push_back(std::move(*w));
-    }
-    // Whether these products are large enough for the packed-integer kernel.
-    uint64_t quant_bytes = 0;
-    for (const Matrix& w : matrices) quant_bytes += w.quantBytes();
+    FailureOr<ProductWeights> product = productWeights(op, weights);
+    if (failed(product)) return failure();
+    const llvm::SmallVector<Matrix>& matrices = product->matrices;
+    const uint64_t quant_bytes = product->quant_bytes;
     auto dotProduct = [&](const Matrix& w) {
       return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
     };
@@ -513,6 +562,11 @@ class ProgramBuilder {
       const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
       quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
       s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
+      // The norm before wrote this row already (rmsNormAddNorm), at offset 0.
+      if (auto by_norm = quantised_by_norm_.find(input);
+          by_norm != quantised_by_norm_.end() && by_norm->second == bits && offset == 0) {
+        continue;
+      }
       const uint32_t blocks = w.k / 32;
       DispatchShape q;
       q.when = how.when;
@@ -961,6 +1015,7 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
+  llvm::DenseMap<Value, uint32_t> quantised_by_norm_;  // norm results rms_norm_add_norm also quantised: the bits
   std::optional<Tensor> logits_;
 };
 

@@ -1,6 +1,7 @@
 // x quantised to int8 per block of 32, once per token, for the packed-integer
 // decode products (matvec_quant_dot.comp): x ~ qx * sx with sx = max |x| / 127
-// and qx = roundEven(x / sx), as llama.cpp's Q8_1 activations. Every product
+// and qx = roundEven(x / sx), as llama.cpp's Q8_1 activations
+// (block_quantize.glsl). Every product
 // reading one activation (q, k and v; gate and up) shares one quantisation,
 // where each of their workgroups used to quantise the whole row again.
 //
@@ -41,12 +42,9 @@ layout(push_constant) uniform QuantizeActivationPush {
 
 #include "gelu_input.glsl"
 
-#if QUANT_BITS != 8 && QUANT_BITS != 4
-#error QUANT_BITS must be 8 or 4
-#endif
-const uint kBlocks = uint(K) / 32u;
+#include "block_quantize.glsl"
 
-uint packBytes(ivec4 q) { return uint(q.x & 255) | uint(q.y & 255) << 8 | uint(q.z & 255) << 16 | uint(q.w & 255) << 24; }
+const uint kBlocks = uint(K) / 32u;
 
 void main() {
   uint block = gl_GlobalInvocationID.x;
@@ -55,33 +53,9 @@ void main() {
   uint x_unit = (pc.x_base + token * pc.x_token_stride) / 4u + block * 8u;
 
   vec4 values[8];
-  float largest = 0.0;
-  [[unroll]] for (uint i = 0u; i < 8u; ++i) {
-    values[i] = inputAt(x_unit + i);
-    vec4 magnitude = abs(values[i]);
-    largest = max(largest, max(max(magnitude.x, magnitude.y), max(magnitude.z, magnitude.w)));
-  }
-  float inverse = largest > 0.0 ? 127.0 / largest : 0.0;
-  ivec4 q[8];
-  int total = 0;
-  [[unroll]] for (uint i = 0u; i < 8u; ++i) {
-    q[i] = ivec4(roundEven(values[i] * inverse));  // |q| <= 127
-    total += q[i].x + q[i].y + q[i].z + q[i].w;
-  }
-  uint words[8];
-  [[unroll]] for (uint j = 0u; j < 4u; ++j) {
-#if QUANT_BITS == 8
-    words[2u * j] = packBytes(q[2u * j]);
-    words[2u * j + 1u] = packBytes(q[2u * j + 1u]);
-#else
-    // Elements 8j .. 8j+7 are q[2j].xyzw, q[2j+1].xyzw: evens first, then odds.
-    ivec4 a = q[2u * j], b = q[2u * j + 1u];
-    words[2u * j] = packBytes(ivec4(a.x, a.z, b.x, b.z));
-    words[2u * j + 1u] = packBytes(ivec4(a.y, a.w, b.y, b.w));
-#endif
-  }
+  [[unroll]] for (uint i = 0u; i < 8u; ++i) values[i] = inputAt(x_unit + i);
+  uvec4 units[3];
+  quantizeBlock(values, units);
   uint out_unit = pc.out_base + token * pc.out_token_stride + 3u * block;
-  qx_units[out_unit] = uvec4(words[0], words[1], words[2], words[3]);
-  qx_units[out_unit + 1u] = uvec4(words[4], words[5], words[6], words[7]);
-  qx_units[out_unit + 2u] = uvec4(floatBitsToUint(largest / 127.0), uint(total), 0u, 0u);
+  [[unroll]] for (uint u = 0u; u < 3u; ++u) qx_units[out_unit + u] = units[u];
 }

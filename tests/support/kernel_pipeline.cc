@@ -14,7 +14,7 @@ gpu::ComputePipelineDesc kernelPipelineDesc(const spirv::KernelRequest& request,
   gpu::ComputePipelineDesc desc;
   desc.name = spirv::describeSpecialisation(request.kernel, request.defines);
   desc.spirv = spirv;
-  desc.storage_buffer_count = info.storage_buffer_count;
+  desc.storage_buffer_count = info.bindingCount(request.defines);
   desc.push_constant_bytes = info.push_constant_bytes;
   desc.required_subgroup_size = info.subgroup_size;
   return desc;

@@ -37,6 +37,8 @@ std::vector<KernelRequest> representativeRequests() {
       rmsNormKernel(1152, 1e-6f, true),
       rmsNormAddNormKernel(8, 1e-6f, 1e-5f, 4),
       rmsNormAddNormKernel(5376, 1e-6f, 1e-6f),
+      rmsNormAddNormKernel(5376, 1e-6f, 1e-6f, 256, BlockQuant::kQ4),
+      rmsNormAddNormKernel(64, 1e-6f, 1e-6f, 8, BlockQuant::kQ8),
       headNormRopeKernel(8, 2, 1e-6f, RopeParameters{10000.0, 1.0}, 4),
       headNormRopeKernel(256, 4, 1e-6f, RopeParameters{1e6, 8.0}),
       headNormRopeKernel(128, 8, 1e-6f, std::nullopt, 32),
@@ -204,7 +206,7 @@ TEST(KernelLibraryTest, DeclaredInterfaceMatchesTheSpirv) {
     const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
     ModuleInterface interface = readInterface(compiled.words);
     std::set<uint32_t> expected;
-    for (uint32_t b = 0; b < info.storage_buffer_count; ++b) expected.insert(b);
+    for (uint32_t b = 0; b < info.bindingCount(request.defines); ++b) expected.insert(b);
     EXPECT_EQ(interface.bindings, expected);
     EXPECT_EQ(interface.push_constant_bytes, info.push_constant_bytes);
     EXPECT_EQ(interface.push_constant_members * 4, info.push_constant_bytes);
@@ -487,6 +489,11 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 65}); }, {"attention_split", "65"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
   expectErrorNaming([] { rmsNormKernel(66, 1e-6f, false); }, {"rms_norm", "multiple of 4", "66"});
+  // A quantised output needs whole blocks, and its shared memory within 16 KiB.
+  expectErrorNaming([] { rmsNormAddNormKernel(100, 1e-6f, 1e-6f, 64, BlockQuant::kQ4); },
+                    {"rms_norm_add_norm", "multiple of 32", "100"});
+  expectErrorNaming([] { rmsNormAddNormKernel(8192, 1e-6f, 1e-6f, 256, BlockQuant::kQ4); },
+                    {"rms_norm_add_norm", "8192", "16 KiB"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
   // Quantised weights come in whole blocks of 32 along K.
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant", "multiple of 32", "48"});

@@ -110,9 +110,9 @@ class KernelNumericsTest : public ::testing::Test {
            std::array<uint32_t, 3> groups) {
     const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
     ASSERT_EQ(sizeof(Push), info.push_constant_bytes);
-    ASSERT_EQ(buffers.size(), info.storage_buffer_count);
+    ASSERT_EQ(buffers.size(), info.bindingCount(request.defines));
     gpu::ComputePipeline pipeline = test_support::kernelPipeline(*device_, request);
-    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.storage_buffer_count);
+    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.bindingCount(request.defines));
     std::vector<gpu::BufferBinding> bindings;
     for (const gpu::GpuBuffer* buffer : buffers) bindings.push_back({buffer, 0, VK_WHOLE_SIZE});
     VkDescriptorSet set = pool.allocate(pipeline, bindings);
@@ -265,6 +265,42 @@ TEST_F(KernelNumericsTest, RmsNormAddNormIsThePostNormAddThenTheNextNorm) {
         expectClose(download<float>(normed_out, width * tokens), want_normed, 2e-6 * maxAbs(want_normed),
                     what + " normed");
       }
+    }
+  }
+}
+
+TEST_F(KernelNumericsTest, RmsNormAddNormQuantisesNormedAsQuantizeActivationDoes) {
+  // QUANT_BITS: binding 5 gets normed quantised for the packed-integer
+  // products, bit for bit what quantize_activation makes of the normed rows
+  // the same dispatch wrote (both schemes' byte orders; rows of 5376, the 27B
+  // width, over 256 invocations: 6 vec4 each, blocks across 8 of them; and of
+  // 96 over 64, most invocations past the row). One block of a row is zero.
+  const uint32_t tokens = 2;
+  for (uint32_t width : {96u, 5376u}) {
+    std::vector<float> x = randomFloats(width * tokens, 30.0f, 44);
+    std::fill_n(x.begin() + 32, 32, 0.0f);
+    std::vector<float> residual = randomFloats(width * tokens, 100.0f, 45);
+    std::fill_n(residual.begin() + 32, 32, 0.0f);
+    Bf16Tensor weight = randomBf16(width, 0.5f, 46), next_weight = randomBf16(width, 0.5f, 47);
+    const uint32_t units = quantizedActivationUnits(width);
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+      const uint32_t workgroup = width > 256 ? 256 : 64;
+      const std::string what = std::string("rms_norm_add_norm QUANT_BITS=") + (quant == BlockQuant::kQ8 ? "8" : "4") +
+                               " WIDTH=" + std::to_string(width);
+      gpu::GpuBuffer x_buffer = upload(x, "x");
+      gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
+      gpu::GpuBuffer next_w_buffer = upload(next_weight.packed, "w_next");
+      gpu::GpuBuffer residual_buffer = upload(residual, "residual");
+      gpu::GpuBuffer normed = upload(std::vector<float>(width * tokens, 0.0f), "normed");
+      gpu::GpuBuffer fused = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0xdeadbeefu), "qx fused");
+      gpu::GpuBuffer alone = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0u), "qx alone");
+      run(rmsNormAddNormKernel(width, 1e-6f, 1e-5f, workgroup, quant),
+          {&x_buffer, &w_buffer, &residual_buffer, &next_w_buffer, &normed, &fused},
+          RmsNormAddNormPush{0, width, 0, 0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+      run(quantizeActivationKernel(quant, width, 64), {&normed, &alone},
+          QuantizeActivationPush{0, width, 0, units, tokens}, {(width / 32 + 63) / 64, tokens, 1});
+      EXPECT_EQ(download<uint32_t>(fused, size_t(units) * 4 * tokens), download<uint32_t>(alone, size_t(units) * 4 * tokens))
+          << what;
     }
   }
 }
