@@ -144,8 +144,7 @@ KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, ui
                      {"WG_SIZE", text(workgroup_size)}};
   if (quantised_output) {
     requireBlockMultiple(request.kernel, width);
-    // 8 bytes of shared memory a vec4 of the row: within Vulkan's guaranteed 16 KiB.
-    if (width * 2 + workgroup_size * 4 > 16384) {
+    if (!rmsNormQuantisedOutputFits(width, workgroup_size)) {
       failShape(request.kernel, "a quantised output of width " + text(width) + " needs more shared memory than 16 KiB");
     }
     request.defines["QUANT_BITS"] = text(quantBits(*quantised_output));

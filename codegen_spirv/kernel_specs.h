@@ -43,7 +43,12 @@ KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint3
 // A post-norm added into the residual, then the next norm of that sum, in one
 // dispatch (rms_norm_add_norm.comp).
 // quantised_output: normed also quantised per block of 32 as quantize_activation
-// does it for that scheme's packed products (binding 5; width a multiple of 32).
+// does it for that scheme's packed products (binding 5), where
+// rmsNormQuantisedOutputFits: whole blocks, and 8 bytes of shared memory a vec4
+// of the row within Vulkan's guaranteed 16 KiB.
+inline bool rmsNormQuantisedOutputFits(uint32_t width, uint32_t workgroup_size) {
+  return width % 32 == 0 && uint64_t(width) * 2 + uint64_t(workgroup_size) * 4 <= 16384;
+}
 KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, uint32_t workgroup_size = 256,
                                    std::optional<BlockQuant> quantised_output = std::nullopt);
 

@@ -465,7 +465,7 @@ class ProgramBuilder {
     // product right after it (no quantize_activation dispatch between).
     FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(next);
     if (failed(bits)) return failure();
-    if (*bits && width % 32 == 0 && width * 2 + workgroup * 4 <= 16384) {
+    if (*bits && sp::rmsNormQuantisedOutputFits(width, workgroup)) {
       const BindingAttr quantised = s_.range(kQuantisedInputSymbol, 0, quantisedRowBytes(width));
       s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
       d.bindings.push_back({quantised, Access::kWrite});
