@@ -122,9 +122,12 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("quantize_activation", {required("QUANT_BITS"), required("K"), workgroup, optional("GELU_INPUT", "0")},
              2, sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
-      kernel("rms_norm", {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup}, 3,
-             sizeof(RmsNormPush)),
-      // QUANT_BITS: the normed row quantised too, into binding 5.
+      // QUANT_BITS (both norms): the normed row quantised too, into one more binding.
+      withExtraBindings(kernel("rms_norm",
+                               {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup,
+                                optional("QUANT_BITS", "0")},
+                               3, sizeof(RmsNormPush)),
+                        "QUANT_BITS", 1),
       withExtraBindings(kernel("rms_norm_add_norm",
                                {required("WIDTH"), required("EPS"), required("NEXT_EPS"), workgroup,
                                 optional("QUANT_BITS", "0")},

@@ -33,6 +33,10 @@ class ParamReader {
   bool flag(std::string_view name) { return get<bool>(name, "a bool"); }
   // A flag the schedule gives only when set (false when absent).
   bool optionalFlag(std::string_view name) { return has(name) && flag(name); }
+  // Bits the schedule gives only where set (nullopt when absent).
+  std::optional<BlockQuant> optionalBits(std::string_view name) {
+    return has(name) ? std::optional(bits(name)) : std::nullopt;
+  }
   BlockQuant bits(std::string_view name) {
     const std::uint32_t value = u32(name);
     if (value != 8 && value != 4) fail("parameter '" + std::string(name) + "' must be 8 or 4, got " + std::to_string(value));
@@ -69,13 +73,12 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "rms_norm") {
     return rmsNormKernel(p.u32("width"), static_cast<float>(p.real("eps")), p.flag("add_to_output"),
-                         p.u32("workgroup_size"));
+                         p.u32("workgroup_size"), p.optionalBits("quantised_bits"));
   }
   if (kernel == "rms_norm_add_norm") {
-    const std::optional<BlockQuant> quantised = p.has("quantised_bits") ? std::optional(p.bits("quantised_bits"))
-                                                                         : std::nullopt;
     return rmsNormAddNormKernel(p.u32("width"), static_cast<float>(p.real("eps")),
-                                static_cast<float>(p.real("next_eps")), p.u32("workgroup_size"), quantised);
+                                static_cast<float>(p.real("next_eps")), p.u32("workgroup_size"),
+                                p.optionalBits("quantised_bits"));
   }
   if (kernel == "head_norm_rope") {
     // Norm and RoPE are each optional: present exactly when their parameters are.

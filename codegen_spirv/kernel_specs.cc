@@ -122,7 +122,23 @@ KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double sca
   return request;
 }
 
-KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size) {
+namespace {
+
+// A norm's quantised output (norm_quantise.glsl): QUANT_BITS where it fits.
+void setQuantisedOutput(KernelRequest& request, uint32_t width, uint32_t workgroup_size,
+                        std::optional<BlockQuant> quantised_output) {
+  if (!quantised_output) return;
+  requireBlockMultiple(request.kernel, width);
+  if (!rmsNormQuantisedOutputFits(width, workgroup_size)) {
+    failShape(request.kernel, "a quantised output of width " + text(width) + " needs more shared memory than 16 KiB");
+  }
+  request.defines["QUANT_BITS"] = text(quantBits(*quantised_output));
+}
+
+}  // namespace
+
+KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size,
+                            std::optional<BlockQuant> quantised_output) {
   KernelRequest request{"rms_norm", {}};
   requireVec4Width(request.kernel, width);
   requireWorkgroupSize(request.kernel, workgroup_size);
@@ -130,6 +146,8 @@ KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint3
                      {"EPS", glslFloat(eps)},
                      {"ADD_TO_OUTPUT", add_to_output ? "1" : "0"},
                      {"WG_SIZE", text(workgroup_size)}};
+  if (quantised_output && add_to_output) failShape(request.kernel, "a quantised output needs add_to_output off");
+  setQuantisedOutput(request, width, workgroup_size, quantised_output);
   return request;
 }
 
@@ -142,13 +160,7 @@ KernelRequest rmsNormAddNormKernel(uint32_t width, float eps, float next_eps, ui
                      {"EPS", glslFloat(eps)},
                      {"NEXT_EPS", glslFloat(next_eps)},
                      {"WG_SIZE", text(workgroup_size)}};
-  if (quantised_output) {
-    requireBlockMultiple(request.kernel, width);
-    if (!rmsNormQuantisedOutputFits(width, workgroup_size)) {
-      failShape(request.kernel, "a quantised output of width " + text(width) + " needs more shared memory than 16 KiB");
-    }
-    request.defines["QUANT_BITS"] = text(quantBits(*quantised_output));
-  }
+  setQuantisedOutput(request, width, workgroup_size, quantised_output);
   return request;
 }
 

@@ -39,7 +39,9 @@ KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_
 // must be a positive multiple of 32.
 KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256);
 // width: a multiple of 4 (rows are read as vec4s; row bases and strides multiples of 4).
-KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256);
+// quantised_output (add_to_output false only): as rmsNormAddNormKernel's (binding 3).
+KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256,
+                            std::optional<BlockQuant> quantised_output = std::nullopt);
 // A post-norm added into the residual, then the next norm of that sum, in one
 // dispatch (rms_norm_add_norm.comp).
 // quantised_output: normed also quantised per block of 32 as quantize_activation

@@ -405,10 +405,12 @@ class ProgramBuilder {
       d.patches = {patch(PUSH_WORD(sp::RmsNormPush, num_tokens), ChunkValue::Tokens)};
       d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
     }
-    emit(op->getLoc(), "rms_norm",
-         {param("width", int64_t(width)), param("eps", eps), flag("add_to_output", add_to_output),
-          param("workgroup_size", int64_t(workgroupFor(width)))},
-         d);
+    const uint32_t workgroup = workgroupFor(width);
+    llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", eps),
+                                                flag("add_to_output", add_to_output),
+                                                param("workgroup_size", int64_t(workgroup))};
+    if (!add_to_output && failed(quantiseForNextProduct(op, output, width, workgroup, d, params))) return failure();
+    emit(op->getLoc(), "rms_norm", params, d);
     return success();
   }
   LogicalResult lowerRmsNorm(RmsNormOp op) {
@@ -461,30 +463,38 @@ class ProgramBuilder {
     llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
                                                 param("next_eps", next.getEps().convertToDouble()),
                                                 param("workgroup_size", int64_t(workgroup))};
-    // The normed row quantised in the same dispatch, for the packed-integer
-    // product right after it (no quantize_activation dispatch between).
-    FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(next);
-    if (failed(bits)) return failure();
-    if (*bits && sp::rmsNormQuantisedOutputFits(width, workgroup)) {
-      const BindingAttr quantised = s_.range(kQuantisedInputSymbol, 0, quantisedRowBytes(width));
-      s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
-      d.bindings.push_back({quantised, Access::kWrite});
-      params.push_back(param("quantised_bits", int64_t(**bits)));
-      quantised_by_norm_[next.getResult()] = **bits;
-    }
+    if (failed(quantiseForNextProduct(next, next.getResult(), width, workgroup, d, params))) return failure();
     emit(op->getLoc(), "rms_norm_add_norm", params, d);
     return true;
+  }
+
+  // A norm's row quantised in its own dispatch (the norm kernels' QUANT_BITS:
+  // one more binding, @quantised_input's first row) for the packed-integer
+  // product right after it, which then runs no quantize_activation first.
+  LogicalResult quantiseForNextProduct(Operation* norm, Value normed, uint32_t width, uint32_t workgroup,
+                                       DispatchShape& d, llvm::SmallVector<NamedAttribute>& params) {
+    FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(norm);
+    if (failed(bits)) return failure();
+    if (!*bits || !sp::rmsNormQuantisedOutputFits(width, workgroup)) return success();
+    const BindingAttr quantised = s_.range(kQuantisedInputSymbol, 0, quantisedRowBytes(width));
+    s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
+    d.bindings.push_back({quantised, Access::kWrite});
+    params.push_back(param("quantised_bits", int64_t(**bits)));
+    quantised_by_norm_[normed] = **bits;
+    return success();
   }
 
   // The bits of the packed-integer products that alone read `norm`'s result,
   // where they are one op right after it (so nothing else reuses
   // @quantised_input's first row between): decode only; nullopt otherwise.
-  FailureOr<std::optional<uint32_t>> packedProductBitsRightAfter(RmsNormOp norm) {
+  FailureOr<std::optional<uint32_t>> packedProductBitsRightAfter(Operation* norm) {
     Operation* user = norm->getNextNode();
     if (prefill_ || !norm->hasOneUse() || *norm->user_begin() != user) return std::optional<uint32_t>();
     llvm::SmallVector<FlatSymbolRefAttr> weights;
     if (auto linear = llvm::dyn_cast<LinearOp>(user)) {
       weights.push_back(linear.getWeightAttr());
+    } else if (auto head = llvm::dyn_cast<LmHeadOp>(user)) {
+      weights.push_back(head.getWeightAttr());
     } else if (auto fused = llvm::dyn_cast<FusedLinearOp>(user)) {
       for (Attribute w : fused.getWeights()) weights.push_back(llvm::cast<FlatSymbolRefAttr>(w));
     } else {

@@ -13,7 +13,13 @@
 // Alignment (the schedule guarantees it): x_base, x_token_stride, y_base and
 // y_token_stride are multiples of 4 (16 bytes), weight_base of 2.
 //
-// Defines: WIDTH (a multiple of 4), EPS (float), ADD_TO_OUTPUT (0|1), WG_SIZE.
+// QUANT_BITS 8 or 4 (default 0: off; with ADD_TO_OUTPUT 0 only): y also goes
+// out quantised for the packed-integer products that read it, binding 3, token
+// t at unit t * 3 * WIDTH / 32 (norm_quantise.glsl): no quantize_activation
+// dispatch between.
+//
+// Defines: WIDTH (a multiple of 4; of 32 with QUANT_BITS), EPS (float),
+// ADD_TO_OUTPUT (0|1), WG_SIZE, QUANT_BITS (0, 8 or 4).
 // Dispatch: (num_tokens, 1, 1). x and y must not overlap.
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -26,6 +32,15 @@ layout(local_size_x = WG_SIZE) in;
 layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Weight { uvec2 weight_pairs[]; };
 layout(std430, set = 0, binding = 2) buffer Output { vec4 y4[]; };
+#ifndef QUANT_BITS
+#define QUANT_BITS 0
+#endif
+#if QUANT_BITS != 0
+#if ADD_TO_OUTPUT
+#error a quantised output is the normed row alone (ADD_TO_OUTPUT 0)
+#endif
+layout(std430, set = 0, binding = 3) writeonly buffer QuantisedOutput { uint qx_words[]; };
+#endif
 
 layout(push_constant) uniform RmsNormPush {
   uint x_base;
@@ -38,6 +53,10 @@ layout(push_constant) uniform RmsNormPush {
 
 const uint kVec4PerRow = uint(WIDTH) / 4u;
 const uint kVec4PerInvocation = (kVec4PerRow + WG_SIZE - 1u) / WG_SIZE;
+
+#if QUANT_BITS != 0
+#include "norm_quantise.glsl"
+#endif
 
 void main() {
   uint token = gl_WorkGroupID.x;
@@ -66,12 +85,16 @@ void main() {
   float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(WIDTH) + EPS);
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
     uint v = gl_LocalInvocationID.x + j * WG_SIZE;
-    if (v >= kVec4PerRow) break;
     vec4 normed = values[j] * inverse_rms * gains[j];
+    values[j] = normed;
+    if (v >= kVec4PerRow) continue;
 #if ADD_TO_OUTPUT
     y4[y_row + v] = residual[j] + normed;
 #else
     y4[y_row + v] = normed;
 #endif
   }
+#if QUANT_BITS != 0
+  storeQuantised(values, token);
+#endif
 }

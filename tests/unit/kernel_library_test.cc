@@ -39,6 +39,7 @@ std::vector<KernelRequest> representativeRequests() {
       rmsNormAddNormKernel(5376, 1e-6f, 1e-6f),
       rmsNormAddNormKernel(5376, 1e-6f, 1e-6f, 256, BlockQuant::kQ4),
       rmsNormAddNormKernel(64, 1e-6f, 1e-6f, 8, BlockQuant::kQ8),
+      rmsNormKernel(5376, 1e-6f, false, 256, BlockQuant::kQ4),
       headNormRopeKernel(8, 2, 1e-6f, RopeParameters{10000.0, 1.0}, 4),
       headNormRopeKernel(256, 4, 1e-6f, RopeParameters{1e6, 8.0}),
       headNormRopeKernel(128, 8, 1e-6f, std::nullopt, 32),
@@ -494,6 +495,7 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
                     {"rms_norm_add_norm", "multiple of 32", "100"});
   expectErrorNaming([] { rmsNormAddNormKernel(8192, 1e-6f, 1e-6f, 256, BlockQuant::kQ4); },
                     {"rms_norm_add_norm", "8192", "16 KiB"});
+  expectErrorNaming([] { rmsNormKernel(64, 1e-6f, true, 64, BlockQuant::kQ8); }, {"rms_norm", "add_to_output"});
   expectErrorNaming([] { logitsReadoutKernel(5, 6); }, {"logits_readout", "top-k 6"});
   // Quantised weights come in whole blocks of 32 along K.
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ4, 48, 10); }, {"matvec_quant", "multiple of 32", "48"});

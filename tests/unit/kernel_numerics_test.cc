@@ -269,8 +269,8 @@ TEST_F(KernelNumericsTest, RmsNormAddNormIsThePostNormAddThenTheNextNorm) {
   }
 }
 
-TEST_F(KernelNumericsTest, RmsNormAddNormQuantisesNormedAsQuantizeActivationDoes) {
-  // QUANT_BITS: binding 5 gets normed quantised for the packed-integer
+TEST_F(KernelNumericsTest, NormsQuantiseTheirRowsAsQuantizeActivationDoes) {
+  // QUANT_BITS: rms_norm_add_norm's binding 5 (rms_norm's 3) gets normed quantised for the packed-integer
   // products, bit for bit what quantize_activation makes of the normed rows
   // the same dispatch wrote (both schemes' byte orders; rows of 5376, the 27B
   // width, over 256 invocations: 6 vec4 each, blocks across 8 of them; and of
@@ -301,6 +301,16 @@ TEST_F(KernelNumericsTest, RmsNormAddNormQuantisesNormedAsQuantizeActivationDoes
           QuantizeActivationPush{0, width, 0, units, tokens}, {(width / 32 + 63) / 64, tokens, 1});
       EXPECT_EQ(download<uint32_t>(fused, size_t(units) * 4 * tokens), download<uint32_t>(alone, size_t(units) * 4 * tokens))
           << what;
+      // rms_norm's quantised output (the first layer's input norm), the same way.
+      gpu::GpuBuffer plain = upload(std::vector<float>(width * tokens, 0.0f), "rms_norm out");
+      gpu::GpuBuffer plain_fused = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0xdeadbeefu), "qx");
+      run(rmsNormKernel(width, 1e-6f, false, workgroup, quant), {&x_buffer, &w_buffer, &plain, &plain_fused},
+          RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
+      run(quantizeActivationKernel(quant, width, 64), {&plain, &alone},
+          QuantizeActivationPush{0, width, 0, units, tokens}, {(width / 32 + 63) / 64, tokens, 1});
+      EXPECT_EQ(download<uint32_t>(plain_fused, size_t(units) * 4 * tokens),
+                download<uint32_t>(alone, size_t(units) * 4 * tokens))
+          << "rms_norm QUANT_BITS, " << what;
     }
   }
 }

@@ -1,22 +1,26 @@
 // A norm whose result only the packed-integer product right after it reads
 // (q4, from dot-min-mib's bytes: here every product) quantises its row in the
-// same dispatch: rms_norm_add_norm writes @quantised_input's first row beside
-// the normed one, and no quantize_activation runs before that product. The
-// first norm (a plain rms_norm) and the GELU product's input are still
-// quantised by quantize_activation; prefill quantises nothing.
+// same dispatch: rms_norm (the first) and rms_norm_add_norm write
+// @quantised_input's first row beside the normed one, and no
+// quantize_activation runs before those products. The GELU product's input is
+// still quantised by quantize_activation; prefill quantises nothing.
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="dot-min-mib=0" | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule | FileCheck %s --check-prefix=FLOAT
 
+// CHECK: unicorn.kernel @[[FIRST:rms_norm_[0-9]+]] "rms_norm" {add_to_output = false, eps = {{.*}}, quantised_bits = 4 : i64, width = 32 : i64, workgroup_size = 64 : i64}
 // CHECK: unicorn.kernel @[[NORM:rms_norm_add_norm_[0-9]+]] "rms_norm_add_norm" {eps = {{.*}}, quantised_bits = 4 : i64, width = 32 : i64, workgroup_size = 64 : i64}
 // CHECK-LABEL: unicorn.program @prefill
 // CHECK-NOT: quantised_input
 // CHECK-LABEL: unicorn.program @decode
-// CHECK: unicorn.dispatch @quantize_activation_0
-// CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_0 {{.*}}#unicorn.bind<@a, 0, 0>
+// CHECK-NEXT: unicorn.dispatch @embedding_0
+// CHECK-NEXT: unicorn.dispatch @[[FIRST]] [{{.*}}, #unicorn.bind<@arena, 512, 512>, #unicorn.bind<@quantised_input, 0, 48>] push
+// CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_0 [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@a, 0, 0>
 // CHECK-NEXT: unicorn.dispatch @[[NORM]] [{{.*}}, #unicorn.bind<@arena, 512, 512>, #unicorn.bind<@quantised_input, 0, 48>] push
 // CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_1 [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@"gate+up", 0, 0>
+// CHECK: unicorn.dispatch @quantize_activation_0
+// CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_2 {{.*}}#unicorn.bind<@down, 0, 0>
 // Products on float x (q4 below dot-min-mib) leave the norm as it was.
 // FLOAT-NOT: quantised_bits
 // FLOAT-NOT: quantize_activation
