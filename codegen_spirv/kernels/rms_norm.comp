@@ -85,9 +85,11 @@ void main() {
   float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(WIDTH) + EPS);
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
     uint v = gl_LocalInvocationID.x + j * WG_SIZE;
+    if (v >= kVec4PerRow) break;  // storeQuantised reads no vec4 past the row either
     vec4 normed = values[j] * inverse_rms * gains[j];
+#if QUANT_BITS != 0
     values[j] = normed;
-    if (v >= kVec4PerRow) continue;
+#endif
 #if ADD_TO_OUTPUT
     y4[y_row + v] = residual[j] + normed;
 #else
