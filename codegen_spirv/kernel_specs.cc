@@ -294,8 +294,8 @@ KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float 
 
 namespace {
 
-// What attention.comp and attention_prefill.comp both need of a shape; their
-// common defines.
+// What attention.comp, attention_split.comp and attention_prefill.comp all
+// need of a shape; their common defines.
 void requireAttentionShape(const std::string& kernel, const AttentionShape& shape) {
   if (shape.head_dim == 0 || shape.num_heads == 0 || shape.num_kv_heads == 0 ||
       shape.num_heads % shape.num_kv_heads != 0) {
@@ -313,10 +313,6 @@ KernelDefines attentionDefines(const AttentionShape& shape) {
           {"WINDOW", text(shape.window)},
           {"SOFTCAP", glslFloat(shape.softcap)}};
 }
-
-}  // namespace
-
-namespace {
 
 // attention.comp and attention_split.comp read keys as vec4s, a key's shares
 // by up to 4 neighbouring lanes.

@@ -172,7 +172,7 @@ std::uint64_t writeTensorBlockQuantised(AtomicOutputFile& out, const BundleTenso
 void writeBundle(const BundleContents& contents, const std::filesystem::path& out_path,
                  const WriteProgress& progress) {
   const Checkpoint& checkpoint = *contents.checkpoint;
-  const std::vector<BundleTensor> tensors = planBundleTensors(checkpoint, contents.weights, contents.stacks);
+  const std::vector<BundleTensor>& tensors = contents.tensors;
 
   // 1. The header, with every scalar present (ForceDefaults) so that filling in
   //    offsets and checksums later changes values, never the header's size.

@@ -3,10 +3,10 @@
 //
 // The output is deterministic: the same checkpoint and options give byte-identical
 // files (no timestamps, no paths, tensors in name order, zero padding). Its tensors
-// are planBundleTensors' (bundle_tensors.h): the checkpoint's, stacks instead of
-// their parts. It is
-// written to a temporary file beside the destination and renamed into place only
-// when complete, so a failure never leaves a half-written bundle behind.
+// are planBundleTensors' (bundle_tensors.h: the checkpoint's, stacks instead of
+// their parts), planned once by the caller, whose schedule indexes the same table.
+// It is written to a temporary file beside the destination and renamed into place
+// only when complete, so a failure never leaves a half-written bundle behind.
 #pragma once
 
 #include <filesystem>
@@ -17,7 +17,6 @@
 #include "compiler/bundle_tensors.h"
 #include "compiler/checkpoint.h"
 #include "compiler/compiled_schedule.h"
-#include "compiler/weight_scheme.h"
 
 namespace unicorn {
 
@@ -25,8 +24,7 @@ struct BundleContents {
   const Checkpoint* checkpoint = nullptr;
   std::string chat_template;                 // verbatim Jinja source ("" if the checkpoint has none)
   std::vector<std::string> required_devices; // e.g. {"igpu"}
-  WeightFormat weights = WeightFormat::kBF16; // per tensor through chooseWeightScheme (weight_scheme.h)
-  std::vector<StackedTensor> stacks;          // stored instead of their parts (planBundleTensors)
+  std::vector<BundleTensor> tensors;          // planBundleTensors' table, its sources in `checkpoint`
   const CompiledSchedule* schedule = nullptr; // the execution schedule (nullptr: none)
   unsigned threads = 0;                      // quantising threads; 0: one per core. The bytes do not depend on it.
 };
@@ -35,9 +33,9 @@ struct BundleContents {
 using WriteProgress = std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)>;
 
 // Throws Error(kInvalidInput) when the checkpoint's tokenizer cannot be imported,
-// when a weight cannot be stored in the requested format (a matrix whose input
-// dimension is not a multiple of 32, a NaN or infinity to quantise), and naming
-// the path when the output cannot be written.
+// when a weight holds a NaN or infinity to quantise (planBundleTensors refused
+// the other formats a weight cannot be stored in), and naming the path when the
+// output cannot be written.
 void writeBundle(const BundleContents& contents, const std::filesystem::path& out_path,
                  const WriteProgress& progress = {});
 

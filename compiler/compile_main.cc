@@ -73,7 +73,7 @@ std::string layerPattern(const std::vector<bool>& sliding) {
 // --matvec-launch's KIND=LAUNCH as (kind, "LAUNCH"): nullopt unless KIND is
 // bf16, quant or dot and LAUNCH is what the schedule pass reads
 // (passes/MatvecLaunch.h: ROWSxWG or ROWSxWGxGROUPS).
-std::optional<std::pair<std::string, std::string>> parseMatvecLaunch(const std::string& flag) {
+std::optional<std::pair<std::string, std::string>> parseMatvecLaunchFlag(const std::string& flag) {
   const std::size_t eq = flag.find('=');
   if (eq == std::string::npos) return std::nullopt;
   const std::string kind = flag.substr(0, eq), launch = flag.substr(eq + 1);
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
                  "them (default 1), e.g. quant=4x128, dot=16x128x4; repeatable.\n"
                  "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4")
       ->check([](const std::string& value) -> std::string {
-        return parseMatvecLaunch(value) ? ""
+        return parseMatvecLaunchFlag(value) ? ""
                                         : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant or dot, ROWS >= 1 "
                                           "and GROUPS a power of two dividing ROWS (e.g. quant=4x128), got '" +
                                               value + "'";
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
     pipeline.target = target;
     pipeline.min_row_slices = min_row_slices;
     pipeline.max_readout_rows = max_readout_rows;
-    for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunch(flag));
+    for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunchFlag(flag));
     pipeline.dot_min_mib = dot_min_mib;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;
@@ -215,12 +215,11 @@ int main(int argc, char** argv) {
     contents.checkpoint = &checkpoint;
     contents.chat_template = readChatTemplate(model_dir);
     contents.required_devices = {"igpu"};
-    contents.weights = pipeline.weights;
-    contents.stacks = graph.stackedWeights();
+    contents.tensors = planBundleTensors(checkpoint, pipeline.weights, graph.stackedWeights());
     // The schedule's weight buffers are the bundle's tensors, in its table's order and stored sizes.
     std::vector<std::string> tensor_names;
     std::vector<std::uint64_t> stored_sizes;
-    for (const BundleTensor& tensor : planBundleTensors(checkpoint, contents.weights, contents.stacks)) {
+    for (const BundleTensor& tensor : contents.tensors) {
       tensor_names.push_back(tensor.name);
       stored_sizes.push_back(tensor.stored_bytes);
     }

@@ -1025,7 +1025,7 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
-  llvm::DenseMap<Value, uint32_t> quantised_by_norm_;  // norm results rms_norm_add_norm also quantised: the bits
+  llvm::DenseMap<Value, uint32_t> quantised_by_norm_;  // norm results their norm's dispatch also quantised: the bits
   std::optional<Tensor> logits_;
 };
 
