@@ -339,6 +339,11 @@ KernelRequest splitAttentionKernel(const AttentionShape& shape, uint32_t workgro
   KernelRequest request = decodeAttentionRequest("attention_split", shape, workgroup_size);
   requireSplits(request.kernel, shape.splits);
   if (shape.splits < 2) failShape(request.kernel, "splits must be at least 2, got " + text(shape.splits));
+  // The last share weighs the shares a lane each.
+  if (shape.splits > workgroup_size) {
+    failShape(request.kernel, "splits (" + text(shape.splits) + ") must not exceed the workgroup size (" +
+                                  text(workgroup_size) + ")");
+  }
   request.defines["SPLITS"] = text(shape.splits);
   return request;
 }

@@ -1,9 +1,9 @@
 // Split-K decode attention (attention_keys.glsl): one token's heads alone are
 // too few workgroups to stream a long KV cache at memory speed, so workgroup
 // z = s of (head, token) attends to the s-th of `shares` equal parts of the
-// visible keys, shares = min(SPLITS, ceil(keys / WG_SIZE)) (every share at
-// least a block of keys: at short context one workgroup does all and the rest
-// return at once). Each writes its partial (the unnormalised sum of weighted
+// visible keys, shares = min(SPLITS, ceil(keys / 8)) (every share at least
+// a batch of the value loop; at a handful of keys one workgroup does all and
+// the rest return at once). Each writes its partial (the unnormalised sum of weighted
 // values, its running max m_s and sum l_s) and counts itself in; the last one
 // to arrive folds them into the output,
 //   M = max_s m_s,  out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s
@@ -20,7 +20,7 @@
 // (HEAD_DIM + 2); 6 the counts, one uint per (token, head) from element 0,
 // zero before the first dispatch (the runtime zero-fills activation buffers)
 // and after every one.
-// Defines: as attention_keys.glsl, and SPLITS (2 to 64).
+// Defines: as attention_keys.glsl, and SPLITS (2 to 64, at most WG_SIZE).
 // Dispatch: (NUM_HEADS, num_tokens, SPLITS).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -31,8 +31,15 @@ layout(std430, set = 0, binding = 5) coherent buffer Partials { float partials[]
 layout(std430, set = 0, binding = 6) coherent buffer Counts { uint counts[]; };
 
 const uint kPartialStride = HEAD_DIM + 2u;
+// The fewest keys a share takes (a batch of the value loop): short contexts
+// spread over several workgroups too, each share's keys being a chain of load
+// latencies.
+const uint kMinShareKeys = kValueBatch;
+// Partials the combine loads at once.
+const uint kCombineBatch = 8u;
 
 shared bool is_last_share;
+shared float share_weights[SPLITS];
 
 void main() {
   uint head = gl_WorkGroupID.x;
@@ -42,7 +49,7 @@ void main() {
   uint lane = gl_LocalInvocationID.x;
   uint first_key;
   uint key_count = visibleKeys(token, first_key);  // at least 1: the query's own key
-  uint shares = min(uint(SPLITS), (key_count + WG_SIZE - 1u) / WG_SIZE);
+  uint shares = min(uint(SPLITS), (key_count + kMinShareKeys - 1u) / kMinShareKeys);
   if (split >= shares) return;
   uint share = (key_count + shares - 1u) / shares;
   uint share_begin = min(split * share, key_count);
@@ -80,20 +87,25 @@ void main() {
   if (!is_last_share) return;
   memoryBarrierBuffer();
 
-  float shared_max = partials[first_partial + HEAD_DIM];
-  for (uint s = 1u; s < shares; ++s) shared_max = max(shared_max, partials[first_partial + s * kPartialStride + HEAD_DIM]);
-  float total = 0.0;
-  for (uint s = 0u; s < shares; ++s) {
-    uint at = first_partial + s * kPartialStride;
-    total += exp(partials[at + HEAD_DIM] - shared_max) * partials[at + HEAD_DIM + 1u];
-  }
+  // Each share's weight exp(m_s - M) / sum_s exp(m_s - M) l_s, a lane a share.
+  float share_max = lane < shares ? partials[first_partial + lane * kPartialStride + HEAD_DIM] : kLowest;
+  float share_sum = lane < shares ? partials[first_partial + lane * kPartialStride + HEAD_DIM + 1u] : 0.0;
+  float weight = exp(share_max - workgroupMax(share_max));  // 0 past the last share
+  float total = workgroupSum(weight * share_sum);
+  if (lane < shares) share_weights[lane] = weight / total;
+  barrier();
+  // The partials kCombineBatch shares at a time, their loads issued together
+  // (past the last share: its partial again, weighed 0).
   for (uint d = lane; d < HEAD_DIM; d += WG_SIZE) {
     float sum = 0.0;
-    for (uint s = 0u; s < shares; ++s) {
-      uint at = first_partial + s * kPartialStride;
-      sum += exp(partials[at + HEAD_DIM] - shared_max) * partials[at + d];
+    for (uint batch = 0u; batch < shares; batch += kCombineBatch) {
+      float parts[kCombineBatch];
+      [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) {
+        parts[u] = partials[first_partial + min(batch + u, shares - 1u) * kPartialStride + d];
+      }
+      [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) sum += (batch + u < shares ? share_weights[batch + u] : 0.0) * parts[u];
     }
-    attended[out_offset + d] = sum / total;
+    attended[out_offset + d] = sum;
   }
   if (lane == 0u) counts[pair] = 0u;
 }

@@ -742,10 +742,10 @@ class AttentionNumericsTest : public KernelNumericsTest {
     gpu::GpuBuffer pos_buffer = upload(c.query_positions, "positions");
     const uint32_t row = c.heads * c.head_dim;
     // The plain kernel, then split-K (attention_split.comp): up to 3 shares, and
-    // up to 32 (a share is at least a block of WG_SIZE keys, so few keys take
-    // fewer shares, or one: then no partials). Each split run twice on the same
-    // counts, which the last share of each head must leave at zero.
-    for (uint32_t splits : {1u, 3u, 32u}) {
+    // up to 32 or the workgroup size (a share is at least 8 keys, so few keys
+    // take fewer shares, or one: then no partials). Each split run twice on the
+    // same counts, which the last share of each head must leave at zero.
+    for (uint32_t splits : {1u, 3u, std::min(32u, c.workgroup)}) {
       AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
                            c.window, c.softcap, splits};
       const AttentionPush push{0, row, 0, 0, c.capacity, 0, 0, row, tokens};
