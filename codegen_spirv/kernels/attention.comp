@@ -3,14 +3,12 @@
 // flash-style kernel does not fit, and decode of the layers whose keys are too
 // few to split (attention_split.comp does the others).
 //
-// Binding 4: the output, [T, NUM_HEADS, HEAD_DIM] rows at out_base.
+// Bindings: as attention_keys.glsl (4 the output).
 // Defines: as attention_keys.glsl.
 // Dispatch: (NUM_HEADS, num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "attention_keys.glsl"
-
-layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
 
 void main() {
   uint head = gl_WorkGroupID.x;
@@ -22,9 +20,5 @@ void main() {
   float accumulated[kDimsPerInvocation];
   float running_max, running_sum;
   attendKeys(head, first_key, key_count, accumulated, running_max, running_sum);
-  uint out_offset = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM;
-  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-    uint d = gl_LocalInvocationID.x + k * WG_SIZE;
-    if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
-  }
+  storeAttended(head, token, accumulated, running_sum);
 }

@@ -22,8 +22,9 @@
 // a key, looping over HEAD_DIM dependent loads, left a decode step at short
 // context waiting ~10 us a layer on a single key's loads on an H200.)
 //
-// Bindings 0-3 (queries, key cache, value cache, positions) and the push
-// constants; the including kernel declares its outputs from binding 4.
+// Bindings 0-3 (queries, key cache, value cache, positions), 4 the output
+// ([T, NUM_HEADS, HEAD_DIM] rows at out_base) and the push constants; the
+// including kernel declares any further bindings from 5.
 // Needs HEAD_DIM (a multiple of 4), NUM_HEADS, NUM_KV_HEADS, QUERY_SCALE
 // (float), WINDOW, SOFTCAP (float, 0.0 = off), WG_SIZE (at least 4).
 // key_base must be a multiple of 4.
@@ -39,6 +40,7 @@ layout(std430, set = 0, binding = 0) readonly buffer Queries { float queries[]; 
 layout(std430, set = 0, binding = 1) readonly buffer KeyCache { vec4 key_cache4[]; };
 layout(std430, set = 0, binding = 2) readonly buffer ValueCache { float value_cache[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Positions { uint positions[]; };
+layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
 
 layout(push_constant) uniform AttentionPush {
   uint query_base;          // element index of token 0, head 0 ([T, NUM_HEADS, HEAD_DIM] rows)
@@ -157,5 +159,17 @@ void attendKeys(uint head, uint first_key, uint key_count, out float accumulated
       }
     }
     barrier();  // key_weights is rewritten by the next block
+  }
+}
+
+// Where (token, head)'s output row starts in binding 4.
+uint outputOffset(uint head, uint token) { return pc.out_base + token * pc.out_token_stride + head * HEAD_DIM; }
+
+// attendKeys' result over all of the query's keys, normalised, into the output.
+void storeAttended(uint head, uint token, float accumulated[kDimsPerInvocation], float running_sum) {
+  uint out_offset = outputOffset(head, token);
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+    uint d = gl_LocalInvocationID.x + k * WG_SIZE;
+    if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
   }
 }

@@ -15,7 +15,7 @@
 // the one that sees shares - 1 before its add reads them after another barrier
 // (the last-block pattern of reductions).
 //
-// Bindings: 4 the output ([T, NUM_HEADS, HEAD_DIM] rows at out_base), 5 the
+// Bindings: as attention_keys.glsl (4 the output), 5 the
 // partials, from element 0: ((token * NUM_HEADS + head) * SPLITS + s) *
 // (HEAD_DIM + 2); 6 the counts, one uint per (token, head) from element 0,
 // zero before the first dispatch (the runtime zero-fills activation buffers)
@@ -26,7 +26,6 @@
 #extension GL_GOOGLE_include_directive : require
 #include "attention_keys.glsl"
 
-layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
 layout(std430, set = 0, binding = 5) coherent buffer Partials { float partials[]; };
 layout(std430, set = 0, binding = 6) coherent buffer Counts { uint counts[]; };
 
@@ -60,12 +59,8 @@ void main() {
   attendKeys(head, first_key + share_begin, min(share_begin + share, key_count) - share_begin, accumulated,
              running_max, running_sum);
 
-  uint out_offset = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM;
   if (shares == 1u) {
-    for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-      uint d = lane + k * WG_SIZE;
-      if (d < HEAD_DIM) attended[out_offset + d] = accumulated[k] / running_sum;
-    }
+    storeAttended(head, token, accumulated, running_sum);
     return;
   }
 
@@ -105,7 +100,7 @@ void main() {
       }
       [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) sum += (batch + u < shares ? share_weights[batch + u] : 0.0) * parts[u];
     }
-    attended[out_offset + d] = sum;
+    attended[outputOffset(head, token) + d] = sum;
   }
   if (lane == 0u) counts[pair] = 0u;
 }
