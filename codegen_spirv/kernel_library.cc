@@ -54,6 +54,12 @@ KernelInfo withExtraBindings(KernelInfo info, std::string define, uint32_t count
   return info;
 }
 
+// `info` with `bindings` arrays of as many buffers as `define` says (KernelInfo::array_bindings).
+KernelInfo withArrayBindings(KernelInfo info, std::string define, std::vector<uint32_t> bindings) {
+  info.array_bindings = KernelInfo::ArrayBindings{std::move(define), std::move(bindings)};
+  return info;
+}
+
 // A kernel written in MLIR's SPIR-V dialect (kernels/<name>.mlir); `defines`
 // name its specialisation constants.
 KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
@@ -85,9 +91,15 @@ std::vector<KernelInfo> builtinKernels() {
              {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
               optional("WINDOW", "0"), softcap},
              5, sizeof(AttentionPush)),
-      kernel("embedding", {required("HIDDEN"), required("EMBED_SCALE"), workgroup}, 3, sizeof(EmbeddingPush)),
-      kernel("embedding_quant", {required("QUANT_BITS"), required("K"), required("EMBED_SCALE"), workgroup}, 4,
-             sizeof(QuantEmbeddingPush)),
+      // The table's row slices are one array binding (SLICES of them).
+      withArrayBindings(kernel("embedding", {required("HIDDEN"), required("EMBED_SCALE"), optional("SLICES", "1"),
+                                             workgroup},
+                               3, sizeof(EmbeddingPush)),
+                        "SLICES", {1}),
+      withArrayBindings(kernel("embedding_quant", {required("QUANT_BITS"), required("K"), required("EMBED_SCALE"),
+                                                   optional("SLICES", "1"), workgroup},
+                               4, sizeof(QuantEmbeddingPush)),
+                        "SLICES", {1}),
       kernel("gelu_mul", {required("WIDTH"), workgroup}, 3, sizeof(GeluMulPush)),
       kernel("head_norm_rope",
              {required("HEAD_DIM"), required("NUM_HEADS"), optional("EPS", "1e-6"), optional("APPLY_NORM", "1"),

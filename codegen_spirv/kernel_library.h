@@ -38,6 +38,13 @@ struct KernelInfo {
     uint32_t count = 0;
   };
   std::optional<ExtraBindings> extra_bindings;
+  // Bindings that are arrays of as many storage buffers as `define` says (a
+  // table's row slices: SLICES), e.g. the embedding's table.
+  struct ArrayBindings {
+    std::string define;
+    std::vector<uint32_t> bindings;
+  };
+  std::optional<ArrayBindings> array_bindings;
   uint32_t push_constant_bytes = 0;
   // Invocations per subgroup the kernel is written for (0: any); the runtime
   // runs it only where it can have exactly these.
@@ -50,6 +57,23 @@ struct KernelInfo {
     auto found = defines.find(extra_bindings->define);
     const bool extra = found != defines.end() && found->second != "0";
     return storage_buffer_count + (extra ? extra_bindings->count : 0);
+  }
+  // Descriptors at each of those bindings; empty where every binding has one
+  // (schedule.fbs, KernelModule.array_sizes). An array's define must be a
+  // number from 1 (the kernel spec checks its range).
+  std::vector<uint32_t> arraySizes(const std::map<std::string, std::string>& defines) const {
+    if (!array_bindings) return {};
+    auto found = defines.find(array_bindings->define);
+    const uint32_t size = found == defines.end() ? 1u : static_cast<uint32_t>(std::stoul(found->second));
+    std::vector<uint32_t> sizes(bindingCount(defines), 1u);
+    for (uint32_t binding : array_bindings->bindings) sizes.at(binding) = size;
+    return sizes;
+  }
+  // Their total: the buffers a dispatch of the specialisation binds.
+  uint32_t descriptorCount(const std::map<std::string, std::string>& defines) const {
+    uint32_t total = 0;
+    for (uint32_t size : arraySizes(defines)) total += size;
+    return array_bindings ? total : bindingCount(defines);
   }
 };
 

@@ -67,9 +67,12 @@ class ParamReader {
 };
 
 KernelRequest build(std::string_view kernel, ParamReader& p) {
-  if (kernel == "embedding") return embeddingKernel(p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"));
+  if (kernel == "embedding") {
+    return embeddingKernel(p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"), p.u32Or("slices", 1));
+  }
   if (kernel == "embedding_quant") {
-    return quantEmbeddingKernel(p.bits("bits"), p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"));
+    return quantEmbeddingKernel(p.bits("bits"), p.u32("hidden"), p.real("scale"), p.u32("workgroup_size"),
+                                p.u32Or("slices", 1));
   }
   if (kernel == "rms_norm") {
     return rmsNormKernel(p.u32("width"), static_cast<float>(p.real("eps")), p.flag("add_to_output"),

@@ -11,12 +11,13 @@
 namespace unicorn::spirv {
 
 struct EmbeddingPush {
-  uint32_t ids_base, table_base, row_begin, row_count, out_base, out_token_stride, num_tokens;
+  uint32_t ids_base, table_base, rows_per_slice, rows, out_base, out_token_stride, num_tokens;
 };
 // embedding_quant: EmbeddingPush's members (table_base becomes quant_base, a
-// word index into the quants binding), then where the chunk's scales start.
+// word index into each quants window), then where each scales window's first
+// scale is.
 struct QuantEmbeddingPush {
-  uint32_t ids_base, quant_base, row_begin, row_count, out_base, out_token_stride, num_tokens, scale_base;
+  uint32_t ids_base, quant_base, rows_per_slice, rows, out_base, out_token_stride, num_tokens, scale_base;
 };
 struct RmsNormPush {
   uint32_t x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens;

@@ -49,6 +49,12 @@ void requireBlockMultiple(const std::string& kernel, uint32_t k) {
   }
 }
 
+void requireEmbeddingSlices(const std::string& kernel, uint32_t slices) {
+  if (slices == 0 || slices > kMaxEmbeddingSlices) {
+    failShape(kernel, "slices must be in [1, " + std::to_string(kMaxEmbeddingSlices) + "], got " + std::to_string(slices));
+  }
+}
+
 void requireSplits(const std::string& kernel, uint32_t splits) {
   if (splits == 0 || splits > 64) failShape(kernel, "splits must be in [1, 64], got " + std::to_string(splits));
 }
@@ -99,26 +105,31 @@ std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double
   return inverse;
 }
 
-KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size) {
+KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size, uint32_t slices) {
   KernelRequest request{"embedding", {}};
   requirePositiveEven(request.kernel, "hidden size", hidden);
   requireWorkgroupSize(request.kernel, workgroup_size);
   requirePositiveScale(request.kernel, scale);
+  requireEmbeddingSlices(request.kernel, slices);
   request.defines = {{"HIDDEN", text(hidden)},
                      {"EMBED_SCALE", glslFloat(static_cast<float>(scale))},
                      {"WG_SIZE", text(workgroup_size)}};
+  if (slices > 1) request.defines["SLICES"] = text(slices);
   return request;
 }
 
-KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size) {
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size,
+                                   uint32_t slices) {
   KernelRequest request{"embedding_quant", {}};
   requireBlockMultiple(request.kernel, hidden);
   requireWorkgroupSize(request.kernel, workgroup_size);
   requirePositiveScale(request.kernel, scale);
+  requireEmbeddingSlices(request.kernel, slices);
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
                      {"K", text(hidden)},
                      {"EMBED_SCALE", glslFloat(static_cast<float>(scale))},
                      {"WG_SIZE", text(workgroup_size)}};
+  if (slices > 1) request.defines["SLICES"] = text(slices);
   return request;
 }
 

@@ -34,10 +34,14 @@ std::vector<float> ropeInverseFrequencies(uint32_t head_dim, double base, double
 
 // The lookup table[id] * scale; Gemma's scale is sqrt(hidden), which the graph
 // carries (unicorn.embed): it is rounded once, to float32, here.
-KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size = 256);
+// `slices`: the table's row slices, bound as one array (1 to kMaxEmbeddingSlices).
+KernelRequest embeddingKernel(uint32_t hidden, double scale, uint32_t workgroup_size = 256, uint32_t slices = 1);
 // The lookup from a Q8Block32 / Q4Block32 table (embedding_quant.comp); hidden
 // must be a positive multiple of 32.
-KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256);
+KernelRequest quantEmbeddingKernel(BlockQuant quant, uint32_t hidden, double scale, uint32_t workgroup_size = 256,
+                                   uint32_t slices = 1);
+// The most row slices an embedding binds (schedule.fbs: an array binding's limit).
+inline constexpr uint32_t kMaxEmbeddingSlices = 64;
 // width: a multiple of 4 (rows are read as vec4s; row bases and strides multiples of 4).
 // quantised_output (add_to_output false only): as rmsNormAddNormKernel's (binding 3).
 KernelRequest rmsNormKernel(uint32_t width, float eps, bool add_to_output, uint32_t workgroup_size = 256,

@@ -25,6 +25,7 @@ struct ScheduleKernel {
   std::string name;             // "matvec_bf16 (K=1152, N=6912, ...)": for messages
   std::vector<std::uint32_t> spirv;
   std::uint32_t binding_count = 0;
+  std::vector<std::uint32_t> array_sizes;  // descriptors at each binding; empty: one each
   std::uint32_t push_constant_bytes = 0;
   std::uint32_t subgroup_size = 0;  // the kernel's own (KernelInfo::subgroup_size)
 };

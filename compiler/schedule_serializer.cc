@@ -14,6 +14,7 @@ void compileScheduleKernels(CompiledSchedule& schedule) {
     kernel.name = spirv::describeSpecialisation(request.kernel, request.defines);
     kernel.spirv = compiler.compile(request.kernel, request.defines);
     kernel.binding_count = info.bindingCount(request.defines);
+    kernel.array_sizes = info.arraySizes(request.defines);
     kernel.push_constant_bytes = info.push_constant_bytes;
     kernel.subgroup_size = info.subgroup_size;
   }
@@ -25,7 +26,8 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   for (const ScheduleKernel& k : schedule.kernels) {
     kernels.push_back(fb::CreateKernelModule(fbb, fbb.CreateString(k.name), fbb.CreateString("main"),
                                              fbb.CreateVector(k.spirv), k.binding_count, k.push_constant_bytes,
-                                             k.subgroup_size, k.fallback));
+                                             k.subgroup_size, k.fallback,
+                                             k.array_sizes.empty() ? 0 : fbb.CreateVector(k.array_sizes)));
   }
   std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers;
   for (const ScheduleBufferPlan& b : schedule.buffers) {

@@ -137,6 +137,8 @@ struct Matrix {
   std::optional<sp::BlockQuant> quant;
   uint32_t n = 0, k = 0;
   std::vector<WeightRowSlice> slices;
+  // Quantised: where its scales start in the stored segment, and its end.
+  uint64_t scales_offset = 0, stored_bytes = 0;
   // The bytes of its quants (0 for bf16): what DecodeLaunches::usesDot weighs.
   uint64_t quantBytes() const { return quant ? uint64_t(n) * k * sp::quantBits(*quant) / 8 : 0; }
 };
@@ -193,6 +195,8 @@ class ScheduleContext {
       scales_offset = layout->scales_offset;
     }
     m.slices = weightRowSlices(m.n, m.k, m.quant, stored_bytes, scales_offset, min_row_slices_);
+    m.scales_offset = scales_offset;
+    m.stored_bytes = stored_bytes;
     if (m.slices.empty()) {
       return user->emitOpError() << "schedule: a few rows of " << name << " already exceed one 128 MiB binding";
     }
@@ -343,28 +347,52 @@ class ProgramBuilder {
     if (failed(table) || failed(out)) return failure();
     const uint32_t hidden = table->k;
     static_assert(PUSH_WORD(sp::EmbeddingPush, num_tokens) == PUSH_WORD(sp::QuantEmbeddingPush, num_tokens));
-    // Each row slice of the table writes the tokens whose id it holds: disjoint rows.
-    hazards_.beginGroup();
+    // One dispatch binds every row slice of the table as an array
+    // (WeightRowSlices.h: equal slices, each window starting at its first row).
+    const WeightRowSlice& first = table->slices.front();
     for (const WeightRowSlice& slice : table->slices) {
-      DispatchShape d;
-      d.patches = {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)};
-      d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
-      d.bindings = {{input_, Access::kRead}, {sliceData(*table, slice), Access::kRead}, {out->binding, Access::kWrite}};
-      llvm::SmallVector<NamedAttribute> params = {param("hidden", int64_t(hidden)),
-                                                  param("scale", op.getScale().convertToDouble()),
-                                                  param("workgroup_size", int64_t(workgroupFor(hidden)))};
-      if (table->quant) {
-        d.bindings.push_back({sliceScales(*table, slice), Access::kRead});
-        d.push = words(sp::QuantEmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, out->base,
-                                              out->stride, 0, slice.scale_base});
-        params.push_back(param("bits", int64_t(sp::quantBits(*table->quant))));
-        emit(op.getLoc(), "embedding_quant", params, d);
-      } else {
-        d.push = words(sp::EmbeddingPush{0, slice.data_base, slice.row_begin, slice.row_count, out->base, out->stride, 0});
-        emit(op.getLoc(), "embedding", params, d);
+      if (slice.data_base != first.data_base) {
+        return op.emitOpError() << "table row slices start at different bases; one array binding cannot hold them";
       }
     }
-    hazards_.endGroup();
+    const auto slices = static_cast<uint32_t>(table->slices.size());
+    if (slices > sp::kMaxEmbeddingSlices) {
+      return op.emitOpError() << "table takes " << slices << " row slices; an embedding binds at most "
+                              << sp::kMaxEmbeddingSlices;
+    }
+    DispatchShape d;
+    d.patches = {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)};
+    d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
+    d.bindings = {{input_, Access::kRead}};
+    for (const WeightRowSlice& slice : table->slices) d.bindings.push_back({sliceData(*table, slice), Access::kRead});
+    d.bindings.push_back({out->binding, Access::kWrite});
+    llvm::SmallVector<NamedAttribute> params = {param("hidden", int64_t(hidden)),
+                                                param("scale", op.getScale().convertToDouble()),
+                                                param("workgroup_size", int64_t(workgroupFor(hidden)))};
+    if (slices > 1) params.push_back(param("slices", int64_t(slices)));
+    const uint32_t rows = static_cast<uint32_t>(table->n);
+    if (table->quant) {
+      // The scales, a 16th of the quants or less, are one binding: the whole
+      // tensor's where it is unsplit, else the scales part (256-byte aligned).
+      BindingAttr scales = sliceScales(*table, first);
+      uint32_t scale_base = first.scale_base;
+      if (slices > 1) {
+        const uint64_t scale_bytes = table->stored_bytes - table->scales_offset;
+        if (scale_bytes > kMaxBindingBytes) {
+          return op.emitOpError() << "table's scales (" << scale_bytes << " bytes) exceed one 128 MiB binding";
+        }
+        scales = s_.range(table->weight, table->scales_offset, scale_bytes);
+        scale_base = 0;
+      }
+      d.bindings.push_back({scales, Access::kRead});
+      d.push = words(sp::QuantEmbeddingPush{0, first.data_base, first.row_count, rows, out->base, out->stride, 0,
+                                            scale_base});
+      params.push_back(param("bits", int64_t(sp::quantBits(*table->quant))));
+      emit(op.getLoc(), "embedding_quant", params, d);
+    } else {
+      d.push = words(sp::EmbeddingPush{0, first.data_base, first.row_count, rows, out->base, out->stride, 0});
+      emit(op.getLoc(), "embedding", params, d);
+    }
     return success();
   }
 

@@ -3,7 +3,9 @@
 // or at least `min_slices` of them (a developer setting that makes small test
 // models take the large-matrix path). Slices start on 256-byte offsets, every
 // device's minStorageBufferOffsetAlignment dividing 256; the kernels'
-// push-constant bases cover the rest.
+// push-constant bases cover the rest. A split matrix's slices are equal (the
+// last fewer) and their bf16 rows or quants start their windows (base 0), so
+// one dispatch may bind them all as an array (the embedding).
 //
 // Plain arithmetic over the stored layout (schemas/bundle.fbs: bf16 rows, or
 // q8/q4 quants then scales, which quant_weight_slice.h windows), no MLIR.

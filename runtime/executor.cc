@@ -66,6 +66,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
     desc.entry_point = module.entry_point()->str();
     desc.storage_buffer_count = module.binding_count();
+    if (module.array_sizes()) desc.array_sizes.assign(module.array_sizes()->begin(), module.array_sizes()->end());
     desc.push_constant_bytes = module.push_constant_bytes();
     desc.required_subgroup_size = module.subgroup_size();
     return desc;

@@ -1,6 +1,8 @@
 #include "runtime/schedule_check.h"
 
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "runtime/error.h"
 
@@ -12,6 +14,7 @@ constexpr std::uint32_t kSpirvMagic = 0x07230203;
 constexpr std::uint64_t kBindingAlignment = 256;
 constexpr std::uint64_t kMaxBindingRange = std::uint64_t(1) << 27;
 constexpr std::uint32_t kMaxPushConstantBytes = 128;  // Vulkan's guaranteed minimum
+constexpr std::uint32_t kMaxArraySize = 64;            // descriptors in one array binding (row slices)
 constexpr std::uint32_t kMaxPrefillChunk = 4096;
 constexpr std::uint32_t kMaxReadoutTopK = 1024;
 constexpr std::uint32_t kSamplingParamsWords = 5;  // schedule.fbs, SamplingParams
@@ -71,6 +74,15 @@ class ScheduleChecker {
            " is not a multiple of 4 up to 128");
     }
     if (k.binding_count() == 0 || k.binding_count() > 16) fail(what + ": binding count outside 1..16");
+    if (k.array_sizes()) {
+      if (k.array_sizes()->size() != k.binding_count()) {
+        fail(what + ": " + std::to_string(k.array_sizes()->size()) + " array sizes for " +
+             std::to_string(k.binding_count()) + " bindings");
+      }
+      for (std::uint32_t size : *k.array_sizes()) {
+        if (size == 0 || size > kMaxArraySize) fail(what + ": an array binding outside 1.." + std::to_string(kMaxArraySize));
+      }
+    }
     const std::uint32_t size = k.subgroup_size();
     if (size > 128 || (size & (size - 1)) != 0) {
       fail(what + ": subgroup size " + std::to_string(size) + " is not 0 or a power of two up to 128");
@@ -84,7 +96,8 @@ class ScheduleChecker {
       }
       const fb::KernelModule& fallback = *kernels.Get(k.fallback());
       if (fallback.fallback() != -1) fail(what + ": its fallback has a fallback of its own");
-      if (fallback.binding_count() != k.binding_count() || fallback.push_constant_bytes() != k.push_constant_bytes()) {
+      if (fallback.binding_count() != k.binding_count() || arraySizes(fallback) != arraySizes(k) ||
+          fallback.push_constant_bytes() != k.push_constant_bytes()) {
         fail(what + ": its fallback binds or pushes differently");
       }
     }
@@ -125,6 +138,12 @@ class ScheduleChecker {
     }
   }
 
+  // Descriptors at each binding of a checked kernel (array_sizes, or one each).
+  static std::vector<std::uint32_t> arraySizes(const fb::KernelModule& k) {
+    if (!k.array_sizes()) return std::vector<std::uint32_t>(k.binding_count(), 1u);
+    return {k.array_sizes()->begin(), k.array_sizes()->end()};
+  }
+
   // A fixed-size buffer's bytes; 0 for a KV cache, whose size follows --ctx or its ring.
   static std::uint64_t fixedBytes(const fb::ScheduleBuffer& b) {
     if (b.kind() == fb::BufferKind::KeyCache || b.kind() == fb::BufferKind::ValueCache) {
@@ -140,9 +159,11 @@ class ScheduleChecker {
       const std::string what = std::string(list) + " dispatch " + std::to_string(i);
       if (d.kernel() >= s.kernels()->size()) fail(what + ": kernel index " + std::to_string(d.kernel()) + " out of range");
       const fb::KernelModule& k = *s.kernels()->Get(d.kernel());
-      if (!d.bindings() || d.bindings()->size() != k.binding_count()) {
+      const std::vector<std::uint32_t> sizes = arraySizes(k);
+      const std::uint32_t descriptors = std::accumulate(sizes.begin(), sizes.end(), 0u);
+      if (!d.bindings() || d.bindings()->size() != descriptors) {
         fail(what + ": " + std::to_string(d.bindings() ? d.bindings()->size() : 0) + " bindings, kernel takes " +
-             std::to_string(k.binding_count()));
+             std::to_string(descriptors));
       }
       for (const fb::Binding* b : *d.bindings()) {
         if (b->buffer() >= s.buffers()->size()) fail(what + ": binding names buffer " + std::to_string(b->buffer()));

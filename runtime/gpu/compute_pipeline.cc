@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -32,6 +33,19 @@ void checkWords(const ComputePipelineDesc& desc, const std::string& kernel) {
     throw Error(ExitCode::kInvalidInput, kernel + ": push constant size " + std::to_string(desc.push_constant_bytes) +
                                              " is not a multiple of 4");
   }
+  if (!desc.array_sizes.empty() && desc.array_sizes.size() != desc.storage_buffer_count) {
+    throw Error(ExitCode::kInvalidInput, kernel + ": " + std::to_string(desc.array_sizes.size()) +
+                                             " array sizes for " + std::to_string(desc.storage_buffer_count) +
+                                             " bindings");
+  }
+  if (std::find(desc.array_sizes.begin(), desc.array_sizes.end(), 0u) != desc.array_sizes.end()) {
+    throw Error(ExitCode::kInvalidInput, kernel + ": a binding of 0 descriptors");
+  }
+}
+
+// Descriptors at each binding: desc.array_sizes, or one each.
+std::vector<uint32_t> arraySizesOf(const ComputePipelineDesc& desc) {
+  return desc.array_sizes.empty() ? std::vector<uint32_t>(desc.storage_buffer_count, 1u) : desc.array_sizes;
 }
 
 }  // namespace
@@ -61,9 +75,15 @@ std::optional<std::string> ComputePipeline::shortfall(const GpuDevice& device, c
     return kernel + " needs " + std::to_string(desc.push_constant_bytes) + " bytes of push constants; device '" +
            caps.name + "' has " + std::to_string(caps.max_push_constants_size) + " (maxPushConstantsSize)";
   }
-  if (desc.storage_buffer_count > caps.max_per_stage_storage_buffers) {
-    return kernel + " binds " + std::to_string(desc.storage_buffer_count) + " storage buffers; device '" + caps.name +
+  const std::vector<uint32_t> array_sizes = arraySizesOf(desc);
+  const uint64_t descriptors = std::accumulate(array_sizes.begin(), array_sizes.end(), uint64_t(0));
+  if (descriptors > caps.max_per_stage_storage_buffers) {
+    return kernel + " binds " + std::to_string(descriptors) + " storage buffers; device '" + caps.name +
            "' allows " + std::to_string(caps.max_per_stage_storage_buffers) + " (maxPerStageDescriptorStorageBuffers)";
+  }
+  if (descriptors > array_sizes.size() && !caps.storage_buffer_array_dynamic_indexing) {
+    return kernel + " indexes an array of storage buffers, which needs shaderStorageBufferArrayDynamicIndexing; device '" +
+           caps.name + "' lacks it";
   }
   const uint32_t size = desc.required_subgroup_size;
   if (size != 0) {
@@ -85,6 +105,8 @@ ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipeline
   result.device_ = &device;
   result.name_ = desc.name;
   result.storage_buffer_count_ = desc.storage_buffer_count;
+  result.array_sizes_ = arraySizesOf(desc);
+  result.descriptor_count_ = std::accumulate(result.array_sizes_.begin(), result.array_sizes_.end(), 0u);
   result.push_constant_bytes_ = desc.push_constant_bytes;
   const std::string what = " for kernel '" + desc.name + "'";
 
@@ -92,7 +114,7 @@ ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipeline
   for (uint32_t i = 0; i < desc.storage_buffer_count; ++i) {
     bindings[i].binding = i;
     bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    bindings[i].descriptorCount = 1;
+    bindings[i].descriptorCount = result.array_sizes_[i];
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
   auto set_info = vkStruct<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
@@ -193,6 +215,8 @@ ComputePipeline::ComputePipeline(ComputePipeline&& other) noexcept
       layout_(std::exchange(other.layout_, VK_NULL_HANDLE)),
       pipeline_(std::exchange(other.pipeline_, VK_NULL_HANDLE)),
       storage_buffer_count_(other.storage_buffer_count_),
+      array_sizes_(std::move(other.array_sizes_)),
+      descriptor_count_(other.descriptor_count_),
       push_constant_bytes_(other.push_constant_bytes_) {}
 
 ComputePipeline& ComputePipeline::operator=(ComputePipeline&& other) noexcept {
@@ -204,6 +228,8 @@ ComputePipeline& ComputePipeline::operator=(ComputePipeline&& other) noexcept {
     layout_ = std::exchange(other.layout_, VK_NULL_HANDLE);
     pipeline_ = std::exchange(other.pipeline_, VK_NULL_HANDLE);
     storage_buffer_count_ = other.storage_buffer_count_;
+    array_sizes_ = std::move(other.array_sizes_);
+    descriptor_count_ = other.descriptor_count_;
     push_constant_bytes_ = other.push_constant_bytes_;
   }
   return *this;

@@ -26,6 +26,10 @@ struct ComputePipelineDesc {
   std::span<const uint32_t> spirv; // the module's words; only read during create()
   std::string entry_point = "main";
   uint32_t storage_buffer_count = 0;  // bindings 0..N-1 of set 0
+  // Descriptors at each binding (empty: one each). A binding of more is an
+  // array of storage buffers (a table's row slices), indexed by a dynamically
+  // uniform value: needs shaderStorageBufferArrayDynamicIndexing.
+  std::vector<uint32_t> array_sizes = {};
   uint32_t push_constant_bytes = 0;   // 0 or a multiple of 4, <= maxPushConstantsSize
   std::vector<SpecializationConstant> specialization = {};
   // 0: the driver's default subgroup size. Otherwise the pipeline requires this
@@ -64,6 +68,10 @@ class ComputePipeline {
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout setLayout() const { return set_layout_; }
   uint32_t storageBufferCount() const { return storage_buffer_count_; }
+  // Descriptors at each binding, and their total: what a set of this pipeline
+  // is given (the bindings in order, an array's elements in turn).
+  const std::vector<uint32_t>& arraySizes() const { return array_sizes_; }
+  uint32_t descriptorCount() const { return descriptor_count_; }
   uint32_t pushConstantBytes() const { return push_constant_bytes_; }
 
  private:
@@ -76,6 +84,8 @@ class ComputePipeline {
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
   uint32_t storage_buffer_count_ = 0;
+  std::vector<uint32_t> array_sizes_;  // one per binding
+  uint32_t descriptor_count_ = 0;
   uint32_t push_constant_bytes_ = 0;
 };
 

@@ -21,9 +21,9 @@ std::vector<VkDescriptorBufferInfo> checkedBindings(const GpuDevice& device, con
                                                     std::span<const BufferBinding> bindings) {
   const DeviceCapabilities& caps = device.capabilities();
   const std::string kernel = "kernel '" + pipeline.name() + "'";
-  if (bindings.size() != pipeline.storageBufferCount()) {
-    throw Error(ExitCode::kInvalidInput, kernel + " has " + std::to_string(pipeline.storageBufferCount()) +
-                                             " storage buffer bindings, " + std::to_string(bindings.size()) +
+  if (bindings.size() != pipeline.descriptorCount()) {
+    throw Error(ExitCode::kInvalidInput, kernel + " has " + std::to_string(pipeline.descriptorCount()) +
+                                             " storage buffer descriptors, " + std::to_string(bindings.size()) +
                                              " were given");
   }
   std::vector<VkDescriptorBufferInfo> infos;
@@ -60,15 +60,20 @@ std::vector<VkDescriptorBufferInfo> checkedBindings(const GpuDevice& device, con
   return infos;
 }
 
-void writeSet(const GpuDevice& device, VkDescriptorSet set, const std::vector<VkDescriptorBufferInfo>& infos) {
-  std::vector<VkWriteDescriptorSet> writes(infos.size());
-  for (uint32_t i = 0; i < infos.size(); ++i) {
+// One write per binding: an array binding takes its run of `infos` at once.
+void writeSet(const GpuDevice& device, VkDescriptorSet set, const ComputePipeline& pipeline,
+              const std::vector<VkDescriptorBufferInfo>& infos) {
+  const std::vector<uint32_t>& array_sizes = pipeline.arraySizes();
+  std::vector<VkWriteDescriptorSet> writes(array_sizes.size());
+  uint32_t first = 0;
+  for (uint32_t i = 0; i < array_sizes.size(); ++i) {
     writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
-    writes[i].descriptorCount = 1;
+    writes[i].descriptorCount = array_sizes[i];
     writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    writes[i].pBufferInfo = &infos[first];
+    first += array_sizes[i];
   }
   vkUpdateDescriptorSets(device.handle(), static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
 }
@@ -110,13 +115,13 @@ VkDescriptorSet DescriptorPool::allocate(const ComputePipeline& pipeline, std::s
           "allocating a descriptor set for kernel '" + pipeline.name() + "'");
   sets_left_ -= 1;
   buffers_left_ -= static_cast<uint32_t>(infos.size());
-  writeSet(*device_, set, infos);
+  writeSet(*device_, set, pipeline, infos);
   return set;
 }
 
 void DescriptorPool::update(VkDescriptorSet set, const ComputePipeline& pipeline,
                             std::span<const BufferBinding> bindings) {
-  writeSet(*device_, set, checkedBindings(*device_, pipeline, bindings));
+  writeSet(*device_, set, pipeline, checkedBindings(*device_, pipeline, bindings));
 }
 
 DescriptorPool::DescriptorPool(DescriptorPool&& other) noexcept

@@ -22,7 +22,7 @@ struct BufferBinding {
 
 class DescriptorPool {
  public:
-  // Room for `max_sets` sets holding `max_storage_buffers` bindings in total.
+  // Room for `max_sets` sets holding `max_storage_buffers` descriptors in total.
   static DescriptorPool create(GpuDevice& device, uint32_t max_sets, uint32_t max_storage_buffers);
 
   DescriptorPool(DescriptorPool&& other) noexcept;
@@ -31,8 +31,9 @@ class DescriptorPool {
   DescriptorPool& operator=(const DescriptorPool&) = delete;
   ~DescriptorPool();
 
-  // A set for `pipeline` with bindings[i] at binding i. Checks each binding
-  // (count equals the pipeline's, range inside the buffer, offset alignment:
+  // A set for `pipeline` with its descriptors from `bindings`, in binding
+  // order (an array binding's elements in turn; one each: bindings[i] at
+  // binding i). Checks each binding (count equals the pipeline's, range inside the buffer, offset alignment:
   // Error(kInvalidInput); range over the device's maxStorageBufferRange:
   // Error(kDeviceMissing) naming the limit) and that the pool has room
   // (std::length_error: the executor sized it wrongly).

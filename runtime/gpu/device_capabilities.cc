@@ -137,6 +137,7 @@ DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice 
   vkGetPhysicalDeviceFeatures2(device, &chain.features);
   caps.shader_integer_dot_product = has_integer_dot && chain.integer_dot.shaderIntegerDotProduct;
   caps.storage_buffer_16bit_access = chain.storage16.storageBuffer16BitAccess;
+  caps.storage_buffer_array_dynamic_indexing = chain.features.features.shaderStorageBufferArrayDynamicIndexing;
   caps.storage_buffer_8bit_access = has_8bit_storage && chain.storage8.storageBuffer8BitAccess;
   caps.shader_float16 = has_float16_int8 && chain.float16_int8.shaderFloat16;
   caps.shader_int8 = has_float16_int8 && chain.float16_int8.shaderInt8;

@@ -54,6 +54,10 @@ struct DeviceCapabilities {
   bool shader_float16 = false;
   bool shader_int8 = false;
   bool storage_buffer_8bit_access = false;
+  // Arrays of storage buffers indexed by a dynamically uniform value
+  // (shaderStorageBufferArrayDynamicIndexing): kernels that bind a table's row
+  // slices as one array binding need it.
+  bool storage_buffer_array_dynamic_indexing = false;
   // Packed 4 x 8-bit dot products (shaderIntegerDotProduct: core in Vulkan 1.3,
   // where every device has it, else VK_KHR_shader_integer_dot_product): the
   // quantised decode kernels need it.

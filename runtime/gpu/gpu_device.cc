@@ -62,6 +62,7 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
                             capabilities_.subgroup_size_control, capabilities_.shader_integer_dot_product,
                             capabilities_.cooperative_matrix});
   chain.storage16.storageBuffer16BitAccess = VK_TRUE;
+  chain.features.features.shaderStorageBufferArrayDynamicIndexing = capabilities_.storage_buffer_array_dynamic_indexing;
   chain.storage8.storageBuffer8BitAccess = capabilities_.storage_buffer_8bit_access;
   chain.float16_int8.shaderFloat16 = capabilities_.shader_float16;
   chain.float16_int8.shaderInt8 = capabilities_.shader_int8;

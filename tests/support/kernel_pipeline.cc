@@ -15,6 +15,7 @@ gpu::ComputePipelineDesc kernelPipelineDesc(const spirv::KernelRequest& request,
   desc.name = spirv::describeSpecialisation(request.kernel, request.defines);
   desc.spirv = spirv;
   desc.storage_buffer_count = info.bindingCount(request.defines);
+  desc.array_sizes = info.arraySizes(request.defines);
   desc.push_constant_bytes = info.push_constant_bytes;
   desc.required_subgroup_size = info.subgroup_size;
   return desc;

@@ -573,6 +573,16 @@ TEST_F(GpuCompute, DeviceLimitsAreEnforcedWithNamedErrors) {
   EXPECT_EQ(error.code(), ExitCode::kDeviceMissing);
   EXPECT_NE(std::string(error.what()).find("maxPushConstantsSize"), std::string::npos) << error.what();
 
+  // Array sizes are one per binding, each at least 1.
+  for (std::vector<uint32_t> sizes : {std::vector<uint32_t>{2}, std::vector<uint32_t>{1, 0}}) {
+    error = errorFrom([&] {
+      ComputePipeline::create(*device_, {.name = "arrays", .spirv = kAffineSpirv, .storage_buffer_count = 2,
+                                         .array_sizes = sizes, .push_constant_bytes = sizeof(AffinePush)});
+    });
+    EXPECT_EQ(error.code(), ExitCode::kInvalidInput);
+    EXPECT_NE(std::string(error.what()).find("arrays"), std::string::npos) << error.what();
+  }
+
   const uint32_t not_spirv[] = {0xdeadbeef, 1, 2, 3, 4, 5};
   error = errorFrom([&] { ComputePipeline::create(*device_, {.name = "junk", .spirv = not_spirv}); });
   EXPECT_EQ(error.code(), ExitCode::kInvalidInput);

@@ -104,15 +104,16 @@ class KernelNumericsTest : public ::testing::Test {
     return values;
   }
 
-  // Compiles `request`, binds `buffers` to bindings 0..N-1, dispatches once and waits.
+  // Compiles `request`, binds `buffers` to its descriptors (bindings 0..N-1,
+  // an array binding's elements in turn), dispatches once and waits.
   template <typename Push>
   void run(const KernelRequest& request, std::vector<const gpu::GpuBuffer*> buffers, const Push& push,
            std::array<uint32_t, 3> groups) {
     const KernelInfo& info = KernelLibrary::builtin().get(request.kernel);
     ASSERT_EQ(sizeof(Push), info.push_constant_bytes);
-    ASSERT_EQ(buffers.size(), info.bindingCount(request.defines));
+    ASSERT_EQ(buffers.size(), info.descriptorCount(request.defines));
     gpu::ComputePipeline pipeline = test_support::kernelPipeline(*device_, request);
-    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.bindingCount(request.defines));
+    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 1, info.descriptorCount(request.defines));
     std::vector<gpu::BufferBinding> bindings;
     for (const gpu::GpuBuffer* buffer : buffers) bindings.push_back({buffer, 0, VK_WHOLE_SIZE});
     VkDescriptorSet set = pool.allocate(pipeline, bindings);
@@ -148,33 +149,53 @@ double maxAbs(const std::vector<double>& values) {
 
 // ---------------------------------------------------------------- embedding
 
-TEST_F(KernelNumericsTest, EmbeddingGathersScaledRowsOfItsChunk) {
+TEST_F(KernelNumericsTest, EmbeddingGathersScaledRowsFromItsRowSlices) {
   // Tolerance: one float32 rounding of bf16 * sqrt(hidden): 1e-6 relative.
-  const uint32_t hidden = 40, vocab = 11, tokens = 5;
+  const uint32_t hidden = 40, vocab = 11, tokens = 8;
   Bf16Tensor table = randomBf16(size_t(vocab) * hidden, 1.0f, 1);
-  // Two chunks as a split table would have: rows [0, 6) and [6, 11).
-  const uint32_t split = 6;
-  std::vector<uint16_t> chunk0(table.packed.begin(), table.packed.begin() + split * hidden);
-  std::vector<uint16_t> chunk1(table.packed.begin() + split * hidden, table.packed.end());
-  std::vector<uint32_t> ids = {3, 10, 0, 6, 5};
+  // Three slices as a split table binds them: rows [0, 4), [4, 8), [8, 11).
+  const uint32_t rows_per_slice = 4;
+  std::vector<gpu::GpuBuffer> slices;
+  for (uint32_t begin = 0; begin < vocab; begin += rows_per_slice) {
+    const uint32_t end = std::min(vocab, begin + rows_per_slice);
+    slices.push_back(upload(std::vector<uint16_t>(table.packed.begin() + begin * hidden,
+                                                  table.packed.begin() + end * hidden),
+                            "slice " + std::to_string(slices.size())));
+  }
+  // Every slice's first and last rows; 11 is past the table: its row stays.
+  std::vector<uint32_t> ids = {3, 10, 0, 4, 7, 8, 11, 5};
   const uint32_t stride = hidden + 3;  // rows of a wider activation buffer
   const float sentinel = -777.0f;
   gpu::GpuBuffer id_buffer = upload(ids, "ids");
-  gpu::GpuBuffer chunk0_buffer = upload(chunk0, "chunk0");
-  gpu::GpuBuffer chunk1_buffer = upload(chunk1, "chunk1");
-  gpu::GpuBuffer out = upload(std::vector<float>(tokens * stride, sentinel), "hidden");
-  KernelRequest request = embeddingKernel(hidden, std::sqrt(double(hidden)), 8);
-  run(request, {&id_buffer, &chunk0_buffer, &out}, EmbeddingPush{0, 0, 0, split, 0, stride, tokens}, {tokens, 1, 1});
-  run(request, {&id_buffer, &chunk1_buffer, &out}, EmbeddingPush{0, 0, split, vocab - split, 0, stride, tokens},
-      {tokens, 1, 1});
-  std::vector<float> got = download<float>(out, tokens * stride);
   const double scale = std::sqrt(double(hidden));
-  for (uint32_t t = 0; t < tokens; ++t) {
-    for (uint32_t i = 0; i < hidden; ++i) {
-      double want = table.values[size_t(ids[t]) * hidden + i] * scale;
-      EXPECT_NEAR(got[t * stride + i], want, 1e-6 * std::abs(want) + 1e-12) << "token " << t << " element " << i;
+  auto expectRows = [&](const std::vector<float>& got, const std::string& what) {
+    for (uint32_t t = 0; t < tokens; ++t) {
+      for (uint32_t i = 0; i < hidden; ++i) {
+        if (ids[t] >= vocab) {
+          EXPECT_EQ(got[t * stride + i], sentinel) << what << ": token " << t << " (id past the table) written";
+          continue;
+        }
+        double want = table.values[size_t(ids[t]) * hidden + i] * scale;
+        EXPECT_NEAR(got[t * stride + i], want, 1e-6 * std::abs(want) + 1e-12) << what << ": token " << t << " element " << i;
+      }
+      for (uint32_t i = hidden; i < stride; ++i) EXPECT_EQ(got[t * stride + i], sentinel) << what << ": padding written";
     }
-    for (uint32_t i = hidden; i < stride; ++i) EXPECT_EQ(got[t * stride + i], sentinel) << "padding written";
+  };
+  {
+    gpu::GpuBuffer out = upload(std::vector<float>(tokens * stride, sentinel), "hidden");
+    run(embeddingKernel(hidden, scale, 8, 3), {&id_buffer, &slices[0], &slices[1], &slices[2], &out},
+        EmbeddingPush{0, 0, rows_per_slice, vocab, 0, stride, tokens}, {tokens, 1, 1});
+    expectRows(download<float>(out, tokens * stride), "three slices");
+  }
+  {
+    // One slice, the whole table behind 6 words of something else (table_base).
+    std::vector<uint16_t> behind(12, 0xFFFF);
+    behind.insert(behind.end(), table.packed.begin(), table.packed.end());
+    gpu::GpuBuffer whole = upload(behind, "table");
+    gpu::GpuBuffer out = upload(std::vector<float>(tokens * stride, sentinel), "hidden");
+    run(embeddingKernel(hidden, scale, 8), {&id_buffer, &whole, &out}, EmbeddingPush{0, 6, vocab, vocab, 0, stride, tokens},
+        {tokens, 1, 1});
+    expectRows(download<float>(out, tokens * stride), "one slice");
   }
 }
 

@@ -42,6 +42,7 @@
 #include "codegen_spirv/quant_weight_slice.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
 #include "compiler/quantize.h"
+#include "passes/WeightRowSlices.h"
 #include "runtime/gpu/command_stream.h"
 #include "runtime/gpu/compute_pipeline.h"
 #include "runtime/gpu/descriptor_pool.h"
@@ -248,8 +249,9 @@ class QuantKernelNumericsTest : public ::testing::Test {
   }
 
   // Compiles `request` and runs one dispatch per entry of `dispatches`, each
-  // with its own bindings (x, quants, y, scales; the embedding: ids, quants,
-  // hidden, scales; the first storage_buffer_count of them) and push constants,
+  // with its own bindings (x, quants, y, scales; the first storage_buffer_count
+  // of them; or, for a kernel with array bindings, every descriptor in
+  // `descriptors`: the embedding's ids, quants slices, hidden, scales slices) and push constants,
   // in order, a barrier between each two. A matvec_quant_dot dispatch runs as
   // the schedule runs it: quantize_activation (same bits and K) first turns its
   // x into quantised rows of a buffer of its own, which the product then binds.
@@ -259,6 +261,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
     std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
     bool gelu_input = false;  // matvec_quant_dot: x is a gate|up row, for its quantize_activation
+    std::vector<gpu::BufferBinding> descriptors = {};  // instead of `bindings`: see run()
   };
   template <typename Push>
   static std::vector<uint32_t> pushWords(const Push& push) {
@@ -294,15 +297,18 @@ class QuantKernelNumericsTest : public ::testing::Test {
       dispatches.push_back(std::move(product));
     }
     std::vector<gpu::ComputePipeline> pipelines;
-    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()),
-                                                            uint32_t(dispatches.size()) * 4);
+    uint32_t descriptors = 0;
+    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(4, uint32_t(d.descriptors.size()));
+    gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()), descriptors);
     std::vector<VkDescriptorSet> sets;
     for (const Dispatch& d : dispatches) {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
       ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
       ASSERT_LE(info.storage_buffer_count, 4u);
       pipelines.push_back(test_support::kernelPipeline(*device_, d.request, compiled(d.request)));
-      sets.push_back(pool.allocate(pipelines.back(), std::span(d.bindings).first(info.storage_buffer_count)));
+      sets.push_back(pool.allocate(pipelines.back(), d.descriptors.empty()
+                                                         ? std::span(d.bindings).first(info.storage_buffer_count)
+                                                         : std::span(d.descriptors)));
     }
     gpu::CommandStream stream(*device_);
     stream.begin();
@@ -561,41 +567,48 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesFinalLogitSoftcap) {
 
 // ---------------------------------------------------------------- embedding
 
-TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsChunkByChunk) {
-  // A 21-row table split into chunks [0, 7), [7, 16), [16, 21) as a table over
-  // maxStorageBufferRange is; K = 96 (3 blocks) starts chunks' scales mid-word.
-  // Six tokens hit every chunk, its first and last row, and one id repeats.
-  // hidden = W'[id] * EMBED_SCALE with the single float32 rounding of that
-  // multiply, so the comparison is exact.
-  const uint32_t k = 96, rows = 21, out_stride = k + 4;
-  const std::vector<uint32_t> ids = {20, 0, 7, 15, 16, 7};
-  const std::vector<std::pair<uint32_t, uint32_t>> chunks = {{0, 7}, {7, 16}, {16, 21}};
+TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsFromItsRowSlices) {
+  // A 21-row table with K = 96 (3 blocks: rows' scales start mid-word), bound
+  // as a split table is (passes/WeightRowSlices.h, here forced to 3 slices or
+  // as few as keep them aligned: the quants as one array binding, the scales
+  // part as one binding) and whole (one slice). Tokens hit every slice, its
+  // first and last row, one id repeats and one is past the table (its row
+  // stays). hidden = W'[id] * EMBED_SCALE with the single float32 rounding of
+  // that multiply, so the comparison is exact.
+  const uint32_t rows = 21, k = 96, out_stride = k + 4;
+  const std::vector<uint32_t> ids = {20, 0, 8, 15, 16, 8, 7, 21};
   const float embed_scale = std::sqrt(float(k));
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    QuantisedWeight w = quantisedRandom(quant, rows, k, 800);
-    gpu::GpuBuffer ids_buffer = upload(ids, "ids");
-    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-    const float sentinel = -77.0f;
-    gpu::GpuBuffer out_buffer = upload(std::vector<float>(ids.size() * out_stride, sentinel), "hidden");
-    std::vector<Dispatch> dispatches;
-    for (auto [begin, end] : chunks) {
-      QuantWeightSlice slice = quantWeightSlice(quant, rows, k, begin, end, 256);
-      dispatches.push_back({quantEmbeddingKernel(quant, k, std::sqrt(double(k)), 16),
-                            {{{&ids_buffer, 0, VK_WHOLE_SIZE},
-                              {&w_buffer, slice.quants_offset, slice.quants_range},
-                              {&out_buffer, 0, VK_WHOLE_SIZE},
-                              {&w_buffer, slice.scales_offset, slice.scales_range}}},
-                            pushWords(QuantEmbeddingPush{0, slice.quant_base, begin, end - begin, 0, out_stride,
-                                                         uint32_t(ids.size()), slice.scale_base}),
-                            {uint32_t(ids.size()), 1, 1}});
-    }
-    run(dispatches);
-    std::vector<float> hidden = download(out_buffer, ids.size() * out_stride);
-    for (size_t t = 0; t < ids.size(); ++t) {
-      for (uint32_t i = 0; i < out_stride; ++i) {
-        const float want = i < k ? w.dequantised[size_t(ids[t]) * k + i] * embed_scale : sentinel;
-        ASSERT_EQ(hidden[t * out_stride + i], want) << nameOf(quant) << " token " << t << " (id " << ids[t]
-                                                     << ") element " << i;
+  for (uint32_t min_slices : {3u, 1u}) {
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+      QuantisedWeight w = quantisedRandom(quant, rows, k, 800);
+      const uint64_t bytes = w.segment.size(), scales_offset = w.layout.scales_offset;
+      const std::vector<WeightRowSlice> slices = weightRowSlices(rows, k, quant, bytes, scales_offset, min_slices);
+      const bool split = slices.size() > 1;
+      ASSERT_EQ(split, min_slices > 1) << nameOf(quant);
+      gpu::GpuBuffer ids_buffer = upload(ids, "ids");
+      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+      const float sentinel = -77.0f;
+      gpu::GpuBuffer out_buffer = upload(std::vector<float>(ids.size() * out_stride, sentinel), "hidden");
+      const uint32_t scale_base = split ? 0 : slices[0].scale_base;
+      Dispatch lookup{quantEmbeddingKernel(quant, k, std::sqrt(double(k)), 16, uint32_t(slices.size())),
+                      {},
+                      pushWords(QuantEmbeddingPush{0, slices[0].data_base, slices[0].row_count, rows, 0, out_stride,
+                                                   uint32_t(ids.size()), scale_base}),
+                      {uint32_t(ids.size()), 1, 1}};
+      lookup.descriptors.push_back({&ids_buffer, 0, VK_WHOLE_SIZE});
+      for (const WeightRowSlice& s : slices) {
+        lookup.descriptors.push_back({&w_buffer, s.data_offset, s.data_range ? s.data_range : VK_WHOLE_SIZE});
+      }
+      lookup.descriptors.push_back({&out_buffer, 0, VK_WHOLE_SIZE});
+      lookup.descriptors.push_back({&w_buffer, split ? scales_offset : 0, split ? bytes - scales_offset : VK_WHOLE_SIZE});
+      run({lookup});
+      std::vector<float> hidden = download(out_buffer, ids.size() * out_stride);
+      for (size_t t = 0; t < ids.size(); ++t) {
+        for (uint32_t i = 0; i < out_stride; ++i) {
+          const float want = i < k && ids[t] < rows ? w.dequantised[size_t(ids[t]) * k + i] * embed_scale : sentinel;
+          ASSERT_EQ(hidden[t * out_stride + i], want) << nameOf(quant) << ", " << slices.size() << " slice(s): token "
+                                                       << t << " (id " << ids[t] << ") element " << i;
+        }
       }
     }
   }

@@ -34,6 +34,10 @@ struct ScheduleParts {
   std::uint32_t subgroup_size = 32;
   std::uint32_t fallback_bindings = 2;
   std::int32_t fallback_fallback = -1;
+  // Descriptors at each binding of kernel 0 and of its fallback (empty: the
+  // field absent, one each), and descriptors the dispatch lists past its two.
+  std::vector<std::uint32_t> array_sizes = {}, fallback_array_sizes = {};
+  std::uint32_t extra_descriptors = 0;
 };
 
 // A header with one tensor (256 bytes) and a schedule built from `parts`: its
@@ -46,11 +50,15 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {fb::CreateTensor(
       fbb, fbb.CreateString("embed_tokens.weight"), fb::DType::BF16, fb::QuantScheme::None,
       fbb.CreateVector(std::vector<std::uint64_t>{16, 8}), 65536, 256, 0)};
+  auto arraySizes = [&fbb](const std::vector<std::uint32_t>& sizes) {
+    return sizes.empty() ? flatbuffers::Offset<flatbuffers::Vector<std::uint32_t>>() : fbb.CreateVector(sizes);
+  };
   std::vector<flatbuffers::Offset<fb::KernelModule>> kernels = {
       fb::CreateKernelModule(fbb, fbb.CreateString("k"), fbb.CreateString("main"), fbb.CreateVector(parts.spirv), 2,
-                             4, parts.subgroup_size, parts.fallback),
+                             4, parts.subgroup_size, parts.fallback, arraySizes(parts.array_sizes)),
       fb::CreateKernelModule(fbb, fbb.CreateString("k_fallback"), fbb.CreateString("main"),
-                             fbb.CreateVector(parts.spirv), parts.fallback_bindings, 4, 0, parts.fallback_fallback)};
+                             fbb.CreateVector(parts.spirv), parts.fallback_bindings, 4, 0, parts.fallback_fallback,
+                             arraySizes(parts.fallback_array_sizes))};
   const std::uint32_t chunk = parts.prefill_chunk;
   std::vector<flatbuffers::Offset<fb::ScheduleBuffer>> buffers = {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("w"), fb::BufferKind::Weight, parts.weight_tensor,
@@ -62,7 +70,8 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("arena"), fb::BufferKind::Activation, 0,
                                parts.arena_bytes ? parts.arena_bytes : 256 + chunk * 16ull * 4)};
   auto list = [&] {
-    const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
+    std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
+    bindings.resize(bindings.size() + parts.extra_descriptors, fb::Binding(3, 0, 0));
     const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
     const std::vector<fb::WorkgroupCount> groups = {fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 1),
                                                     fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 0),
@@ -97,6 +106,20 @@ std::string verdict(const ScheduleParts& parts) {
 
 TEST(ScheduleCheckTest, AcceptsAConsistentSchedule) { EXPECT_EQ(verdict({}), ""); }
 
+TEST(ScheduleCheckTest, ArrayBindingsCountEachDescriptor) {
+  // Binding 1 an array of 2 (a table's row slices): the dispatch lists 3
+  // descriptors, and the fallback must have the same arrays.
+  ScheduleParts parts;
+  parts.array_sizes = parts.fallback_array_sizes = {1, 2};
+  parts.extra_descriptors = 1;
+  EXPECT_EQ(verdict(parts), "");
+  parts.extra_descriptors = 0;
+  EXPECT_NE(verdict(parts).find("2 bindings, kernel takes 3"), std::string::npos);
+  parts.extra_descriptors = 1;
+  parts.fallback_array_sizes = {};
+  EXPECT_NE(verdict(parts).find("binds or pushes differently"), std::string::npos);
+}
+
 TEST(ScheduleCheckTest, FewerReadoutRowsNeedLessLogitsAndReadoutRoom) {
   // An arena with room for two rows of logits (of a chunk of 4) passes with two
   // readout rows, and not without the field (a whole chunk's rows).
@@ -124,6 +147,9 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"fallback chain", [](ScheduleParts& p) { p.fallback_fallback = 0; }, "has a fallback of its own"},
       {"fallback binds differently", [](ScheduleParts& p) { p.fallback_bindings = 3; }, "binds or pushes differently"},
       {"subgroup size", [](ScheduleParts& p) { p.subgroup_size = 48; }, "subgroup size 48"},
+      {"array sizes for fewer bindings", [](ScheduleParts& p) { p.array_sizes = {1}; }, "1 array sizes for 2 bindings"},
+      {"empty array binding", [](ScheduleParts& p) { p.array_sizes = {1, 0}; }, "array binding outside 1..64"},
+      {"array binding too large", [](ScheduleParts& p) { p.array_sizes = {65, 1}; }, "array binding outside 1..64"},
       {"tensor index", [](ScheduleParts& p) { p.weight_tensor = 5; }, "tensor index 5"},
       {"weight size", [](ScheduleParts& p) { p.weight_bytes = 512; }, "differs from its tensor"},
       {"binding past the end", [](ScheduleParts& p) { p.weight_binding = fb::Binding(0, 0, 512); }, "does not lie inside"},

@@ -76,7 +76,13 @@ void expectBindable(const std::vector<WeightRowSlice>& slices, std::uint32_t n, 
     EXPECT_EQ(s.scales_offset % kBindingOffsetAlignment, 0u);
     EXPECT_LE(s.data_range, kMaxBindingBytes);
     EXPECT_LE(s.scales_range, kMaxBindingBytes);
-    if (slices.size() > 1) EXPECT_GE(s.data_range, s.row_count * row_bytes);
+    if (slices.size() > 1) {
+      EXPECT_GE(s.data_range, s.row_count * row_bytes);
+      // Split: equal slices (the last fewer), rows or quants starting their
+      // windows, so one dispatch can bind them all as an array (the embedding).
+      if (&s != &slices.back()) EXPECT_EQ(s.row_count, slices[0].row_count);
+      EXPECT_EQ(s.data_base, 0u);
+    }
   }
   EXPECT_EQ(next, n);
 }

@@ -1,8 +1,9 @@
 // Matrices are bound in row slices when one binding cannot hold them (here forced
 // with min-row-slices, as unicorn-compile --min-row-slices does for tests):
-// every slice one dispatch, all of a matrix's slices without barriers between
-// them, each on a 256-byte aligned window with the kernel's bases covering the
-// rest. q8 weights bind their quants and their scales as two windows.
+// every slice of a product one dispatch, all of a matrix's slices without
+// barriers between them, each on a 256-byte aligned window with the kernel's
+// bases covering the rest; the embedding binds them all in one. q8 weights bind
+// their quants and their scales as two windows.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule=min-row-slices=3 | FileCheck %s
 
 // q8 [64, 32]: rows of 32 quant bytes, 8 rows per 256 bytes, so slices of 24, 24
@@ -12,11 +13,10 @@ unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant q
 unicorn.weight @w : tensor<48x32xbf16> from "model.safetensors" at 4096 quant none
 
 // CHECK-LABEL: unicorn.program @prefill
-// Each slice looks up the tokens whose ids it holds: rows [0, 24), [24, 48), [48, 64).
-// CHECK-NEXT: unicorn.dispatch @embedding_quant_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 768>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@embed, 2048, 48>] push [0, 0, 0, 24, 0, 32, 0, 0] {{.*}}patches [#unicorn.patch<6 += tokens>]{{$}}
-// The second scales window starts at 2048 + 48 = 2096, aligned down to 2048: base 24 scales in.
-// CHECK-NEXT: unicorn.dispatch @embedding_quant_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 768, 768>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@embed, 2048, 96>] push [0, 0, 24, 24, 0, 32, 0, 24] {{.*}}patches [#unicorn.patch<6 += tokens>]{{$}}
-// CHECK-NEXT: unicorn.dispatch @embedding_quant_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 1536, 512>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@embed, 2048, 128>] push [0, 0, 48, 16, 0, 32, 0, 48] {{.*}}patches [#unicorn.patch<6 += tokens>]{{$}}
+// The lookup is one dispatch over the slices, its quants an array binding of
+// their windows (rows [0, 24), [24, 48), [48, 64), each from its first row: base
+// 0; 24 rows a slice, 64 in all) and its scales one binding of the scales part.
+// CHECK-NEXT: unicorn.dispatch @embedding_quant_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 768>, #unicorn.bind<@embed, 768, 768>, #unicorn.bind<@embed, 1536, 512>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@embed, 2048, 128>] push [0, 0, 24, 64, 0, 32, 0, 0] {{.*}}patches [#unicorn.patch<6 += tokens>]{{$}}
 // Slices of a bf16 matrix write their rows' columns of the output: y_base 0, 16, 32.
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@w, 0, 1024>, #unicorn.bind<@arena, 512, 768>] push [0, 32, 0, 0, 48, 0] {{.*}} barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@w, 1024, 1024>, #unicorn.bind<@arena, 512, 768>] push [0, 32, 0, 16, 48, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}

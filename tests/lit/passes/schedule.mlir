@@ -28,7 +28,7 @@
 
 // CHECK-LABEL: unicorn.program @prefill
 // Nothing ran before the embedding in this submission: no barrier.
-// CHECK-NEXT: unicorn.dispatch @embedding_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 0, 512>] push [0, 0, 0, 64, 0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>]{{$}}
+// CHECK-NEXT: unicorn.dispatch @embedding_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 0, 512>] push [0, 0, 64, 64, 0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>]{{$}}
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0 {{.*}} barrier{{$}}
 // q, k and v in one product over their stacked weight: the qkv rows.
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@"q+k+v", 0, 0>, #unicorn.bind<@arena, 1024, 1024>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>] patches [#unicorn.patch<5 += tokens>] barrier{{$}}
