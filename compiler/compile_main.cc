@@ -71,13 +71,15 @@ std::string layerPattern(const std::vector<bool>& sliding) {
 }
 
 // --matvec-launch's KIND=LAUNCH as (kind, "LAUNCH"): nullopt unless KIND is
-// bf16, quant or dot and LAUNCH is what the schedule pass reads
+// bf16, quant, dot or narrow and LAUNCH is what the schedule pass reads
 // (passes/MatvecLaunch.h: ROWSxWG or ROWSxWGxGROUPS).
 std::optional<std::pair<std::string, std::string>> parseMatvecLaunchFlag(const std::string& flag) {
   const std::size_t eq = flag.find('=');
   if (eq == std::string::npos) return std::nullopt;
   const std::string kind = flag.substr(0, eq), launch = flag.substr(eq + 1);
-  if ((kind != "bf16" && kind != "quant" && kind != "dot") || !unicorn::parseMatvecLaunch(launch)) return std::nullopt;
+  if ((kind != "bf16" && kind != "quant" && kind != "dot" && kind != "narrow") || !unicorn::parseMatvecLaunch(launch)) {
+    return std::nullopt;
+  }
   return std::pair{kind, launch};
 }
 
@@ -136,20 +138,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 4096u))
       ->group("Developer");
   app.add_option("--matvec-launch", matvec_launch_flags,
-                 "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4) launch\n"
-                 "with ROWS rows per workgroup of WG invocations (0: by K), split over GROUPS groups of\n"
-                 "them (default 1), e.g. quant=4x128, dot=16x128x4; repeatable.\n"
-                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4")
+                 "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4,\n"
+                 "narrow: bf16 and quant ones of at most 2048 rows) launch with ROWS rows per workgroup\n"
+                 "of WG invocations (0: by K), split over GROUPS groups of them (default 1), e.g.\n"
+                 "quant=4x128, dot=16x128x4; repeatable.\n"
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4 narrow=2x128")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunchFlag(value) ? ""
-                                        : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant or dot, ROWS >= 1 "
+                                        : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant, dot or narrow, ROWS >= 1 "
                                           "and GROUPS a power of two dividing ROWS (e.g. quant=4x128), got '" +
                                               value + "'";
       })
       ->group("Developer");
   app.add_option("--dot-min-mib", dot_min_mib,
                  "developer: q4 decode products sharing one input take the packed-integer kernel from N MiB\n"
-                 "of quants (default 16)")
+                 "of quants (default 8)")
       ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,

@@ -195,7 +195,10 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   ScheduleOptions schedule;
   schedule.minRowSlices = options.min_row_slices;
   for (const auto& [kind, launch] : options.matvec_launches) {
-    (kind == "bf16" ? schedule.bf16Matvec : kind == "quant" ? schedule.quantMatvec : schedule.dotMatvec) = launch;
+    (kind == "bf16"    ? schedule.bf16Matvec
+     : kind == "quant" ? schedule.quantMatvec
+     : kind == "narrow" ? schedule.narrowMatvec
+                        : schedule.dotMatvec) = launch;
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   schedule.coopMatmul = options.coop_matmul;

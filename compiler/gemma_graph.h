@@ -54,7 +54,7 @@ class GemmaGraph {
     std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
     std::uint32_t max_readout_rows = 0;          // plan-memory: a developer setting (--max-readout-rows)
-    // schedule, developer settings: "bf16"/"quant"/"dot" -> "ROWSxWORKGROUP"
+    // schedule, developer settings: "bf16"/"quant"/"dot"/"narrow" -> "ROWSxWORKGROUP"
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;

@@ -147,9 +147,11 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "matvec_bf16's rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"quantMatvec", "quant-matvec", "std::string", /*default=*/"\"\"",
            "matvec_quant's (q8, and q4 below dot-min-mib) rows per workgroup x workgroup [x row groups] (default 4x0)">,
+    Option<"narrowMatvec", "narrow-matvec", "std::string", /*default=*/"\"\"",
+           "the same for matvec_bf16 and matvec_quant products of at most 2048 rows (default 2x128)">,
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
            "matvec_quant_dot's rows per workgroup x workgroup [x row groups] (default 8x128x4)">,
-    Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"16",
+    Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"8",
            "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "bf16 prefill products on cooperative-matrix units where the device has them "

@@ -59,8 +59,10 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // in the model on an H200 (bench/run_benchmarks.py): the 27B widths' q4 decode
 // went from 862 to 1050 tok/s on it, but Gemma 3 1B's products are too small to
 // repay the extra dispatch (423 -> 395 tok/s with every q4 product on it): the
-// default threshold is 16 MiB of quants among the products sharing one x. For
-// q8 the float kernel stayed faster on the 27B widths (862 against 817 tok/s).
+// default threshold is 8 MiB of quants among the products sharing one x (16
+// until the 27B widths' o projection, 11 MiB, was measured on it: 1344 -> 1369
+// tok/s; the 1B's largest, gate|up, has 7.6). For q8 the float kernel stayed
+// faster on the 27B widths (862 against 817 tok/s).
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 
@@ -79,7 +81,13 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // model (unicorn-compile --matvec-launch).
 struct DecodeLaunches {
   MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128, 4};
-  uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 16 MiB)
+  // bf16 and matvec_quant products of at most kNarrowRows rows: 4 rows a
+  // workgroup leave too few workgroups in flight (Gemma 3 1B's down, q|k|v and
+  // o products: 288-384 of them; 2 rows of 128 took its bf16 decode from 513 to
+  // 580 tok/s on an H200, q4's from 517 to 537).
+  MatvecLaunch narrow{2, 128};
+  static constexpr uint32_t kNarrowRows = 2048;
+  uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   // Products of this many quant bytes stream long enough to be bound by
@@ -647,7 +655,11 @@ class ProgramBuilder {
         } else {
           // The launch shape of this kind of product (DecodeLaunches). Wide outputs
           // (the LM head) take more rows: Vulkan guarantees only 65535 workgroups per axis.
-          const MatvecLaunch launch = !w->quant ? s_.launches().bf16 : dot ? s_.launches().dot : s_.launches().quant;
+          const DecodeLaunches& launches = s_.launches();
+          const MatvecLaunch launch = dot                                  ? launches.dot
+                                      : w->n <= DecodeLaunches::kNarrowRows ? launches.narrow
+                                      : w->quant                           ? launches.quant
+                                                                           : launches.bf16;
           uint32_t rows_per_group = launch.rows;
           const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
           while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
@@ -1098,7 +1110,8 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     DecodeLaunches launches;
     for (auto [option, name, launch] : {std::tuple{&bf16Matvec, "bf16-matvec", &launches.bf16},
                                         std::tuple{&quantMatvec, "quant-matvec", &launches.quant},
-                                        std::tuple{&dotMatvec, "dot-matvec", &launches.dot}}) {
+                                        std::tuple{&dotMatvec, "dot-matvec", &launches.dot},
+                                        std::tuple{&narrowMatvec, "narrow-matvec", &launches.narrow}}) {
       if (option->empty()) continue;
       std::optional<MatvecLaunch> parsed = parseMatvecLaunch(std::string_view(*option));
       if (!parsed) {

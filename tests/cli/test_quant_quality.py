@@ -116,7 +116,7 @@ class QuantisedQualityTest(harness.CliTestCase):
         np.testing.assert_array_equal(self.full_logits(sliced, ids, vocab), whole, f"{label}: sliced vs whole")
 
     def check_packed_q4_decode(self, checkpoint, ids, vocab, label):
-        """The tiny checkpoints' products are below the 16 MiB from which q4 decode
+        """The tiny checkpoints' products are below the 8 MiB from which q4 decode
         takes the packed-integer path (quantize_activation, then matvec_quant_dot);
         --dot-min-mib 0 puts every q4 decode product on it, and its greedy decode
         must still follow the prefill's logits (check_decode_follows_prefill)."""

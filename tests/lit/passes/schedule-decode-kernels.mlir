@@ -1,11 +1,13 @@
 // The decode products' kernel follows the weights' scheme and size: matvec_quant
 // (float x) for q8 and for small q4 products; matvec_quant_dot (packed int8 dot
-// products) for q4 products of at least 16 MiB of quants sharing one x, with its
+// products) for q4 products of at least 8 MiB of quants sharing one x, with its
 // own launch shape, 8 rows per workgroup of 128, its x quantised first by
 // quantize_activation into @quantised_input (48 bytes a block of 32, one row:
 // as large as the widest x, 32768 / 32 * 48 bytes);
 // bf16 matvec_bf16, 4 rows. Prefill runs the matmul kernels whatever the scheme.
-// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s
+// (narrow-matvec=4x0: these small products launch as the wide ones' kinds do
+// by default; schedule-launch-options.mlir checks the narrow products' shape.)
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule=narrow-matvec=4x0 | FileCheck %s
 
 unicorn.weight @embed : tensor<64x1024xbf16> from "model.safetensors" at 0 quant q8
 unicorn.weight @small : tensor<96x1024xbf16> from "model.safetensors" at 65536 quant q4

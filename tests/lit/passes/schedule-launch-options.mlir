@@ -20,6 +20,12 @@
 // RUN:   --unicorn-schedule="coop-matmul=false" | FileCheck %s --check-prefix=TILED
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule | FileCheck %s --check-prefix=COOP
+// Products of at most 2048 rows (here the LM head's 64) have a kind of their
+// own, narrow: 2 rows a workgroup of 128 by default.
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule | FileCheck %s --check-prefix=NARROW
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="narrow-matvec=8x32" | FileCheck %s --check-prefix=NARROW-SET
 
 unicorn.weight @embed : tensor<64x4096xbf16> from "model.safetensors" at 0 quant q8
 unicorn.weight @large : tensor<8192x4096xbf16> from "model.safetensors" at 65536 quant q4
@@ -36,6 +42,8 @@ unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 1684275
 // TILED: unicorn.kernel @[[TILED:[a-z_0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64}
 // TILED-NOT: matmul_bf16_coop
 // TILED: unicorn.dispatch @[[TILED]]
+// NARROW: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, rows_per_workgroup = 2 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// NARROW-SET: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
 // COOP: unicorn.kernel @{{[a-z_0-9]+}} "matmul_bf16_coop" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64} fallback @{{matmul_bf16_[0-9]+}}
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
   %h = unicorn.embed %ids, @embed {scale = 64.0 : f64} : tensor<?xi32> -> tensor<?x4096xf32>

@@ -2,7 +2,9 @@
 // matmuls over a chunk) and @decode (matvecs for one token), every kernel
 // specialisation once as a unicorn.kernel. Barriers go exactly where a dispatch
 // reads or overwrites what one since the last barrier wrote or read.
-// RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s
+// (narrow-matvec=4x0: these small products launch as the wide ones' kinds do
+// by default; schedule-launch-options.mlir checks the narrow products' shape.)
+// RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule=narrow-matvec=4x0 | FileCheck %s
 
 // The logits region of the arena, the sampling settings after ids [4] and positions [4].
 // CHECK: module attributes {unicorn.logits = #unicorn.bind<@arena, 1024, 1024>, unicorn.prefill_chunk = 4 : i64, unicorn.readout_rows = 4 : i64, unicorn.readout_top_k = 32 : i64, unicorn.sampling_params_word = 8 : i64}
