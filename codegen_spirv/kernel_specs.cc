@@ -51,7 +51,8 @@ void requireBlockMultiple(const std::string& kernel, uint32_t k) {
 
 void requireEmbeddingSlices(const std::string& kernel, uint32_t slices) {
   if (slices == 0 || slices > kMaxEmbeddingSlices) {
-    failShape(kernel, "slices must be in [1, " + std::to_string(kMaxEmbeddingSlices) + "], got " + std::to_string(slices));
+    failShape(kernel,
+              "slices must be in [1, " + std::to_string(kMaxEmbeddingSlices) + "], got " + std::to_string(slices));
   }
 }
 

@@ -1,11 +1,11 @@
 // Split-K decode attention (attention_keys.glsl): one token's heads alone are
 // too few workgroups to stream a long KV cache at memory speed, so workgroup
 // z = s of (head, token) attends to the s-th of `shares` equal parts of the
-// visible keys, shares = min(SPLITS, ceil(keys / 8)) (every share at least
-// a batch of the value loop; at a handful of keys one workgroup does all and
-// the rest return at once). Each writes its partial (the unnormalised sum of weighted
-// values, its running max m_s and sum l_s) and counts itself in; the last one
-// to arrive folds them into the output,
+// visible keys, shares = min(SPLITS, ceil(keys / 8)) (every share at least a
+// batch of the value loop; at a handful of keys one workgroup does all and the
+// rest return at once). Each writes its partial (the unnormalised sum of
+// weighted values, its running max m_s and sum l_s) and counts itself in; the
+// last one to arrive folds them into the output,
 //   M = max_s m_s,  out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s
 // (the softmax over all keys at once), and sets the count back to 0 for the
 // next step: no second dispatch, no barrier between the two halves.
@@ -98,7 +98,9 @@ void main() {
       [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) {
         parts[u] = partials[first_partial + min(batch + u, shares - 1u) * kPartialStride + d];
       }
-      [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) sum += (batch + u < shares ? share_weights[batch + u] : 0.0) * parts[u];
+      [[unroll]] for (uint u = 0u; u < kCombineBatch; ++u) {
+        sum += (batch + u < shares ? share_weights[batch + u] : 0.0) * parts[u];
+      }
     }
     attended[outputOffset(head, token) + d] = sum;
   }

@@ -33,10 +33,11 @@ class DescriptorPool {
 
   // A set for `pipeline` with its descriptors from `bindings`, in binding
   // order (an array binding's elements in turn; one each: bindings[i] at
-  // binding i). Checks each binding (count equals the pipeline's, range inside the buffer, offset alignment:
-  // Error(kInvalidInput); range over the device's maxStorageBufferRange:
-  // Error(kDeviceMissing) naming the limit) and that the pool has room
-  // (std::length_error: the executor sized it wrongly).
+  // binding i). Checks each binding (count equals the pipeline's descriptors,
+  // range inside the buffer, offset alignment: Error(kInvalidInput); range
+  // over the device's maxStorageBufferRange: Error(kDeviceMissing) naming the
+  // limit) and that the pool has room (std::length_error: the executor sized
+  // it wrongly).
   VkDescriptorSet allocate(const ComputePipeline& pipeline, std::span<const BufferBinding> bindings);
 
   // Points an existing set of `pipeline` at other buffers (same rules). Not while
