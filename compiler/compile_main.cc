@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
+  bool dot_q8 = false;
   bool no_flash_prefill = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
@@ -155,6 +156,10 @@ int main(int argc, char** argv) {
                  "of quants (default 8)")
       ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
+  app.add_flag("--dot-q8", dot_q8,
+               "developer: q8 decode products take the packed-integer kernel from --dot-min-mib too, as\n"
+               "q4's do (to compare the two: q8 lost there before row groups)")
+      ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,
                "developer: prefill's bf16 products on the tiled shader-core kernel even where the device\n"
                "has cooperative-matrix units (to compare the two)")
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
     pipeline.max_readout_rows = max_readout_rows;
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunchFlag(flag));
     pipeline.dot_min_mib = dot_min_mib;
+    pipeline.dot_q8 = dot_q8;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);

@@ -201,6 +201,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
                         : schedule.dotMatvec) = launch;
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
+  schedule.dotQ8 = options.dot_q8;
   schedule.coopMatmul = options.coop_matmul;
   schedule.flashPrefill = options.flash_prefill;
   pipeline.addPass(createSchedule(schedule));

@@ -58,6 +58,7 @@ class GemmaGraph {
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
+    bool dot_q8 = false;        // --dot-q8: large q8 decode products on the packed-integer kernel too
     bool coop_matmul = true;    // --no-coop-matmul: the tiled kernel for prefill's bf16 products
     bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
   };

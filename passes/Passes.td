@@ -153,6 +153,9 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "matvec_quant_dot's rows per workgroup x workgroup [x row groups] (default 8x128x4)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"8",
            "q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
+    Option<"dotQ8", "dot-q8", "bool", /*default=*/"false",
+           "q8 products from dot-min-mib on matvec_quant_dot too (a developer setting, to compare "
+           "the two kernels for q8)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "bf16 prefill products on cooperative-matrix units where the device has them "
            "(false: the tiled shader-core kernel everywhere; for comparing the two)">,

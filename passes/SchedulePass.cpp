@@ -88,13 +88,14 @@ struct DecodeLaunches {
   MatvecLaunch narrow{2, 128};
   static constexpr uint32_t kNarrowRows = 2048;
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
+  bool dot_q8 = false;               // the pass option dot-q8: large q8 products on it too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
-    return quant == sp::BlockQuant::kQ4 && isLarge(quant_bytes);
+    return (quant == sp::BlockQuant::kQ4 || dot_q8) && isLarge(quant_bytes);
   }
 };
 
@@ -1122,6 +1123,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
       *launch = *parsed;
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
+    launches.dot_q8 = dotQ8;
     launches.coop_matmul = coopMatmul;
     launches.flash_prefill = flashPrefill;
     ScheduleContext shared(module, c, minRowSlices, launches);
