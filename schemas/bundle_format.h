@@ -23,7 +23,8 @@ namespace unicorn {
 // 4: a block-quantised segment ends on a 32-bit word.
 // 5: activations in one arena planned by liveness (Schedule.logits_offset).
 // 6: a kernel module names the subgroup size it needs and its fallback (cooperative-matrix prefill).
-inline constexpr std::uint32_t kBundleFormatVersion = 6;
+// 7: a kernel module's bindings may be arrays (KernelModule.array_sizes: the embedding's row slices).
+inline constexpr std::uint32_t kBundleFormatVersion = 7;
 inline constexpr std::array<char, 8> kBundleMagic = {'U', 'N', 'I', 'C', 'O', 'R', 'N', '\x1a'};
 inline constexpr std::uint64_t kSegmentAlignment = 64 * 1024;
 
