@@ -310,6 +310,62 @@ json measurePrefill(ScheduleExecutor& executor, const BundleView& bundle, std::u
   return out;
 }
 
+// Where a profile's GPU time went, kernel by kernel (the name before its
+// specialisation, largest first), and each kernel's specialisations apart
+// (which product shape of a matvec is slow, say), largest first too.
+json profileByKernel(const ScheduleExecutor& executor, const std::vector<ScheduleExecutor::DispatchTime>& times) {
+  struct Entry {
+    std::uint32_t dispatches = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Entry> by_kernel;
+  std::map<std::string, std::map<std::string, Entry>> by_specialisation;  // kernel -> its full names
+  double total = 0;
+  for (const ScheduleExecutor::DispatchTime& t : times) {
+    const std::string& full_name = executor.kernelName(t.kernel);
+    const std::string name = full_name.substr(0, full_name.find(" ("));
+    for (Entry* entry : {&by_kernel[name], &by_specialisation[name][full_name]}) {
+      entry->dispatches += 1;
+      entry->seconds += t.seconds;
+    }
+    total += t.seconds;
+  }
+  auto largestFirst = [](const std::map<std::string, Entry>& entries) {
+    std::vector<std::pair<std::string, Entry>> sorted(entries.begin(), entries.end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    return sorted;
+  };
+  json kernels = json::array();
+  for (const auto& [name, entry] : largestFirst(by_kernel)) {
+    json specialisations = json::array();
+    for (const auto& [full_name, part] : largestFirst(by_specialisation[name])) {
+      specialisations.push_back({{"name", full_name}, {"dispatches", part.dispatches}, {"seconds", part.seconds}});
+    }
+    kernels.push_back({{"kernel", name},
+                       {"dispatches", entry.dispatches},
+                       {"seconds", entry.seconds},
+                       {"share", total > 0 ? entry.seconds / total : 0.0},
+                       {"specialisations", specialisations}});
+  }
+  return {{"dispatches", times.size()}, {"seconds", total}, {"kernels", kernels}};
+}
+
+constexpr const char* kNoTimestamps = "the device has no timestamps on its compute queue";
+
+// One decode step at `position` (over what the cache holds), timed dispatch by
+// dispatch.
+json profileStep(ScheduleExecutor& executor, std::uint32_t position) {
+  executor.setGpuTiming(true, /*per_dispatch=*/true);
+  executor.decode(position);
+  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
+  executor.setGpuTiming(true);
+  if (times.empty()) return {{"skipped", kNoTimestamps}};
+  json profile = profileByKernel(executor, times);
+  profile["position"] = position;
+  return profile;
+}
+
 json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const DecodeTraffic& traffic,
                    std::uint32_t context, std::uint32_t steps, double roofline_GBps) {
   const std::uint32_t prompt = std::max<std::uint32_t>(context, 1);  // a step needs a token before it
@@ -357,64 +413,23 @@ json measureDecode(ScheduleExecutor& executor, const BundleView& bundle, const D
     out["overhead_seconds_per_token"] = (wall - gpu) / steps;
     out["gpu_GBps"] = bytes_per_token * steps / gpu / 1e9;
     out["gpu_fraction_of_roofline"] = bytes_per_token * steps / gpu / 1e9 / roofline_GBps;
+    // Where a step of this context goes: one from the middle of the timed
+    // range, its keys as many as an average step's (a step at context 1 alone
+    // hid attention that grew with the keys).
+    if (steps > 0) out["profile"] = profileStep(executor, prompt + steps / 2);
   }
   return out;
 }
 
-// Where a profile's GPU time went, kernel by kernel (the name before its
-// specialisation, largest first), and each kernel's specialisations apart
-// (which product shape of a matvec is slow, say), largest first too.
-json profileByKernel(const ScheduleExecutor& executor, const std::vector<ScheduleExecutor::DispatchTime>& times) {
-  struct Entry {
-    std::uint32_t dispatches = 0;
-    double seconds = 0;
-  };
-  std::map<std::string, Entry> by_kernel;
-  std::map<std::string, std::map<std::string, Entry>> by_specialisation;  // kernel -> its full names
-  double total = 0;
-  for (const ScheduleExecutor::DispatchTime& t : times) {
-    const std::string& full_name = executor.kernelName(t.kernel);
-    const std::string name = full_name.substr(0, full_name.find(" ("));
-    for (Entry* entry : {&by_kernel[name], &by_specialisation[name][full_name]}) {
-      entry->dispatches += 1;
-      entry->seconds += t.seconds;
-    }
-    total += t.seconds;
-  }
-  auto largestFirst = [](const std::map<std::string, Entry>& entries) {
-    std::vector<std::pair<std::string, Entry>> sorted(entries.begin(), entries.end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
-    return sorted;
-  };
-  json kernels = json::array();
-  for (const auto& [name, entry] : largestFirst(by_kernel)) {
-    json specialisations = json::array();
-    for (const auto& [full_name, part] : largestFirst(by_specialisation[name])) {
-      specialisations.push_back({{"name", full_name}, {"dispatches", part.dispatches}, {"seconds", part.seconds}});
-    }
-    kernels.push_back({{"kernel", name},
-                       {"dispatches", entry.dispatches},
-                       {"seconds", entry.seconds},
-                       {"share", total > 0 ? entry.seconds / total : 0.0},
-                       {"specialisations", specialisations}});
-  }
-  return {{"dispatches", times.size()}, {"seconds", total}, {"kernels", kernels}};
-}
-
-constexpr const char* kNoTimestamps = "the device has no timestamps on its compute queue";
 
 // One decode step at context 1, timed dispatch by dispatch.
 json measureDecodeProfile(ScheduleExecutor& executor) {
-  executor.setGpuTiming(true, /*per_dispatch=*/true);
   const std::int32_t first_id = 0;
   executor.prefill(std::span(&first_id, 1), 0, /*compute_logits=*/true, nullptr);
-  for (std::uint32_t step = 0; step < kWarmUpSteps + 1; ++step) executor.decode(1 + step);
-  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
-  executor.setGpuTiming(true);
-  if (times.empty()) return {{"skipped", kNoTimestamps}};
-  json profile = profileByKernel(executor, times);
-  profile["context"] = 1;
+  executor.setGpuTiming(true, /*per_dispatch=*/true);  // the warm-up replays the timed recording
+  for (std::uint32_t step = 0; step < kWarmUpSteps; ++step) executor.decode(1 + step);
+  json profile = profileStep(executor, 1 + kWarmUpSteps);
+  if (!profile.contains("skipped")) profile["context"] = 1;
   return profile;
 }
 
@@ -565,6 +580,14 @@ std::string formatBenchmark(const json& r) {
         p["tokens"].get<int>(), p["context"].get<int>(), p["tokens_per_second"].get<double>(),
         p["matmul_TFLOPs"].get<double>(), p["seconds"].get<double>(), p["chunk"].get<int>());
   }
+  // A profile's kernels, largest first: name, share of the GPU time, dispatches.
+  auto addKernelShares = [&](const json& profile) {
+    for (const json& k : profile["kernels"]) {
+      add(" %s %.1f%% (%d)", k["kernel"].get<std::string>().c_str(), 100 * k["share"].get<double>(),
+          k["dispatches"].get<int>());
+    }
+    out += "\n";
+  };
   for (const json& d : r["decode"]) {
     if (d.contains("skipped")) {
       add("decode   context %d: skipped (%s)\n", d["context"].get<int>(), d["skipped"].get<std::string>().c_str());
@@ -582,15 +605,12 @@ std::string formatBenchmark(const json& r) {
           1e3 * d["overhead_seconds_per_token"].get<double>());
     }
     out += "\n";
-  }
-  // A profile's kernels, largest first: name, share of the GPU time, dispatches.
-  auto addKernelShares = [&](const json& profile) {
-    for (const json& k : profile["kernels"]) {
-      add(" %s %.1f%% (%d)", k["kernel"].get<std::string>().c_str(), 100 * k["share"].get<double>(),
-          k["dispatches"].get<int>());
+    if (d.contains("profile") && !d["profile"].contains("skipped")) {
+      add("         a step at position %d, %.3f ms on the GPU:", d["profile"]["position"].get<int>(),
+          1e3 * d["profile"]["seconds"].get<double>());
+      addKernelShares(d["profile"]);
     }
-    out += "\n";
-  };
+  }
   const json& profile = r["decode_profile"];
   if (profile.contains("skipped")) {
     add("profile  skipped (%s)\n", profile["skipped"].get<std::string>().c_str());

@@ -141,6 +141,19 @@ class BenchTest(harness.CliTestCase):
             found.update({p["name"]: p["dispatches"] for p in parts})
         self.assertEqual(found, expected_specialisations)
 
+    def test_each_context_profiles_a_step_from_the_middle_of_its_range(self):
+        """Each decode context profiles one step of its own, from the middle of the
+        timed steps (its keys as many as an average step's): the same dispatches as
+        the context-1 profile, kernel by kernel, its total the sum of its parts."""
+        report = self.report()
+        counts = {k["kernel"]: k["dispatches"] for k in report["decode_profile"]["kernels"]}
+        for decode, context in zip(report["decode"], CONTEXTS):
+            profile = decode["profile"]
+            self.assertEqual(profile["position"], max(context, 1) + DECODE // 2, context)
+            self.assertEqual(profile["dispatches"], report["decode_profile"]["dispatches"], context)
+            self.assertEqual({k["kernel"]: k["dispatches"] for k in profile["kernels"]}, counts, context)
+            self.assertAlmostEqual(sum(k["seconds"] for k in profile["kernels"]), profile["seconds"], places=9)
+
     def test_prefill_profile_covers_every_dispatch_of_a_chunk(self):
         """The prefill profile times each dispatch of one whole chunk (or the whole
         context, where that is shorter) with its logits row
@@ -224,6 +237,7 @@ class BenchTest(harness.CliTestCase):
                               "--bench-prefill", "8", "--bench-decode", "2", "--bench-contexts", "0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         for fragment in ("to the first token", "roofline", "prefill  8 tokens after 0", "decode   context 0:",
+                         "a step at position 2,",
                          "profile  one decode step", "launching them", "profile  one prefill chunk of", "peak     host RSS",
                          "ran their fallback"):
             self.assertIn(fragment, result.stdout)
