@@ -353,16 +353,22 @@ json profileByKernel(const ScheduleExecutor& executor, const std::vector<Schedul
 
 constexpr const char* kNoTimestamps = "the device has no timestamps on its compute queue";
 
+// The last submission's dispatch-by-dispatch times, kernel by kernel; the
+// executor back to timing whole submissions.
+json lastSubmissionProfile(ScheduleExecutor& executor) {
+  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
+  executor.setGpuTiming(true);
+  if (times.empty()) return {{"skipped", kNoTimestamps}};
+  return profileByKernel(executor, times);
+}
+
 // One decode step at `position` (over what the cache holds), timed dispatch by
 // dispatch.
 json profileStep(ScheduleExecutor& executor, std::uint32_t position) {
   executor.setGpuTiming(true, /*per_dispatch=*/true);
   executor.decode(position);
-  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
-  executor.setGpuTiming(true);
-  if (times.empty()) return {{"skipped", kNoTimestamps}};
-  json profile = profileByKernel(executor, times);
-  profile["position"] = position;
+  json profile = lastSubmissionProfile(executor);
+  if (!profile.contains("skipped")) profile["position"] = position;
   return profile;
 }
 
@@ -441,11 +447,8 @@ json measurePrefillProfile(ScheduleExecutor& executor, const BundleView& bundle)
   executor.setGpuTiming(true, /*per_dispatch=*/true);
   executor.prefill(ids, 0, /*compute_logits=*/true, nullptr);
   executor.prefill(ids, 0, /*compute_logits=*/true, nullptr);
-  const std::vector<ScheduleExecutor::DispatchTime> times = executor.lastProfile();
-  executor.setGpuTiming(true);
-  if (times.empty()) return {{"skipped", kNoTimestamps}};
-  json profile = profileByKernel(executor, times);
-  profile["tokens"] = tokens;
+  json profile = lastSubmissionProfile(executor);
+  if (!profile.contains("skipped")) profile["tokens"] = tokens;
   return profile;
 }
 
