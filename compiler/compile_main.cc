@@ -71,15 +71,13 @@ std::string layerPattern(const std::vector<bool>& sliding) {
 }
 
 // --matvec-launch's KIND=LAUNCH as (kind, "LAUNCH"): nullopt unless KIND is
-// bf16, quant, dot or narrow and LAUNCH is what the schedule pass reads
-// (passes/MatvecLaunch.h: ROWSxWG or ROWSxWGxGROUPS).
+// one the schedule pass sets launches for and LAUNCH is what it reads
+// (passes/MatvecLaunch.h: kMatvecLaunchKinds; ROWSxWG or ROWSxWGxGROUPS).
 std::optional<std::pair<std::string, std::string>> parseMatvecLaunchFlag(const std::string& flag) {
   const std::size_t eq = flag.find('=');
   if (eq == std::string::npos) return std::nullopt;
   const std::string kind = flag.substr(0, eq), launch = flag.substr(eq + 1);
-  if ((kind != "bf16" && kind != "quant" && kind != "dot" && kind != "narrow") || !unicorn::parseMatvecLaunch(launch)) {
-    return std::nullopt;
-  }
+  if (!unicorn::isMatvecLaunchKind(kind) || !unicorn::parseMatvecLaunch(launch)) return std::nullopt;
   return std::pair{kind, launch};
 }
 

@@ -195,10 +195,18 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   ScheduleOptions schedule;
   schedule.minRowSlices = options.min_row_slices;
   for (const auto& [kind, launch] : options.matvec_launches) {
-    (kind == "bf16"    ? schedule.bf16Matvec
-     : kind == "quant" ? schedule.quantMatvec
-     : kind == "narrow" ? schedule.narrowMatvec
-                        : schedule.dotMatvec) = launch;
+    if (kind == "bf16") {
+      schedule.bf16Matvec = launch;
+    } else if (kind == "quant") {
+      schedule.quantMatvec = launch;
+    } else if (kind == "dot") {
+      schedule.dotMatvec = launch;
+    } else if (kind == "narrow") {
+      schedule.narrowMatvec = launch;
+    } else {
+      diagnostics += "unknown matvec launch kind '" + kind + "' (passes/MatvecLaunch.h: kMatvecLaunchKinds); ";
+      return false;
+    }
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   schedule.dotQ8 = options.dot_q8;

@@ -7,12 +7,21 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace unicorn {
+
+// The kinds of decode product a launch is set for: the pass options
+// KIND-matvec and unicorn-compile's --matvec-launch KIND=... alike.
+inline constexpr std::array<std::string_view, 4> kMatvecLaunchKinds = {"bf16", "quant", "dot", "narrow"};
+
+inline bool isMatvecLaunchKind(std::string_view kind) {
+  return std::find(kMatvecLaunchKinds.begin(), kMatvecLaunchKinds.end(), kind) != kMatvecLaunchKinds.end();
+}
 
 struct MatvecLaunch {
   std::uint32_t rows = 4, workgroup = 0, row_groups = 1;
