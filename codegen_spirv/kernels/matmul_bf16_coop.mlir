@@ -1,53 +1,73 @@
 // y[t, n] = sum_k x[t, k] * W[n, k], W bf16 [out, in], on cooperative-matrix
 // units (SPV_KHR_cooperative_matrix): the prefill kernel for devices that have
-// them, a drop-in for matmul_bf16 with TILE_M = TILE_N = 64 — same bindings,
-// push constants (MatmulPush) and dispatch grid (ceil(N / 64), ceil(num_tokens
-// / 64), 1). Written in MLIR's SPIR-V dialect because Debian's glslang cannot
-// express the KHR extension; mlir-translate verifies and serialises it when
-// Unicorn is built.
+// them, a drop-in for matmul_bf16 — same bindings, push constants (MatmulPush),
+// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1),
+// one 64 x 64 tile of y per workgroup. Written in MLIR's SPIR-V dialect because
+// Debian's glslang cannot express the KHR extension; mlir-translate verifies
+// and serialises it when Unicorn is built.
 //
 // Precision. The units multiply fp16 and accumulate in fp32, and fp16 has
 // neither bf16's nor fp32's range (Gemma's activations exceed it). So values
 // are scaled by powers of two (exact; @scale_of) into fp16's range: each
-// token's row of x by one scale s_t from its largest |x| over all of K, each
-// step's 64 x 32 tile of W by one s_w. W / s_w converts exactly (bf16's 8-bit
+// token's row of x by a scale s_t from its largest |x| over all of K, each row
+// of W by s_n from its largest |w|. W / s_n converts exactly (bf16's 8-bit
 // significand fits fp16's 11); x / s_t is split into hi + lo, two fp16 values,
-// and the step adds (hi * W' + lo * W') * s_w, the output is multiplied by s_t.
-// That keeps ~21 bits of every x within 2^19 of its token's largest (lo stays
-// a normal fp16; units may flush subnormal inputs to zero): about float32's
-// accuracy, at twice the matrix work of a plain fp16 product.
+// and the tile accumulates (hi + lo) * W', so y = acc * s_t * s_n. That keeps
+// ~21 bits of every x within 2^19 of its token's largest (lo stays a normal
+// fp16; units may flush subnormal inputs to zero): about float32's accuracy, at
+// twice the matrix work of a plain fp16 product. Products stay below 2^32 and
+// their sums below 2^47, far inside fp32.
 //
 // Work. A workgroup is 4 subgroups of 32 invocations (the runtime chooses this
-// kernel only where subgroups have 32 invocations); subgroup g owns the 32 x 32
-// quarter (tokens 32 * (g / 2), rows 32 * (g % 2)) of the workgroup's 64 x 64
-// tile as 2 x 2 accumulators of 16 x 16. Each step stages 32 columns of k:
-// x (scaled, split) and W (as fp16) in shared memory, rows padded to 40 halves
-// so rows start 16 bytes apart on different banks.
+// kernel only where subgroups have 32 invocations).
+//   Order: workgroups are renumbered so that consecutive ones take the same 64
+//   rows of W for successive token tiles: those running together share W's
+//   rows through the cache, each row is read from memory about once, and x (a
+//   chunk of at most a few thousand tokens) stays cached.
+//   Scales: a pre-pass reads the tile's 64 tokens of x and 64 rows of W once
+//   (each invocation keeps the largest magnitude of the units it would stage),
+//   the maxima meet in shared memory, and every invocation keeps 1 / scale for
+//   the 8 tokens and 4 rows it stages.
+//   Steps: 64 columns of K at a time. An invocation holds its share of the
+//   step (8 vec4 of x: token x_line + 8 j, columns 4 x_unit ..; 4 uvec4 of W,
+//   8 bf16 each: row w_line + 16 j, columns 8 w_unit ..) in registers; it
+//   stages them, scaled and converted, into shared memory, then issues the
+//   next step's loads, which arrive while the units multiply this step's.
+//   Shared rows are 64 + 8 halves (18 vec4), so that consecutive rows start 4
+//   banks apart.
+//   Products: subgroup g owns the 32 x 32 quarter (tokens 32 (g / 2), rows
+//   32 (g % 2)) of the tile as 2 x 2 accumulators of 16 x 16; per 16 columns
+//   of k it loads 2 hi, 2 lo and 2 W fragments for 8 multiply-adds.
+//   Columns past K (K a multiple of 32, not always of 64), tokens past the
+//   chunk and rows past N stage as zeros; their outputs are not written.
 //
 // Specialisation constants (set by unicorn-compile from the defines):
 //   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
-    [Shader, Float16, GroupNonUniform, GroupNonUniformArithmetic, CooperativeMatrixKHR],
+    [Shader, Float16, CooperativeMatrixKHR],
     [SPV_KHR_storage_buffer_storage_class, SPV_KHR_cooperative_matrix]> {
   spirv.GlobalVariable @x bind(0, 0) {NonWritable} :
-      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
-  spirv.GlobalVariable @weight_words bind(0, 1) {NonWritable} :
-      !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @weight_units bind(0, 1) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @y bind(0, 2) {NonReadable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // MatmulPush: x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens.
   spirv.GlobalVariable @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
 
   spirv.GlobalVariable @workgroup_id built_in("WorkgroupId") : !spirv.ptr<vector<3xi32>, Input>
+  spirv.GlobalVariable @workgroup_count built_in("NumWorkgroups") : !spirv.ptr<vector<3xi32>, Input>
   spirv.GlobalVariable @invocation_index built_in("LocalInvocationIndex") : !spirv.ptr<i32, Input>
 
-  // 64 rows x 40 halves each; the fp32 staging is 16 x 16 per subgroup.
-  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-  spirv.GlobalVariable @subgroup_max : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>
+  // A step's tiles, 64 lines (tokens; rows of W) x 18 vec4 of fp16 each.
+  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
   spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-  spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<1024 x f32>, Workgroup>
+  spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+  // The pre-pass's maxima (x: [token][16], W: 1024 + [row][8]), later each
+  // subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
+  spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
 
   spirv.SpecConstant @K spec_id(0) = 32 : i32
   spirv.SpecConstant @N spec_id(1) = 64 : i32
@@ -84,6 +104,376 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %pair : vector<2xf32>
   }
 
+  // All ones where `inside`, else zero: ANDed into a loaded unit so that one
+  // outside the tensor (loaded from a clamped, valid address) counts as 0.
+  spirv.func @keep_mask(%inside : i1) -> vector<4xi32> "None" {
+    %all = spirv.Constant -1 : i32
+    %none = spirv.Constant 0 : i32
+    %word = spirv.Select %inside, %all, %none : i1, i32
+    %mask = spirv.CompositeConstruct %word, %word, %word, %word : (i32, i32, i32, i32) -> vector<4xi32>
+    spirv.ReturnValue %mask : vector<4xi32>
+  }
+
+  // x[token, 4 unit .. +3] (unit counts vec4s along K), zeros past the chunk or K.
+  spirv.func @x_unit(%token : i32, %unit : i32) -> vector<4xf32> "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %c2 = spirv.Constant 2 : i32
+    %c5 = spirv.Constant 5 : i32
+    %K = spirv.mlir.referenceof @K : i32
+    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
+    %base_ptr = spirv.AccessChain %pc[%c0] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %base = spirv.Load "PushConstant" %base_ptr : i32
+    %stride_ptr = spirv.AccessChain %pc[%c1] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %stride = spirv.Load "PushConstant" %stride_ptr : i32
+    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
+    %units_per_row = spirv.ShiftRightLogical %K, %c2 : i32, i32
+    %token_inside = spirv.ULessThan %token, %num_tokens : i32
+    %unit_inside = spirv.ULessThan %unit, %units_per_row : i32
+    %inside = spirv.LogicalAnd %token_inside, %unit_inside : i1
+    %last_token = spirv.ISub %num_tokens, %c1 : i32
+    %safe_token = spirv.Select %token_inside, %token, %last_token : i1, i32
+    %safe_unit = spirv.Select %unit_inside, %unit, %c0 : i1, i32
+    %base_unit = spirv.ShiftRightLogical %base, %c2 : i32, i32
+    %stride_units = spirv.ShiftRightLogical %stride, %c2 : i32, i32
+    %row_units = spirv.IMul %safe_token, %stride_units : i32
+    %row_at = spirv.IAdd %base_unit, %row_units : i32
+    %at = spirv.IAdd %row_at, %safe_unit : i32
+    %buffer = spirv.mlir.addressof @x : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>
+    %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xf32>, StorageBuffer>
+    %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xf32>
+    %bits = spirv.Bitcast %loaded : vector<4xf32> to vector<4xi32>
+    %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
+    %kept = spirv.BitwiseAnd %bits, %mask : vector<4xi32>
+    %value = spirv.Bitcast %kept : vector<4xi32> to vector<4xf32>
+    spirv.ReturnValue %value : vector<4xf32>
+  }
+
+  // W[row, 8 unit .. +7] as 4 words of bf16 pairs (unit counts 16-byte units
+  // along K), zeros past N or K.
+  spirv.func @w_unit(%row : i32, %unit : i32) -> vector<4xi32> "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c2 = spirv.Constant 2 : i32
+    %c3 = spirv.Constant 3 : i32
+    %K = spirv.mlir.referenceof @K : i32
+    %N = spirv.mlir.referenceof @N : i32
+    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
+    %base_ptr = spirv.AccessChain %pc[%c2] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %base = spirv.Load "PushConstant" %base_ptr : i32
+    %units_per_row = spirv.ShiftRightLogical %K, %c3 : i32, i32
+    %row_inside = spirv.ULessThan %row, %N : i32
+    %unit_inside = spirv.ULessThan %unit, %units_per_row : i32
+    %inside = spirv.LogicalAnd %row_inside, %unit_inside : i1
+    %safe_row = spirv.Select %row_inside, %row, %c0 : i1, i32
+    %safe_unit = spirv.Select %unit_inside, %unit, %c0 : i1, i32
+    %base_unit = spirv.ShiftRightLogical %base, %c2 : i32, i32
+    %row_units = spirv.IMul %safe_row, %units_per_row : i32
+    %row_at = spirv.IAdd %base_unit, %row_units : i32
+    %at = spirv.IAdd %row_at, %safe_unit : i32
+    %buffer = spirv.mlir.addressof @weight_units : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
+    %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xi32>, StorageBuffer>
+    %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xi32>
+    %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
+    %kept = spirv.BitwiseAnd %loaded, %mask : vector<4xi32>
+    spirv.ReturnValue %kept : vector<4xi32>
+  }
+
+  // The bf16 pairs of a W unit as floats: (low halves, high halves).
+  spirv.func @bf16_low(%words : vector<4xi32>) -> vector<4xf32> "None" {
+    %c16 = spirv.Constant dense<16> : vector<4xi32>
+    %bits = spirv.ShiftLeftLogical %words, %c16 : vector<4xi32>, vector<4xi32>
+    %values = spirv.Bitcast %bits : vector<4xi32> to vector<4xf32>
+    spirv.ReturnValue %values : vector<4xf32>
+  }
+  spirv.func @bf16_high(%words : vector<4xi32>) -> vector<4xf32> "None" {
+    %high_half = spirv.Constant dense<-65536> : vector<4xi32>
+    %bits = spirv.BitwiseAnd %words, %high_half : vector<4xi32>
+    %values = spirv.Bitcast %bits : vector<4xi32> to vector<4xf32>
+    spirv.ReturnValue %values : vector<4xf32>
+  }
+
+  spirv.func @largest_of(%values : vector<4xf32>, %so_far : f32) -> f32 "None" {
+    %magnitudes = spirv.GL.FAbs %values : vector<4xf32>
+    %m0 = spirv.CompositeExtract %magnitudes[0 : i32] : vector<4xf32>
+    %m1 = spirv.CompositeExtract %magnitudes[1 : i32] : vector<4xf32>
+    %m2 = spirv.CompositeExtract %magnitudes[2 : i32] : vector<4xf32>
+    %m3 = spirv.CompositeExtract %magnitudes[3 : i32] : vector<4xf32>
+    %m01 = spirv.GL.FMax %m0, %m1 : f32
+    %m23 = spirv.GL.FMax %m2, %m3 : f32
+    %m = spirv.GL.FMax %m01, %m23 : f32
+    %larger = spirv.GL.FMax %so_far, %m : f32
+    spirv.ReturnValue %larger : f32
+  }
+
+  // The pre-pass's share of one x unit and one W unit: their largest
+  // magnitudes folded into the invocation's running maxima.
+  spirv.func @note_x(%slot : !spirv.ptr<f32, Function>, %token : i32, %unit : i32) "None" {
+    %values = spirv.FunctionCall @x_unit(%token, %unit) : (i32, i32) -> vector<4xf32>
+    %so_far = spirv.Load "Function" %slot : f32
+    %larger = spirv.FunctionCall @largest_of(%values, %so_far) : (vector<4xf32>, f32) -> f32
+    spirv.Store "Function" %slot, %larger : f32
+    spirv.Return
+  }
+  spirv.func @note_w(%slot : !spirv.ptr<f32, Function>, %row : i32, %unit : i32) "None" {
+    %words = spirv.FunctionCall @w_unit(%row, %unit) : (i32, i32) -> vector<4xi32>
+    %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
+    %high = spirv.FunctionCall @bf16_high(%words) : (vector<4xi32>) -> vector<4xf32>
+    %so_far = spirv.Load "Function" %slot : f32
+    %low_larger = spirv.FunctionCall @largest_of(%low, %so_far) : (vector<4xf32>, f32) -> f32
+    %larger = spirv.FunctionCall @largest_of(%high, %low_larger) : (vector<4xf32>, f32) -> f32
+    spirv.Store "Function" %slot, %larger : f32
+    spirv.Return
+  }
+
+  // A pre-pass maximum into the shared table, at `at`.
+  spirv.func @publish_max(%slot : !spirv.ptr<f32, Function>, %at : i32) "None" {
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+    %value = spirv.Load "Function" %slot : f32
+    %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    spirv.Store "Workgroup" %ptr, %value : f32
+    spirv.Return
+  }
+
+  // The scale of `count` maxima in the shared table from `first` on.
+  spirv.func @scale_of_maxima(%first : i32, %count : i32) -> f32 "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+    %largest = spirv.Variable : !spirv.ptr<f32, Function>
+    spirv.Store "Function" %largest, %f0 : f32
+    spirv.mlir.loop {
+      spirv.Branch ^header(%c0 : i32)
+    ^header(%i : i32):
+      %more = spirv.ULessThan %i, %count : i32
+      spirv.BranchConditional %more, ^body, ^merge
+    ^body:
+      %at = spirv.IAdd %first, %i : i32
+      %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      %value = spirv.Load "Workgroup" %ptr : f32
+      %so_far = spirv.Load "Function" %largest : f32
+      %larger = spirv.GL.FMax %so_far, %value : f32
+      spirv.Store "Function" %largest, %larger : f32
+      %next = spirv.IAdd %i, %c1 : i32
+      spirv.Branch ^header(%next : i32)
+    ^merge:
+      spirv.mlir.merge
+    }
+    %result = spirv.Load "Function" %largest : f32
+    %pair = spirv.FunctionCall @scale_of(%result) : (f32) -> vector<2xf32>
+    %scale = spirv.CompositeExtract %pair[0 : i32] : vector<2xf32>
+    spirv.ReturnValue %scale : f32
+  }
+
+  // 1 / scale of a token (row) the invocation stages (exact: a power of two).
+  spirv.func @inverse_scale(%table : i32, %line : i32) -> f32 "None" {
+    %c0 = spirv.Constant 0 : i32
+    %f1 = spirv.Constant 1.0 : f32
+    %tokens = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %rows = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %token_ptr = spirv.AccessChain %tokens[%line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %row_ptr = spirv.AccessChain %rows[%line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %token_s = spirv.Load "Workgroup" %token_ptr : f32
+    %row_s = spirv.Load "Workgroup" %row_ptr : f32
+    %is_token = spirv.IEqual %table, %c0 : i32
+    %s = spirv.Select %is_token, %token_s, %row_s : i1, f32
+    %inverse = spirv.FDiv %f1, %s : f32
+    spirv.ReturnValue %inverse : f32
+  }
+
+  // Stage an x unit at `at` (vec4 index of the tiles): scaled by 1 / s_t and
+  // split into hi (cut to fp16's 11 significant bits with integer operations,
+  // so that no compiler may keep it wider; exact in fp16) and lo (the exact
+  // remainder, rounded to fp16).
+  spirv.func @stage_x(%slot : !spirv.ptr<vector<4xf32>, Function>, %inverse : f32, %at : i32) "None" {
+    %fp16_significand = spirv.Constant dense<-8192> : vector<4xi32>
+    %values = spirv.Load "Function" %slot : vector<4xf32>
+    %scaled = spirv.VectorTimesScalar %values, %inverse : (vector<4xf32>, f32) -> vector<4xf32>
+    %bits = spirv.Bitcast %scaled : vector<4xf32> to vector<4xi32>
+    %hi_bits = spirv.BitwiseAnd %bits, %fp16_significand : vector<4xi32>
+    %hi_wide = spirv.Bitcast %hi_bits : vector<4xi32> to vector<4xf32>
+    %rest = spirv.FSub %scaled, %hi_wide : vector<4xf32>
+    %hi = spirv.FConvert %hi_wide : vector<4xf32> to vector<4xf16>
+    %lo = spirv.FConvert %rest : vector<4xf32> to vector<4xf16>
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    spirv.Store "Workgroup" %hi_ptr, %hi : vector<4xf16>
+    spirv.Store "Workgroup" %lo_ptr, %lo : vector<4xf16>
+    spirv.Return
+  }
+
+  // Stage a W unit (8 bf16, in order) at `at` and `at` + 1, scaled by 1 / s_n.
+  spirv.func @stage_w(%slot : !spirv.ptr<vector<4xi32>, Function>, %inverse : f32, %at : i32) "None" {
+    %c1 = spirv.Constant 1 : i32
+    %words = spirv.Load "Function" %slot : vector<4xi32>
+    %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
+    %high = spirv.FunctionCall @bf16_high(%words) : (vector<4xi32>) -> vector<4xf32>
+    %low_scaled = spirv.VectorTimesScalar %low, %inverse : (vector<4xf32>, f32) -> vector<4xf32>
+    %high_scaled = spirv.VectorTimesScalar %high, %inverse : (vector<4xf32>, f32) -> vector<4xf32>
+    %low_halves = spirv.FConvert %low_scaled : vector<4xf32> to vector<4xf16>
+    %high_halves = spirv.FConvert %high_scaled : vector<4xf32> to vector<4xf16>
+    %first = spirv.VectorShuffle [0 : i32, 4 : i32, 1 : i32, 5 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
+    %second = spirv.VectorShuffle [2 : i32, 6 : i32, 3 : i32, 7 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %at_second = spirv.IAdd %at, %c1 : i32
+    %first_ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %second_ptr = spirv.AccessChain %tile[%at_second] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    spirv.Store "Workgroup" %first_ptr, %first : vector<4xf16>
+    spirv.Store "Workgroup" %second_ptr, %second : vector<4xf16>
+    spirv.Return
+  }
+
+  // Fetch this invocation's x and W units of the step at unit columns
+  // (x_unit, w_unit) into its registers.
+  spirv.func @fetch_x(%slot : !spirv.ptr<vector<4xf32>, Function>, %token : i32, %unit : i32) "None" {
+    %values = spirv.FunctionCall @x_unit(%token, %unit) : (i32, i32) -> vector<4xf32>
+    spirv.Store "Function" %slot, %values : vector<4xf32>
+    spirv.Return
+  }
+  spirv.func @fetch_w(%slot : !spirv.ptr<vector<4xi32>, Function>, %row : i32, %unit : i32) "None" {
+    %words = spirv.FunctionCall @w_unit(%row, %unit) : (i32, i32) -> vector<4xi32>
+    spirv.Store "Function" %slot, %words : vector<4xi32>
+    spirv.Return
+  }
+
+  // The subgroup's quarter over one 16-column slice of the step: with the
+  // fragments of tokens (a_at, a_at + 16 lines) of both x tiles and rows
+  // (b_at, b_at + 16 lines) of w_tile (vec4 offsets), acc_tr += (hi + lo) * W.
+  spirv.func @multiply_add(%acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                           %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc11 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                           %a_at : i32, %b_at : i32) "None" {
+    %c18 = spirv.Constant 18 : i32
+    %c288 = spirv.Constant 288 : i32
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %a_at1 = spirv.IAdd %a_at, %c288 : i32
+    %b_at1 = spirv.IAdd %b_at, %c288 : i32
+    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c18, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c18, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %sum00 = spirv.Load "Function" %acc00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi00 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b0, %sum00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo00 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b0, %with_hi00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc00, %with_lo00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %sum01 = spirv.Load "Function" %acc01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi01 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b1, %sum01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo01 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b1, %with_hi01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc01, %with_lo01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %sum10 = spirv.Load "Function" %acc10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi10 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b0, %sum10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo10 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b0, %with_hi10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc10, %with_lo10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %sum11 = spirv.Load "Function" %acc11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi11 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b1, %sum11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo11 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b1, %with_hi11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc11, %with_lo11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Return
+  }
+
+  // Write an accumulator of the tile (tokens token0 .., rows row0 .. within
+  // it) through this subgroup's staging at `staging_base`: lanes write
+  // neighbouring rows of y, times s_t * s_n; rows past N, tokens past the
+  // chunk are dropped; SOFTCAP as softcap.glsl has it.
+  spirv.func @write_out(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                        %staging_base : i32, %lane : i32, %first_token : i32, %first_row : i32,
+                        %token0 : i32, %row0 : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %c3 = spirv.Constant 3 : i32
+    %c4 = spirv.Constant 4 : i32
+    %c5 = spirv.Constant 5 : i32
+    %c8 = spirv.Constant 8 : i32
+    %c15 = spirv.Constant 15 : i32
+    %c16 = spirv.Constant 16 : i32
+    %c32 = spirv.Constant 32 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %f15 = spirv.Constant 15.0 : f32
+    %fm15 = spirv.Constant -15.0 : f32
+    %N = spirv.mlir.referenceof @N : i32
+    %softcap = spirv.mlir.referenceof @SOFTCAP : f32
+    %apply_softcap = spirv.FOrdGreaterThan %softcap, %f0 : f32
+    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
+    %y_base_ptr = spirv.AccessChain %pc[%c3] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %y_base = spirv.Load "PushConstant" %y_base_ptr : i32
+    %y_stride_ptr = spirv.AccessChain %pc[%c4] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %y_stride = spirv.Load "PushConstant" %y_stride_ptr : i32
+    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+
+    %total = spirv.Load "Function" %acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    spirv.KHR.CooperativeMatrixStore %staging_ptr, %total, %c16, <RowMajor> : !spirv.ptr<f32, Workgroup>, !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, i32
+    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.mlir.loop {
+      spirv.Branch ^header(%c0 : i32)
+    ^header(%j : i32):
+      %more = spirv.ULessThan %j, %c8 : i32
+      spirv.BranchConditional %more, ^body, ^merge
+    ^body:
+      %e_step = spirv.IMul %j, %c32 : i32
+      %e = spirv.IAdd %lane, %e_step : i32
+      %r = spirv.ShiftRightLogical %e, %c4 : i32, i32
+      %c = spirv.BitwiseAnd %e, %c15 : i32
+      %token_local = spirv.IAdd %token0, %r : i32
+      %row_local = spirv.IAdd %row0, %c : i32
+      %token = spirv.IAdd %first_token, %token_local : i32
+      %row = spirv.IAdd %first_row, %row_local : i32
+      %token_ok = spirv.ULessThan %token, %num_tokens : i32
+      %row_ok = spirv.ULessThan %row, %N : i32
+      %inside = spirv.LogicalAnd %token_ok, %row_ok : i1
+      spirv.mlir.selection {
+        spirv.BranchConditional %inside, ^write, ^merge
+      ^write:
+        %s_at = spirv.IAdd %staging_base, %e : i32
+        %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %unscaled = spirv.Load "Workgroup" %s_ptr : f32
+        %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %token_s = spirv.Load "Workgroup" %ts_ptr : f32
+        %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %row_s = spirv.Load "Workgroup" %rs_ptr : f32
+        %for_token = spirv.FMul %unscaled, %token_s : f32
+        %v = spirv.FMul %for_token, %row_s : f32
+        %divided = spirv.FDiv %v, %softcap : f32
+        %clamped = spirv.GL.FClamp %divided, %fm15, %f15 : f32
+        %bent = spirv.GL.Tanh %clamped : f32
+        %capped = spirv.FMul %softcap, %bent : f32
+        %out = spirv.Select %apply_softcap, %capped, %v : i1, f32
+        %y_row = spirv.IMul %token, %y_stride : i32
+        %y_at_row = spirv.IAdd %y_base, %y_row : i32
+        %y_at = spirv.IAdd %y_at_row, %row : i32
+        %y_ptr = spirv.AccessChain %y_buffer[%c0, %y_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+        spirv.Store "StorageBuffer" %y_ptr, %out : f32
+        spirv.Branch ^merge
+      ^merge:
+        spirv.mlir.merge
+      }
+      %next = spirv.IAdd %j, %c1 : i32
+      spirv.Branch ^header(%next : i32)
+    ^merge:
+      spirv.mlir.merge
+    }
+    // The next accumulator reuses the staging.
+    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.Return
+  }
+
   spirv.func @main() "None" {
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
@@ -91,558 +481,339 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c5 = spirv.Constant 5 : i32
+    %c6 = spirv.Constant 6 : i32
+    %c7 = spirv.Constant 7 : i32
     %c8 = spirv.Constant 8 : i32
+    %c12 = spirv.Constant 12 : i32
     %c15 = spirv.Constant 15 : i32
     %c16 = spirv.Constant 16 : i32
+    %c18 = spirv.Constant 18 : i32
+    %c24 = spirv.Constant 24 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
     %c40 = spirv.Constant 40 : i32
+    %c48 = spirv.Constant 48 : i32
+    %c56 = spirv.Constant 56 : i32
     %c64 = spirv.Constant 64 : i32
-    %c96 = spirv.Constant 96 : i32
     %c128 = spirv.Constant 128 : i32
     %c256 = spirv.Constant 256 : i32
-    %high_half = spirv.Constant -65536 : i32
-    %fp16_significand = spirv.Constant -8192 : i32
+    %c288 = spirv.Constant 288 : i32
+    %c384 = spirv.Constant 384 : i32
+    %c512 = spirv.Constant 512 : i32
+    %c640 = spirv.Constant 640 : i32
+    %c768 = spirv.Constant 768 : i32
+    %c896 = spirv.Constant 896 : i32
+    %c1024 = spirv.Constant 1024 : i32
     %f0 = spirv.Constant 0.0 : f32
-    %f1 = spirv.Constant 1.0 : f32
-    %f15 = spirv.Constant 15.0 : f32
-    %fm15 = spirv.Constant -15.0 : f32
     %zero_acc = spirv.CompositeConstruct %f0 : (f32) -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-
     %K = spirv.mlir.referenceof @K : i32
-    %N = spirv.mlir.referenceof @N : i32
-    %softcap = spirv.mlir.referenceof @SOFTCAP : f32
-    %words_per_row = spirv.ShiftRightLogical %K, %c1 : i32, i32
 
-    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-    %pc_x_base = spirv.AccessChain %pc[%c0] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %x_base = spirv.Load "PushConstant" %pc_x_base : i32
-    %pc_x_stride = spirv.AccessChain %pc[%c1] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %x_stride = spirv.Load "PushConstant" %pc_x_stride : i32
-    %pc_w_base = spirv.AccessChain %pc[%c2] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %w_base = spirv.Load "PushConstant" %pc_w_base : i32
-    %pc_y_base = spirv.AccessChain %pc[%c3] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_base = spirv.Load "PushConstant" %pc_y_base : i32
-    %pc_y_stride = spirv.AccessChain %pc[%c4] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_stride = spirv.Load "PushConstant" %pc_y_stride : i32
-    %pc_tokens = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %num_tokens = spirv.Load "PushConstant" %pc_tokens : i32
-
+    // This workgroup's tile, renumbered token tile first (see Order above).
     %wg_ptr = spirv.mlir.addressof @workgroup_id : !spirv.ptr<vector<3xi32>, Input>
     %wg = spirv.Load "Input" %wg_ptr : vector<3xi32>
+    %count_ptr = spirv.mlir.addressof @workgroup_count : !spirv.ptr<vector<3xi32>, Input>
+    %count = spirv.Load "Input" %count_ptr : vector<3xi32>
     %wg_x = spirv.CompositeExtract %wg[0 : i32] : vector<3xi32>
     %wg_y = spirv.CompositeExtract %wg[1 : i32] : vector<3xi32>
-    %first_row = spirv.IMul %wg_x, %c64 : i32
-    %first_token = spirv.IMul %wg_y, %c64 : i32
+    %count_x = spirv.CompositeExtract %count[0 : i32] : vector<3xi32>
+    %token_tiles = spirv.CompositeExtract %count[1 : i32] : vector<3xi32>
+    %linear_row = spirv.IMul %wg_y, %count_x : i32
+    %linear = spirv.IAdd %linear_row, %wg_x : i32
+    %token_tile = spirv.UMod %linear, %token_tiles : i32
+    %row_tile = spirv.UDiv %linear, %token_tiles : i32
+    %first_token = spirv.IMul %token_tile, %c64 : i32
+    %first_row = spirv.IMul %row_tile, %c64 : i32
+
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
     %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
     %lane = spirv.BitwiseAnd %invocation, %c31 : i32
-    // This subgroup's quarter of the tile: tokens sub_token.., rows sub_row..
-    %sub_token_half = spirv.ShiftRightLogical %subgroup, %c1 : i32, i32
-    %sub_token = spirv.IMul %sub_token_half, %c32 : i32
-    %sub_row_half = spirv.BitwiseAnd %subgroup, %c1 : i32
-    %sub_row = spirv.IMul %sub_row_half, %c32 : i32
+    // What this invocation stages: x tokens x_line + 8 j (j < 8) at vec4
+    // x_unit of the step; W rows w_line + 16 j (j < 4) at 16-byte unit w_unit.
+    %x_line = spirv.ShiftRightLogical %invocation, %c4 : i32, i32
+    %x_unit = spirv.BitwiseAnd %invocation, %c15 : i32
+    %w_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
+    %w_unit = spirv.BitwiseAnd %invocation, %c7 : i32
+    %x_token0 = spirv.IAdd %first_token, %x_line : i32
+    %x_token1 = spirv.IAdd %x_token0, %c8 : i32
+    %x_token2 = spirv.IAdd %x_token0, %c16 : i32
+    %x_token3 = spirv.IAdd %x_token0, %c24 : i32
+    %x_token4 = spirv.IAdd %x_token0, %c32 : i32
+    %x_token5 = spirv.IAdd %x_token0, %c40 : i32
+    %x_token6 = spirv.IAdd %x_token0, %c48 : i32
+    %x_token7 = spirv.IAdd %x_token0, %c56 : i32
+    %w_row0 = spirv.IAdd %first_row, %w_line : i32
+    %w_row1 = spirv.IAdd %w_row0, %c16 : i32
+    %w_row2 = spirv.IAdd %w_row0, %c32 : i32
+    %w_row3 = spirv.IAdd %w_row0, %c48 : i32
 
-    // What each invocation stages: x elements (token i/32 + 4j, column i%32),
-    // W words (row i/16 + 8j, word i%16).
-    %x_column = spirv.BitwiseAnd %invocation, %c31 : i32
-    %x_first_line = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
-    %w_word = spirv.BitwiseAnd %invocation, %c15 : i32
-    %w_first_line = spirv.ShiftRightLogical %invocation, %c4 : i32, i32
-
-    %x_buffer = spirv.mlir.addressof @x : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
-    %w_buffer = spirv.mlir.addressof @weight_words : !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
-    %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-    %w_tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>
-    %subgroup_max = spirv.mlir.addressof @subgroup_max : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>
-    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1024 x f32>, Workgroup>
-
-    %x_values = spirv.Variable : !spirv.ptr<!spirv.array<16 x f32>, Function>
-    %x_inverse = spirv.Variable : !spirv.ptr<!spirv.array<16 x f32>, Function>
-    %acc = spirv.Variable : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>
-    %step = spirv.Variable : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>
-    %local_max = spirv.Variable : !spirv.ptr<f32, Function>
-    %w_local_max = spirv.Variable : !spirv.ptr<f32, Function>
-    %w_words = spirv.Variable : !spirv.ptr<!spirv.array<8 x i32>, Function>
-    // What a guarded load yields (0 past the last token / row).
-    %value = spirv.Variable : !spirv.ptr<f32, Function>
-    %word = spirv.Variable : !spirv.ptr<i32, Function>
-
-    // acc[i] = 0 for the four accumulators (i = 2 * token half + row half).
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%i : i32):
-      %more = spirv.ULessThan %i, %c4 : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %slot = spirv.AccessChain %acc[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-      spirv.Store "Function" %slot, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-      %next = spirv.IAdd %i, %c1 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-
-    // Each token's scale s_t (@scale_of) from its largest |x| over all of K:
-    // subgroup g takes tokens g, g + 4, ..., its lanes strided along the row.
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%i : i32):
-      %more_t = spirv.ULessThan %i, %c16 : i32
-      spirv.BranchConditional %more_t, ^body, ^merge
-    ^body:
-      %t_step = spirv.IMul %i, %c4 : i32
-      %t_line = spirv.IAdd %subgroup, %t_step : i32
-      %t_token = spirv.IAdd %first_token, %t_line : i32
-      %t_in_range = spirv.ULessThan %t_token, %num_tokens : i32
-      spirv.Store "Function" %local_max, %f0 : f32
-      spirv.mlir.selection {
-        spirv.BranchConditional %t_in_range, ^scan, ^merge
-      ^scan:
-        %t_row_start = spirv.IMul %t_token, %x_stride : i32
-        %t_at_row = spirv.IAdd %x_base, %t_row_start : i32
-        spirv.mlir.loop {
-          spirv.Branch ^header(%lane : i32)
-        ^header(%c : i32):
-          %more_c = spirv.ULessThan %c, %K : i32
-          spirv.BranchConditional %more_c, ^body, ^merge
-        ^body:
-          // Four loads in flight per lane; a column past K reads column c (in the
-          // row) and counts as 0.
-          %c_inside0 = spirv.ULessThan %c, %K : i32
-          %c_safe0 = spirv.Select %c_inside0, %c, %c : i1, i32
-          %c_at0 = spirv.IAdd %t_at_row, %c_safe0 : i32
-          %c_ptr0 = spirv.AccessChain %x_buffer[%c0, %c_at0] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %c_value0 = spirv.Load "StorageBuffer" %c_ptr0 : f32
-          %c_abs0 = spirv.GL.FAbs %c_value0 : f32
-          %c_magnitude0 = spirv.Select %c_inside0, %c_abs0, %f0 : i1, f32
-          %c_column1 = spirv.IAdd %c, %c32 : i32
-          %c_inside1 = spirv.ULessThan %c_column1, %K : i32
-          %c_safe1 = spirv.Select %c_inside1, %c_column1, %c : i1, i32
-          %c_at1 = spirv.IAdd %t_at_row, %c_safe1 : i32
-          %c_ptr1 = spirv.AccessChain %x_buffer[%c0, %c_at1] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %c_value1 = spirv.Load "StorageBuffer" %c_ptr1 : f32
-          %c_abs1 = spirv.GL.FAbs %c_value1 : f32
-          %c_magnitude1 = spirv.Select %c_inside1, %c_abs1, %f0 : i1, f32
-          %c_column2 = spirv.IAdd %c, %c64 : i32
-          %c_inside2 = spirv.ULessThan %c_column2, %K : i32
-          %c_safe2 = spirv.Select %c_inside2, %c_column2, %c : i1, i32
-          %c_at2 = spirv.IAdd %t_at_row, %c_safe2 : i32
-          %c_ptr2 = spirv.AccessChain %x_buffer[%c0, %c_at2] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %c_value2 = spirv.Load "StorageBuffer" %c_ptr2 : f32
-          %c_abs2 = spirv.GL.FAbs %c_value2 : f32
-          %c_magnitude2 = spirv.Select %c_inside2, %c_abs2, %f0 : i1, f32
-          %c_column3 = spirv.IAdd %c, %c96 : i32
-          %c_inside3 = spirv.ULessThan %c_column3, %K : i32
-          %c_safe3 = spirv.Select %c_inside3, %c_column3, %c : i1, i32
-          %c_at3 = spirv.IAdd %t_at_row, %c_safe3 : i32
-          %c_ptr3 = spirv.AccessChain %x_buffer[%c0, %c_at3] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %c_value3 = spirv.Load "StorageBuffer" %c_ptr3 : f32
-          %c_abs3 = spirv.GL.FAbs %c_value3 : f32
-          %c_magnitude3 = spirv.Select %c_inside3, %c_abs3, %f0 : i1, f32
-          %c_max01 = spirv.GL.FMax %c_magnitude0, %c_magnitude1 : f32
-          %c_max23 = spirv.GL.FMax %c_magnitude2, %c_magnitude3 : f32
-          %c_max = spirv.GL.FMax %c_max01, %c_max23 : f32
-          %c_so_far = spirv.Load "Function" %local_max : f32
-          %c_larger = spirv.GL.FMax %c_so_far, %c_max : f32
-          spirv.Store "Function" %local_max, %c_larger : f32
-          %next_c = spirv.IAdd %c, %c128 : i32
-          spirv.Branch ^header(%next_c : i32)
-        ^merge:
-          spirv.mlir.merge
-        }
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
-      %t_mine = spirv.Load "Function" %local_max : f32
-      %t_largest = spirv.GroupNonUniformFMax <Subgroup> <Reduce> %t_mine : f32 -> f32
-      %t_scales = spirv.FunctionCall @scale_of(%t_largest) : (f32) -> vector<2xf32>
-      %t_scale = spirv.CompositeExtract %t_scales[0 : i32] : vector<2xf32>
-      %t_first_lane = spirv.IEqual %lane, %c0 : i32
-      spirv.mlir.selection {
-        spirv.BranchConditional %t_first_lane, ^publish, ^merge
-      ^publish:
-        %t_ptr = spirv.AccessChain %token_scale[%t_line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        spirv.Store "Workgroup" %t_ptr, %t_scale : f32
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
-      %next_t = spirv.IAdd %i, %c1 : i32
-      spirv.Branch ^header(%next_t : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // 1 / s_t of the 16 tokens this invocation stages (exact: powers of two).
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%j : i32):
-      %more_j = spirv.ULessThan %j, %c16 : i32
-      spirv.BranchConditional %more_j, ^body, ^merge
-    ^body:
-      %j_step = spirv.IMul %j, %c4 : i32
-      %j_line = spirv.IAdd %x_first_line, %j_step : i32
-      %j_ptr = spirv.AccessChain %token_scale[%j_line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %j_scale = spirv.Load "Workgroup" %j_ptr : f32
-      %j_inverse = spirv.FDiv %f1, %j_scale : f32
-      %j_slot = spirv.AccessChain %x_inverse[%j] : !spirv.ptr<!spirv.array<16 x f32>, Function>, i32 -> !spirv.ptr<f32, Function>
-      spirv.Store "Function" %j_slot, %j_inverse : f32
-      %next_j = spirv.IAdd %j, %c1 : i32
-      spirv.Branch ^header(%next_j : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-
-    // One step per 32 columns of k.
+    // Pre-pass: the largest magnitudes of this invocation's units over all of K.
+    %x_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max4 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max5 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max6 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %x_max7 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %w_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %w_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %w_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %w_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
       spirv.Branch ^header(%c0 : i32)
     ^header(%k0 : i32):
       %more = spirv.ULessThan %k0, %K : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
-      // (1) Load this invocation's 16 x elements (0 past the last token) and
-      // keep their largest magnitude; convert its 8 W words to fp16 in place.
-      spirv.Store "Function" %w_local_max, %f0 : f32
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%j : i32):
-        %more_x = spirv.ULessThan %j, %c16 : i32
-        spirv.BranchConditional %more_x, ^body, ^merge
-      ^body:
-        %line_step = spirv.IMul %j, %c4 : i32
-        %line = spirv.IAdd %x_first_line, %line_step : i32
-        %token = spirv.IAdd %first_token, %line : i32
-        %in_range = spirv.ULessThan %token, %num_tokens : i32
-        spirv.Store "Function" %value, %f0 : f32
-        spirv.mlir.selection {
-          spirv.BranchConditional %in_range, ^load, ^merge
-        ^load:
-          %row_start = spirv.IMul %token, %x_stride : i32
-          %at_row = spirv.IAdd %x_base, %row_start : i32
-          %at_step = spirv.IAdd %at_row, %k0 : i32
-          %at = spirv.IAdd %at_step, %x_column : i32
-          %x_ptr = spirv.AccessChain %x_buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          %loaded = spirv.Load "StorageBuffer" %x_ptr : f32
-          spirv.Store "Function" %value, %loaded : f32
-          spirv.Branch ^merge
-        ^merge:
-          spirv.mlir.merge
-        }
-        %v = spirv.Load "Function" %value : f32
-        %slot = spirv.AccessChain %x_values[%j] : !spirv.ptr<!spirv.array<16 x f32>, Function>, i32 -> !spirv.ptr<f32, Function>
-        spirv.Store "Function" %slot, %v : f32
-        %next = spirv.IAdd %j, %c1 : i32
-        spirv.Branch ^header(%next : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%j : i32):
-        %more_w = spirv.ULessThan %j, %c8 : i32
-        spirv.BranchConditional %more_w, ^body, ^merge
-      ^body:
-        %line_step = spirv.IMul %j, %c8 : i32
-        %line = spirv.IAdd %w_first_line, %line_step : i32
-        %row = spirv.IAdd %first_row, %line : i32
-        %in_range = spirv.ULessThan %row, %N : i32
-        spirv.Store "Function" %word, %c0 : i32
-        spirv.mlir.selection {
-          spirv.BranchConditional %in_range, ^load, ^merge
-        ^load:
-          %row_start = spirv.IMul %row, %words_per_row : i32
-          %at_row = spirv.IAdd %w_base, %row_start : i32
-          %step_word = spirv.ShiftRightLogical %k0, %c1 : i32, i32
-          %at_step = spirv.IAdd %at_row, %step_word : i32
-          %at = spirv.IAdd %at_step, %w_word : i32
-          %w_ptr = spirv.AccessChain %w_buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<i32, StorageBuffer>
-          %loaded = spirv.Load "StorageBuffer" %w_ptr : i32
-          spirv.Store "Function" %word, %loaded : i32
-          spirv.Branch ^merge
-        ^merge:
-          spirv.mlir.merge
-        }
-        %bits = spirv.Load "Function" %word : i32
-        %word_slot = spirv.AccessChain %w_words[%j] : !spirv.ptr<!spirv.array<8 x i32>, Function>, i32 -> !spirv.ptr<i32, Function>
-        spirv.Store "Function" %word_slot, %bits : i32
-        %low_bits = spirv.ShiftLeftLogical %bits, %c16 : i32, i32
-        %high_bits = spirv.BitwiseAnd %bits, %high_half : i32
-        %low = spirv.Bitcast %low_bits : i32 to f32
-        %high = spirv.Bitcast %high_bits : i32 to f32
-        %low_magnitude = spirv.GL.FAbs %low : f32
-        %high_magnitude = spirv.GL.FAbs %high : f32
-        %pair_max = spirv.GL.FMax %low_magnitude, %high_magnitude : f32
-        %so_far = spirv.Load "Function" %w_local_max : f32
-        %larger = spirv.GL.FMax %so_far, %pair_max : f32
-        spirv.Store "Function" %w_local_max, %larger : f32
-        %next = spirv.IAdd %j, %c1 : i32
-        spirv.Branch ^header(%next : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      %w_mine = spirv.Load "Function" %w_local_max : f32
-      %w_sub_max = spirv.GroupNonUniformFMax <Subgroup> <Reduce> %w_mine : f32 -> f32
-      %is_first_lane = spirv.IEqual %lane, %c0 : i32
+      %step_x = spirv.ShiftRightLogical %k0, %c2 : i32, i32
+      %step_w = spirv.ShiftRightLogical %k0, %c3 : i32, i32
+      %xu = spirv.IAdd %step_x, %x_unit : i32
+      %wu = spirv.IAdd %step_w, %w_unit : i32
+      spirv.FunctionCall @note_x(%x_max0, %x_token0, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max1, %x_token1, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max2, %x_token2, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max3, %x_token3, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max4, %x_token4, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max5, %x_token5, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max6, %x_token6, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_x(%x_max7, %x_token7, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_w(%w_max0, %w_row0, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_w(%w_max1, %w_row1, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_w(%w_max2, %w_row2, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_w(%w_max3, %w_row3, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      %next_k0 = spirv.IAdd %k0, %c64 : i32
+      spirv.Branch ^header(%next_k0 : i32)
+    ^merge:
+      spirv.mlir.merge
+    }
+    // The maxima meet in shared memory: x's [token][16], W's at 1024 + [row][8].
+    %x_slot0 = spirv.IMul %x_line, %c16 : i32
+    %x_slot = spirv.IAdd %x_slot0, %x_unit : i32
+    %w_slot0 = spirv.IMul %w_line, %c8 : i32
+    %w_slot1 = spirv.IAdd %w_slot0, %w_unit : i32
+    %w_slot = spirv.IAdd %w_slot1, %c1024 : i32
+    %x_publish0 = spirv.IAdd %x_slot, %c0 : i32
+    spirv.FunctionCall @publish_max(%x_max0, %x_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish1 = spirv.IAdd %x_slot, %c128 : i32
+    spirv.FunctionCall @publish_max(%x_max1, %x_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish2 = spirv.IAdd %x_slot, %c256 : i32
+    spirv.FunctionCall @publish_max(%x_max2, %x_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish3 = spirv.IAdd %x_slot, %c384 : i32
+    spirv.FunctionCall @publish_max(%x_max3, %x_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish4 = spirv.IAdd %x_slot, %c512 : i32
+    spirv.FunctionCall @publish_max(%x_max4, %x_publish4) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish5 = spirv.IAdd %x_slot, %c640 : i32
+    spirv.FunctionCall @publish_max(%x_max5, %x_publish5) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish6 = spirv.IAdd %x_slot, %c768 : i32
+    spirv.FunctionCall @publish_max(%x_max6, %x_publish6) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %x_publish7 = spirv.IAdd %x_slot, %c896 : i32
+    spirv.FunctionCall @publish_max(%x_max7, %x_publish7) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %w_publish0 = spirv.IAdd %w_slot, %c0 : i32
+    spirv.FunctionCall @publish_max(%w_max0, %w_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %w_publish1 = spirv.IAdd %w_slot, %c128 : i32
+    spirv.FunctionCall @publish_max(%w_max1, %w_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %w_publish2 = spirv.IAdd %w_slot, %c256 : i32
+    spirv.FunctionCall @publish_max(%w_max2, %w_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
+    %w_publish3 = spirv.IAdd %w_slot, %c384 : i32
+    spirv.FunctionCall @publish_max(%w_max3, %w_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
+    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+    // Invocations 0..63 turn token i's 16 maxima into s_t, 64..127 row i - 64's 8 into s_n.
+    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %scales_tokens = spirv.ULessThan %invocation, %c64 : i32
+    spirv.mlir.selection {
+      spirv.BranchConditional %scales_tokens, ^token, ^row
+    ^token:
+      %token_first = spirv.IMul %invocation, %c16 : i32
+      %s_t = spirv.FunctionCall @scale_of_maxima(%token_first, %c16) : (i32, i32) -> f32
+      %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
+      spirv.Branch ^merge
+    ^row:
+      %row_local = spirv.ISub %invocation, %c64 : i32
+      %row_first0 = spirv.IMul %row_local, %c8 : i32
+      %row_first = spirv.IAdd %row_first0, %c1024 : i32
+      %s_n = spirv.FunctionCall @scale_of_maxima(%row_first, %c8) : (i32, i32) -> f32
+      %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      spirv.Store "Workgroup" %s_n_ptr, %s_n : f32
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+    // 1 / scale of the tokens and rows this invocation stages; where they go
+    // in the tiles (vec4 index: line * 18 + unit).
+    %x_line0 = spirv.IAdd %x_line, %c0 : i32
+    %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line0) : (i32, i32) -> f32
+    %x_line_at0 = spirv.IMul %x_line0, %c18 : i32
+    %x_at0 = spirv.IAdd %x_line_at0, %x_unit : i32
+    %x_line1 = spirv.IAdd %x_line, %c8 : i32
+    %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line1) : (i32, i32) -> f32
+    %x_line_at1 = spirv.IMul %x_line1, %c18 : i32
+    %x_at1 = spirv.IAdd %x_line_at1, %x_unit : i32
+    %x_line2 = spirv.IAdd %x_line, %c16 : i32
+    %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line2) : (i32, i32) -> f32
+    %x_line_at2 = spirv.IMul %x_line2, %c18 : i32
+    %x_at2 = spirv.IAdd %x_line_at2, %x_unit : i32
+    %x_line3 = spirv.IAdd %x_line, %c24 : i32
+    %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line3) : (i32, i32) -> f32
+    %x_line_at3 = spirv.IMul %x_line3, %c18 : i32
+    %x_at3 = spirv.IAdd %x_line_at3, %x_unit : i32
+    %x_line4 = spirv.IAdd %x_line, %c32 : i32
+    %x_inverse4 = spirv.FunctionCall @inverse_scale(%c0, %x_line4) : (i32, i32) -> f32
+    %x_line_at4 = spirv.IMul %x_line4, %c18 : i32
+    %x_at4 = spirv.IAdd %x_line_at4, %x_unit : i32
+    %x_line5 = spirv.IAdd %x_line, %c40 : i32
+    %x_inverse5 = spirv.FunctionCall @inverse_scale(%c0, %x_line5) : (i32, i32) -> f32
+    %x_line_at5 = spirv.IMul %x_line5, %c18 : i32
+    %x_at5 = spirv.IAdd %x_line_at5, %x_unit : i32
+    %x_line6 = spirv.IAdd %x_line, %c48 : i32
+    %x_inverse6 = spirv.FunctionCall @inverse_scale(%c0, %x_line6) : (i32, i32) -> f32
+    %x_line_at6 = spirv.IMul %x_line6, %c18 : i32
+    %x_at6 = spirv.IAdd %x_line_at6, %x_unit : i32
+    %x_line7 = spirv.IAdd %x_line, %c56 : i32
+    %x_inverse7 = spirv.FunctionCall @inverse_scale(%c0, %x_line7) : (i32, i32) -> f32
+    %x_line_at7 = spirv.IMul %x_line7, %c18 : i32
+    %x_at7 = spirv.IAdd %x_line_at7, %x_unit : i32
+    %w_pair = spirv.IMul %w_unit, %c2 : i32
+    %w_line0 = spirv.IAdd %w_line, %c0 : i32
+    %w_inverse0 = spirv.FunctionCall @inverse_scale(%c1, %w_line0) : (i32, i32) -> f32
+    %w_line_at0 = spirv.IMul %w_line0, %c18 : i32
+    %w_at0 = spirv.IAdd %w_line_at0, %w_pair : i32
+    %w_line1 = spirv.IAdd %w_line, %c16 : i32
+    %w_inverse1 = spirv.FunctionCall @inverse_scale(%c1, %w_line1) : (i32, i32) -> f32
+    %w_line_at1 = spirv.IMul %w_line1, %c18 : i32
+    %w_at1 = spirv.IAdd %w_line_at1, %w_pair : i32
+    %w_line2 = spirv.IAdd %w_line, %c32 : i32
+    %w_inverse2 = spirv.FunctionCall @inverse_scale(%c1, %w_line2) : (i32, i32) -> f32
+    %w_line_at2 = spirv.IMul %w_line2, %c18 : i32
+    %w_at2 = spirv.IAdd %w_line_at2, %w_pair : i32
+    %w_line3 = spirv.IAdd %w_line, %c48 : i32
+    %w_inverse3 = spirv.FunctionCall @inverse_scale(%c1, %w_line3) : (i32, i32) -> f32
+    %w_line_at3 = spirv.IMul %w_line3, %c18 : i32
+    %w_at3 = spirv.IAdd %w_line_at3, %w_pair : i32
+
+    // The subgroup's quarter: tokens sub_token.., rows sub_row.. of the tile;
+    // acc_tr holds its tokens + 16 t, rows + 16 r.
+    %sub_token_half = spirv.ShiftRightLogical %subgroup, %c1 : i32, i32
+    %sub_token = spirv.IMul %sub_token_half, %c32 : i32
+    %sub_row_half = spirv.BitwiseAnd %subgroup, %c1 : i32
+    %sub_row = spirv.IMul %sub_row_half, %c32 : i32
+    %a_at = spirv.IMul %sub_token, %c18 : i32
+    %b_at = spirv.IMul %sub_row, %c18 : i32
+    %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc00, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc01, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc10 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc10, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc11, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+
+    // The first step's units, then one step per 64 columns of K.
+    %x_units0 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units4 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units5 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units6 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units7 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %w_units0 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
+    %w_units1 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
+    %w_units2 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
+    %w_units3 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
+    spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_w(%w_units2, %w_row2, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_w(%w_units3, %w_row3, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+    spirv.mlir.loop {
+      spirv.Branch ^header(%c0 : i32)
+    ^header(%k0 : i32):
+      %more = spirv.ULessThan %k0, %K : i32
+      spirv.BranchConditional %more, ^body, ^merge
+    ^body:
+      spirv.FunctionCall @stage_x(%x_units0, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units1, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units2, %x_inverse2, %x_at2) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units3, %x_inverse3, %x_at3) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units4, %x_inverse4, %x_at4) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units5, %x_inverse5, %x_at5) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units6, %x_inverse6, %x_at6) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units7, %x_inverse7, %x_at7) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_w(%w_units0, %w_inverse0, %w_at0) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_w(%w_units1, %w_inverse1, %w_at1) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_w(%w_units2, %w_inverse2, %w_at2) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_w(%w_units3, %w_inverse3, %w_at3) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
+      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+      // The next step's loads, in flight during this step's products.
+      %next_k0 = spirv.IAdd %k0, %c64 : i32
+      %has_next = spirv.ULessThan %next_k0, %K : i32
       spirv.mlir.selection {
-        spirv.BranchConditional %is_first_lane, ^publish, ^merge
-      ^publish:
-        %w_max_ptr = spirv.AccessChain %subgroup_max[%subgroup] : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        spirv.Store "Workgroup" %w_max_ptr, %w_sub_max : f32
+        spirv.BranchConditional %has_next, ^fetch, ^merge
+      ^fetch:
+        %next_x = spirv.ShiftRightLogical %next_k0, %c2 : i32, i32
+        %next_w = spirv.ShiftRightLogical %next_k0, %c3 : i32, i32
+        %next_xu = spirv.IAdd %next_x, %x_unit : i32
+        %next_wu = spirv.IAdd %next_w, %w_unit : i32
+        spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_w(%w_units2, %w_row2, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_w(%w_units3, %w_row3, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
         spirv.Branch ^merge
       ^merge:
         spirv.mlir.merge
       }
-      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-
-      // (2) W's tile scale s_w from its four subgroups' largest; x split into
-      // hi + lo under each token's scale, W to fp16 under s_w.
-      %m0_ptr = spirv.AccessChain %subgroup_max[%c0] : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %m1_ptr = spirv.AccessChain %subgroup_max[%c1] : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %m2_ptr = spirv.AccessChain %subgroup_max[%c2] : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %m3_ptr = spirv.AccessChain %subgroup_max[%c3] : !spirv.ptr<!spirv.array<4 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %m0 = spirv.Load "Workgroup" %m0_ptr : f32
-      %m1 = spirv.Load "Workgroup" %m1_ptr : f32
-      %m2 = spirv.Load "Workgroup" %m2_ptr : f32
-      %m3 = spirv.Load "Workgroup" %m3_ptr : f32
-      %m01 = spirv.GL.FMax %m0, %m1 : f32
-      %m23 = spirv.GL.FMax %m2, %m3 : f32
-      %w_largest = spirv.GL.FMax %m01, %m23 : f32
-      %w_scales = spirv.FunctionCall @scale_of(%w_largest) : (f32) -> vector<2xf32>
-      %scale = spirv.CompositeExtract %w_scales[0 : i32] : vector<2xf32>
-      %w_inverse = spirv.CompositeExtract %w_scales[1 : i32] : vector<2xf32>
+      // Four 16-column slices (4 vec4 each).
       spirv.mlir.loop {
         spirv.Branch ^header(%c0 : i32)
-      ^header(%j : i32):
-        %more_x = spirv.ULessThan %j, %c16 : i32
-        spirv.BranchConditional %more_x, ^body, ^merge
+      ^header(%slice : i32):
+        %more_slices = spirv.ULessThan %slice, %c16 : i32
+        spirv.BranchConditional %more_slices, ^body, ^merge
       ^body:
-        %slot = spirv.AccessChain %x_values[%j] : !spirv.ptr<!spirv.array<16 x f32>, Function>, i32 -> !spirv.ptr<f32, Function>
-        %v = spirv.Load "Function" %slot : f32
-        %inverse_slot = spirv.AccessChain %x_inverse[%j] : !spirv.ptr<!spirv.array<16 x f32>, Function>, i32 -> !spirv.ptr<f32, Function>
-        %inverse = spirv.Load "Function" %inverse_slot : f32
-        %scaled = spirv.FMul %v, %inverse : f32
-        // hi: the scaled value cut to fp16's 11 significant bits with integer
-        // operations (so no compiler may keep it wider), exact in fp16; lo: the
-        // exact remainder, rounded to fp16.
-        %scaled_bits = spirv.Bitcast %scaled : f32 to i32
-        %hi_bits = spirv.BitwiseAnd %scaled_bits, %fp16_significand : i32
-        %hi_wide = spirv.Bitcast %hi_bits : i32 to f32
-        %hi = spirv.FConvert %hi_wide : f32 to f16
-        %rest = spirv.FSub %scaled, %hi_wide : f32
-        %lo = spirv.FConvert %rest : f32 to f16
-        %line_step = spirv.IMul %j, %c4 : i32
-        %line = spirv.IAdd %x_first_line, %line_step : i32
-        %line_at = spirv.IMul %line, %c40 : i32
-        %at = spirv.IAdd %line_at, %x_column : i32
-        %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-        spirv.Store "Workgroup" %hi_ptr, %hi : f16
-        %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-        spirv.Store "Workgroup" %lo_ptr, %lo : f16
-        %next = spirv.IAdd %j, %c1 : i32
-        spirv.Branch ^header(%next : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%j : i32):
-        %more_w = spirv.ULessThan %j, %c8 : i32
-        spirv.BranchConditional %more_w, ^body, ^merge
-      ^body:
-        %word_slot = spirv.AccessChain %w_words[%j] : !spirv.ptr<!spirv.array<8 x i32>, Function>, i32 -> !spirv.ptr<i32, Function>
-        %bits = spirv.Load "Function" %word_slot : i32
-        %low_bits = spirv.ShiftLeftLogical %bits, %c16 : i32, i32
-        %high_bits = spirv.BitwiseAnd %bits, %high_half : i32
-        %low = spirv.Bitcast %low_bits : i32 to f32
-        %high = spirv.Bitcast %high_bits : i32 to f32
-        %low_scaled = spirv.FMul %low, %w_inverse : f32
-        %high_scaled = spirv.FMul %high, %w_inverse : f32
-        %low_half = spirv.FConvert %low_scaled : f32 to f16
-        %high_halfv = spirv.FConvert %high_scaled : f32 to f16
-        %line_step = spirv.IMul %j, %c8 : i32
-        %line = spirv.IAdd %w_first_line, %line_step : i32
-        %line_at = spirv.IMul %line, %c40 : i32
-        %pair = spirv.IMul %w_word, %c2 : i32
-        %at_low = spirv.IAdd %line_at, %pair : i32
-        %at_high = spirv.IAdd %at_low, %c1 : i32
-        %low_ptr = spirv.AccessChain %w_tile[%at_low] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-        spirv.Store "Workgroup" %low_ptr, %low_half : f16
-        %high_ptr = spirv.AccessChain %w_tile[%at_high] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-        spirv.Store "Workgroup" %high_ptr, %high_halfv : f16
-        %next = spirv.IAdd %j, %c1 : i32
-        spirv.Branch ^header(%next : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-
-      // (3) step = sum over the two 16-column halves of (hi + lo) * W for each
-      // accumulator, then acc += step * s.
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%i : i32):
-        %more_i = spirv.ULessThan %i, %c4 : i32
-        spirv.BranchConditional %more_i, ^body, ^merge
-      ^body:
-        %slot = spirv.AccessChain %step[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-        spirv.Store "Function" %slot, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-        %next = spirv.IAdd %i, %c1 : i32
-        spirv.Branch ^header(%next : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%kk : i32):
-        %more_k = spirv.ULessThan %kk, %c32 : i32
-        spirv.BranchConditional %more_k, ^body, ^merge
-      ^body:
-        spirv.mlir.loop {
-          spirv.Branch ^header(%c0 : i32)
-        ^header(%i : i32):
-          %more_i = spirv.ULessThan %i, %c4 : i32
-          spirv.BranchConditional %more_i, ^body, ^merge
-        ^body:
-          %token_half = spirv.ShiftRightLogical %i, %c1 : i32, i32
-          %row_half = spirv.BitwiseAnd %i, %c1 : i32
-          %token_offset = spirv.IMul %token_half, %c16 : i32
-          %row_offset = spirv.IMul %row_half, %c16 : i32
-          %a_line = spirv.IAdd %sub_token, %token_offset : i32
-          %b_line = spirv.IAdd %sub_row, %row_offset : i32
-          %a_line_at = spirv.IMul %a_line, %c40 : i32
-          %b_line_at = spirv.IMul %b_line, %c40 : i32
-          %a_at = spirv.IAdd %a_line_at, %kk : i32
-          %b_at = spirv.IAdd %b_line_at, %kk : i32
-          %hi_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-          %lo_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-          %b_ptr = spirv.AccessChain %w_tile[%b_at] : !spirv.ptr<!spirv.array<2560 x f16>, Workgroup>, i32 -> !spirv.ptr<f16, Workgroup>
-          %a_hi = spirv.KHR.CooperativeMatrixLoad %hi_ptr, %c40, <RowMajor> : !spirv.ptr<f16, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-          %a_lo = spirv.KHR.CooperativeMatrixLoad %lo_ptr, %c40, <RowMajor> : !spirv.ptr<f16, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-          %b = spirv.KHR.CooperativeMatrixLoad %b_ptr, %c40, <ColumnMajor> : !spirv.ptr<f16, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-          %slot = spirv.AccessChain %step[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-          %sum = spirv.Load "Function" %slot : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-          %with_hi = spirv.KHR.CooperativeMatrixMulAdd %a_hi, %b, %sum : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-          %with_lo = spirv.KHR.CooperativeMatrixMulAdd %a_lo, %b, %with_hi : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-          spirv.Store "Function" %slot, %with_lo : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-          %next = spirv.IAdd %i, %c1 : i32
-          spirv.Branch ^header(%next : i32)
-        ^merge:
-          spirv.mlir.merge
-        }
-        %next_k = spirv.IAdd %kk, %c16 : i32
-        spirv.Branch ^header(%next_k : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%i : i32):
-        %more_i = spirv.ULessThan %i, %c4 : i32
-        spirv.BranchConditional %more_i, ^body, ^merge
-      ^body:
-        %step_slot = spirv.AccessChain %step[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-        %acc_slot = spirv.AccessChain %acc[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-        %partial = spirv.Load "Function" %step_slot : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-        %total = spirv.Load "Function" %acc_slot : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-        %rescaled = spirv.MatrixTimesScalar %partial, %scale : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, f32
-        %updated = spirv.FAdd %total, %rescaled : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-        spirv.Store "Function" %acc_slot, %updated : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-        %next = spirv.IAdd %i, %c1 : i32
-        spirv.Branch ^header(%next : i32)
+        %a_slice = spirv.IAdd %a_at, %slice : i32
+        %b_slice = spirv.IAdd %b_at, %slice : i32
+        spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %a_slice, %b_slice) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
+        %next_slice = spirv.IAdd %slice, %c4 : i32
+        spirv.Branch ^header(%next_slice : i32)
       ^merge:
         spirv.mlir.merge
       }
       // The next step overwrites the tiles this one read.
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-      %next_k0 = spirv.IAdd %k0, %c32 : i32
       spirv.Branch ^header(%next_k0 : i32)
     ^merge:
       spirv.mlir.merge
     }
 
-    // (4) Write out: each accumulator through this subgroup's 16 x 16 staging,
-    // lanes writing neighbouring rows of y; rows past N, tokens past the chunk
-    // are dropped; SOFTCAP as softcap.glsl has it.
+    // Write out, each accumulator through this subgroup's 16 x 16 staging.
     %staging_base = spirv.IMul %subgroup, %c256 : i32
-    %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<1024 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    %apply_softcap = spirv.FOrdGreaterThan %softcap, %f0 : f32
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%i : i32):
-      %more = spirv.ULessThan %i, %c4 : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %acc_slot = spirv.AccessChain %acc[%i] : !spirv.ptr<!spirv.array<4 x !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>>, Function>, i32 -> !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-      %total = spirv.Load "Function" %acc_slot : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-      spirv.KHR.CooperativeMatrixStore %staging_ptr, %total, %c16, <RowMajor> : !spirv.ptr<f32, Workgroup>, !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, i32
-      spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
-      %token_half = spirv.ShiftRightLogical %i, %c1 : i32, i32
-      %row_half = spirv.BitwiseAnd %i, %c1 : i32
-      %token_offset = spirv.IMul %token_half, %c16 : i32
-      %row_offset = spirv.IMul %row_half, %c16 : i32
-      %tile_token_local = spirv.IAdd %sub_token, %token_offset : i32
-      %tile_row_local = spirv.IAdd %sub_row, %row_offset : i32
-      %tile_token = spirv.IAdd %first_token, %tile_token_local : i32
-      %tile_row = spirv.IAdd %first_row, %tile_row_local : i32
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%j : i32):
-        %more_e = spirv.ULessThan %j, %c8 : i32
-        spirv.BranchConditional %more_e, ^body, ^merge
-      ^body:
-        %e_step = spirv.IMul %j, %c32 : i32
-        %e = spirv.IAdd %lane, %e_step : i32
-        %r = spirv.ShiftRightLogical %e, %c4 : i32, i32
-        %c = spirv.BitwiseAnd %e, %c15 : i32
-        %token = spirv.IAdd %tile_token, %r : i32
-        %row = spirv.IAdd %tile_row, %c : i32
-        %token_ok = spirv.ULessThan %token, %num_tokens : i32
-        %row_ok = spirv.ULessThan %row, %N : i32
-        %inside = spirv.LogicalAnd %token_ok, %row_ok : i1
-        spirv.mlir.selection {
-          spirv.BranchConditional %inside, ^write, ^merge
-        ^write:
-          %s_at = spirv.IAdd %staging_base, %e : i32
-          %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<1024 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-          %unscaled = spirv.Load "Workgroup" %s_ptr : f32
-          %token_local = spirv.IAdd %tile_token_local, %r : i32
-          %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-          %token_s = spirv.Load "Workgroup" %ts_ptr : f32
-          %v = spirv.FMul %unscaled, %token_s : f32
-          %divided = spirv.FDiv %v, %softcap : f32
-          %clamped = spirv.GL.FClamp %divided, %fm15, %f15 : f32
-          %bent = spirv.GL.Tanh %clamped : f32
-          %capped = spirv.FMul %softcap, %bent : f32
-          %out = spirv.Select %apply_softcap, %capped, %v : i1, f32
-          %y_row = spirv.IMul %token, %y_stride : i32
-          %y_at_row = spirv.IAdd %y_base, %y_row : i32
-          %y_at = spirv.IAdd %y_at_row, %row : i32
-          %y_ptr = spirv.AccessChain %y_buffer[%c0, %y_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-          spirv.Store "StorageBuffer" %y_ptr, %out : f32
-          spirv.Branch ^merge
-        ^merge:
-          spirv.mlir.merge
-        }
-        %next_e = spirv.IAdd %j, %c1 : i32
-        spirv.Branch ^header(%next_e : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
-      // The next accumulator reuses the staging.
-      spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
-      %next = spirv.IAdd %i, %c1 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
+    %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
+    %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
+    spirv.FunctionCall @write_out(%acc00, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc01, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc10, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc11, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.Return
   }
-  spirv.EntryPoint "GLCompute" @main, @x, @weight_words, @y, @pc, @workgroup_id, @invocation_index, @x_hi, @x_lo, @w_tile, @subgroup_max, @token_scale, @staging
+  spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @pc, @workgroup_id, @workgroup_count, @invocation_index,
+      @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 128, 1, 1
 }
