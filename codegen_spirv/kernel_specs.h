@@ -88,10 +88,10 @@ inline constexpr uint32_t kMatmulTile = 64;
 // 8, the input's base and token stride (push constants) multiples of 4.
 KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 // matmul_bf16_coop: matmulKernel's product (the same dispatch grid and
-// alignment) on cooperative-matrix units; it steps through K 64 columns at a
-// time, the last step possibly half, so K must be a multiple of 32. The device
-// needs VK_KHR_cooperative_matrix with 16x16x16 fp16 products into fp32, and
-// subgroups of 32.
+// alignment; its own tiles are 128 x 128) on cooperative-matrix units; it
+// steps through K 32 columns at a time, so K must be a multiple of that. The
+// device needs VK_KHR_cooperative_matrix with 16x16x16 fp16 products into fp32,
+// and subgroups of 32.
 inline constexpr uint32_t kCoopMatmulTile = kMatmulTile, kCoopMatmulStepK = 32;
 KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 

@@ -1,10 +1,9 @@
 // y[t, n] = sum_k x[t, k] * W[n, k], W bf16 [out, in], on cooperative-matrix
 // units (SPV_KHR_cooperative_matrix): the prefill kernel for devices that have
 // them, a drop-in for matmul_bf16 — same bindings, push constants (MatmulPush),
-// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1),
-// one 64 x 64 tile of y per workgroup. Written in MLIR's SPIR-V dialect because
-// Debian's glslang cannot express the KHR extension; mlir-translate verifies
-// and serialises it when Unicorn is built.
+// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1).
+// Written in MLIR's SPIR-V dialect because Debian's glslang cannot express the
+// KHR extension; mlir-translate verifies and serialises it when Unicorn is built.
 //
 // Precision. The units multiply fp16 and accumulate in fp32, and fp16 has
 // neither bf16's nor fp32's range (Gemma's activations exceed it). So values
@@ -18,28 +17,33 @@
 // twice the matrix work of a plain fp16 product. Products stay below 2^32 and
 // their sums below 2^47, far inside fp32.
 //
-// Work. A workgroup is 4 subgroups of 32 invocations (the runtime chooses this
-// kernel only where subgroups have 32 invocations).
-//   Order: workgroups are renumbered so that consecutive ones take the same 64
-//   rows of W for successive token tiles: those running together share W's
-//   rows through the cache, each row is read from memory about once, and x (a
-//   chunk of at most a few thousand tokens) stays cached.
-//   Scales: a pre-pass reads the tile's 64 tokens of x and 64 rows of W once
-//   (each invocation keeps the largest magnitude of the units it would stage),
-//   the maxima meet in shared memory, and every invocation keeps 1 / scale for
-//   the 8 tokens and 4 rows it stages.
-//   Steps: 64 columns of K at a time. An invocation holds its share of the
-//   step (8 vec4 of x: token x_line + 8 j, columns 4 x_unit ..; 4 uvec4 of W,
-//   8 bf16 each: row w_line + 16 j, columns 8 w_unit ..) in registers; it
+// Work. A workgroup is 8 subgroups of 32 invocations (the runtime chooses this
+// kernel only where subgroups have 32 invocations) computing a tile of 128
+// tokens x 128 rows of y: a quarter of the grid's workgroups, since the grid is
+// matmul_bf16's (64 x 64 tiles); the others return at once. Each step reads
+// 24 KiB (x in fp32, W in bf16) for 128 x 128 x 32 multiply-adds, which keeps
+// the cache's bandwidth, not the matrix units, from bounding the product.
+//   Order: the workgroups are renumbered so that consecutive ones take the
+//   same 128 rows of W for successive token tiles: those running together
+//   share W's rows through the cache, each row is read from memory about once,
+//   and x (a chunk of at most a few thousand tokens) stays cached.
+//   Scales: a pre-pass reads the tile's 128 tokens of x and 128 rows of W once
+//   (each invocation keeps the largest magnitude of the units it stages), the
+//   maxima meet in shared memory, and every invocation keeps 1 / scale for the
+//   4 tokens and 2 rows it stages.
+//   Steps: 32 columns of K at a time. An invocation holds its share of the
+//   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; 2 uvec4 of W,
+//   8 bf16 each: row w_line + 64 j, columns 8 w_unit ..) in registers; it
 //   stages them, scaled and converted, into shared memory, then issues the
 //   next step's loads, which arrive while the units multiply this step's.
-//   Shared rows are 64 + 8 halves (18 vec4), so that consecutive rows start 4
-//   banks apart.
-//   Products: subgroup g owns the 32 x 32 quarter (tokens 32 (g / 2), rows
-//   32 (g % 2)) of the tile as 2 x 2 accumulators of 16 x 16; per 16 columns
-//   of k it loads 2 hi, 2 lo and 2 W fragments for 8 multiply-adds.
-//   Columns past K (K a multiple of 32, not always of 64), tokens past the
-//   chunk and rows past N stage as zeros; their outputs are not written.
+//   Shared lines are 32 + 8 halves (10 vec4), so that 8 consecutive lines
+//   start on different banks.
+//   Products: subgroup g owns tokens 64 (g / 4) .. +63 and rows 32 (g % 4) ..
+//   +31 of the tile as 4 x 2 accumulators of 16 x 16; per 16 columns of k it
+//   loads 2 W fragments and, one token fragment at a time, its hi and lo for
+//   4 multiply-adds.
+//   Columns past K, tokens past the chunk and rows past N stage as zeros;
+//   their outputs are not written.
 //
 // Specialisation constants (set by unicorn-compile from the defines):
 //   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
@@ -59,15 +63,15 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.GlobalVariable @workgroup_count built_in("NumWorkgroups") : !spirv.ptr<vector<3xi32>, Input>
   spirv.GlobalVariable @invocation_index built_in("LocalInvocationIndex") : !spirv.ptr<i32, Input>
 
-  // A step's tiles, 64 lines (tokens; rows of W) x 18 vec4 of fp16 each.
-  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-  spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-  // The pre-pass's maxima (x: [token][16], W: 1024 + [row][8]), later each
+  // A step's tiles, 128 lines (tokens; rows of W) x 10 vec4 of fp16 each.
+  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+  spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+  // The pre-pass's maxima (x: [token][8], W: 1024 + [row][4]), later each
   // subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
-  spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+  spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
 
   spirv.SpecConstant @K spec_id(0) = 32 : i32
   spirv.SpecConstant @N spec_id(1) = 64 : i32
@@ -228,9 +232,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   // A pre-pass maximum into the shared table, at `at`.
   spirv.func @publish_max(%slot : !spirv.ptr<f32, Function>, %at : i32) "None" {
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
     %value = spirv.Load "Function" %slot : f32
-    %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
     spirv.Store "Workgroup" %ptr, %value : f32
     spirv.Return
   }
@@ -240,7 +244,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %f0 = spirv.Constant 0.0 : f32
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
     %largest = spirv.Variable : !spirv.ptr<f32, Function>
     spirv.Store "Function" %largest, %f0 : f32
     spirv.mlir.loop {
@@ -250,7 +254,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
       %at = spirv.IAdd %first, %i : i32
-      %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       %value = spirv.Load "Workgroup" %ptr : f32
       %so_far = spirv.Load "Function" %largest : f32
       %larger = spirv.GL.FMax %so_far, %value : f32
@@ -270,10 +274,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.func @inverse_scale(%table : i32, %line : i32) -> f32 "None" {
     %c0 = spirv.Constant 0 : i32
     %f1 = spirv.Constant 1.0 : f32
-    %tokens = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %rows = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %token_ptr = spirv.AccessChain %tokens[%line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    %row_ptr = spirv.AccessChain %rows[%line] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %tokens = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+    %rows = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+    %token_ptr = spirv.AccessChain %tokens[%line] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %row_ptr = spirv.AccessChain %rows[%line] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
     %token_s = spirv.Load "Workgroup" %token_ptr : f32
     %row_s = spirv.Load "Workgroup" %row_ptr : f32
     %is_token = spirv.IEqual %table, %c0 : i32
@@ -296,10 +300,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %rest = spirv.FSub %scaled, %hi_wide : vector<4xf32>
     %hi = spirv.FConvert %hi_wide : vector<4xf32> to vector<4xf16>
     %lo = spirv.FConvert %rest : vector<4xf32> to vector<4xf16>
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
     spirv.Store "Workgroup" %hi_ptr, %hi : vector<4xf16>
     spirv.Store "Workgroup" %lo_ptr, %lo : vector<4xf16>
     spirv.Return
@@ -317,10 +321,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %high_halves = spirv.FConvert %high_scaled : vector<4xf32> to vector<4xf16>
     %first = spirv.VectorShuffle [0 : i32, 4 : i32, 1 : i32, 5 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
     %second = spirv.VectorShuffle [2 : i32, 6 : i32, 3 : i32, 7 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
     %at_second = spirv.IAdd %at, %c1 : i32
-    %first_ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %second_ptr = spirv.AccessChain %tile[%at_second] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %first_ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %second_ptr = spirv.AccessChain %tile[%at_second] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
     spirv.Store "Workgroup" %first_ptr, %first : vector<4xf16>
     spirv.Store "Workgroup" %second_ptr, %second : vector<4xf16>
     spirv.Return
@@ -339,31 +343,28 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  // The subgroup's quarter over one 16-column slice of the step: with the
-  // fragments of tokens (a_at, a_at + 16 lines) of both x tiles and rows
-  // (b_at, b_at + 16 lines) of w_tile (vec4 offsets), acc_tr += (hi + lo) * W.
-  spirv.func @multiply_add(%acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
-                           %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc11 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+  // The subgroup's share of the tile over one 16-column slice of the step:
+  // with the fragments of tokens a_at + 16 t lines (t < 4) of both x tiles
+  // and rows b_at + 16 r lines (r < 2) of w_tile (vec4 offsets; a line is 10),
+  // acc_tr += (hi + lo) * W. One token fragment pair is live at a time.
+  spirv.func @multiply_add(%acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc11 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc20 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc21 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                            %a_at : i32, %b_at : i32) "None" {
-    %c18 = spirv.Constant 18 : i32
-    %c288 = spirv.Constant 288 : i32
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>
-    %a_at1 = spirv.IAdd %a_at, %c288 : i32
-    %b_at1 = spirv.IAdd %b_at, %c288 : i32
-    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c18, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c18, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1152 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c18, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %c10 = spirv.Constant 10 : i32
+    %c160 = spirv.Constant 160 : i32
+    %c320 = spirv.Constant 320 : i32
+    %c480 = spirv.Constant 480 : i32
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %b_at1 = spirv.IAdd %b_at, %c160 : i32
+    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum00 = spirv.Load "Function" %acc00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi00 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b0, %sum00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo00 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b0, %with_hi00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -372,6 +373,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %with_hi01 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b1, %sum01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo01 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b1, %with_hi01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc01, %with_lo01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %a_at1 = spirv.IAdd %a_at, %c160 : i32
+    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum10 = spirv.Load "Function" %acc10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi10 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b0, %sum10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo10 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b0, %with_hi10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -380,6 +386,32 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %with_hi11 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b1, %sum11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo11 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b1, %with_hi11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc11, %with_lo11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %a_at2 = spirv.IAdd %a_at, %c320 : i32
+    %hi2_ptr = spirv.AccessChain %x_hi[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi2 = spirv.KHR.CooperativeMatrixLoad %hi2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo2_ptr = spirv.AccessChain %x_lo[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo2 = spirv.KHR.CooperativeMatrixLoad %lo2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %sum20 = spirv.Load "Function" %acc20 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi20 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b0, %sum20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo20 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b0, %with_hi20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc20, %with_lo20 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %sum21 = spirv.Load "Function" %acc21 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi21 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b1, %sum21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo21 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b1, %with_hi21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc21, %with_lo21 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %a_at3 = spirv.IAdd %a_at, %c480 : i32
+    %hi3_ptr = spirv.AccessChain %x_hi[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi3 = spirv.KHR.CooperativeMatrixLoad %hi3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo3_ptr = spirv.AccessChain %x_lo[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo3 = spirv.KHR.CooperativeMatrixLoad %lo3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %sum30 = spirv.Load "Function" %acc30 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi30 = spirv.KHR.CooperativeMatrixMulAdd %hi3, %b0, %sum30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo30 = spirv.KHR.CooperativeMatrixMulAdd %lo3, %b0, %with_hi30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc30, %with_lo30 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %sum31 = spirv.Load "Function" %acc31 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_hi31 = spirv.KHR.CooperativeMatrixMulAdd %hi3, %b1, %sum31 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %with_lo31 = spirv.KHR.CooperativeMatrixMulAdd %lo3, %b1, %with_hi31 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    spirv.Store "Function" %acc31, %with_lo31 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Return
   }
 
@@ -412,13 +444,13 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %y_stride = spirv.Load "PushConstant" %y_stride_ptr : i32
     %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
     %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>
-    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
+    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
 
     %total = spirv.Load "Function" %acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
     spirv.KHR.CooperativeMatrixStore %staging_ptr, %total, %c16, <RowMajor> : !spirv.ptr<f32, Workgroup>, !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, i32
     spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
     spirv.mlir.loop {
@@ -442,11 +474,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
         spirv.BranchConditional %inside, ^write, ^merge
       ^write:
         %s_at = spirv.IAdd %staging_base, %e : i32
-        %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<1536 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
         %unscaled = spirv.Load "Workgroup" %s_ptr : f32
-        %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
         %token_s = spirv.Load "Workgroup" %ts_ptr : f32
-        %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+        %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
         %row_s = spirv.Load "Workgroup" %rs_ptr : f32
         %for_token = spirv.FMul %unscaled, %token_s : f32
         %v = spirv.FMul %for_token, %row_s : f32
@@ -474,92 +506,60 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  spirv.func @main() "None" {
+  // The tile `linear` of the renumbered grid (see Work above).
+  spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c5 = spirv.Constant 5 : i32
-    %c6 = spirv.Constant 6 : i32
     %c7 = spirv.Constant 7 : i32
     %c8 = spirv.Constant 8 : i32
-    %c12 = spirv.Constant 12 : i32
-    %c15 = spirv.Constant 15 : i32
+    %c10 = spirv.Constant 10 : i32
     %c16 = spirv.Constant 16 : i32
-    %c18 = spirv.Constant 18 : i32
-    %c24 = spirv.Constant 24 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
-    %c40 = spirv.Constant 40 : i32
     %c48 = spirv.Constant 48 : i32
-    %c56 = spirv.Constant 56 : i32
     %c64 = spirv.Constant 64 : i32
+    %c96 = spirv.Constant 96 : i32
     %c128 = spirv.Constant 128 : i32
+    %c160 = spirv.Constant 160 : i32
     %c256 = spirv.Constant 256 : i32
-    %c288 = spirv.Constant 288 : i32
-    %c384 = spirv.Constant 384 : i32
     %c512 = spirv.Constant 512 : i32
-    %c640 = spirv.Constant 640 : i32
     %c768 = spirv.Constant 768 : i32
-    %c896 = spirv.Constant 896 : i32
     %c1024 = spirv.Constant 1024 : i32
     %f0 = spirv.Constant 0.0 : f32
     %zero_acc = spirv.CompositeConstruct %f0 : (f32) -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %K = spirv.mlir.referenceof @K : i32
-
-    // This workgroup's tile, renumbered token tile first (see Order above).
-    %wg_ptr = spirv.mlir.addressof @workgroup_id : !spirv.ptr<vector<3xi32>, Input>
-    %wg = spirv.Load "Input" %wg_ptr : vector<3xi32>
-    %count_ptr = spirv.mlir.addressof @workgroup_count : !spirv.ptr<vector<3xi32>, Input>
-    %count = spirv.Load "Input" %count_ptr : vector<3xi32>
-    %wg_x = spirv.CompositeExtract %wg[0 : i32] : vector<3xi32>
-    %wg_y = spirv.CompositeExtract %wg[1 : i32] : vector<3xi32>
-    %count_x = spirv.CompositeExtract %count[0 : i32] : vector<3xi32>
-    %token_tiles = spirv.CompositeExtract %count[1 : i32] : vector<3xi32>
-    %linear_row = spirv.IMul %wg_y, %count_x : i32
-    %linear = spirv.IAdd %linear_row, %wg_x : i32
     %token_tile = spirv.UMod %linear, %token_tiles : i32
     %row_tile = spirv.UDiv %linear, %token_tiles : i32
-    %first_token = spirv.IMul %token_tile, %c64 : i32
-    %first_row = spirv.IMul %row_tile, %c64 : i32
-
+    %first_token = spirv.IMul %token_tile, %c128 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
     %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
     %lane = spirv.BitwiseAnd %invocation, %c31 : i32
-    // What this invocation stages: x tokens x_line + 8 j (j < 8) at vec4
-    // x_unit of the step; W rows w_line + 16 j (j < 4) at 16-byte unit w_unit.
-    %x_line = spirv.ShiftRightLogical %invocation, %c4 : i32, i32
-    %x_unit = spirv.BitwiseAnd %invocation, %c15 : i32
-    %w_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
-    %w_unit = spirv.BitwiseAnd %invocation, %c7 : i32
+    // What this invocation stages: x tokens x_line + 32 j (j < 4) at vec4
+    // x_unit of the step; W rows w_line + 64 j (j < 2) at 16-byte unit w_unit.
+    %x_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
+    %x_unit = spirv.BitwiseAnd %invocation, %c7 : i32
+    %w_line = spirv.ShiftRightLogical %invocation, %c2 : i32, i32
+    %w_unit = spirv.BitwiseAnd %invocation, %c3 : i32
     %x_token0 = spirv.IAdd %first_token, %x_line : i32
-    %x_token1 = spirv.IAdd %x_token0, %c8 : i32
-    %x_token2 = spirv.IAdd %x_token0, %c16 : i32
-    %x_token3 = spirv.IAdd %x_token0, %c24 : i32
-    %x_token4 = spirv.IAdd %x_token0, %c32 : i32
-    %x_token5 = spirv.IAdd %x_token0, %c40 : i32
-    %x_token6 = spirv.IAdd %x_token0, %c48 : i32
-    %x_token7 = spirv.IAdd %x_token0, %c56 : i32
+    %x_token1 = spirv.IAdd %x_token0, %c32 : i32
+    %x_token2 = spirv.IAdd %x_token0, %c64 : i32
+    %x_token3 = spirv.IAdd %x_token0, %c96 : i32
     %w_row0 = spirv.IAdd %first_row, %w_line : i32
-    %w_row1 = spirv.IAdd %w_row0, %c16 : i32
-    %w_row2 = spirv.IAdd %w_row0, %c32 : i32
-    %w_row3 = spirv.IAdd %w_row0, %c48 : i32
+    %w_row1 = spirv.IAdd %w_row0, %c64 : i32
 
     // Pre-pass: the largest magnitudes of this invocation's units over all of K.
     %x_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max4 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max5 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max6 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max7 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %w_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %w_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %w_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %w_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
       spirv.Branch ^header(%c0 : i32)
     ^header(%k0 : i32):
@@ -574,68 +574,50 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       spirv.FunctionCall @note_x(%x_max1, %x_token1, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
       spirv.FunctionCall @note_x(%x_max2, %x_token2, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
       spirv.FunctionCall @note_x(%x_max3, %x_token3, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max4, %x_token4, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max5, %x_token5, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max6, %x_token6, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max7, %x_token7, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
       spirv.FunctionCall @note_w(%w_max0, %w_row0, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
       spirv.FunctionCall @note_w(%w_max1, %w_row1, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_w(%w_max2, %w_row2, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_w(%w_max3, %w_row3, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      %next_k0 = spirv.IAdd %k0, %c64 : i32
+      %next_k0 = spirv.IAdd %k0, %c32 : i32
       spirv.Branch ^header(%next_k0 : i32)
     ^merge:
       spirv.mlir.merge
     }
-    // The maxima meet in shared memory: x's [token][16], W's at 1024 + [row][8].
-    %x_slot0 = spirv.IMul %x_line, %c16 : i32
+    // The maxima meet in shared memory: x's [token][8], W's at 1024 + [row][4].
+    %x_slot0 = spirv.IMul %x_line, %c8 : i32
     %x_slot = spirv.IAdd %x_slot0, %x_unit : i32
-    %w_slot0 = spirv.IMul %w_line, %c8 : i32
+    %w_slot0 = spirv.IMul %w_line, %c4 : i32
     %w_slot1 = spirv.IAdd %w_slot0, %w_unit : i32
     %w_slot = spirv.IAdd %w_slot1, %c1024 : i32
     %x_publish0 = spirv.IAdd %x_slot, %c0 : i32
     spirv.FunctionCall @publish_max(%x_max0, %x_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish1 = spirv.IAdd %x_slot, %c128 : i32
+    %x_publish1 = spirv.IAdd %x_slot, %c256 : i32
     spirv.FunctionCall @publish_max(%x_max1, %x_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish2 = spirv.IAdd %x_slot, %c256 : i32
+    %x_publish2 = spirv.IAdd %x_slot, %c512 : i32
     spirv.FunctionCall @publish_max(%x_max2, %x_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish3 = spirv.IAdd %x_slot, %c384 : i32
+    %x_publish3 = spirv.IAdd %x_slot, %c768 : i32
     spirv.FunctionCall @publish_max(%x_max3, %x_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish4 = spirv.IAdd %x_slot, %c512 : i32
-    spirv.FunctionCall @publish_max(%x_max4, %x_publish4) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish5 = spirv.IAdd %x_slot, %c640 : i32
-    spirv.FunctionCall @publish_max(%x_max5, %x_publish5) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish6 = spirv.IAdd %x_slot, %c768 : i32
-    spirv.FunctionCall @publish_max(%x_max6, %x_publish6) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish7 = spirv.IAdd %x_slot, %c896 : i32
-    spirv.FunctionCall @publish_max(%x_max7, %x_publish7) : (!spirv.ptr<f32, Function>, i32) -> ()
     %w_publish0 = spirv.IAdd %w_slot, %c0 : i32
     spirv.FunctionCall @publish_max(%w_max0, %w_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %w_publish1 = spirv.IAdd %w_slot, %c128 : i32
+    %w_publish1 = spirv.IAdd %w_slot, %c256 : i32
     spirv.FunctionCall @publish_max(%w_max1, %w_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %w_publish2 = spirv.IAdd %w_slot, %c256 : i32
-    spirv.FunctionCall @publish_max(%w_max2, %w_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %w_publish3 = spirv.IAdd %w_slot, %c384 : i32
-    spirv.FunctionCall @publish_max(%w_max3, %w_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
     spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // Invocations 0..63 turn token i's 16 maxima into s_t, 64..127 row i - 64's 8 into s_n.
-    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>
-    %scales_tokens = spirv.ULessThan %invocation, %c64 : i32
+    // Invocations 0..127 turn token i's 8 maxima into s_t, 128..255 row i - 128's 4 into s_n.
+    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
+    %scales_tokens = spirv.ULessThan %invocation, %c128 : i32
     spirv.mlir.selection {
       spirv.BranchConditional %scales_tokens, ^token, ^row
     ^token:
-      %token_first = spirv.IMul %invocation, %c16 : i32
-      %s_t = spirv.FunctionCall @scale_of_maxima(%token_first, %c16) : (i32, i32) -> f32
-      %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      %token_first = spirv.IMul %invocation, %c8 : i32
+      %s_t = spirv.FunctionCall @scale_of_maxima(%token_first, %c8) : (i32, i32) -> f32
+      %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
       spirv.Branch ^merge
     ^row:
-      %row_local = spirv.ISub %invocation, %c64 : i32
-      %row_first0 = spirv.IMul %row_local, %c8 : i32
+      %row_local = spirv.ISub %invocation, %c128 : i32
+      %row_first0 = spirv.IMul %row_local, %c4 : i32
       %row_first = spirv.IAdd %row_first0, %c1024 : i32
-      %s_n = spirv.FunctionCall @scale_of_maxima(%row_first, %c8) : (i32, i32) -> f32
-      %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<64 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      %s_n = spirv.FunctionCall @scale_of_maxima(%row_first, %c4) : (i32, i32) -> f32
+      %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       spirv.Store "Workgroup" %s_n_ptr, %s_n : f32
       spirv.Branch ^merge
     ^merge:
@@ -643,65 +625,41 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     }
     spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
     // 1 / scale of the tokens and rows this invocation stages; where they go
-    // in the tiles (vec4 index: line * 18 + unit).
+    // in the tiles (vec4 index: line * 10 + unit).
     %x_line0 = spirv.IAdd %x_line, %c0 : i32
     %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line0) : (i32, i32) -> f32
-    %x_line_at0 = spirv.IMul %x_line0, %c18 : i32
+    %x_line_at0 = spirv.IMul %x_line0, %c10 : i32
     %x_at0 = spirv.IAdd %x_line_at0, %x_unit : i32
-    %x_line1 = spirv.IAdd %x_line, %c8 : i32
+    %x_line1 = spirv.IAdd %x_line, %c32 : i32
     %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line1) : (i32, i32) -> f32
-    %x_line_at1 = spirv.IMul %x_line1, %c18 : i32
+    %x_line_at1 = spirv.IMul %x_line1, %c10 : i32
     %x_at1 = spirv.IAdd %x_line_at1, %x_unit : i32
-    %x_line2 = spirv.IAdd %x_line, %c16 : i32
+    %x_line2 = spirv.IAdd %x_line, %c64 : i32
     %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line2) : (i32, i32) -> f32
-    %x_line_at2 = spirv.IMul %x_line2, %c18 : i32
+    %x_line_at2 = spirv.IMul %x_line2, %c10 : i32
     %x_at2 = spirv.IAdd %x_line_at2, %x_unit : i32
-    %x_line3 = spirv.IAdd %x_line, %c24 : i32
+    %x_line3 = spirv.IAdd %x_line, %c96 : i32
     %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line3) : (i32, i32) -> f32
-    %x_line_at3 = spirv.IMul %x_line3, %c18 : i32
+    %x_line_at3 = spirv.IMul %x_line3, %c10 : i32
     %x_at3 = spirv.IAdd %x_line_at3, %x_unit : i32
-    %x_line4 = spirv.IAdd %x_line, %c32 : i32
-    %x_inverse4 = spirv.FunctionCall @inverse_scale(%c0, %x_line4) : (i32, i32) -> f32
-    %x_line_at4 = spirv.IMul %x_line4, %c18 : i32
-    %x_at4 = spirv.IAdd %x_line_at4, %x_unit : i32
-    %x_line5 = spirv.IAdd %x_line, %c40 : i32
-    %x_inverse5 = spirv.FunctionCall @inverse_scale(%c0, %x_line5) : (i32, i32) -> f32
-    %x_line_at5 = spirv.IMul %x_line5, %c18 : i32
-    %x_at5 = spirv.IAdd %x_line_at5, %x_unit : i32
-    %x_line6 = spirv.IAdd %x_line, %c48 : i32
-    %x_inverse6 = spirv.FunctionCall @inverse_scale(%c0, %x_line6) : (i32, i32) -> f32
-    %x_line_at6 = spirv.IMul %x_line6, %c18 : i32
-    %x_at6 = spirv.IAdd %x_line_at6, %x_unit : i32
-    %x_line7 = spirv.IAdd %x_line, %c56 : i32
-    %x_inverse7 = spirv.FunctionCall @inverse_scale(%c0, %x_line7) : (i32, i32) -> f32
-    %x_line_at7 = spirv.IMul %x_line7, %c18 : i32
-    %x_at7 = spirv.IAdd %x_line_at7, %x_unit : i32
     %w_pair = spirv.IMul %w_unit, %c2 : i32
     %w_line0 = spirv.IAdd %w_line, %c0 : i32
     %w_inverse0 = spirv.FunctionCall @inverse_scale(%c1, %w_line0) : (i32, i32) -> f32
-    %w_line_at0 = spirv.IMul %w_line0, %c18 : i32
+    %w_line_at0 = spirv.IMul %w_line0, %c10 : i32
     %w_at0 = spirv.IAdd %w_line_at0, %w_pair : i32
-    %w_line1 = spirv.IAdd %w_line, %c16 : i32
+    %w_line1 = spirv.IAdd %w_line, %c64 : i32
     %w_inverse1 = spirv.FunctionCall @inverse_scale(%c1, %w_line1) : (i32, i32) -> f32
-    %w_line_at1 = spirv.IMul %w_line1, %c18 : i32
+    %w_line_at1 = spirv.IMul %w_line1, %c10 : i32
     %w_at1 = spirv.IAdd %w_line_at1, %w_pair : i32
-    %w_line2 = spirv.IAdd %w_line, %c32 : i32
-    %w_inverse2 = spirv.FunctionCall @inverse_scale(%c1, %w_line2) : (i32, i32) -> f32
-    %w_line_at2 = spirv.IMul %w_line2, %c18 : i32
-    %w_at2 = spirv.IAdd %w_line_at2, %w_pair : i32
-    %w_line3 = spirv.IAdd %w_line, %c48 : i32
-    %w_inverse3 = spirv.FunctionCall @inverse_scale(%c1, %w_line3) : (i32, i32) -> f32
-    %w_line_at3 = spirv.IMul %w_line3, %c18 : i32
-    %w_at3 = spirv.IAdd %w_line_at3, %w_pair : i32
 
-    // The subgroup's quarter: tokens sub_token.., rows sub_row.. of the tile;
-    // acc_tr holds its tokens + 16 t, rows + 16 r.
-    %sub_token_half = spirv.ShiftRightLogical %subgroup, %c1 : i32, i32
-    %sub_token = spirv.IMul %sub_token_half, %c32 : i32
-    %sub_row_half = spirv.BitwiseAnd %subgroup, %c1 : i32
-    %sub_row = spirv.IMul %sub_row_half, %c32 : i32
-    %a_at = spirv.IMul %sub_token, %c18 : i32
-    %b_at = spirv.IMul %sub_row, %c18 : i32
+    // The subgroup's share: tokens sub_token.. (64), rows sub_row.. (32) of
+    // the tile; acc_tr holds its tokens + 16 t, rows + 16 r.
+    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c2 : i32, i32
+    %sub_token = spirv.IMul %sub_token_part, %c64 : i32
+    %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
+    %sub_row = spirv.IMul %sub_row_part, %c32 : i32
+    %a_at = spirv.IMul %sub_token, %c10 : i32
+    %b_at = spirv.IMul %sub_row, %c10 : i32
     %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc00, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
@@ -710,32 +668,28 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Store "Function" %acc10, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc11, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc20 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc20, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc21 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc21, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc30, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
+    %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    spirv.Store "Function" %acc31, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
 
-    // The first step's units, then one step per 64 columns of K.
+    // The first step's units, then one step per 32 columns of K.
     %x_units0 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units4 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units5 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units6 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units7 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %w_units0 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
     %w_units1 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
-    %w_units2 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
-    %w_units3 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
     spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_w(%w_units2, %w_row2, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_w(%w_units3, %w_row3, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
     spirv.mlir.loop {
       spirv.Branch ^header(%c0 : i32)
     ^header(%k0 : i32):
@@ -746,17 +700,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       spirv.FunctionCall @stage_x(%x_units1, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_x(%x_units2, %x_inverse2, %x_at2) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_x(%x_units3, %x_inverse3, %x_at3) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units4, %x_inverse4, %x_at4) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units5, %x_inverse5, %x_at5) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units6, %x_inverse6, %x_at6) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units7, %x_inverse7, %x_at7) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_w(%w_units0, %w_inverse0, %w_at0) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_w(%w_units1, %w_inverse1, %w_at1) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_w(%w_units2, %w_inverse2, %w_at2) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_w(%w_units3, %w_inverse3, %w_at3) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
       // The next step's loads, in flight during this step's products.
-      %next_k0 = spirv.IAdd %k0, %c64 : i32
+      %next_k0 = spirv.IAdd %k0, %c32 : i32
       %has_next = spirv.ULessThan %next_k0, %K : i32
       spirv.mlir.selection {
         spirv.BranchConditional %has_next, ^fetch, ^merge
@@ -769,33 +717,17 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
         spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_w(%w_units2, %w_row2, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_w(%w_units3, %w_row3, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
         spirv.Branch ^merge
       ^merge:
         spirv.mlir.merge
       }
-      // Four 16-column slices (4 vec4 each).
-      spirv.mlir.loop {
-        spirv.Branch ^header(%c0 : i32)
-      ^header(%slice : i32):
-        %more_slices = spirv.ULessThan %slice, %c16 : i32
-        spirv.BranchConditional %more_slices, ^body, ^merge
-      ^body:
-        %a_slice = spirv.IAdd %a_at, %slice : i32
-        %b_slice = spirv.IAdd %b_at, %slice : i32
-        spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %a_slice, %b_slice) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
-        %next_slice = spirv.IAdd %slice, %c4 : i32
-        spirv.Branch ^header(%next_slice : i32)
-      ^merge:
-        spirv.mlir.merge
-      }
+      // Two 16-column slices (4 vec4 each).
+      spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_at, %b_at) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
+      %a_second = spirv.IAdd %a_at, %c4 : i32
+      %b_second = spirv.IAdd %b_at, %c4 : i32
+      spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_second, %b_second) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
       // The next step overwrites the tiles this one read.
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
       spirv.Branch ^header(%next_k0 : i32)
@@ -805,15 +737,55 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
     // Write out, each accumulator through this subgroup's 16 x 16 staging.
     %staging_base = spirv.IMul %subgroup, %c256 : i32
-    %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
-    %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
     spirv.FunctionCall @write_out(%acc00, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
     spirv.FunctionCall @write_out(%acc01, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
     spirv.FunctionCall @write_out(%acc10, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_out(%acc11, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %sub_token2 = spirv.IAdd %sub_token, %c32 : i32
+    spirv.FunctionCall @write_out(%acc20, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc21, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %sub_token3 = spirv.IAdd %sub_token, %c48 : i32
+    spirv.FunctionCall @write_out(%acc30, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc31, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.Return
+  }
+
+  spirv.func @main() "None" {
+    %c7 = spirv.Constant 7 : i32
+    %c127 = spirv.Constant 127 : i32
+    %c5 = spirv.Constant 5 : i32
+    %N = spirv.mlir.referenceof @N : i32
+    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
+    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
+    %wg_ptr = spirv.mlir.addressof @workgroup_id : !spirv.ptr<vector<3xi32>, Input>
+    %wg = spirv.Load "Input" %wg_ptr : vector<3xi32>
+    %count_ptr = spirv.mlir.addressof @workgroup_count : !spirv.ptr<vector<3xi32>, Input>
+    %count = spirv.Load "Input" %count_ptr : vector<3xi32>
+    %wg_x = spirv.CompositeExtract %wg[0 : i32] : vector<3xi32>
+    %wg_y = spirv.CompositeExtract %wg[1 : i32] : vector<3xi32>
+    %count_x = spirv.CompositeExtract %count[0 : i32] : vector<3xi32>
+    %linear_row = spirv.IMul %wg_y, %count_x : i32
+    %linear = spirv.IAdd %linear_row, %wg_x : i32
+    %tokens_up = spirv.IAdd %num_tokens, %c127 : i32
+    %token_tiles = spirv.ShiftRightLogical %tokens_up, %c7 : i32, i32
+    %rows_up = spirv.IAdd %N, %c127 : i32
+    %row_tiles = spirv.ShiftRightLogical %rows_up, %c7 : i32, i32
+    %tiles = spirv.IMul %token_tiles, %row_tiles : i32
+    %computes = spirv.ULessThan %linear, %tiles : i32
+    spirv.mlir.selection {
+      spirv.BranchConditional %computes, ^tile, ^merge
+    ^tile:
+      spirv.FunctionCall @compute_tile(%linear, %token_tiles) : (i32, i32) -> ()
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
     spirv.Return
   }
   spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
-  spirv.ExecutionMode @main "LocalSize", 128, 1, 1
+  spirv.ExecutionMode @main "LocalSize", 256, 1, 1
 }

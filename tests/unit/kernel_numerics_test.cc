@@ -628,14 +628,15 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
   // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the
   // runtime must say why (the executor then runs the bundle's fallback). Both
   // are checked: which one depends on the device the test runs on.
-  // Ragged tokens and rows, 2 token tiles x 3 row tiles (the kernel
-  // renumbers its workgroups); K of one and a half 64-column steps; tokens and
-  // weight rows beyond fp16's range and far below it: what the kernel's
-  // power-of-two scaling is for. Tokens and rows are scaled one by one, so a
-  // huge and a tiny one share a tile unharmed (tokens 3 and 5, rows 2 and 3).
-  const uint32_t tokens = 77, k = 96, n = 150;
+  // Ragged tokens and rows, 2 token tiles x 3 row tiles of the kernel's 128 x
+  // 128 (it renumbers its workgroups and leaves most of the grid idle); K of
+  // three 32-column steps; tokens and weight rows beyond fp16's range and far
+  // below it: what the kernel's power-of-two scaling is for. Tokens and rows
+  // are scaled one by one, so a huge and a tiny one share a tile unharmed
+  // (tokens 3 and 5, rows 2 and 3).
+  const uint32_t tokens = 140, k = 96, n = 300;
   std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 21);
-  for (uint32_t i = 0; i < k; ++i) x[3 * k + i] *= 1e6f, x[5 * k + i] *= 1e-6f, x[70 * k + i] *= 1e-4f;
+  for (uint32_t i = 0; i < k; ++i) x[3 * k + i] *= 1e6f, x[5 * k + i] *= 1e-6f, x[70 * k + i] *= 1e-4f, x[130 * k + i] *= 1e5f;
   std::vector<float> w_floats = randomFloats(size_t(n) * k, 0.3f, 22);
   for (uint32_t i = 0; i < k; ++i) w_floats[2 * k + i] *= 1e6f, w_floats[3 * k + i] *= 1e-6f, w_floats[66 * k + i] *= 1e-6f;
   Bf16Tensor w;
