@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
-  bool dot_q8 = false;
+  bool no_dot_q8 = false;
   bool no_flash_prefill = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
@@ -137,26 +137,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 4096u))
       ->group("Developer");
   app.add_option("--matvec-launch", matvec_launch_flags,
-                 "developer: decode products of KIND (bf16, quant: q8 and small q4, dot: large q4,\n"
-                 "narrow: bf16 and quant ones of at most 2048 rows) launch with ROWS rows per workgroup\n"
-                 "of WG invocations (0: by K), split over GROUPS groups of them (default 1), e.g.\n"
+                 "developer: decode products of KIND (bf16, quant: small q8 and q4, dot: large q4, dot-q8:\n"
+                 "large q8, narrow: bf16 and quant ones of at most 2048 rows) launch with ROWS rows per\n"
+                 "workgroup of WG invocations (0: by K), split over GROUPS groups of them (default 1), e.g.\n"
                  "quant=4x128, dot=16x128x4; repeatable.\n"
-                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4 narrow=2x128")
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4 dot-q8=4x128x2 narrow=2x128")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunchFlag(value) ? ""
-                                        : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant, dot or narrow, ROWS >= 1 "
+                                        : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant, dot, dot-q8 or narrow, ROWS >= 1 "
                                           "and GROUPS a power of two dividing ROWS (e.g. quant=4x128), got '" +
                                               value + "'";
       })
       ->group("Developer");
   app.add_option("--dot-min-mib", dot_min_mib,
-                 "developer: q4 decode products sharing one input take the packed-integer kernel from N MiB\n"
-                 "of quants (default 8)")
+                 "developer: q8 and q4 decode products sharing one input take the packed-integer kernel\n"
+                 "from N MiB of quants (default 8)")
       ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
-  app.add_flag("--dot-q8", dot_q8,
-               "developer: q8 decode products take the packed-integer kernel from --dot-min-mib too, as\n"
-               "q4's do (to compare the two: q8 lost there before row groups)")
+  app.add_flag("--no-dot-q8", no_dot_q8,
+               "developer: q8 decode products on matvec_quant (float input) even from --dot-min-mib, where\n"
+               "they take the packed-integer kernel by default as q4's do (to compare the two)")
       ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,
                "developer: prefill's bf16 products on the tiled shader-core kernel even where the device\n"
@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
     pipeline.max_readout_rows = max_readout_rows;
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunchFlag(flag));
     pipeline.dot_min_mib = dot_min_mib;
-    pipeline.dot_q8 = dot_q8;
+    pipeline.dot_q8 = !no_dot_q8;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);

@@ -201,6 +201,8 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
       schedule.quantMatvec = launch;
     } else if (kind == "dot") {
       schedule.dotMatvec = launch;
+    } else if (kind == "dot-q8") {
+      schedule.dotQ8Matvec = launch;
     } else if (kind == "narrow") {
       schedule.narrowMatvec = launch;
     } else {

@@ -54,11 +54,11 @@ class GemmaGraph {
     std::uint32_t prefill_chunk = 64;            // plan-memory: tokens per prefill chunk
     std::uint32_t min_row_slices = 1;            // schedule: a developer setting (--min-row-slices)
     std::uint32_t max_readout_rows = 0;          // plan-memory: a developer setting (--max-readout-rows)
-    // schedule, developer settings: "bf16"/"quant"/"dot"/"narrow" -> "ROWSxWORKGROUP"
+    // schedule, developer settings: "bf16"/"quant"/"dot"/"dot-q8"/"narrow" -> "ROWSxWORKGROUP"
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
-    bool dot_q8 = false;        // --dot-q8: large q8 decode products on the packed-integer kernel too
+    bool dot_q8 = true;         // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
     bool coop_matmul = true;    // --no-coop-matmul: the tiled kernel for prefill's bf16 products
     bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
   };

@@ -17,7 +17,7 @@ namespace unicorn {
 
 // The kinds of decode product a launch is set for: the pass options
 // KIND-matvec and unicorn-compile's --matvec-launch KIND=... alike.
-inline constexpr std::array<std::string_view, 4> kMatvecLaunchKinds = {"bf16", "quant", "dot", "narrow"};
+inline constexpr std::array<std::string_view, 5> kMatvecLaunchKinds = {"bf16", "quant", "dot", "dot-q8", "narrow"};
 
 inline bool isMatvecLaunchKind(std::string_view kind) {
   return std::find(kMatvecLaunchKinds.begin(), kMatvecLaunchKinds.end(), kind) != kMatvecLaunchKinds.end();

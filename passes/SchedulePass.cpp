@@ -77,10 +77,15 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // 16x256x8 1057), a q4 row of 168 units no longer leaving most lanes idle; q8
 // and bf16 lost with them (q8 858 at 4x0, 841 at 16x128x4, 774 at 8x64x2; bf16
 // 620 at 4x0, 598 at 8x128x4; bench/results/launch-sweep-h200-2026-12-01f.json).
+// With row groups, q8's large products run faster on the packed kernel too,
+// at rows of twice q4's units halved (27B widths 911 tok/s on matvec_quant,
+// 972 on the packed kernel at 8x128x4, 996-1000 at 4x128x2 and 4x256x2, 989
+// at 4x128x4, 975 at 4x64x2, 957 at 2x128x2, 955 at 8x128x2; Gemma 3 1B 577
+// -> 672; bench/results/launch-sweep-h200-2026-12-02b.json).
 // The pass options override them, so that launch shapes can be compared in the
 // model (unicorn-compile --matvec-launch).
 struct DecodeLaunches {
-  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128, 4};
+  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128, 4}, dot_q8{4, 128, 2};
   // bf16 and matvec_quant products of at most kNarrowRows rows: 4 rows a
   // workgroup leave too few workgroups in flight (Gemma 3 1B's down, q|k|v and
   // o products: 288-384 of them; 2 rows of 128 took its bf16 decode from 513 to
@@ -88,14 +93,14 @@ struct DecodeLaunches {
   MatvecLaunch narrow{2, 128};
   static constexpr uint32_t kNarrowRows = 2048;
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
-  bool dot_q8 = false;               // the pass option dot-q8: large q8 products on it too
+  bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
-    return (quant == sp::BlockQuant::kQ4 || dot_q8) && isLarge(quant_bytes);
+    return (quant == sp::BlockQuant::kQ4 || q8_on_dot) && isLarge(quant_bytes);
   }
 };
 
@@ -657,7 +662,8 @@ class ProgramBuilder {
           // The launch shape of this kind of product (DecodeLaunches). Wide outputs
           // (the LM head) take more rows: Vulkan guarantees only 65535 workgroups per axis.
           const DecodeLaunches& launches = s_.launches();
-          const MatvecLaunch launch = dot                                  ? launches.dot
+          const MatvecLaunch launch = dot && *w->quant == sp::BlockQuant::kQ8 ? launches.dot_q8
+                                      : dot                                  ? launches.dot
                                       : w->n <= DecodeLaunches::kNarrowRows ? launches.narrow
                                       : w->quant                           ? launches.quant
                                                                            : launches.bf16;
@@ -920,11 +926,11 @@ class ProgramBuilder {
     // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
     // runs next (nothing may reuse the row before), up follows gate in one row
     // and the projection's output lies elsewhere. Not where a large product
-    // (DecodeLaunches::isLarge) runs matvec_quant (q8): that kernel takes x 16
+    // (DecodeLaunches::isLarge) runs matvec_quant (q8 with dot-q8=false): that kernel takes x 16
     // elements a unit for 4 rows, and the GELU recomputed per workgroup slowed
     // the 27B widths' q8 down projection by about a third on an H200
     // (bench/results/launch-sweep-h200-2026-12-01f.json: 57 us against
-    // gate/up's 41 for as many bytes); bf16's matvec and q4's
+    // gate/up's 41 for as many bytes); bf16's matvec and the packed kernel's
     // quantize_activation repay it, and a small product (Gemma 3 1B's) is
     // launch-bound, where the dispatch saved counts more.
     auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
@@ -1112,6 +1118,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     for (auto [option, name, launch] : {std::tuple{&bf16Matvec, "bf16-matvec", &launches.bf16},
                                         std::tuple{&quantMatvec, "quant-matvec", &launches.quant},
                                         std::tuple{&dotMatvec, "dot-matvec", &launches.dot},
+                                        std::tuple{&dotQ8Matvec, "dot-q8-matvec", &launches.dot_q8},
                                         std::tuple{&narrowMatvec, "narrow-matvec", &launches.narrow}}) {
       if (option->empty()) continue;
       std::optional<MatvecLaunch> parsed = parseMatvecLaunch(std::string_view(*option));
@@ -1123,7 +1130,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
       *launch = *parsed;
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
-    launches.dot_q8 = dotQ8;
+    launches.q8_on_dot = dotQ8;
     launches.coop_matmul = coopMatmul;
     launches.flash_prefill = flashPrefill;
     ScheduleContext shared(module, c, minRowSlices, launches);

@@ -1,15 +1,17 @@
 // Decode folds gelu(gate) * up into the down projection's input where that
-// product runs matvec_bf16 or matvec_quant (GELU_INPUT) or q4's packed kernel
-// (its quantize_activation takes GELU_INPUT), but keeps the gelu_mul dispatch
-// before a large q8 product (from dot-min-mib's bytes, here 0), whose
-// matvec_quant would recompute the GELU in every workgroup. Prefill always
-// runs gelu_mul.
+// product runs matvec_bf16 or matvec_quant (GELU_INPUT) or the packed kernel
+// (its quantize_activation takes GELU_INPUT: q4's and large q8 products, from
+// dot-min-mib's bytes, here 0), but keeps the gelu_mul dispatch before a large
+// q8 product left on matvec_quant (dot-q8=false), which would recompute the
+// GELU in every workgroup. Prefill always runs gelu_mul.
 // RUN: sed -e 's/DOWN_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=BF16
 // RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
 // RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q8LARGE
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0 dot-q8=false" | FileCheck %s --check-prefix=Q8LARGE
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q8DOT
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q4DOT
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
@@ -30,6 +32,12 @@
 // Q4DOT: unicorn.kernel @[[QUANTIZE:quantize_activation_[0-9]+]] "quantize_activation" {bits = 4 : i64, gelu_input = true, k = 64 : i64
 // Q4DOT-LABEL: unicorn.program @decode
 // Q4DOT-NOT: gelu_mul
+// Q8DOT: unicorn.kernel @[[QUANTIZE:quantize_activation_[0-9]+]] "quantize_activation" {bits = 8 : i64, gelu_input = true, k = 64 : i64
+// Q8DOT-LABEL: unicorn.program @decode
+// Q8DOT-NOT: gelu_mul
+// Q8DOT: unicorn.dispatch @[[QUANTIZE]]
+// Q8DOT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
+// Q8DOT-NOT: gelu_mul
 // Q4DOT: unicorn.dispatch @[[QUANTIZE]]
 // Q4DOT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
 // Q4DOT-NOT: gelu_mul

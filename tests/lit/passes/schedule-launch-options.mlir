@@ -14,10 +14,15 @@
 // RUN:   --unicorn-schedule="quant-matvec=4" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="dot-matvec=8x128x3" 2>&1 | FileCheck %s --check-prefix=BAD-GROUPS
-// dot-q8 (unicorn-compile --dot-q8) puts q8 products from dot-min-mib on the
-// packed-integer kernel too: here the LM head over the q8 table.
+// q8 products from dot-min-mib take the packed-integer kernel too (here the LM
+// head over the q8 table), 4 rows a workgroup of 128 in 2 row groups by
+// default; dot-q8=false (unicorn-compile --no-dot-q8) keeps them on matvec_quant.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule="dot-q8=true dot-min-mib=0" | FileCheck %s --check-prefix=DOTQ8
+// RUN:   --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=DOTQ8
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="dot-min-mib=0 dot-q8-matvec=8x64x4" | FileCheck %s --check-prefix=DOTQ8-SET
+// RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
+// RUN:   --unicorn-schedule="dot-q8=false dot-min-mib=0" | FileCheck %s --check-prefix=NO-DOTQ8
 // coop-matmul=false (unicorn-compile --no-coop-matmul): prefill's bf16 products
 // on the tiled kernel alone, no cooperative-matrix kernel with it as fallback.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
@@ -41,7 +46,10 @@ unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 1684275
 // DOT: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
 // GROUPS: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, row_groups = 4 : i64, rows_per_workgroup = 16 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
 // DOTQ8: unicorn.kernel @{{[a-z_0-9]+}} "quantize_activation" {bits = 8 : i64, k = 4096 : i64
-// DOTQ8: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64
+// DOTQ8: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, row_groups = 2 : i64, rows_per_workgroup = 4 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// DOTQ8-SET: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant_dot" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, row_groups = 4 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 64 : i64}
+// NO-DOTQ8-NOT: "quantize_activation" {bits = 8
+// NO-DOTQ8: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64
 // BAD-GROUPS: dot-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '8x128x3'
 // BAD: quant-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '4'
 // TILED-NOT: matmul_bf16_coop
