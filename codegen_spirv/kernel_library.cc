@@ -121,6 +121,9 @@ std::vector<KernelInfo> builtinKernels() {
       // scales apart from the quants so a row-split dispatch can reach both.
       kernel("matmul_quant", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
              sizeof(QuantMatmulPush)),
+      // matmul_quant's product on cooperative-matrix units, on the same grid.
+      dialectKernel("matmul_quant_coop", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
+                    sizeof(QuantMatmulPush), 32),
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
               optional("GELU_INPUT", "0"), optional("ROW_GROUPS", "1")},

@@ -122,6 +122,9 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   if (kernel == "matmul_quant") {
     return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
+  if (kernel == "matmul_quant_coop") {
+    return coopQuantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
+  }
   if (kernel == "attention" || kernel == "attention_split") {
     const bool split = kernel == "attention_split";
     AttentionShape shape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"), p.real("query_scale"),

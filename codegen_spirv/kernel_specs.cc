@@ -293,8 +293,11 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
   return request;
 }
 
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
-  KernelRequest request{"matmul_quant", {}};
+namespace {
+
+// matmul_quant and matmul_quant_coop share their interface and constraints.
+KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+  KernelRequest request{kernel, {}};
   requireBlockMultiple(request.kernel, k);
   if (n == 0) failShape(request.kernel, "N is 0");
   request.defines = {{"QUANT_BITS", text(quantBits(quant))},
@@ -302,6 +305,16 @@ KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float 
                      {"N", text(n)},
                      {"SOFTCAP", glslFloat(softcap)}};
   return request;
+}
+
+}  // namespace
+
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+  return quantMatmulRequest("matmul_quant", quant, k, n, softcap);
+}
+
+KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap);
 }
 
 namespace {

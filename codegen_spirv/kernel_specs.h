@@ -114,6 +114,9 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
 // row stride of quantize_activation's output and of matvec_quant_dot's x.
 constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);
+// matmul_quant_coop: quantMatmulKernel's product (same grid, bindings and
+// alignment) on cooperative-matrix units, as matmul_bf16_coop is matmulKernel's.
+KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);
 
 struct AttentionShape {
   uint32_t head_dim = 0;

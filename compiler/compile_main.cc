@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
                "they take the packed-integer kernel by default as q4's do (to compare the two)")
       ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,
-               "developer: prefill's bf16 products on the tiled shader-core kernel even where the device\n"
+               "developer: prefill's products on the tiled shader-core kernels even where the device\n"
                "has cooperative-matrix units (to compare the two)")
       ->group("Developer");
   app.add_flag("--no-flash-prefill", no_flash_prefill,

@@ -59,7 +59,7 @@ class GemmaGraph {
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
     bool dot_q8 = true;         // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
-    bool coop_matmul = true;    // --no-coop-matmul: the tiled kernel for prefill's bf16 products
+    bool coop_matmul = true;    // --no-coop-matmul: the tiled kernels for prefill's products
     bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
   };
 

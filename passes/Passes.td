@@ -159,7 +159,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "q8 products from dot-min-mib on matvec_quant_dot too (false: on matvec_quant, a "
            "developer setting to compare the two kernels for q8)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
-           "bf16 prefill products on cooperative-matrix units where the device has them "
+           "prefill products (bf16, q8, q4) on cooperative-matrix units where the device has them "
            "(false: the tiled shader-core kernel everywhere; for comparing the two)">,
     Option<"flashPrefill", "flash-prefill", "bool", /*default=*/"true",
            "prefill attention in tiles of 8 queries sharing each block of keys (attention_prefill; "

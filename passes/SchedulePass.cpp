@@ -94,7 +94,7 @@ struct DecodeLaunches {
   static constexpr uint32_t kNarrowRows = 2048;
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
-  bool coop_matmul = true;           // the pass option coop-matmul (prefill's bf16 products)
+  bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
@@ -688,15 +688,14 @@ class ProgramBuilder {
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
-        if (how.as_matmul && !w->quant && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
-          // On cooperative-matrix units where the device has them (same grid:
-          // its tiles are matmul_bf16's), the tiled kernel elsewhere.
+        if (how.as_matmul && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
+          // On cooperative-matrix units where the device has them (same grid
+          // and bindings as the tiled kernel), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
-          emit(op->getLoc(),
-               s_.kernel("matmul_bf16_coop",
-                         {param("k", int64_t(w->k)), param("n", int64_t(n)), param("softcap", double(how.softcap))},
-                         fallback),
-               d);
+          llvm::SmallVector<NamedAttribute> coop_params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
+                                                           param("softcap", double(how.softcap))};
+          if (w->quant) coop_params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
+          emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", coop_params, fallback), d);
           continue;
         }
         emit(op->getLoc(), kernel, params, d);

@@ -3,50 +3,18 @@
 // them, a drop-in for matmul_bf16 — same bindings, push constants (MatmulPush),
 // alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1).
 // Written in MLIR's SPIR-V dialect because Debian's glslang cannot express the
-// KHR extension; mlir-translate verifies and serialises it when Unicorn is built.
+// KHR extension; mlir-translate verifies and serialises it when Unicorn is
+// built. matmul_coop_frame.mlir is the product (tiles, scales, steps, output);
+// this file is its weights' part.
 //
-// Precision. The units multiply fp16 and accumulate in fp32, and fp16 has
-// neither bf16's nor fp32's range (Gemma's activations exceed it). So values
-// are scaled by powers of two (exact; @scale_of) into fp16's range: each
-// token's row of x by a scale s_t from its largest |x| over all of K, each row
-// of W by s_n from its largest |w|. W / s_n converts exactly (bf16's 8-bit
-// significand fits fp16's 11); x / s_t is split into hi + lo, two fp16 values,
-// and the tile accumulates (hi + lo) * W', so y = acc * s_t * s_n. That keeps
-// ~21 bits of every x within 2^19 of its token's largest (lo stays a normal
-// fp16; units may flush subnormal inputs to zero): about float32's accuracy, at
-// twice the matrix work of a plain fp16 product. Products stay below 2^32 and
-// their sums below 2^47, far inside fp32.
-//
-// Work. A workgroup is 8 subgroups of 32 invocations (the runtime chooses this
-// kernel only where subgroups have 32 invocations) computing a tile of 128
-// tokens x 128 rows of y: a quarter of the grid's workgroups, since the grid is
-// matmul_bf16's (64 x 64 tiles); the others return at once. Each step reads
-// 24 KiB (x in fp32, W in bf16) for 128 x 128 x 32 multiply-adds, which keeps
-// the cache's bandwidth, not the matrix units, from bounding the product.
-//   Order: the workgroups are renumbered so that consecutive ones take the
-//   same 128 rows of W for successive token tiles: those running together
-//   share W's rows through the cache, each row is read from memory about once,
-//   and x (a chunk of at most a few thousand tokens) stays cached.
-//   Scales: a pre-pass reads the tile's 128 tokens of x and 128 rows of W once
-//   (each invocation keeps the largest magnitude of the units it stages), the
-//   maxima meet in shared memory, and every invocation keeps 1 / scale for the
-//   4 tokens and 2 rows it stages.
-//   Steps: 32 columns of K at a time. An invocation holds its share of the
-//   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; 2 uvec4 of W,
-//   8 bf16 each: row w_line + 64 j, columns 8 w_unit ..) in registers; it
-//   stages them, scaled and converted, into shared memory, then issues the
-//   next step's loads, which arrive while the units multiply this step's.
-//   Shared lines are 32 + 8 halves (10 vec4), so that 8 consecutive lines
-//   start on different banks.
-//   Products: subgroup g owns tokens 64 (g / 4) .. +63 and rows 32 (g % 4) ..
-//   +31 of the tile as 4 x 2 accumulators of 16 x 16; per 16 columns of k it
-//   loads 2 W fragments and, one token fragment at a time, its hi and lo for
-//   4 multiply-adds.
-//   Columns past K, tokens past the chunk and rows past N stage as zeros;
-//   their outputs are not written.
+// W's scale s_n is from its row's largest |w| (a pre-pass over the tile's 128
+// rows); W / s_n converts to fp16 exactly (bf16's 8-bit significand fits
+// fp16's 11). An invocation stages 2 units of 8 bf16 a step: rows w_line and
+// w_line + 64 of the tile, columns 8 w_unit .. +7.
 //
 // Specialisation constants (set by unicorn-compile from the defines):
 //   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
+!push_ptr = !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     [Shader, Float16, CooperativeMatrixKHR],
     [SPV_KHR_storage_buffer_storage_class, SPV_KHR_cooperative_matrix]> {
@@ -57,102 +25,19 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.GlobalVariable @y bind(0, 2) {NonReadable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // MatmulPush: x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens.
-  spirv.GlobalVariable @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-
-  spirv.GlobalVariable @workgroup_id built_in("WorkgroupId") : !spirv.ptr<vector<3xi32>, Input>
-  spirv.GlobalVariable @workgroup_count built_in("NumWorkgroups") : !spirv.ptr<vector<3xi32>, Input>
-  spirv.GlobalVariable @invocation_index built_in("LocalInvocationIndex") : !spirv.ptr<i32, Input>
-
-  // A step's tiles, 128 lines (tokens; rows of W) x 10 vec4 of fp16 each.
-  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-  spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-  // The pre-pass's maxima (x: [token][8], W: 1024 + [row][4]), later each
-  // subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
-  spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
+  spirv.GlobalVariable @pc : !push_ptr
 
   spirv.SpecConstant @K spec_id(0) = 32 : i32
   spirv.SpecConstant @N spec_id(1) = 64 : i32
   spirv.SpecConstant @SOFTCAP spec_id(2) = 0.0 : f32
 
-  // The power of two s that brings magnitudes up to `largest` into fp16's
-  // range, and 1 / s: s = 2^(e - 15) for largest in [2^e, 2^(e+1)), so every
-  // |value / s| < 2^16 (truncated to fp16's 11 bits it is at most 65504); s = 1
-  // where largest is not a normal float above 2^-112 (zero, tiny, inf, NaN:
-  // nothing to gain, or nothing to save).
-  spirv.func @scale_of(%largest : f32) -> vector<2xf32> "None" {
-    %c15 = spirv.Constant 15 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c23 = spirv.Constant 23 : i32
-    %c254 = spirv.Constant 254 : i32
-    %c255 = spirv.Constant 255 : i32
-    %c269 = spirv.Constant 269 : i32
-    %f1 = spirv.Constant 1.0 : f32
-    %bits = spirv.Bitcast %largest : f32 to i32
-    %exponent_field = spirv.ShiftRightLogical %bits, %c23 : i32, i32
-    %biased = spirv.BitwiseAnd %exponent_field, %c255 : i32
-    %not_tiny = spirv.UGreaterThanEqual %biased, %c16 : i32
-    %finite = spirv.ULessThanEqual %biased, %c254 : i32
-    %scalable = spirv.LogicalAnd %not_tiny, %finite : i1
-    %scale_biased = spirv.ISub %biased, %c15 : i32
-    %inverse_biased = spirv.ISub %c269, %biased : i32
-    %scale_bits = spirv.ShiftLeftLogical %scale_biased, %c23 : i32, i32
-    %inverse_bits = spirv.ShiftLeftLogical %inverse_biased, %c23 : i32, i32
-    %scale_raw = spirv.Bitcast %scale_bits : i32 to f32
-    %inverse_raw = spirv.Bitcast %inverse_bits : i32 to f32
-    %scale = spirv.Select %scalable, %scale_raw, %f1 : i1, f32
-    %inverse = spirv.Select %scalable, %inverse_raw, %f1 : i1, f32
-    %pair = spirv.CompositeConstruct %scale, %inverse : (f32, f32) -> vector<2xf32>
-    spirv.ReturnValue %pair : vector<2xf32>
-  }
+  // This invocation's W units of the step (registers) and 1 / s_n of their rows.
+  spirv.GlobalVariable @w_units0 : !spirv.ptr<vector<4xi32>, Private>
+  spirv.GlobalVariable @w_units1 : !spirv.ptr<vector<4xi32>, Private>
+  spirv.GlobalVariable @w_inverse0 : !spirv.ptr<f32, Private>
+  spirv.GlobalVariable @w_inverse1 : !spirv.ptr<f32, Private>
 
-  // All ones where `inside`, else zero: ANDed into a loaded unit so that one
-  // outside the tensor (loaded from a clamped, valid address) counts as 0.
-  spirv.func @keep_mask(%inside : i1) -> vector<4xi32> "None" {
-    %all = spirv.Constant -1 : i32
-    %none = spirv.Constant 0 : i32
-    %word = spirv.Select %inside, %all, %none : i1, i32
-    %mask = spirv.CompositeConstruct %word, %word, %word, %word : (i32, i32, i32, i32) -> vector<4xi32>
-    spirv.ReturnValue %mask : vector<4xi32>
-  }
-
-  // x[token, 4 unit .. +3] (unit counts vec4s along K), zeros past the chunk or K.
-  spirv.func @x_unit(%token : i32, %unit : i32) -> vector<4xf32> "None" {
-    %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
-    %c2 = spirv.Constant 2 : i32
-    %c5 = spirv.Constant 5 : i32
-    %K = spirv.mlir.referenceof @K : i32
-    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-    %base_ptr = spirv.AccessChain %pc[%c0] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %base = spirv.Load "PushConstant" %base_ptr : i32
-    %stride_ptr = spirv.AccessChain %pc[%c1] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %stride = spirv.Load "PushConstant" %stride_ptr : i32
-    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
-    %units_per_row = spirv.ShiftRightLogical %K, %c2 : i32, i32
-    %token_inside = spirv.ULessThan %token, %num_tokens : i32
-    %unit_inside = spirv.ULessThan %unit, %units_per_row : i32
-    %inside = spirv.LogicalAnd %token_inside, %unit_inside : i1
-    %last_token = spirv.ISub %num_tokens, %c1 : i32
-    %safe_token = spirv.Select %token_inside, %token, %last_token : i1, i32
-    %safe_unit = spirv.Select %unit_inside, %unit, %c0 : i1, i32
-    %base_unit = spirv.ShiftRightLogical %base, %c2 : i32, i32
-    %stride_units = spirv.ShiftRightLogical %stride, %c2 : i32, i32
-    %row_units = spirv.IMul %safe_token, %stride_units : i32
-    %row_at = spirv.IAdd %base_unit, %row_units : i32
-    %at = spirv.IAdd %row_at, %safe_unit : i32
-    %buffer = spirv.mlir.addressof @x : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>
-    %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xf32>, StorageBuffer>
-    %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xf32>
-    %bits = spirv.Bitcast %loaded : vector<4xf32> to vector<4xi32>
-    %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
-    %kept = spirv.BitwiseAnd %bits, %mask : vector<4xi32>
-    %value = spirv.Bitcast %kept : vector<4xi32> to vector<4xf32>
-    spirv.ReturnValue %value : vector<4xf32>
-  }
+  // include: matmul_coop_frame.mlir
 
   // W[row, 8 unit .. +7] as 4 words of bf16 pairs (unit counts 16-byte units
   // along K), zeros past N or K.
@@ -162,8 +47,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %c3 = spirv.Constant 3 : i32
     %K = spirv.mlir.referenceof @K : i32
     %N = spirv.mlir.referenceof @N : i32
-    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-    %base_ptr = spirv.AccessChain %pc[%c2] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
+    %pc = spirv.mlir.addressof @pc : !push_ptr
+    %base_ptr = spirv.AccessChain %pc[%c2] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
     %base = spirv.Load "PushConstant" %base_ptr : i32
     %units_per_row = spirv.ShiftRightLogical %K, %c3 : i32, i32
     %row_inside = spirv.ULessThan %row, %N : i32
@@ -190,6 +75,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %values = spirv.Bitcast %bits : vector<4xi32> to vector<4xf32>
     spirv.ReturnValue %values : vector<4xf32>
   }
+
   spirv.func @bf16_high(%words : vector<4xi32>) -> vector<4xf32> "None" {
     %high_half = spirv.Constant dense<-65536> : vector<4xi32>
     %bits = spirv.BitwiseAnd %words, %high_half : vector<4xi32>
@@ -197,28 +83,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %values : vector<4xf32>
   }
 
-  spirv.func @largest_of(%values : vector<4xf32>, %so_far : f32) -> f32 "None" {
-    %magnitudes = spirv.GL.FAbs %values : vector<4xf32>
-    %m0 = spirv.CompositeExtract %magnitudes[0 : i32] : vector<4xf32>
-    %m1 = spirv.CompositeExtract %magnitudes[1 : i32] : vector<4xf32>
-    %m2 = spirv.CompositeExtract %magnitudes[2 : i32] : vector<4xf32>
-    %m3 = spirv.CompositeExtract %magnitudes[3 : i32] : vector<4xf32>
-    %m01 = spirv.GL.FMax %m0, %m1 : f32
-    %m23 = spirv.GL.FMax %m2, %m3 : f32
-    %m = spirv.GL.FMax %m01, %m23 : f32
-    %larger = spirv.GL.FMax %so_far, %m : f32
-    spirv.ReturnValue %larger : f32
-  }
-
-  // The pre-pass's share of one x unit and one W unit: their largest
-  // magnitudes folded into the invocation's running maxima.
-  spirv.func @note_x(%slot : !spirv.ptr<f32, Function>, %token : i32, %unit : i32) "None" {
-    %values = spirv.FunctionCall @x_unit(%token, %unit) : (i32, i32) -> vector<4xf32>
-    %so_far = spirv.Load "Function" %slot : f32
-    %larger = spirv.FunctionCall @largest_of(%values, %so_far) : (vector<4xf32>, f32) -> f32
-    spirv.Store "Function" %slot, %larger : f32
-    spirv.Return
-  }
+  // The pre-pass's share of one W unit: its largest magnitude folded into the
+  // invocation's running maximum in `slot`.
   spirv.func @note_w(%slot : !spirv.ptr<f32, Function>, %row : i32, %unit : i32) "None" {
     %words = spirv.FunctionCall @w_unit(%row, %unit) : (i32, i32) -> vector<4xi32>
     %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
@@ -230,89 +96,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  // A pre-pass maximum into the shared table, at `at`.
-  spirv.func @publish_max(%slot : !spirv.ptr<f32, Function>, %at : i32) "None" {
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
-    %value = spirv.Load "Function" %slot : f32
-    %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    spirv.Store "Workgroup" %ptr, %value : f32
-    spirv.Return
-  }
-
-  // The scale of `count` maxima in the shared table from `first` on.
-  spirv.func @scale_of_maxima(%first : i32, %count : i32) -> f32 "None" {
-    %c0 = spirv.Constant 0 : i32
+  // Stage a W unit (8 bf16, in order) at `at` and `at` + 1 of w_tile, scaled by 1 / s_n.
+  spirv.func @stage_unit(%words : vector<4xi32>, %inverse : f32, %at : i32) "None" {
     %c1 = spirv.Constant 1 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
-    %largest = spirv.Variable : !spirv.ptr<f32, Function>
-    spirv.Store "Function" %largest, %f0 : f32
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%i : i32):
-      %more = spirv.ULessThan %i, %count : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %at = spirv.IAdd %first, %i : i32
-      %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %value = spirv.Load "Workgroup" %ptr : f32
-      %so_far = spirv.Load "Function" %largest : f32
-      %larger = spirv.GL.FMax %so_far, %value : f32
-      spirv.Store "Function" %largest, %larger : f32
-      %next = spirv.IAdd %i, %c1 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    %result = spirv.Load "Function" %largest : f32
-    %pair = spirv.FunctionCall @scale_of(%result) : (f32) -> vector<2xf32>
-    %scale = spirv.CompositeExtract %pair[0 : i32] : vector<2xf32>
-    spirv.ReturnValue %scale : f32
-  }
-
-  // 1 / scale of a token (row) the invocation stages (exact: a power of two).
-  spirv.func @inverse_scale(%table : i32, %line : i32) -> f32 "None" {
-    %c0 = spirv.Constant 0 : i32
-    %f1 = spirv.Constant 1.0 : f32
-    %tokens = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %rows = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %token_ptr = spirv.AccessChain %tokens[%line] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    %row_ptr = spirv.AccessChain %rows[%line] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    %token_s = spirv.Load "Workgroup" %token_ptr : f32
-    %row_s = spirv.Load "Workgroup" %row_ptr : f32
-    %is_token = spirv.IEqual %table, %c0 : i32
-    %s = spirv.Select %is_token, %token_s, %row_s : i1, f32
-    %inverse = spirv.FDiv %f1, %s : f32
-    spirv.ReturnValue %inverse : f32
-  }
-
-  // Stage an x unit at `at` (vec4 index of the tiles): scaled by 1 / s_t and
-  // split into hi (cut to fp16's 11 significant bits with integer operations,
-  // so that no compiler may keep it wider; exact in fp16) and lo (the exact
-  // remainder, rounded to fp16).
-  spirv.func @stage_x(%slot : !spirv.ptr<vector<4xf32>, Function>, %inverse : f32, %at : i32) "None" {
-    %fp16_significand = spirv.Constant dense<-8192> : vector<4xi32>
-    %values = spirv.Load "Function" %slot : vector<4xf32>
-    %scaled = spirv.VectorTimesScalar %values, %inverse : (vector<4xf32>, f32) -> vector<4xf32>
-    %bits = spirv.Bitcast %scaled : vector<4xf32> to vector<4xi32>
-    %hi_bits = spirv.BitwiseAnd %bits, %fp16_significand : vector<4xi32>
-    %hi_wide = spirv.Bitcast %hi_bits : vector<4xi32> to vector<4xf32>
-    %rest = spirv.FSub %scaled, %hi_wide : vector<4xf32>
-    %hi = spirv.FConvert %hi_wide : vector<4xf32> to vector<4xf16>
-    %lo = spirv.FConvert %rest : vector<4xf32> to vector<4xf16>
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    spirv.Store "Workgroup" %hi_ptr, %hi : vector<4xf16>
-    spirv.Store "Workgroup" %lo_ptr, %lo : vector<4xf16>
-    spirv.Return
-  }
-
-  // Stage a W unit (8 bf16, in order) at `at` and `at` + 1, scaled by 1 / s_n.
-  spirv.func @stage_w(%slot : !spirv.ptr<vector<4xi32>, Function>, %inverse : f32, %at : i32) "None" {
-    %c1 = spirv.Constant 1 : i32
-    %words = spirv.Load "Function" %slot : vector<4xi32>
     %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
     %high = spirv.FunctionCall @bf16_high(%words) : (vector<4xi32>) -> vector<4xf32>
     %low_scaled = spirv.VectorTimesScalar %low, %inverse : (vector<4xf32>, f32) -> vector<4xf32>
@@ -330,461 +116,128 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  // Fetch this invocation's x and W units of the step at unit columns
-  // (x_unit, w_unit) into its registers.
-  spirv.func @fetch_x(%slot : !spirv.ptr<vector<4xf32>, Function>, %token : i32, %unit : i32) "None" {
-    %values = spirv.FunctionCall @x_unit(%token, %unit) : (i32, i32) -> vector<4xf32>
-    spirv.Store "Function" %slot, %values : vector<4xf32>
-    spirv.Return
-  }
-  spirv.func @fetch_w(%slot : !spirv.ptr<vector<4xi32>, Function>, %row : i32, %unit : i32) "None" {
-    %words = spirv.FunctionCall @w_unit(%row, %unit) : (i32, i32) -> vector<4xi32>
-    spirv.Store "Function" %slot, %words : vector<4xi32>
-    spirv.Return
-  }
-
-  // The subgroup's share of the tile over one 16-column slice of the step:
-  // with the fragments of tokens a_at + 16 t lines (t < 4) of both x tiles
-  // and rows b_at + 16 r lines (r < 2) of w_tile (vec4 offsets; a line is 10),
-  // acc_tr += (hi + lo) * W. One token fragment pair is live at a time.
-  spirv.func @multiply_add(%acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc11 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc20 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc21 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
-                           %a_at : i32, %b_at : i32) "None" {
-    %c10 = spirv.Constant 10 : i32
-    %c160 = spirv.Constant 160 : i32
-    %c320 = spirv.Constant 320 : i32
-    %c480 = spirv.Constant 480 : i32
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
-    %b_at1 = spirv.IAdd %b_at, %c160 : i32
-    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %sum00 = spirv.Load "Function" %acc00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi00 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b0, %sum00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo00 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b0, %with_hi00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc00, %with_lo00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %sum01 = spirv.Load "Function" %acc01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi01 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b1, %sum01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo01 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b1, %with_hi01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc01, %with_lo01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at1 = spirv.IAdd %a_at, %c160 : i32
-    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %sum10 = spirv.Load "Function" %acc10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi10 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b0, %sum10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo10 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b0, %with_hi10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc10, %with_lo10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %sum11 = spirv.Load "Function" %acc11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi11 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b1, %sum11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo11 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b1, %with_hi11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc11, %with_lo11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at2 = spirv.IAdd %a_at, %c320 : i32
-    %hi2_ptr = spirv.AccessChain %x_hi[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi2 = spirv.KHR.CooperativeMatrixLoad %hi2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo2_ptr = spirv.AccessChain %x_lo[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo2 = spirv.KHR.CooperativeMatrixLoad %lo2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %sum20 = spirv.Load "Function" %acc20 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi20 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b0, %sum20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo20 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b0, %with_hi20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc20, %with_lo20 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %sum21 = spirv.Load "Function" %acc21 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi21 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b1, %sum21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo21 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b1, %with_hi21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc21, %with_lo21 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at3 = spirv.IAdd %a_at, %c480 : i32
-    %hi3_ptr = spirv.AccessChain %x_hi[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi3 = spirv.KHR.CooperativeMatrixLoad %hi3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo3_ptr = spirv.AccessChain %x_lo[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo3 = spirv.KHR.CooperativeMatrixLoad %lo3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %sum30 = spirv.Load "Function" %acc30 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi30 = spirv.KHR.CooperativeMatrixMulAdd %hi3, %b0, %sum30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo30 = spirv.KHR.CooperativeMatrixMulAdd %lo3, %b0, %with_hi30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc30, %with_lo30 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %sum31 = spirv.Load "Function" %acc31 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_hi31 = spirv.KHR.CooperativeMatrixMulAdd %hi3, %b1, %sum31 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %with_lo31 = spirv.KHR.CooperativeMatrixMulAdd %lo3, %b1, %with_hi31 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Store "Function" %acc31, %with_lo31 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    spirv.Return
-  }
-
-  // Write an accumulator of the tile (tokens token0 .., rows row0 .. within
-  // it) through this subgroup's staging at `staging_base`: lanes write
-  // neighbouring rows of y, times s_t * s_n; rows past N, tokens past the
-  // chunk are dropped; SOFTCAP as softcap.glsl has it.
-  spirv.func @write_out(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
-                        %staging_base : i32, %lane : i32, %first_token : i32, %first_row : i32,
-                        %token0 : i32, %row0 : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
-    %c3 = spirv.Constant 3 : i32
-    %c4 = spirv.Constant 4 : i32
-    %c5 = spirv.Constant 5 : i32
-    %c8 = spirv.Constant 8 : i32
-    %c15 = spirv.Constant 15 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c32 = spirv.Constant 32 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %f15 = spirv.Constant 15.0 : f32
-    %fm15 = spirv.Constant -15.0 : f32
-    %N = spirv.mlir.referenceof @N : i32
-    %softcap = spirv.mlir.referenceof @SOFTCAP : f32
-    %apply_softcap = spirv.FOrdGreaterThan %softcap, %f0 : f32
-    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-    %y_base_ptr = spirv.AccessChain %pc[%c3] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_base = spirv.Load "PushConstant" %y_base_ptr : i32
-    %y_stride_ptr = spirv.AccessChain %pc[%c4] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_stride = spirv.Load "PushConstant" %y_stride_ptr : i32
-    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
-    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
-
-    %total = spirv.Load "Function" %acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    spirv.KHR.CooperativeMatrixStore %staging_ptr, %total, %c16, <RowMajor> : !spirv.ptr<f32, Workgroup>, !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, i32
-    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%j : i32):
-      %more = spirv.ULessThan %j, %c8 : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %e_step = spirv.IMul %j, %c32 : i32
-      %e = spirv.IAdd %lane, %e_step : i32
-      %r = spirv.ShiftRightLogical %e, %c4 : i32, i32
-      %c = spirv.BitwiseAnd %e, %c15 : i32
-      %token_local = spirv.IAdd %token0, %r : i32
-      %row_local = spirv.IAdd %row0, %c : i32
-      %token = spirv.IAdd %first_token, %token_local : i32
-      %row = spirv.IAdd %first_row, %row_local : i32
-      %token_ok = spirv.ULessThan %token, %num_tokens : i32
-      %row_ok = spirv.ULessThan %row, %N : i32
-      %inside = spirv.LogicalAnd %token_ok, %row_ok : i1
-      spirv.mlir.selection {
-        spirv.BranchConditional %inside, ^write, ^merge
-      ^write:
-        %s_at = spirv.IAdd %staging_base, %e : i32
-        %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %unscaled = spirv.Load "Workgroup" %s_ptr : f32
-        %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %token_s = spirv.Load "Workgroup" %ts_ptr : f32
-        %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %row_s = spirv.Load "Workgroup" %rs_ptr : f32
-        %for_token = spirv.FMul %unscaled, %token_s : f32
-        %v = spirv.FMul %for_token, %row_s : f32
-        %divided = spirv.FDiv %v, %softcap : f32
-        %clamped = spirv.GL.FClamp %divided, %fm15, %f15 : f32
-        %bent = spirv.GL.Tanh %clamped : f32
-        %capped = spirv.FMul %softcap, %bent : f32
-        %out = spirv.Select %apply_softcap, %capped, %v : i1, f32
-        %y_row = spirv.IMul %token, %y_stride : i32
-        %y_at_row = spirv.IAdd %y_base, %y_row : i32
-        %y_at = spirv.IAdd %y_at_row, %row : i32
-        %y_ptr = spirv.AccessChain %y_buffer[%c0, %y_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-        spirv.Store "StorageBuffer" %y_ptr, %out : f32
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
-      %next = spirv.IAdd %j, %c1 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    // The next accumulator reuses the staging.
-    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
-    spirv.Return
-  }
-
-  // The tile `linear` of the renumbered grid (see Work above).
-  spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
+  // This invocation's rows (w_line, + 64) and 16-byte unit of a step.
+  spirv.func @w_line() -> i32 "None" {
     %c2 = spirv.Constant 2 : i32
-    %c3 = spirv.Constant 3 : i32
-    %c4 = spirv.Constant 4 : i32
-    %c5 = spirv.Constant 5 : i32
-    %c7 = spirv.Constant 7 : i32
-    %c8 = spirv.Constant 8 : i32
-    %c10 = spirv.Constant 10 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c31 = spirv.Constant 31 : i32
-    %c32 = spirv.Constant 32 : i32
-    %c48 = spirv.Constant 48 : i32
-    %c64 = spirv.Constant 64 : i32
-    %c96 = spirv.Constant 96 : i32
-    %c128 = spirv.Constant 128 : i32
-    %c160 = spirv.Constant 160 : i32
-    %c256 = spirv.Constant 256 : i32
-    %c512 = spirv.Constant 512 : i32
-    %c768 = spirv.Constant 768 : i32
-    %c1024 = spirv.Constant 1024 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %zero_acc = spirv.CompositeConstruct %f0 : (f32) -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %K = spirv.mlir.referenceof @K : i32
-    %token_tile = spirv.UMod %linear, %token_tiles : i32
-    %row_tile = spirv.UDiv %linear, %token_tiles : i32
-    %first_token = spirv.IMul %token_tile, %c128 : i32
-    %first_row = spirv.IMul %row_tile, %c128 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
-    %lane = spirv.BitwiseAnd %invocation, %c31 : i32
-    // What this invocation stages: x tokens x_line + 32 j (j < 4) at vec4
-    // x_unit of the step; W rows w_line + 64 j (j < 2) at 16-byte unit w_unit.
-    %x_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
-    %x_unit = spirv.BitwiseAnd %invocation, %c7 : i32
-    %w_line = spirv.ShiftRightLogical %invocation, %c2 : i32, i32
-    %w_unit = spirv.BitwiseAnd %invocation, %c3 : i32
-    %x_token0 = spirv.IAdd %first_token, %x_line : i32
-    %x_token1 = spirv.IAdd %x_token0, %c32 : i32
-    %x_token2 = spirv.IAdd %x_token0, %c64 : i32
-    %x_token3 = spirv.IAdd %x_token0, %c96 : i32
-    %w_row0 = spirv.IAdd %first_row, %w_line : i32
-    %w_row1 = spirv.IAdd %w_row0, %c64 : i32
+    %line = spirv.ShiftRightLogical %invocation, %c2 : i32, i32
+    spirv.ReturnValue %line : i32
+  }
+  spirv.func @w_unit_of_step() -> i32 "None" {
+    %c3 = spirv.Constant 3 : i32
+    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
+    %invocation = spirv.Load "Input" %index_ptr : i32
+    %unit = spirv.BitwiseAnd %invocation, %c3 : i32
+    spirv.ReturnValue %unit : i32
+  }
 
-    // Pre-pass: the largest magnitudes of this invocation's units over all of K.
-    %x_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %w_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %w_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+  // The largest |w| of this invocation's units over all of K, published at
+  // 1024 + [row][4].
+  spirv.func @w_prepass(%first_row : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c3 = spirv.Constant 3 : i32
+    %c4 = spirv.Constant 4 : i32
+    %c32 = spirv.Constant 32 : i32
+    %c64 = spirv.Constant 64 : i32
+    %c256 = spirv.Constant 256 : i32
+    %c1024 = spirv.Constant 1024 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %K = spirv.mlir.referenceof @K : i32
+    %line = spirv.FunctionCall @w_line() : () -> i32
+    %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
+    %row0 = spirv.IAdd %first_row, %line : i32
+    %row1 = spirv.IAdd %row0, %c64 : i32
+    %max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    %max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
       spirv.Branch ^header(%c0 : i32)
     ^header(%k0 : i32):
       %more = spirv.ULessThan %k0, %K : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
-      %step_x = spirv.ShiftRightLogical %k0, %c2 : i32, i32
-      %step_w = spirv.ShiftRightLogical %k0, %c3 : i32, i32
-      %xu = spirv.IAdd %step_x, %x_unit : i32
-      %wu = spirv.IAdd %step_w, %w_unit : i32
-      spirv.FunctionCall @note_x(%x_max0, %x_token0, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max1, %x_token1, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max2, %x_token2, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max3, %x_token3, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_w(%w_max0, %w_row0, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_w(%w_max1, %w_row1, %wu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32
+      %at = spirv.IAdd %step, %unit : i32
+      spirv.FunctionCall @note_w(%max0, %row0, %at) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
+      spirv.FunctionCall @note_w(%max1, %row1, %at) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
       %next_k0 = spirv.IAdd %k0, %c32 : i32
       spirv.Branch ^header(%next_k0 : i32)
     ^merge:
       spirv.mlir.merge
     }
-    // The maxima meet in shared memory: x's [token][8], W's at 1024 + [row][4].
-    %x_slot0 = spirv.IMul %x_line, %c8 : i32
-    %x_slot = spirv.IAdd %x_slot0, %x_unit : i32
-    %w_slot0 = spirv.IMul %w_line, %c4 : i32
-    %w_slot1 = spirv.IAdd %w_slot0, %w_unit : i32
-    %w_slot = spirv.IAdd %w_slot1, %c1024 : i32
-    %x_publish0 = spirv.IAdd %x_slot, %c0 : i32
-    spirv.FunctionCall @publish_max(%x_max0, %x_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish1 = spirv.IAdd %x_slot, %c256 : i32
-    spirv.FunctionCall @publish_max(%x_max1, %x_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish2 = spirv.IAdd %x_slot, %c512 : i32
-    spirv.FunctionCall @publish_max(%x_max2, %x_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish3 = spirv.IAdd %x_slot, %c768 : i32
-    spirv.FunctionCall @publish_max(%x_max3, %x_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %w_publish0 = spirv.IAdd %w_slot, %c0 : i32
-    spirv.FunctionCall @publish_max(%w_max0, %w_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %w_publish1 = spirv.IAdd %w_slot, %c256 : i32
-    spirv.FunctionCall @publish_max(%w_max1, %w_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // Invocations 0..127 turn token i's 8 maxima into s_t, 128..255 row i - 128's 4 into s_n.
-    %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %scales_tokens = spirv.ULessThan %invocation, %c128 : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %scales_tokens, ^token, ^row
-    ^token:
-      %token_first = spirv.IMul %invocation, %c8 : i32
-      %s_t = spirv.FunctionCall @scale_of_maxima(%token_first, %c8) : (i32, i32) -> f32
-      %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
-      spirv.Branch ^merge
-    ^row:
-      %row_local = spirv.ISub %invocation, %c128 : i32
-      %row_first0 = spirv.IMul %row_local, %c4 : i32
-      %row_first = spirv.IAdd %row_first0, %c1024 : i32
-      %s_n = spirv.FunctionCall @scale_of_maxima(%row_first, %c4) : (i32, i32) -> f32
-      %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      spirv.Store "Workgroup" %s_n_ptr, %s_n : f32
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
-    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // 1 / scale of the tokens and rows this invocation stages; where they go
-    // in the tiles (vec4 index: line * 10 + unit).
-    %x_line0 = spirv.IAdd %x_line, %c0 : i32
-    %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line0) : (i32, i32) -> f32
-    %x_line_at0 = spirv.IMul %x_line0, %c10 : i32
-    %x_at0 = spirv.IAdd %x_line_at0, %x_unit : i32
-    %x_line1 = spirv.IAdd %x_line, %c32 : i32
-    %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line1) : (i32, i32) -> f32
-    %x_line_at1 = spirv.IMul %x_line1, %c10 : i32
-    %x_at1 = spirv.IAdd %x_line_at1, %x_unit : i32
-    %x_line2 = spirv.IAdd %x_line, %c64 : i32
-    %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line2) : (i32, i32) -> f32
-    %x_line_at2 = spirv.IMul %x_line2, %c10 : i32
-    %x_at2 = spirv.IAdd %x_line_at2, %x_unit : i32
-    %x_line3 = spirv.IAdd %x_line, %c96 : i32
-    %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line3) : (i32, i32) -> f32
-    %x_line_at3 = spirv.IMul %x_line3, %c10 : i32
-    %x_at3 = spirv.IAdd %x_line_at3, %x_unit : i32
-    %w_pair = spirv.IMul %w_unit, %c2 : i32
-    %w_line0 = spirv.IAdd %w_line, %c0 : i32
-    %w_inverse0 = spirv.FunctionCall @inverse_scale(%c1, %w_line0) : (i32, i32) -> f32
-    %w_line_at0 = spirv.IMul %w_line0, %c10 : i32
-    %w_at0 = spirv.IAdd %w_line_at0, %w_pair : i32
-    %w_line1 = spirv.IAdd %w_line, %c64 : i32
-    %w_inverse1 = spirv.FunctionCall @inverse_scale(%c1, %w_line1) : (i32, i32) -> f32
-    %w_line_at1 = spirv.IMul %w_line1, %c10 : i32
-    %w_at1 = spirv.IAdd %w_line_at1, %w_pair : i32
-
-    // The subgroup's share: tokens sub_token.. (64), rows sub_row.. (32) of
-    // the tile; acc_tr holds its tokens + 16 t, rows + 16 r.
-    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c2 : i32, i32
-    %sub_token = spirv.IMul %sub_token_part, %c64 : i32
-    %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
-    %sub_row = spirv.IMul %sub_row_part, %c32 : i32
-    %a_at = spirv.IMul %sub_token, %c10 : i32
-    %b_at = spirv.IMul %sub_row, %c10 : i32
-    %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc00, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc01, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc10 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc10, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc11, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc20 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc20, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc21 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc21, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc30, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
-    spirv.Store "Function" %acc31, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-
-    // The first step's units, then one step per 32 columns of K.
-    %x_units0 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %w_units0 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
-    %w_units1 = spirv.Variable : !spirv.ptr<vector<4xi32>, Function>
-    spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %w_unit) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %K : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      spirv.FunctionCall @stage_x(%x_units0, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units1, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units2, %x_inverse2, %x_at2) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units3, %x_inverse3, %x_at3) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_w(%w_units0, %w_inverse0, %w_at0) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_w(%w_units1, %w_inverse1, %w_at1) : (!spirv.ptr<vector<4xi32>, Function>, f32, i32) -> ()
-      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-      // The next step's loads, in flight during this step's products.
-      %next_k0 = spirv.IAdd %k0, %c32 : i32
-      %has_next = spirv.ULessThan %next_k0, %K : i32
-      spirv.mlir.selection {
-        spirv.BranchConditional %has_next, ^fetch, ^merge
-      ^fetch:
-        %next_x = spirv.ShiftRightLogical %next_k0, %c2 : i32, i32
-        %next_w = spirv.ShiftRightLogical %next_k0, %c3 : i32, i32
-        %next_xu = spirv.IAdd %next_x, %x_unit : i32
-        %next_wu = spirv.IAdd %next_w, %w_unit : i32
-        spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_w(%w_units0, %w_row0, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_w(%w_units1, %w_row1, %next_wu) : (!spirv.ptr<vector<4xi32>, Function>, i32, i32) -> ()
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
-      // Two 16-column slices (4 vec4 each).
-      spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_at, %b_at) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
-      %a_second = spirv.IAdd %a_at, %c4 : i32
-      %b_second = spirv.IAdd %b_at, %c4 : i32
-      spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_second, %b_second) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32) -> ()
-      // The next step overwrites the tiles this one read.
-      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-      spirv.Branch ^header(%next_k0 : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-
-    // Write out, each accumulator through this subgroup's 16 x 16 staging.
-    %staging_base = spirv.IMul %subgroup, %c256 : i32
-    spirv.FunctionCall @write_out(%acc00, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
-    spirv.FunctionCall @write_out(%acc01, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
-    spirv.FunctionCall @write_out(%acc10, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    spirv.FunctionCall @write_out(%acc11, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_token2 = spirv.IAdd %sub_token, %c32 : i32
-    spirv.FunctionCall @write_out(%acc20, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    spirv.FunctionCall @write_out(%acc21, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_token3 = spirv.IAdd %sub_token, %c48 : i32
-    spirv.FunctionCall @write_out(%acc30, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    spirv.FunctionCall @write_out(%acc31, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %slot_line = spirv.IMul %line, %c4 : i32
+    %slot_unit = spirv.IAdd %slot_line, %unit : i32
+    %slot0 = spirv.IAdd %slot_unit, %c1024 : i32
+    %slot1 = spirv.IAdd %slot0, %c256 : i32
+    spirv.FunctionCall @publish_max(%max0, %slot0) : (!spirv.ptr<f32, Function>, i32) -> ()
+    spirv.FunctionCall @publish_max(%max1, %slot1) : (!spirv.ptr<f32, Function>, i32) -> ()
     spirv.Return
   }
 
-  spirv.func @main() "None" {
-    %c7 = spirv.Constant 7 : i32
-    %c127 = spirv.Constant 127 : i32
-    %c5 = spirv.Constant 5 : i32
-    %N = spirv.mlir.referenceof @N : i32
-    %pc = spirv.mlir.addressof @pc : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
-    %tokens_ptr = spirv.AccessChain %pc[%c5] : !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>, i32 -> !spirv.ptr<i32, PushConstant>
-    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
-    %wg_ptr = spirv.mlir.addressof @workgroup_id : !spirv.ptr<vector<3xi32>, Input>
-    %wg = spirv.Load "Input" %wg_ptr : vector<3xi32>
-    %count_ptr = spirv.mlir.addressof @workgroup_count : !spirv.ptr<vector<3xi32>, Input>
-    %count = spirv.Load "Input" %count_ptr : vector<3xi32>
-    %wg_x = spirv.CompositeExtract %wg[0 : i32] : vector<3xi32>
-    %wg_y = spirv.CompositeExtract %wg[1 : i32] : vector<3xi32>
-    %count_x = spirv.CompositeExtract %count[0 : i32] : vector<3xi32>
-    %linear_row = spirv.IMul %wg_y, %count_x : i32
-    %linear = spirv.IAdd %linear_row, %wg_x : i32
-    %tokens_up = spirv.IAdd %num_tokens, %c127 : i32
-    %token_tiles = spirv.ShiftRightLogical %tokens_up, %c7 : i32, i32
-    %rows_up = spirv.IAdd %N, %c127 : i32
-    %row_tiles = spirv.ShiftRightLogical %rows_up, %c7 : i32, i32
-    %tiles = spirv.IMul %token_tiles, %row_tiles : i32
-    %computes = spirv.ULessThan %linear, %tiles : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %computes, ^tile, ^merge
-    ^tile:
-      spirv.FunctionCall @compute_tile(%linear, %token_tiles) : (i32, i32) -> ()
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
+  spirv.func @w_row_scale(%row : i32) -> f32 "None" {
+    %c4 = spirv.Constant 4 : i32
+    %c1024 = spirv.Constant 1024 : i32
+    %first0 = spirv.IMul %row, %c4 : i32
+    %first = spirv.IAdd %first0, %c1024 : i32
+    %scale = spirv.FunctionCall @scale_of_maxima(%first, %c4) : (i32, i32) -> f32
+    spirv.ReturnValue %scale : f32
+  }
+
+  spirv.func @w_prepare() "None" {
+    %c1 = spirv.Constant 1 : i32
+    %c64 = spirv.Constant 64 : i32
+    %line = spirv.FunctionCall @w_line() : () -> i32
+    %line1 = spirv.IAdd %line, %c64 : i32
+    %inverse0 = spirv.FunctionCall @inverse_scale(%c1, %line) : (i32, i32) -> f32
+    %inverse1 = spirv.FunctionCall @inverse_scale(%c1, %line1) : (i32, i32) -> f32
+    %slot0 = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
+    %slot1 = spirv.mlir.addressof @w_inverse1 : !spirv.ptr<f32, Private>
+    spirv.Store "Private" %slot0, %inverse0 : f32
+    spirv.Store "Private" %slot1, %inverse1 : f32
     spirv.Return
   }
+
+  spirv.func @w_fetch(%first_row : i32, %k0 : i32) "None" {
+    %c3 = spirv.Constant 3 : i32
+    %c64 = spirv.Constant 64 : i32
+    %line = spirv.FunctionCall @w_line() : () -> i32
+    %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
+    %row0 = spirv.IAdd %first_row, %line : i32
+    %row1 = spirv.IAdd %row0, %c64 : i32
+    %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32
+    %at = spirv.IAdd %step, %unit : i32
+    %words0 = spirv.FunctionCall @w_unit(%row0, %at) : (i32, i32) -> vector<4xi32>
+    %words1 = spirv.FunctionCall @w_unit(%row1, %at) : (i32, i32) -> vector<4xi32>
+    %slot0 = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
+    %slot1 = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
+    spirv.Store "Private" %slot0, %words0 : vector<4xi32>
+    spirv.Store "Private" %slot1, %words1 : vector<4xi32>
+    spirv.Return
+  }
+
+  spirv.func @w_stage() "None" {
+    %c2 = spirv.Constant 2 : i32
+    %c10 = spirv.Constant 10 : i32
+    %c640 = spirv.Constant 640 : i32
+    %line = spirv.FunctionCall @w_line() : () -> i32
+    %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
+    %line_at = spirv.IMul %line, %c10 : i32
+    %pair = spirv.IMul %unit, %c2 : i32
+    %at0 = spirv.IAdd %line_at, %pair : i32
+    %at1 = spirv.IAdd %at0, %c640 : i32
+    %units0_ptr = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
+    %units1_ptr = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
+    %inverse0_ptr = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
+    %inverse1_ptr = spirv.mlir.addressof @w_inverse1 : !spirv.ptr<f32, Private>
+    %units0 = spirv.Load "Private" %units0_ptr : vector<4xi32>
+    %units1 = spirv.Load "Private" %units1_ptr : vector<4xi32>
+    %inverse0 = spirv.Load "Private" %inverse0_ptr : f32
+    %inverse1 = spirv.Load "Private" %inverse1_ptr : f32
+    spirv.FunctionCall @stage_unit(%units0, %inverse0, %at0) : (vector<4xi32>, f32, i32) -> ()
+    spirv.FunctionCall @stage_unit(%units1, %inverse1, %at1) : (vector<4xi32>, f32, i32) -> ()
+    spirv.Return
+  }
+
   spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1

@@ -77,6 +77,8 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatmulKernel(BlockQuant::kQ4, 64, 5),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
       quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 30.0f),
+      coopQuantMatmulKernel(BlockQuant::kQ8, 32, 3),
+      coopQuantMatmulKernel(BlockQuant::kQ4, 5376, 21504, 30.0f),
       sampleKernel(5, 4),
       sampleKernel(262208),
       quantEmbeddingKernel(BlockQuant::kQ8, 32, std::sqrt(32.0), 4),
@@ -265,7 +267,7 @@ TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
   // (runtime/gpu/spirv_capabilities.h): every builtin kernel must pass on a
   // device with every optional feature, and exactly the packed-dot decode
   // kernel (matvec_quant_dot) needs shaderIntegerDotProduct, exactly the
-  // prefill kernel on matrix units (matmul_bf16_coop) cooperativeMatrix.
+  // prefill kernels on matrix units (matmul_*_coop) cooperativeMatrix.
   const gpu::DeviceCapabilities full = everyOptionalFeature();
   gpu::DeviceCapabilities without_dot = full, without_matrices = full;
   without_dot.shader_integer_dot_product = false;
@@ -287,7 +289,7 @@ TEST(KernelLibraryTest, EveryDeclaredCapabilityIsOneTheRuntimeChecks) {
       }
     }
     EXPECT_EQ(needs_dot, compiled.request.kernel == "matvec_quant_dot");
-    EXPECT_EQ(needs_matrices, compiled.request.kernel == "matmul_bf16_coop");
+    EXPECT_EQ(needs_matrices, compiled.request.kernel.ends_with("_coop"));
   }
 }
 
@@ -355,13 +357,13 @@ TEST(KernelLibraryTest, CooperativeMatrixTypesAreReadAndMatchedToTheDevice) {
 }
 
 TEST(KernelLibraryTest, SharedMemoryIsReadFromTheModule) {
-  // Every GLSL kernel stays within the 16 KiB Vulkan guarantees; the one on
-  // matrix units states its own need (3 tiles of 128 x 40 halves, 2048 floats
+  // Every GLSL kernel stays within the 16 KiB Vulkan guarantees; those on
+  // matrix units state their own need (3 tiles of 128 x 40 halves, 2048 floats
   // of staging, 128 + 128 floats of scales), which the runtime checks per device.
   for (const CompiledRequest& compiled : compiledRepresentatives()) {
     const std::string name = describeSpecialisation(compiled.request.kernel, compiled.request.defines);
     const uint64_t bytes = gpu::declaredWorkgroupMemoryBytes(compiled.words, name);
-    if (compiled.request.kernel == "matmul_bf16_coop") {
+    if (compiled.request.kernel.ends_with("_coop")) {
       EXPECT_EQ(bytes, 3u * 128 * 40 * 2 + 2048 * 4 + (128 + 128) * 4) << name;
     } else {
       EXPECT_LE(bytes, 16384u) << name;

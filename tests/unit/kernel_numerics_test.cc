@@ -28,6 +28,7 @@
 #include "runtime/gpu/gpu_device.h"
 #include "tests/support/gelu_reference.h"
 #include "tests/support/kernel_pipeline.h"
+#include "tests/support/matrix_units.h"
 
 namespace unicorn::spirv {
 namespace {
@@ -645,16 +646,7 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
     w.values.push_back(fromBf16(w.packed.back()));
   }
   const KernelRequest request = coopMatmulKernel(k, n);
-  const std::vector<uint32_t> words = test_support::compileKernel(request);
-  if (std::optional<std::string> missing =
-          gpu::ComputePipeline::shortfall(*device_, test_support::kernelPipelineDesc(request, words))) {
-    const gpu::DeviceCapabilities& caps = device_->capabilities();
-    const bool has_units = caps.cooperative_matrix && !caps.cooperative_matrix_shapes.empty();
-    EXPECT_NE(missing->find(has_units ? "" : "cooperativeMatrix"), std::string::npos) << *missing;
-    EXPECT_NE(missing->find(caps.name), std::string::npos) << *missing;
-    std::printf("matmul_bf16_coop does not run here: %s\n", missing->c_str());
-    return;
-  }
+  if (!test_support::runsOnMatrixUnits(*device_, request, test_support::compileKernel(request))) return;
   std::vector<double> magnitude;
   std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
   for (float cap : {0.0f, 3.0f}) {

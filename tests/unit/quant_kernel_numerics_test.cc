@@ -50,6 +50,7 @@
 #include "runtime/gpu/gpu_device.h"
 #include "tests/support/gelu_reference.h"
 #include "tests/support/kernel_pipeline.h"
+#include "tests/support/matrix_units.h"
 #include "schemas/tensor_layout.h"
 
 namespace unicorn::spirv {
@@ -638,6 +639,43 @@ TEST_F(QuantKernelNumericsTest, MatmulTilesMatchDequantisedReferenceWithRaggedEd
                                " T=" + std::to_string(tokens));
       }
     }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, CoopMatmulMatchesDequantisedReferenceOrTheDeviceIsRefusedByName) {
+  // matmul_quant_coop runs only where the device has cooperative-matrix units
+  // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the
+  // runtime must say why (the executor then runs matmul_quant). Both are
+  // checked: which one depends on the device the test runs on. 2 token tiles
+  // x 3 row tiles of its 128 x 128, ragged both ways (it renumbers its
+  // workgroups and leaves most of the grid idle); K of 3 blocks; x rows
+  // strided past K, with tokens beyond fp16's range and far below it (each
+  // scaled by its own power of two); blocks over four decades (each row's
+  // scale from its own block scales). Tolerance: a q4 weight stages into fp16
+  // exactly, so the bound above; a q8 one is rounded to fp16's 11 bits (a
+  // relative error of at most 2^-12 each), so 2^-12 of sum |x W'| on top.
+  const uint32_t tokens = 140, k = 96, n = 300, x_stride = k + 4, y_stride = n + 1;
+  const float sentinel = 999.0f;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    const KernelRequest request = coopQuantMatmulKernel(quant, k, n);
+    if (!test_support::runsOnMatrixUnits(*device_, request, compiled(request))) return;
+    QuantisedWeight w = quantisedRandom(quant, n, k, 900 + quantBits(quant));
+    std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 910);
+    for (uint32_t i = 0; i < k; ++i) {
+      x[3 * x_stride + i] *= 1e6f, x[5 * x_stride + i] *= 1e-6f, x[130 * x_stride + i] *= 1e5f;
+    }
+    Reference ref = referenceProduct(x, x_stride, w, tokens);
+    if (quant == BlockQuant::kQ8) {
+      ref.slack.resize(ref.magnitude.size());
+      for (size_t i = 0; i < ref.magnitude.size(); ++i) ref.slack[i] = std::ldexp(ref.magnitude[i], -12);
+    }
+    gpu::GpuBuffer x_buffer = upload(x, "x");
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+    run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
+                     {(n + 63) / 64, (tokens + 63) / 64, 1})});
+    expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
+                       std::string("coop matmul ") + nameOf(quant));
   }
 }
 

@@ -23,8 +23,8 @@
 // RUN:   --unicorn-schedule="dot-min-mib=0 dot-q8-matvec=8x64x4" | FileCheck %s --check-prefix=DOTQ8-SET
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="dot-q8=false dot-min-mib=0" | FileCheck %s --check-prefix=NO-DOTQ8
-// coop-matmul=false (unicorn-compile --no-coop-matmul): prefill's bf16 products
-// on the tiled kernel alone, no cooperative-matrix kernel with it as fallback.
+// coop-matmul=false (unicorn-compile --no-coop-matmul): prefill's products on
+// the tiled kernels alone, no cooperative-matrix kernel with one as fallback.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="coop-matmul=false" | FileCheck %s --check-prefix=TILED
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
@@ -52,12 +52,13 @@ unicorn.weight @w16 : tensor<4096x8192xbf16> from "model.safetensors" at 1684275
 // NO-DOTQ8: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64
 // BAD-GROUPS: dot-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '8x128x3'
 // BAD: quant-matvec must be ROWSxWORKGROUP[xGROUPS] (e.g. 4x64, 16x128x4), got '4'
-// TILED-NOT: matmul_bf16_coop
+// TILED-NOT: _coop
 // TILED: unicorn.kernel @[[TILED:[a-z_0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64}
-// TILED-NOT: matmul_bf16_coop
+// TILED-NOT: _coop
 // TILED: unicorn.dispatch @[[TILED]]
 // NARROW: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, rows_per_workgroup = 2 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
 // NARROW-SET: unicorn.kernel @{{[a-z_0-9]+}} "matvec_quant" {bits = 8 : i64, k = 4096 : i64, n = 64 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 32 : i64}
+// COOP: unicorn.kernel @{{[a-z_0-9]+}} "matmul_quant_coop" {bits = 4 : i64, k = 4096 : i64, n = 8192 : i64, softcap = 0.000000e+00 : f64} fallback @{{matmul_quant_[0-9]+}}
 // COOP: unicorn.kernel @{{[a-z_0-9]+}} "matmul_bf16_coop" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64} fallback @{{matmul_bf16_[0-9]+}}
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
   %h = unicorn.embed %ids, @embed {scale = 64.0 : f64} : tensor<?xi32> -> tensor<?x4096xf32>
