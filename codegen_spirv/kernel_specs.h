@@ -92,7 +92,7 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 // steps through K 32 columns at a time, so K must be a multiple of that. The
 // device needs VK_KHR_cooperative_matrix with 16x16x16 fp16 products into fp32,
 // and subgroups of 32.
-inline constexpr uint32_t kCoopMatmulTile = kMatmulTile, kCoopMatmulStepK = 32;
+inline constexpr uint32_t kCoopMatmulStepK = 32;
 KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,

@@ -160,7 +160,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "developer setting to compare the two kernels for q8)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "prefill products (bf16, q8, q4) on cooperative-matrix units where the device has them "
-           "(false: the tiled shader-core kernel everywhere; for comparing the two)">,
+           "(false: the tiled shader-core kernels everywhere; for comparing the two)">,
     Option<"flashPrefill", "flash-prefill", "bool", /*default=*/"true",
            "prefill attention in tiles of 8 queries sharing each block of keys (attention_prefill; "
            "false: one workgroup per token, attention.comp; for comparing the two)">

@@ -78,10 +78,11 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // and bf16 lost with them (q8 858 at 4x0, 841 at 16x128x4, 774 at 8x64x2; bf16
 // 620 at 4x0, 598 at 8x128x4; bench/results/launch-sweep-h200-2026-12-01f.json).
 // With row groups, q8's large products run faster on the packed kernel too,
-// at rows of twice q4's units halved (27B widths 911 tok/s on matvec_quant,
-// 972 on the packed kernel at 8x128x4, 996-1000 at 4x128x2 and 4x256x2, 989
-// at 4x128x4, 975 at 4x64x2, 957 at 2x128x2, 955 at 8x128x2; Gemma 3 1B 577
-// -> 672; bench/results/launch-sweep-h200-2026-12-02b.json).
+// at half q4's rows a workgroup (a q8 row is twice as many units): the 27B
+// widths 911 tok/s on matvec_quant, 972 on the packed kernel at 8x128x4,
+// 996-1000 at 4x128x2 and 4x256x2, 989 at 4x128x4, 975 at 4x64x2, 957 at
+// 2x128x2, 955 at 8x128x2; Gemma 3 1B 577 -> 672
+// (bench/results/launch-sweep-h200-2026-12-02b.json).
 // The pass options override them, so that launch shapes can be compared in the
 // model (unicorn-compile --matvec-launch).
 struct DecodeLaunches {
