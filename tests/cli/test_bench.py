@@ -183,7 +183,8 @@ class BenchTest(harness.CliTestCase):
         kernels = harness.bundle_header(self.bundle, self.shared)["schedule"]["kernels"]
         with_fallback = {k["name"]: kernels[k["fallback"]]["name"] for k in kernels if k.get("fallback", -1) >= 0}
         self.assertTrue(with_fallback, "the bundle's prefill has no cooperative-matrix kernels")
-        self.assertTrue(all(name.split(" (")[0] in ("matmul_bf16_coop", "matmul_quant_coop") for name in with_fallback))
+        coop_kernels = ("matmul_bf16_coop", "matmul_quant_coop")
+        self.assertTrue(all(name.split(" (")[0] in coop_kernels for name in with_fallback), with_fallback)
         substituted = {s["kernel"]: s["ran"] for s in report["kernel_substitutions"]}
         self.assertEqual(substituted, with_fallback)
         for s in report["kernel_substitutions"]:
