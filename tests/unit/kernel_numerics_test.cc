@@ -637,9 +637,13 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
   // (tokens 3 and 5, rows 2 and 3).
   const uint32_t tokens = 140, k = 96, n = 300;
   std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 21);
-  for (uint32_t i = 0; i < k; ++i) x[3 * k + i] *= 1e6f, x[5 * k + i] *= 1e-6f, x[70 * k + i] *= 1e-4f, x[130 * k + i] *= 1e5f;
+  for (uint32_t i = 0; i < k; ++i) {
+    x[3 * k + i] *= 1e6f, x[5 * k + i] *= 1e-6f, x[70 * k + i] *= 1e-4f, x[130 * k + i] *= 1e5f;
+  }
   std::vector<float> w_floats = randomFloats(size_t(n) * k, 0.3f, 22);
-  for (uint32_t i = 0; i < k; ++i) w_floats[2 * k + i] *= 1e6f, w_floats[3 * k + i] *= 1e-6f, w_floats[66 * k + i] *= 1e-6f;
+  for (uint32_t i = 0; i < k; ++i) {
+    w_floats[2 * k + i] *= 1e6f, w_floats[3 * k + i] *= 1e-6f, w_floats[66 * k + i] *= 1e-6f;
+  }
   Bf16Tensor w;
   for (float v : w_floats) {
     w.packed.push_back(toBf16(v));
