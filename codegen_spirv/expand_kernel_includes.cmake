@@ -4,7 +4,9 @@
 # the GLSL ones share theirs through #include. One level: an included file
 # includes nothing.
 set(directive "\n[ ]*// include: ([A-Za-z0-9_.]+)[ ]*\n")
+# A newline in front, so that a directive on the first line matches too.
 file(READ "${IN}" text)
+string(PREPEND text "\n")
 get_filename_component(dir "${IN}" DIRECTORY)
 while(text MATCHES "${directive}")
   set(line "${CMAKE_MATCH_0}")
@@ -13,9 +15,10 @@ while(text MATCHES "${directive}")
     message(FATAL_ERROR "${IN}: the included ${name} does not exist beside it")
   endif()
   file(READ "${dir}/${name}" included)
-  if(included MATCHES "${directive}")
+  if("\n${included}" MATCHES "${directive}")
     message(FATAL_ERROR "${dir}/${name}: an included kernel file may not include another")
   endif()
   string(REPLACE "${line}" "\n${included}\n" text "${text}")
 endwhile()
+string(SUBSTRING "${text}" 1 -1 text)
 file(WRITE "${OUT}" "${text}")
