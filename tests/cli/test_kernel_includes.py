@@ -36,23 +36,22 @@ class KernelIncludeTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(out.read_text(), "  frame line 1\n  frame line 2\n\nafter\n")
 
-    def test_a_missing_include_is_an_error_naming_it(self):
+    def assertRefusedNaming(self, include, named):
+        """A kernel including `include` fails to expand, naming `named`, and writes nothing."""
         kernel = self.tmp / "kernel.mlir"
-        kernel.write_text("before\n// include: absent.mlir\nafter\n")
+        kernel.write_text(f"before\n// include: {include}\nafter\n")
         result, out = self.expand(kernel)
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("absent.mlir", result.stderr)
+        self.assertIn(named, result.stderr)
         self.assertFalse(out.exists())
+
+    def test_a_missing_include_is_an_error_naming_it(self):
+        self.assertRefusedNaming("absent.mlir", "absent.mlir")
 
     def test_an_included_file_may_not_include(self):
         (self.tmp / "inner.mlir").write_text("inner\n")
         (self.tmp / "frame.mlir").write_text("// include: inner.mlir\nframe\n")
-        kernel = self.tmp / "kernel.mlir"
-        kernel.write_text("before\n// include: frame.mlir\nafter\n")
-        result, out = self.expand(kernel)
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("frame.mlir", result.stderr)
-        self.assertFalse(out.exists())
+        self.assertRefusedNaming("frame.mlir", "frame.mlir")
 
     def test_the_builtin_kernels_expand_whole(self):
         frame = (KERNELS / "matmul_coop_frame.mlir").read_text()
