@@ -690,13 +690,10 @@ class ProgramBuilder {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
         if (how.as_matmul && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
-          // On cooperative-matrix units where the device has them (same grid
-          // and bindings as the tiled kernel), the tiled kernel elsewhere.
+          // On cooperative-matrix units where the device has them (same grid,
+          // bindings and parameters as the tiled kernel), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
-          llvm::SmallVector<NamedAttribute> coop_params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
-                                                           param("softcap", double(how.softcap))};
-          if (w->quant) coop_params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
-          emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", coop_params, fallback), d);
+          emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", params, fallback), d);
           continue;
         }
         emit(op->getLoc(), kernel, params, d);
