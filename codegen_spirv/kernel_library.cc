@@ -87,6 +87,15 @@ std::vector<KernelInfo> builtinKernels() {
              {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
               optional("WINDOW", "0"), softcap, required("SPLITS"), workgroup},
              7, sizeof(AttentionPush)),
+      // attention_split from the q|k|v product row: the heads' norms and RoPE,
+      // the step's key and value into the cache; QUANT_BITS: the output
+      // quantised too, into one more binding.
+      withExtraBindings(kernel("attention_decode",
+                               {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"),
+                                required("QUERY_SCALE"), optional("WINDOW", "0"), softcap, required("SPLITS"),
+                                workgroup, required("EPS"), required("ROPE_INV_FREQ"), optional("QUANT_BITS", "0")},
+                               9, sizeof(DecodeAttentionPush)),
+                        "QUANT_BITS", 1),
       kernel("attention_prefill",
              {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
               optional("WINDOW", "0"), softcap},

@@ -131,6 +131,13 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
                          p.u32("window"), static_cast<float>(p.real("softcap")), split ? p.u32("splits") : 1};
     return split ? splitAttentionKernel(shape, p.u32("workgroup_size")) : attentionKernel(shape, p.u32("workgroup_size"));
   }
+  if (kernel == "attention_decode") {
+    AttentionShape shape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"), p.real("query_scale"),
+                         p.u32("window"), static_cast<float>(p.real("softcap")), p.u32("splits")};
+    return decodeAttentionKernel(shape, static_cast<float>(p.real("eps")),
+                                 RopeParameters{p.real("rope_base"), p.real("rope_linear_factor")},
+                                 p.u32("workgroup_size"), p.optionalBits("quantised_bits"));
+  }
   if (kernel == "attention_prefill") {
     return attentionPrefillKernel(AttentionShape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"),
                                                  p.real("query_scale"), p.u32("window"),

@@ -53,6 +53,12 @@ struct AttentionPush {
   uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
       out_token_stride, num_tokens;
 };
+// attention_decode: AttentionPush's members (query_base the step's first query
+// head in the q|k|v row), then its first key and value heads in that row.
+struct DecodeAttentionPush {
+  uint32_t query_base, query_token_stride, key_base, value_base, cache_capacity, positions_base, out_base,
+      out_token_stride, num_tokens, key_src_base, value_src_base;
+};
 struct GeluMulPush {
   uint32_t gate_base, gate_token_stride, up_base, up_token_stride, out_base, out_token_stride, num_tokens;
 };

@@ -339,7 +339,7 @@ KernelDefines attentionDefines(const AttentionShape& shape) {
           {"SOFTCAP", glslFloat(shape.softcap)}};
 }
 
-// attention.comp and attention_split.comp read keys as vec4s, a key's shares
+// attention.comp, attention_split.comp and attention_decode.comp read keys as vec4s, a key's shares
 // by up to 4 neighbouring lanes.
 KernelRequest decodeAttentionRequest(const char* kernel, const AttentionShape& shape, uint32_t workgroup_size) {
   KernelRequest request{kernel, {}};
@@ -352,6 +352,20 @@ KernelRequest decodeAttentionRequest(const char* kernel, const AttentionShape& s
   return request;
 }
 
+// attention_split.comp and attention_decode.comp: shares of the keys.
+KernelRequest splitAttentionRequest(const char* kernel, const AttentionShape& shape, uint32_t workgroup_size) {
+  KernelRequest request = decodeAttentionRequest(kernel, shape, workgroup_size);
+  requireSplits(request.kernel, shape.splits);
+  if (shape.splits < 2) failShape(request.kernel, "splits must be at least 2, got " + text(shape.splits));
+  // The last share weighs the shares a lane each.
+  if (shape.splits > workgroup_size) {
+    failShape(request.kernel, "splits (" + text(shape.splits) + ") must not exceed the workgroup size (" +
+                                  text(workgroup_size) + ")");
+  }
+  request.defines["SPLITS"] = text(shape.splits);
+  return request;
+}
+
 }  // namespace
 
 KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
@@ -361,15 +375,21 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
 }
 
 KernelRequest splitAttentionKernel(const AttentionShape& shape, uint32_t workgroup_size) {
-  KernelRequest request = decodeAttentionRequest("attention_split", shape, workgroup_size);
-  requireSplits(request.kernel, shape.splits);
-  if (shape.splits < 2) failShape(request.kernel, "splits must be at least 2, got " + text(shape.splits));
-  // The last share weighs the shares a lane each.
-  if (shape.splits > workgroup_size) {
-    failShape(request.kernel, "splits (" + text(shape.splits) + ") must not exceed the workgroup size (" +
-                                  text(workgroup_size) + ")");
+  return splitAttentionRequest("attention_split", shape, workgroup_size);
+}
+
+KernelRequest decodeAttentionKernel(const AttentionShape& shape, float eps, const RopeParameters& rope,
+                                    uint32_t workgroup_size, std::optional<BlockQuant> quantised_output) {
+  KernelRequest request = splitAttentionRequest("attention_decode", shape, workgroup_size);
+  requirePositiveEven(request.kernel, "head_dim", shape.head_dim);
+  request.defines["EPS"] = glslFloat(eps);
+  request.defines["ROPE_INV_FREQ"] = ropeTable(request.kernel, shape.head_dim, rope);
+  if (quantised_output) {
+    if (!attentionQuantisedOutputFits(shape.head_dim)) {
+      failShape(request.kernel, "a quantised output needs head_dim a multiple of 32, got " + text(shape.head_dim));
+    }
+    request.defines["QUANT_BITS"] = text(quantBits(*quantised_output));
   }
-  request.defines["SPLITS"] = text(shape.splits);
   return request;
 }
 

@@ -133,6 +133,16 @@ KernelRequest attentionKernel(const AttentionShape& shape, uint32_t workgroup_si
 // (head, token), the last to finish combining them; it binds the partials and
 // a count per head besides attention's bindings.
 KernelRequest splitAttentionKernel(const AttentionShape& shape, uint32_t workgroup_size = 64);
+// attention_decode.comp: splitAttentionKernel's attention of the one decode
+// token from its layer's q|k|v product row, with the q and k heads' RMSNorm
+// (eps) and RoPE (rope) and the step's key and value put into the cache
+// (head_dim even). quantised_output: the output row also quantised per block
+// of 32 as quantize_activation does it for that scheme's packed products
+// (binding 9; head_dim a multiple of 32: attentionQuantisedOutputFits).
+inline bool attentionQuantisedOutputFits(uint32_t head_dim) { return head_dim % 32 == 0; }
+KernelRequest decodeAttentionKernel(const AttentionShape& shape, float eps, const RopeParameters& rope,
+                                    uint32_t workgroup_size = 64,
+                                    std::optional<BlockQuant> quantised_output = std::nullopt);
 // Prefill attention, flash-style (attention_prefill.comp): workgroups of 64
 // take 8 tokens of one head each, dispatch (heads, ceil(tokens / 8), 1);
 // head_dim a multiple of 8 up to 256 (its shared memory stays within 16 KiB).

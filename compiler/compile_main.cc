@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   bool no_coop_matmul = false;
   bool no_dot_q8 = false;
   bool no_flash_prefill = false;
+  bool no_decode_attention = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
                "developer: prefill attention one workgroup per token instead of tiles of 8 queries sharing\n"
                "each block of keys (to compare the two)")
       ->group("Developer");
+  app.add_flag("--no-decode-attention", no_decode_attention,
+               "developer: decode attention as two dispatches, the q and k norms and RoPE (qkv_norm_rope),\n"
+               "then the attention (attention_split), instead of one from the q|k|v row (to compare the two)")
+      ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
 
@@ -208,6 +213,7 @@ int main(int argc, char** argv) {
     pipeline.dot_q8 = !no_dot_q8;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;
+    pipeline.decode_attention = !no_decode_attention;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);

@@ -214,6 +214,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   schedule.dotQ8 = options.dot_q8;
   schedule.coopMatmul = options.coop_matmul;
   schedule.flashPrefill = options.flash_prefill;
+  schedule.decodeAttention = options.decode_attention;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

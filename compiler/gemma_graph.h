@@ -61,6 +61,7 @@ class GemmaGraph {
     bool dot_q8 = true;         // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
     bool coop_matmul = true;    // --no-coop-matmul: the tiled kernels for prefill's products
     bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
+    bool decode_attention = true;  // --no-decode-attention: qkv_norm_rope, then attention_split
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

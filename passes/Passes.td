@@ -132,9 +132,10 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Some neighbouring ops share a dispatch where their rows allow it: an
     rms_norm_add and the rms_norm of its sum (rms_norm_add_norm); a layer's
     q and k qk_norm_rope and its attention's copy of the values into the
-    cache (qkv_norm_rope); in decode, a gelu_mul and the linear right after
-    it that reads it (the product applies GELU to the gate|up rows as it
-    loads them). A long vocabulary's argmax runs split, then combined.
+    cache (qkv_norm_rope; in decode also the attention itself,
+    attention_decode, which then quantises its output for a packed-integer o
+    projection); in decode, a gelu_mul and the linear right after it that
+    reads it (the product applies GELU to the gate|up rows as it loads them). A long vocabulary's argmax runs split, then combined.
   }];
   let options = [
     Option<"minRowSlices", "min-row-slices", "unsigned", /*default=*/"1",
@@ -163,7 +164,10 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "(false: the tiled shader-core kernels everywhere; for comparing the two)">,
     Option<"flashPrefill", "flash-prefill", "bool", /*default=*/"true",
            "prefill attention in tiles of 8 queries sharing each block of keys (attention_prefill; "
-           "false: one workgroup per token, attention.comp; for comparing the two)">
+           "false: one workgroup per token, attention.comp; for comparing the two)">,
+    Option<"decodeAttention", "decode-attention", "bool", /*default=*/"true",
+           "decode attention from the q|k|v row in one dispatch with the q and k norms and RoPE "
+           "(attention_decode; false: qkv_norm_rope, then attention_split; for comparing the two)">
   ];
   let dependentDialects = ["::unicorn::UnicornDialect"];
 }

@@ -97,6 +97,7 @@ struct DecodeLaunches {
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
+  bool decode_attention = true;      // the pass option decode-attention (attention_decode)
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
@@ -452,7 +453,10 @@ class ProgramBuilder {
     llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", eps),
                                                 flag("add_to_output", add_to_output),
                                                 param("workgroup_size", int64_t(workgroup))};
-    if (!add_to_output && failed(quantiseForNextProduct(op, output, width, workgroup, d, params))) return failure();
+    if (!add_to_output && failed(quantiseForNextProduct(op, output, width,
+                                                        sp::rmsNormQuantisedOutputFits(width, workgroup), d, params))) {
+      return failure();
+    }
     emit(op->getLoc(), "rms_norm", params, d);
     return success();
   }
@@ -506,33 +510,37 @@ class ProgramBuilder {
     llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
                                                 param("next_eps", next.getEps().convertToDouble()),
                                                 param("workgroup_size", int64_t(workgroup))};
-    if (failed(quantiseForNextProduct(next, next.getResult(), width, workgroup, d, params))) return failure();
+    if (failed(quantiseForNextProduct(next, next.getResult(), width, sp::rmsNormQuantisedOutputFits(width, workgroup),
+                                      d, params))) {
+      return failure();
+    }
     emit(op->getLoc(), "rms_norm_add_norm", params, d);
     return true;
   }
 
-  // A norm's row quantised in its own dispatch (the norm kernels' QUANT_BITS:
-  // one more binding, @quantised_input's first row) for the packed-integer
-  // product right after it, which then runs no quantize_activation first.
-  LogicalResult quantiseForNextProduct(Operation* norm, Value normed, uint32_t width, uint32_t workgroup,
+  // A row quantised by the dispatch that computes it (the norm kernels' and
+  // attention_decode's QUANT_BITS: one more binding, @quantised_input's first
+  // row) for the packed-integer product right after it, which then runs no
+  // quantize_activation first; `fits`: whether that kernel can at this width.
+  LogicalResult quantiseForNextProduct(Operation* producer, Value result, uint32_t width, bool fits,
                                        DispatchShape& d, llvm::SmallVector<NamedAttribute>& params) {
-    FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(norm);
+    FailureOr<std::optional<uint32_t>> bits = packedProductBitsRightAfter(producer);
     if (failed(bits)) return failure();
-    if (!*bits || !sp::rmsNormQuantisedOutputFits(width, workgroup)) return success();
+    if (!*bits || !fits) return success();
     const BindingAttr quantised = s_.range(kQuantisedInputSymbol, 0, quantisedRowBytes(width));
     s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
     d.bindings.push_back({quantised, Access::kWrite});
     params.push_back(param("quantised_bits", int64_t(**bits)));
-    quantised_by_norm_[normed] = **bits;
+    quantised_by_producer_[result] = **bits;
     return success();
   }
 
-  // The bits of the packed-integer products that alone read `norm`'s result,
-  // where they are one op right after it (so nothing else reuses
+  // The bits of the packed-integer products that alone read `producer`'s
+  // result, where they are one op right after it (so nothing else reuses
   // @quantised_input's first row between): decode only; nullopt otherwise.
-  FailureOr<std::optional<uint32_t>> packedProductBitsRightAfter(Operation* norm) {
-    Operation* user = norm->getNextNode();
-    if (prefill_ || !norm->hasOneUse() || *norm->user_begin() != user) return std::optional<uint32_t>();
+  FailureOr<std::optional<uint32_t>> packedProductBitsRightAfter(Operation* producer) {
+    Operation* user = producer->getNextNode();
+    if (prefill_ || !producer->hasOneUse() || *producer->user_begin() != user) return std::optional<uint32_t>();
     llvm::SmallVector<FlatSymbolRefAttr> weights;
     if (auto linear = llvm::dyn_cast<LinearOp>(user)) {
       weights.push_back(linear.getWeightAttr());
@@ -615,9 +623,10 @@ class ProgramBuilder {
       const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
       quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
       s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
-      // The norm before wrote this row already (rmsNormAddNorm), at offset 0.
-      if (auto by_norm = quantised_by_norm_.find(input);
-          by_norm != quantised_by_norm_.end() && by_norm->second == bits && offset == 0) {
+      // The dispatch that computed x wrote this row already (a norm's, or
+      // attention_decode's), at offset 0.
+      if (auto by_producer = quantised_by_producer_.find(input);
+          by_producer != quantised_by_producer_.end() && by_producer->second == bits && offset == 0) {
         continue;
       }
       const uint32_t blocks = w.k / 32;
@@ -753,6 +762,15 @@ class ProgramBuilder {
     emit(loc, "head_norm_rope", params, d);
   }
 
+  // What attention_decode reads of a layer's q|k|v row: the row (q heads at
+  // its base), where its k and v heads start, the q and k norms and RoPE.
+  struct StepRow {
+    Tensor row;
+    uint32_t key_base = 0, value_base = 0;
+    FlatSymbolRefAttr query_norm, key_norm;
+    double eps = 0, rope_base = 0, rope_linear_factor = 0;
+  };
+
   // A layer's q and k norm + RoPE and the copy of its values into the cache, as
   // the graph builder orders them: q (into the arena), k (into its cache), then
   // the attention that reads both, its values not yet in the cache.
@@ -821,8 +839,44 @@ class ProgramBuilder {
     return true;
   }
 
+  // Decode: the three left to their attention, which runs attention_decode
+  // from the q|k|v row (the heads' norms and RoPE, the step's key and value
+  // into the cache, the attention itself: one dispatch); false where that
+  // does not apply (no split, rows or caches laid out otherwise).
+  FailureOr<bool> leaveToDecodeAttention(QkvHeads heads) {  // by value: op handles, whose accessors are not const
+    auto scratch = heads.attention->getAttrOfType<ArenaSlotAttr>(kScratchAttrName);
+    if (prefill_ || !s_.launches().decode_attention || !scratch || decodeAttentionSplits(heads.attention.getWindow()) < 2 ||
+        !heads.query->hasOneUse() || !heads.key->hasOneUse()) {
+      return false;
+    }
+    FailureOr<Tensor> q_src = tensor(heads.query, heads.query.getInput()), k_src = tensor(heads.key, heads.key.getInput()),
+                      v_src = tensor(heads.attention, heads.attention.getValue());
+    if (failed(q_src) || failed(k_src) || failed(v_src)) return failure();
+    const int64_t layer = static_cast<int64_t>(heads.attention.getLayer());
+    KvCacheOp keys = s_.cacheOf(layer, KvPart::Key), values = s_.cacheOf(layer, KvPart::Value);
+    if (!keys || !values) return heads.attention.emitOpError() << "has no KV cache: run unicorn-plan-memory first";
+    // attention_keys.glsl's slots are exactly a token's kv heads, both caches ringed alike.
+    const uint64_t slot_bytes = uint64_t(heads.attention.getNumKvHeads()) * heads.attention.getHeadDim() * 4;
+    if (q_src->binding != k_src->binding || q_src->binding != v_src->binding || keys.getSlotBytes() != slot_bytes ||
+        values.getSlotBytes() != slot_bytes || keys.getRing() != values.getRing()) {
+      return false;
+    }
+    step_rows_[heads.attention] = StepRow{*q_src, k_src->base, v_src->base, heads.query.getNormWeightAttr(),
+                                          heads.key.getNormWeightAttr(), heads.query.getEps().convertToDouble(),
+                                          heads.query.getRopeBase().convertToDouble(),
+                                          heads.query.getRopeLinearFactor().convertToDouble()};
+    return true;
+  }
+
   LogicalResult lowerQkNormRope(QkNormRopeOp op) {
     if (std::optional<QkvHeads> heads = qkvHeadsFrom(op)) {
+      FailureOr<bool> left = leaveToDecodeAttention(*heads);
+      if (failed(left)) return failure();
+      if (*left) {
+        lowered_with_previous_.insert(heads->key);
+        values_in_cache_.insert(heads->attention);
+        return success();
+      }
       FailureOr<bool> fused = qkvNormRope(*heads);
       if (failed(fused)) return failure();
       if (*fused) {
@@ -859,7 +913,7 @@ class ProgramBuilder {
     for (auto [value, part] : {std::pair(op.getKey(), KvPart::Key), std::pair(op.getValue(), KvPart::Value)}) {
       Operation* def = value.getDefiningOp();
       if (def && def->getAttrOfType<CacheSlotAttr>(kStorageAttrName)) continue;
-      if (part == KvPart::Value && values_in_cache_.contains(op)) continue;  // qkv_norm_rope wrote them
+      if (part == KvPart::Value && values_in_cache_.contains(op)) continue;  // written with the keys
       FailureOr<Tensor> src = tensor(op, value);
       FailureOr<HeadDestination> dst = cacheDestination(op, layer, part);
       if (failed(src) || failed(dst)) return failure();
@@ -877,6 +931,9 @@ class ProgramBuilder {
     auto scratch = op->getAttrOfType<ArenaSlotAttr>(kScratchAttrName);
     const uint32_t splits = !prefill_ && scratch ? decodeAttentionSplits(op.getWindow()) : 1;
     const BindingAttr partials = scratch ? s_.range(kArenaSymbol, scratch.getOffset(), scratch.getBytes()) : BindingAttr();
+    if (auto step_row = step_rows_.find(op); step_row != step_rows_.end()) {
+      return decodeAttention(op, step_row->second, *out, partials, splits);
+    }
     DispatchShape d;
     d.bindings = {{q->binding, Access::kRead},
                   {s_.whole(keys.getSymName()), Access::kRead},
@@ -912,6 +969,45 @@ class ProgramBuilder {
         param("workgroup_size", int64_t(64))};
     if (splits > 1) params.push_back(param("splits", int64_t(splits)));
     emit(op.getLoc(), splits > 1 ? "attention_split" : "attention", params, d);
+    return success();
+  }
+
+  // attention_decode: the step's attention from its q|k|v row (leaveToDecodeAttention).
+  LogicalResult decodeAttention(AttentionOp op, const StepRow& step, const Tensor& out, BindingAttr partials,
+                                uint32_t splits) {
+    const int64_t layer = static_cast<int64_t>(op.getLayer());
+    KvCacheOp keys = s_.cacheOf(layer, KvPart::Key), values = s_.cacheOf(layer, KvPart::Value);
+    const uint32_t heads = static_cast<uint32_t>(op.getNumHeads()), head_dim = static_cast<uint32_t>(op.getHeadDim());
+    const uint64_t count_bytes = uint64_t(heads) * 4;
+    s_.needScratch(kAttentionCountsSymbol, count_bytes);
+    DispatchShape d;
+    d.bindings = {{step.row.binding, Access::kRead},
+                  {s_.whole(keys.getSymName()), Access::kReadWrite},
+                  {s_.whole(values.getSymName()), Access::kReadWrite},
+                  {input_, Access::kRead},
+                  {out.binding, Access::kWrite},
+                  {partials, Access::kReadWrite},
+                  {s_.range(kAttentionCountsSymbol, 0, count_bytes), Access::kReadWrite},
+                  {weightBinding(step.query_norm), Access::kRead},
+                  {weightBinding(step.key_norm), Access::kRead}};
+    const uint32_t ring = keys.getRing() ? static_cast<uint32_t>(*keys.getRing()) : 0;
+    // One token, the step's: its position is the step input's first.
+    d.push = words(sp::DecodeAttentionPush{step.row.base, step.row.stride, 0, 0, ring, s_.chunk(), out.base, out.stride,
+                                           1, step.key_base, step.value_base});
+    if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::DecodeAttentionPush, cache_capacity), ChunkValue::Context));
+    d.groups = {fixed(heads), fixed(1), fixed(splits)};
+    llvm::SmallVector<NamedAttribute> params = {
+        param("head_dim", int64_t(head_dim)),     param("num_heads", int64_t(heads)),
+        param("num_kv_heads", int64_t(op.getNumKvHeads())), param("query_scale", op.getScale().convertToDouble()),
+        param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
+        param("splits", int64_t(splits)),         param("workgroup_size", int64_t(64)),
+        param("eps", step.eps),                   param("rope_base", step.rope_base),
+        param("rope_linear_factor", step.rope_linear_factor)};
+    if (failed(quantiseForNextProduct(op, op.getResult(), heads * head_dim, sp::attentionQuantisedOutputFits(head_dim), d,
+                                      params))) {
+      return failure();
+    }
+    emit(op.getLoc(), "attention_decode", params, d);
     return success();
   }
 
@@ -1069,7 +1165,8 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
-  llvm::DenseMap<Value, uint32_t> quantised_by_norm_;  // norm results their norm's dispatch also quantised: the bits
+  llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
+  llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
 };
 
@@ -1130,6 +1227,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     launches.q8_on_dot = dotQ8;
     launches.coop_matmul = coopMatmul;
     launches.flash_prefill = flashPrefill;
+    launches.decode_attention = decodeAttention;
     ScheduleContext shared(module, c, minRowSlices, launches);
     shared.setFirstProgram(prefill);
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);

@@ -1,5 +1,5 @@
 // What decode and prefill attention over the KV cache share (attention.comp,
-// attention_split.comp): causal attention of one query head of one token,
+// attention_split.comp, attention_decode.comp): causal attention of one query head of one token,
 // softmax in float32 with the running maximum subtracted (online softmax over
 // blocks of WG_SIZE keys, so any context length fits in fixed shared memory).
 //
@@ -37,8 +37,12 @@
 layout(local_size_x = WG_SIZE) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Queries { float queries[]; };
-layout(std430, set = 0, binding = 1) readonly buffer KeyCache { vec4 key_cache4[]; };
-layout(std430, set = 0, binding = 2) readonly buffer ValueCache { float value_cache[]; };
+// attention_decode.comp also writes the step's key and value into the caches.
+#ifndef KV_CACHE_ACCESS
+#define KV_CACHE_ACCESS readonly
+#endif
+layout(std430, set = 0, binding = 1) KV_CACHE_ACCESS buffer KeyCache { vec4 key_cache4[]; };
+layout(std430, set = 0, binding = 2) KV_CACHE_ACCESS buffer ValueCache { float value_cache[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Positions { uint positions[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer Output { float attended[]; };
 
@@ -52,6 +56,12 @@ layout(push_constant) uniform AttentionPush {
   uint out_base;
   uint out_token_stride;
   uint num_tokens;
+#ifdef ATTENTION_STEP_ROW
+  // attention_decode.comp: query_base is the step's first query head in the
+  // q|k|v row of binding 0; these its first key and value heads there.
+  uint key_src_base;
+  uint value_src_base;
+#endif
 } pc;
 
 const uint kGroupSize = NUM_HEADS / NUM_KV_HEADS;
@@ -165,7 +175,8 @@ void attendKeys(uint head, uint first_key, uint key_count, out float accumulated
 // Where (token, head)'s output row starts in binding 4.
 uint outputOffset(uint head, uint token) { return pc.out_base + token * pc.out_token_stride + head * HEAD_DIM; }
 
-// attendKeys' result over all of the query's keys, normalised, into the output.
+// attendKeys' result over all of the query's keys, normalised (divided by
+// running_sum), into the output.
 void storeAttended(uint head, uint token, float accumulated[kDimsPerInvocation], float running_sum) {
   uint out_offset = outputOffset(head, token);
   for (uint k = 0u; k < kDimsPerInvocation; ++k) {

@@ -90,6 +90,11 @@ std::vector<KernelRequest> representativeRequests() {
       splitAttentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 0, 0.0f, 32}),
       splitAttentionKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f, 3}, 4),
       splitAttentionKernel({256, 4, 1, 1 / 16.0, 512, 0.0f, 16}),
+      decodeAttentionKernel({128, 32, 16, 1 / std::sqrt(168.0), 0, 0.0f, 32}, 1e-6f, RopeParameters{1e6, 8.0}, 64,
+                            BlockQuant::kQ8),
+      decodeAttentionKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f, 3}, 1e-6f, RopeParameters{10000.0, 1.0}, 4),
+      decodeAttentionKernel({256, 4, 1, 1 / 16.0, 512, 0.0f, 16}, 1e-6f, RopeParameters{10000.0, 1.0}, 64,
+                            BlockQuant::kQ4),
       attentionPrefillKernel({8, 4, 2, 1 / std::sqrt(8.0), 0, 0.0f}),
       attentionPrefillKernel({256, 4, 1, 1 / 16.0, 512, 0.0f}),
       attentionPrefillKernel({128, 32, 16, 1 / std::sqrt(168.0), 1024, 50.0f}),
@@ -490,6 +495,11 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { attentionKernel({64, 4, 4, 0.125, 0, 0.0f, 4}); }, {"attention", "attention_split"});
   expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 1}); }, {"attention_split", "at least 2"});
   expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 65}); }, {"attention_split", "65"});
+  // attention_decode: split, and a quantised output needs whole blocks of a head.
+  expectErrorNaming([] { decodeAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 1}, 1e-6f, {}); },
+                    {"attention_decode", "at least 2"});
+  expectErrorNaming([] { decodeAttentionKernel({48, 4, 4, 0.125, 0, 0.0f, 4}, 1e-6f, {}, 64, BlockQuant::kQ8); },
+                    {"attention_decode", "multiple of 32", "48"});
   expectErrorNaming([] { rmsNormKernel(64, 1e-6f, false, 96); }, {"rms_norm", "96"});
   expectErrorNaming([] { rmsNormKernel(66, 1e-6f, false); }, {"rms_norm", "multiple of 4", "66"});
   // A quantised output needs whole blocks, and its shared memory within 16 KiB.

@@ -801,6 +801,122 @@ class AttentionNumericsTest : public KernelNumericsTest {
   }
 };
 
+// attention_decode.comp: the one decode token's attention from its q|k|v row
+// (queries and the step's key normed and rotated here, the step's key and value
+// put into the cache here) against the reference over the normed, rotated
+// heads. The cache holds the keys and values of the earlier positions (in
+// their ring slots); the step's own slot holds a sentinel first. Tolerances:
+// the output 5e-5 relative to max|v| (the heads' norm and rotation carry
+// qkv_norm_rope's 2e-5 into the scores; attention alone is held to 1e-5), the
+// cache slot as qkv_norm_rope's (key 2e-5, value exact), every other slot
+// untouched; with a quantised output, it is bit for bit quantize_activation
+// run on the kernel's own float output.
+class DecodeAttentionNumericsTest : public KernelNumericsTest {
+ protected:
+  void check(const AttentionCase& c, uint32_t seed, std::optional<BlockQuant> quantised = std::nullopt) {
+    ASSERT_EQ(c.query_positions.size(), 1u) << "attention_decode takes the one decode token";
+    const uint32_t position = c.query_positions[0];
+    const uint32_t q_width = c.heads * c.head_dim, slot_width = c.kv_heads * c.head_dim;
+    const uint32_t row_width = q_width + 2 * slot_width;
+    std::vector<std::vector<float>> keys, values;  // already normed and rotated: the cache's
+    for (uint32_t p = 0; p < position; ++p) {
+      keys.push_back(randomFloats(slot_width, 2.0f, seed * 1000 + 2 * p));
+      values.push_back(randomFloats(slot_width, 1.0f, seed * 1000 + 2 * p + 1));
+    }
+    const float sentinel = 1e30f;
+    std::vector<float> k_cache(size_t(c.capacity) * slot_width, sentinel), v_cache(k_cache.size(), sentinel);
+    for (uint32_t p = (position + 1 > c.capacity ? position + 1 - c.capacity : 0); p < position; ++p) {
+      std::copy(keys[p].begin(), keys[p].end(), k_cache.begin() + (p % c.capacity) * slot_width);
+      std::copy(values[p].begin(), values[p].end(), v_cache.begin() + (p % c.capacity) * slot_width);
+    }
+    // The row sits after 8 other floats (query_base 8), q | k | v.
+    std::vector<float> row = randomFloats(8 + row_width, 3.0f, seed + 77);
+    Bf16Tensor q_norm = randomBf16(c.head_dim, 0.5f, seed + 78), k_norm = randomBf16(c.head_dim, 0.5f, seed + 79);
+    const RopeParameters rope{1e6, 8.0};
+    const std::vector<float> frequencies = torchInverseFrequencies(c.head_dim, float(rope.base), float(rope.linear_factor));
+    const std::vector<float> q_src(row.begin() + 8, row.begin() + 8 + q_width);
+    const std::vector<float> k_src(row.begin() + 8 + q_width, row.begin() + 8 + q_width + slot_width);
+    const std::vector<float> v_src(row.begin() + 8 + q_width + slot_width, row.end());
+    std::vector<double> q_want = referenceHeadNormRope(q_src, q_norm.values, {position}, c.heads, c.head_dim, true, frequencies);
+    std::vector<double> k_want = referenceHeadNormRope(k_src, k_norm.values, {position}, c.kv_heads, c.head_dim, true,
+                                                       frequencies);
+    keys.emplace_back(k_want.begin(), k_want.end());
+    values.push_back(v_src);
+    std::vector<double> want = referenceAttention(c, std::vector<float>(q_want.begin(), q_want.end()), keys, values);
+
+    gpu::GpuBuffer row_buffer = upload(row, "qkv row");
+    gpu::GpuBuffer q_norm_buffer = upload(q_norm.packed, "q_norm");
+    gpu::GpuBuffer k_norm_buffer = upload(k_norm.packed, "k_norm");
+    gpu::GpuBuffer pos_buffer = upload(std::vector<uint32_t>{position}, "positions");
+    for (uint32_t splits : {3u, std::min(32u, c.workgroup)}) {
+      const std::string what = "attention_decode, " + std::to_string(splits) + " shares";
+      AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
+                           c.window, c.softcap, splits};
+      KernelRequest request = decodeAttentionKernel(shape, 1e-6f, rope, c.workgroup, quantised);
+      const DecodeAttentionPush push{8, row_width, 0, 0, c.capacity, 0, 0, q_width, 1, 8 + q_width,
+                                     8 + q_width + slot_width};
+      gpu::GpuBuffer partials = upload(std::vector<float>(size_t(c.heads) * splits * (c.head_dim + 2), 7.0f), "partials");
+      gpu::GpuBuffer counts = upload(std::vector<uint32_t>(c.heads, 0u), "counts");
+      // Twice on the same counts, which the last share of each head must leave at zero.
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        gpu::GpuBuffer k_buffer = upload(k_cache, "k_cache");
+        gpu::GpuBuffer v_buffer = upload(v_cache, "v_cache");
+        gpu::GpuBuffer out = upload(std::vector<float>(q_width, 0.0f), "out");
+        const uint32_t units = quantizedActivationUnits(q_width);
+        gpu::GpuBuffer quantised_out = upload(std::vector<uint32_t>(4 * units, 0xdeadbeefu), "quantised out");
+        std::vector<const gpu::GpuBuffer*> buffers = {&row_buffer, &k_buffer, &v_buffer,      &pos_buffer,   &out,
+                                                      &partials,   &counts,   &q_norm_buffer, &k_norm_buffer};
+        if (quantised) buffers.push_back(&quantised_out);
+        run(request, buffers, push, {c.heads, 1, splits});
+        const std::vector<float> got = download<float>(out, q_width);
+        expectClose(got, want, 5e-5 * maxAbs(want), what);
+        EXPECT_EQ(download<uint32_t>(counts, c.heads), std::vector<uint32_t>(c.heads, 0u)) << what << " left its counts set";
+        // The cache: the step's slot as qkv_norm_rope writes it, the rest as it was.
+        std::vector<float> k_expected = k_cache, v_expected = v_cache;
+        const size_t step_slot = size_t(position % c.capacity) * slot_width;
+        std::copy(v_src.begin(), v_src.end(), v_expected.begin() + step_slot);
+        const std::vector<float> k_got = download<float>(k_buffer, k_cache.size());
+        EXPECT_EQ(download<float>(v_buffer, v_cache.size()), v_expected) << what << ": the value cache";
+        for (size_t i = 0; i < k_got.size(); ++i) {
+          if (i >= step_slot && i < step_slot + slot_width) {
+            ASSERT_NEAR(k_got[i], k_want[i - step_slot], 2e-5) << what << ": the step's key, element " << i - step_slot;
+          } else {
+            ASSERT_EQ(k_got[i], k_cache[i]) << what << ": key cache element " << i << " overwritten";
+          }
+        }
+        if (!quantised) continue;
+        gpu::GpuBuffer reference_quantised = upload(std::vector<uint32_t>(4 * units, 0u), "reference quantised");
+        run(quantizeActivationKernel(*quantised, q_width, 64), {&out, &reference_quantised},
+            QuantizeActivationPush{0, q_width, 0, units, 1}, {(q_width / 32 + 63) / 64, 1, 1});
+        EXPECT_EQ(download<uint32_t>(quantised_out, 4 * units), download<uint32_t>(reference_quantised, 4 * units))
+            << what << ": the quantised output is not quantize_activation's on the float output";
+      }
+    }
+  }
+};
+
+TEST_F(DecodeAttentionNumericsTest, GlobalLayerWithGqaQuantisedForQ8) {
+  // The 27B's shape of head (128, query_pre_attn_scalar 168), 4 query heads on
+  // 2 kv heads, position 40 of a global cache: 41 keys in up to 3 or 6 shares.
+  check({128, 4, 2, 168.0f, 0, 0.0f, 64, {40}, 64}, 21, BlockQuant::kQ8);
+}
+
+TEST_F(DecodeAttentionNumericsTest, SlidingWindowOverAWrappedRingQuantisedForQ4) {
+  // Gemma 3 1B's heads (256, one kv head), window 10 over a ring of 12 that has
+  // wrapped: the step's slot held position 18, which the query no longer sees.
+  check({256, 4, 1, 256.0f, 10, 0.0f, 12, {30}, 64}, 22, BlockQuant::kQ4);
+}
+
+TEST_F(DecodeAttentionNumericsTest, FirstTokenAttendsToItsOwnKeyWithSoftcap) {
+  // Position 0: the only key is the step's own, from shared memory (one share).
+  check({16, 4, 2, 16.0f, 0, 1.5f, 8, {0}, 16}, 23);
+}
+
+TEST_F(DecodeAttentionNumericsTest, ManySharesOfALongContext) {
+  // 2000 keys: 32 shares of 63 keys, the last holding the step's.
+  check({64, 4, 2, 64.0f, 0, 0.0f, 2048, {1999}, 64}, 24);
+}
+
 TEST_F(AttentionNumericsTest, GlobalDecodeWithGqa) {
   // One token at position 40 over a full cache; 4 query heads share 2 kv heads;
   // 41 keys span several key blocks of WG_SIZE 16.
