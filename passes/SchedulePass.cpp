@@ -465,9 +465,11 @@ class ProgramBuilder {
   }
   LogicalResult lowerRmsNormAdd(RmsNormAddOp op) {
     // The norm of the sum right after it (Gemma 3's pre-feedforward norm, the
-    // next layer's input norm) joins it in one dispatch where the rows allow.
+    // next layer's input norm) joins it in one dispatch where the rows allow;
+    // the final norm too in decode, where its one readout row is the step's
+    // one row (a prefill chunk normalises only its readout rows).
     auto next = llvm::dyn_cast_or_null<RmsNormOp>(op->getNextNode());
-    if (next && next.getInput() == op.getResult() && !readout_norms_.contains(next)) {
+    if (next && next.getInput() == op.getResult() && (!prefill_ || !readout_norms_.contains(next))) {
       FailureOr<bool> fused = rmsNormAddNorm(op, next);
       if (failed(fused)) return failure();
       if (*fused) {

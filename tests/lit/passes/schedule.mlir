@@ -48,7 +48,7 @@
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_2 {{.*}}#unicorn.bind<@"gate+up", 0, 0>{{.*}} push [0, 32, 0, 0, 128, 0] {{.*}} barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @gelu_mul_0 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 3072, 1024>] push [0, 128, 64, 128, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_3
-// The post-feedforward norm stays alone: the final norm after it reads the readout rows only.
+// The post-feedforward norm stays alone in prefill: the final norm after it reads the readout rows only.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
 // The final norm reads the readout rows (the chunk's last) and writes rows 0..R-1.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0] groups [#unicorn.groups<readout_rows>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>, #unicorn.patch<0 += first_readout_row * 32>] barrier when logits_needed
@@ -74,7 +74,9 @@
 // CHECK-NOT: gelu_mul
 // CHECK: unicorn.dispatch @[[DOWN:matvec_bf16_[0-9]+]] [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@down, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 128, 0, 0, 32, 0] {{.*}} barrier{{$}}
 // CHECK-NOT: gelu_mul
-// CHECK: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}} when logits_needed
+// The final norm joins the post-feedforward one: the step's one row is its readout row.
+// CHECK-NEXT: unicorn.dispatch @rms_norm_add_norm_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] {{.*}}groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}} when logits_needed
 // CHECK-NEXT: unicorn.dispatch @logits_readout_0
 // CHECK-NEXT: unicorn.dispatch @argmax_0
 // CHECK-NEXT: unicorn.dispatch @sample_0
