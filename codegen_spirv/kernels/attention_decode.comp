@@ -10,7 +10,7 @@
 //   the step's key and value (kv head h / group)
 //                  the key normed with k_norm's weight and rotated, the value
 //                  as it is: the share that holds the step's position uses them
-//                  from there and from the row, and that share's workgroup of
+//                  from shared memory and registers, and that share's workgroup of
 //                  the group's first query head writes both into the cache slot
 //                  position % cache_capacity for the steps after;
 //   then split-K attention as attention_split.comp (attention_shares.glsl)
@@ -60,38 +60,47 @@ const uint kPairsPerInvocation = (kHalf + WG_SIZE - 1) / WG_SIZE;
 
 shared vec4 step_key4[HEAD_DIM / 4];
 
-// Head `head` of the step's queries (is_key false: into query4) or keys (true:
-// into step_key4), RMS-normed with its norm's gains and rotated for
-// `position`: pairs (i, i + HEAD_DIM/2) a lane each, as qkv_norm_rope.comp.
-// Every invocation of the workgroup calls it with the same is_key.
-void normRotateHead(bool is_key, uint head, uint position) {
-  uint src_head = (is_key ? pc.key_src_base : pc.query_base) + head * HEAD_DIM;
+// A head of the row as pairs (i, i + HEAD_DIM/2), a lane each, with its norm's
+// gains: what normRotateHead needs, loaded in one burst.
+struct HeadPairs {
   float first[kPairsPerInvocation];   // element i
   float second[kPairsPerInvocation];  // element i + HEAD_DIM/2
   float first_gain[kPairsPerInvocation], second_gain[kPairsPerInvocation];
-  float sum_of_squares = 0.0;
+  float sum_of_squares;
+};
+
+HeadPairs loadHead(bool is_key, uint head) {
+  HeadPairs h;
+  uint src_head = (is_key ? pc.key_src_base : pc.query_base) + head * HEAD_DIM;
+  h.sum_of_squares = 0.0;
   for (uint p = 0u; p < kPairsPerInvocation; ++p) {
     uint i = gl_LocalInvocationID.x + p * WG_SIZE;
     uint j = i + kHalf;
     bool inside = i < kHalf;
-    first[p] = inside ? queries[src_head + i] : 0.0;
-    second[p] = inside ? queries[src_head + j] : 0.0;
+    h.first[p] = inside ? queries[src_head + i] : 0.0;
+    h.second[p] = inside ? queries[src_head + j] : 0.0;
     uint first_word = 0u, second_word = 0u;
     if (inside) {
       first_word = is_key ? key_norm_words[i / 2u] : query_norm_words[i / 2u];
       second_word = is_key ? key_norm_words[j / 2u] : query_norm_words[j / 2u];
     }
-    first_gain[p] = 1.0 + bf16Element(first_word, i);
-    second_gain[p] = 1.0 + bf16Element(second_word, j);
-    sum_of_squares += first[p] * first[p] + second[p] * second[p];
+    h.first_gain[p] = 1.0 + bf16Element(first_word, i);
+    h.second_gain[p] = 1.0 + bf16Element(second_word, j);
+    h.sum_of_squares += h.first[p] * h.first[p] + h.second[p] * h.second[p];
   }
-  float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(HEAD_DIM) + EPS);
+  return h;
+}
+
+// A loaded head RMS-normed (its sum of squares over the workgroup given) and
+// rotated for `position`, as qkv_norm_rope.comp: into query4 or (is_key) step_key4.
+void normRotateHead(HeadPairs h, float workgroup_sum_of_squares, bool is_key, uint position) {
+  float inverse_rms = inversesqrt(workgroup_sum_of_squares / float(HEAD_DIM) + EPS);
   for (uint p = 0u; p < kPairsPerInvocation; ++p) {
     uint i = gl_LocalInvocationID.x + p * WG_SIZE;
     if (i >= kHalf) break;
     uint j = i + kHalf;
-    vec2 rotated = rotatePair(first[p] * inverse_rms * first_gain[p], second[p] * inverse_rms * second_gain[p], i,
-                              position);
+    vec2 rotated = rotatePair(h.first[p] * inverse_rms * h.first_gain[p], h.second[p] * inverse_rms * h.second_gain[p],
+                              i, position);
     if (is_key) {
       step_key4[i / 4u][i % 4u] = rotated.x;
       step_key4[j / 4u][j % 4u] = rotated.y;
@@ -100,13 +109,21 @@ void normRotateHead(bool is_key, uint head, uint position) {
       query4[j / 4u][j % 4u] = rotated.y;
     }
   }
-  barrier();
 }
 
-// The step's own key (step_key4) and value (from the row) folded into this
-// share's online softmax, after attendKeys over the keys before it.
-void attendStepKey(uint kv_head, inout float accumulated[kDimsPerInvocation], inout float running_max,
-                   inout float running_sum) {
+// The step's value head (kv head kv_head of the row): this lane's dimensions,
+// lane + k * WG_SIZE (past HEAD_DIM: its last, never used).
+void loadStepValue(uint kv_head, out float step_value[kDimsPerInvocation]) {
+  uint value_head = pc.value_src_base + kv_head * HEAD_DIM;
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+    step_value[k] = queries[value_head + min(gl_LocalInvocationID.x + k * WG_SIZE, HEAD_DIM - 1u)];
+  }
+}
+
+// The step's own key (step_key4) and value folded into this share's online
+// softmax, after attendKeys over the keys before it.
+void attendStepKey(float step_value[kDimsPerInvocation], inout float accumulated[kDimsPerInvocation],
+                   inout float running_max, inout float running_sum) {
   float partial = 0.0;
   for (uint v = gl_LocalInvocationID.x; v < HEAD_DIM / 4; v += WG_SIZE) partial += dot(query4[v], step_key4[v]);
   float score = workgroupSum(partial) * QUERY_SCALE;
@@ -116,20 +133,18 @@ void attendStepKey(uint kv_head, inout float accumulated[kDimsPerInvocation], in
   float weight = exp(score - new_max);
   running_sum = running_sum * correction + weight;
   running_max = new_max;
-  uint value_head = pc.value_src_base + kv_head * HEAD_DIM;
-  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
-    float value = queries[value_head + min(gl_LocalInvocationID.x + k * WG_SIZE, HEAD_DIM - 1u)];
-    accumulated[k] = accumulated[k] * correction + weight * value;
-  }
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) accumulated[k] = accumulated[k] * correction + weight * step_value[k];
 }
 
 // The step's key and value into cache slot `slot` (kv head kv_head).
-void storeStepKeyValue(uint kv_head, uint slot) {
+void storeStepKeyValue(uint kv_head, uint slot, float step_value[kDimsPerInvocation]) {
   uint key_unit = (pc.key_base + slot * kSlotStride + kv_head * HEAD_DIM) / 4u;
   for (uint v = gl_LocalInvocationID.x; v < HEAD_DIM / 4; v += WG_SIZE) key_cache4[key_unit + v] = step_key4[v];
   uint value_at = pc.value_base + slot * kSlotStride + kv_head * HEAD_DIM;
-  uint value_head = pc.value_src_base + kv_head * HEAD_DIM;
-  for (uint d = gl_LocalInvocationID.x; d < HEAD_DIM; d += WG_SIZE) value_cache[value_at + d] = queries[value_head + d];
+  for (uint k = 0u; k < kDimsPerInvocation; ++k) {
+    uint d = gl_LocalInvocationID.x + k * WG_SIZE;
+    if (d < HEAD_DIM) value_cache[value_at + d] = step_value[k];
+  }
 }
 
 #if QUANT_BITS != 0
@@ -159,6 +174,13 @@ void main() {
   uint head = gl_WorkGroupID.x;
   uint split = gl_WorkGroupID.z;
   uint kv_head = head / kGroupSize;
+  // The query head and the step's key and value heads first: their loads
+  // need no position, so they travel with the position's (a share that turns
+  // out empty returns having loaded three heads).
+  HeadPairs query = loadHead(false, head);
+  HeadPairs key = loadHead(true, kv_head);
+  float step_value[kDimsPerInvocation];
+  loadStepValue(kv_head, step_value);
   uint first_key;
   uint key_count = visibleKeys(0u, first_key);  // the step's key the last of them
   uint shares = shareCount(key_count);
@@ -168,16 +190,15 @@ void main() {
   bool holds_step = share_end == key_count;  // uniform over the workgroup
   uint position = first_key + key_count - 1u;
 
-  normRotateHead(false, head, position);
-  if (holds_step) {
-    normRotateHead(true, kv_head, position);
-    if (head % kGroupSize == 0u) storeStepKeyValue(kv_head, position % pc.cache_capacity);
-  }
+  normRotateHead(query, workgroupSum(query.sum_of_squares), false, position);
+  if (holds_step) normRotateHead(key, workgroupSum(key.sum_of_squares), true, position);
+  barrier();
+  if (holds_step && head % kGroupSize == 0u) storeStepKeyValue(kv_head, position % pc.cache_capacity, step_value);
   float accumulated[kDimsPerInvocation];
   float running_max, running_sum;
   uint cached_keys = share_end - share_begin - (holds_step ? 1u : 0u);
   attendKeys(head, first_key + share_begin, cached_keys, accumulated, running_max, running_sum);
-  if (holds_step) attendStepKey(kv_head, accumulated, running_max, running_sum);
+  if (holds_step) attendStepKey(step_value, accumulated, running_max, running_sum);
   float attended_row[kDimsPerInvocation];
   if (!finishShare(head, 0u, split, shares, accumulated, running_max, running_sum, attended_row)) return;
   storeAttended(head, 0u, attended_row, 1.0);
