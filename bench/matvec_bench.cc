@@ -169,10 +169,8 @@ int main(int argc, char** argv) {
                 const uint64_t quants = uint64_t(shape.n) * (format == Format::kQ8 ? shape.k : shape.k / 2);
                 const uint32_t scale_base = static_cast<uint32_t>((quants + 255) / 256 * 256 / 2);
                 const bool dot = kernel.kernel == "matvec_quant_dot";
-                seconds = dot ? time(*device, kernel, {&*quantised_x, &w, &y, &w},
-                                     QuantDotMatvecPush{0, x_units, 0, 0, shape.n, 1, scale_base, 0}, groups, 20)
-                              : time(*device, kernel, {&x, &w, &y, &w},
-                                     QuantMatmulPush{0, shape.k, 0, 0, shape.n, 1, scale_base}, groups, 20);
+                seconds = time(*device, kernel, {dot ? &*quantised_x : &x, &w, &y, &w},
+                               QuantMatmulPush{0, dot ? x_units : shape.k, 0, 0, shape.n, 1, scale_base}, groups, 20);
               }
               if (!seconds) throw Error(ExitCode::kDeviceMissing, "the device has no timestamps on its compute queue");
               std::printf("{\"shape\":\"%s\",\"k\":%u,\"n\":%u,\"weights\":\"%s\",\"kernel\":\"%s\","

@@ -139,13 +139,10 @@ std::vector<KernelInfo> builtinKernels() {
              4, sizeof(QuantMatmulPush)),
       // The same product on packed int8 dot products, x quantised to int8 by
       // quantize_activation first.
-      // GATE_WIDTH (a gate|up product): the GELU row quantised too, with the
-      // blocks' counts, two more bindings.
-      withExtraBindings(kernel("matvec_quant_dot",
-                               {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"),
-                                softcap, workgroup, optional("ROW_GROUPS", "1"), optional("GATE_WIDTH", "0")},
-                               4, sizeof(QuantDotMatvecPush)),
-                        "GATE_WIDTH", 2),
+      kernel("matvec_quant_dot",
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
+              optional("ROW_GROUPS", "1")},
+             4, sizeof(QuantMatmulPush)),
       kernel("quantize_activation", {required("QUANT_BITS"), required("K"), workgroup, optional("GELU_INPUT", "0")},
              2, sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),

@@ -45,11 +45,6 @@ struct MatmulPush {
 struct QuantMatmulPush {
   uint32_t x_base, x_token_stride, quant_base, y_base, y_token_stride, num_tokens, scale_base;
 };
-// matvec_quant_dot: QuantMatmulPush's members (x in quantised units), then
-// with GATE_WIDTH this dispatch's first row among the gate|up rows.
-struct QuantDotMatvecPush {
-  uint32_t x_base, x_token_stride, quant_base, y_base, y_token_stride, num_tokens, scale_base, first_row;
-};
 // quantize_activation: x in floats (as MatmulPush's), the output in uvec4 units.
 struct QuantizeActivationPush {
   uint32_t x_base, x_token_stride, out_base, out_token_stride, num_tokens;

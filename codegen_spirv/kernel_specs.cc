@@ -278,18 +278,8 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
 }
 
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                   uint32_t workgroup_size, float softcap, uint32_t row_groups, uint32_t gate_width) {
-  KernelRequest request =
-      quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
-  if (gate_width != 0) {
-    if (gate_width % 32 != 0) failShape(request.kernel, "gate_width must be a multiple of 32, got " + text(gate_width));
-    if (rows_per_workgroup > 32) {
-      failShape(request.kernel, "a quantised GELU output takes at most 32 rows a workgroup, got " +
-                                    text(rows_per_workgroup));
-    }
-    request.defines["GATE_WIDTH"] = text(gate_width);
-  }
-  return request;
+                                   uint32_t workgroup_size, float softcap, uint32_t row_groups) {
+  return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
 }
 
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size, bool gelu_input) {

@@ -104,14 +104,8 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
 // matvec_quant_dot: the same product on packed int8 dot products (the device
 // needs shaderIntegerDotProduct), its x quantised to int8 per block first by
 // quantize_activation (same QUANT_BITS and K), whose output it binds as x.
-// gate_width > 0: the product is (a row slice of) a fused gate|up of
-// gate_width rows each, and also writes gelu(gate) * up quantised for a packed
-// down projection of the same bits (two more bindings: the blocks' counts and
-// that row; push first_row); gate_width a multiple of 32, at most 32 rows a
-// workgroup (matvec_quant_dot.comp, GATE_WIDTH).
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
-                                   uint32_t workgroup_size = 64, float softcap = 0.0f, uint32_t row_groups = 1,
-                                   uint32_t gate_width = 0);
+                                   uint32_t workgroup_size = 64, float softcap = 0.0f, uint32_t row_groups = 1);
 // quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
 // reads, in the byte order of `quant`'s weights.
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64,

@@ -266,11 +266,6 @@ class ProgramBuilder {
   // Split-K attention's count of shares done per head (attention_split.comp):
   // zero when created, and back to zero after every dispatch.
   static constexpr llvm::StringLiteral kAttentionCountsSymbol = "attention_counts";
-  // A decode gate|up product's gelu(gate) * up quantised (matvec_quant_dot's
-  // GATE_WIDTH; apart from @quantised_input, which that product reads), and its
-  // blocks' counts (zero when created, and back to zero after every dispatch).
-  static constexpr llvm::StringLiteral kQuantisedGeluSymbol = "quantised_gelu";
-  static constexpr llvm::StringLiteral kGeluBlockCountsSymbol = "gelu_block_counts";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -538,7 +533,7 @@ class ProgramBuilder {
     s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
     d.bindings.push_back({quantised, Access::kWrite});
     params.push_back(param("quantised_bits", int64_t(**bits)));
-    quantised_by_producer_[result] = QuantisedRow{**bits, quantised};
+    quantised_by_producer_[result] = **bits;
     return success();
   }
 
@@ -630,11 +625,10 @@ class ProgramBuilder {
       const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
       quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
       s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
-      // The dispatch that computed x wrote this row already (a norm's,
-      // attention_decode's, a gate|up product's).
+      // The dispatch that computed x wrote this row already (a norm's, or
+      // attention_decode's), at offset 0.
       if (auto by_producer = quantised_by_producer_.find(input);
-          by_producer != quantised_by_producer_.end() && by_producer->second.bits == bits && offset == 0) {
-        quantised_x[bits] = by_producer->second.row;
+          by_producer != quantised_by_producer_.end() && by_producer->second == bits && offset == 0) {
         continue;
       }
       const uint32_t blocks = w.k / 32;
@@ -653,9 +647,6 @@ class ProgramBuilder {
       if (from_gelu) quantize_params.push_back(flag("gelu_input", true));
       emit(op->getLoc(), "quantize_activation", quantize_params, q);
     }
-    // A decode gate|up product may quantise gelu(gate) * up for its down projection.
-    FailureOr<std::optional<GeluQuantising>> gelu_quantising = geluQuantisedHere(op, *product, *y, dotProduct);
-    if (failed(gelu_quantising)) return failure();
     hazards_.beginGroup();
     uint32_t column = 0;
     for (const Matrix* w = matrices.begin(); w != matrices.end(); ++w) {
@@ -688,7 +679,9 @@ class ProgramBuilder {
                                       : w->n <= DecodeLaunches::kNarrowRows ? launches.narrow
                                       : w->quant                           ? launches.quant
                                                                            : launches.bf16;
-          const uint32_t rows_per_group = matvecRows(launch, n, dot);
+          uint32_t rows_per_group = launch.rows;
+          const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
+          while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
           // One invocation stores each row's sum: at least as many as rows.
           const uint32_t workgroup =
               std::max(launch.workgroup ? launch.workgroup : matvecWorkgroup(w->k), rows_per_group);
@@ -696,25 +689,14 @@ class ProgramBuilder {
                          param("workgroup_size", int64_t(workgroup))});
           if (launch.row_groups != 1) params.push_back(param("row_groups", int64_t(launch.row_groups)));
           if (from_gelu && !dot) params.push_back(flag("gelu_input", true));
-          if (*gelu_quantising) {
-            params.push_back(param("gate_width", int64_t((*gelu_quantising)->gate_width)));
-            d.bindings.push_back({(*gelu_quantising)->counts, Access::kReadWrite});
-            d.bindings.push_back({(*gelu_quantising)->row, Access::kWrite});
-          }
           d.groups = {fixed((n + rows_per_group - 1) / rows_per_group), scaled(how.rows), fixed(1)};
           kernel = !w->quant ? "matvec_bf16" : dot ? "matvec_quant_dot" : "matvec_quant";
         }
         const uint32_t y_base = y->base + column + slice.row_begin;
         if (w->quant) {
           params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
-          // The scales are binding 3, before any GATE_WIDTH ones.
-          d.bindings.insert(d.bindings.begin() + 3, {sliceScales(*w, slice), Access::kRead});
-          if (dot) {
-            d.push = words(sp::QuantDotMatvecPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0,
-                                                  slice.scale_base, column + slice.row_begin});
-          } else {
-            d.push = words(sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
-          }
+          d.bindings.push_back({sliceScales(*w, slice), Access::kRead});
+          d.push = words(sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
@@ -730,77 +712,8 @@ class ProgramBuilder {
       column += w->n;
     }
     hazards_.endGroup();
-    if (*gelu_quantising) quantised_by_producer_[(*gelu_quantising)->gelu.getResult()] = {(*gelu_quantising)->bits,
-                                                                                          (*gelu_quantising)->row};
     return success();
   }
-
-  // Rows a workgroup of a decode product of `n` rows on `launch`: wide outputs
-  // (the LM head) take more, Vulkan guaranteeing only 65535 workgroups per axis.
-  static uint32_t matvecRows(const MatvecLaunch& launch, uint32_t n, bool dot) {
-    uint32_t rows = launch.rows;
-    const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
-    while ((n + rows - 1) / rows > max_groups) rows *= 2;
-    return rows;
-  }
-
-  // A decode gate|up product (`op`, all of its matrices on the packed-integer
-  // kernel) whose gelu_mul is left to a packed-integer down projection of the
-  // same bits (geluLeftToDown): its dispatches then write gelu(gate) * up
-  // quantised (matvec_quant_dot's GATE_WIDTH), and the down projection runs no
-  // quantize_activation. Where the product's rows are exactly [gate | up].
-  struct GeluQuantising {
-    GeluMulOp gelu;
-    uint32_t bits = 0, gate_width = 0;
-    BindingAttr counts, row;
-  };
-  template <typename IsDot>
-  FailureOr<std::optional<GeluQuantising>> geluQuantisedHere(Operation* op, const ProductWeights& product,
-                                                             const Tensor& y, IsDot dotProduct) {
-    if (prefill_) return std::optional<GeluQuantising>();
-    GeluMulOp gelu;
-    for (Operation* view : op->getResult(0).getUsers()) {
-      if (!llvm::isa<ColumnsOp>(view)) continue;
-      for (Operation* user : view->getUsers()) {
-        if (auto g = llvm::dyn_cast<GeluMulOp>(user)) gelu = g;
-      }
-    }
-    if (!gelu || gelu.getGate().getDefiningOp<ColumnsOp>() == nullptr ||
-        gelu.getUp().getDefiningOp<ColumnsOp>() == nullptr ||
-        gelu.getGate().getDefiningOp()->getOperand(0) != op->getResult(0) ||
-        gelu.getUp().getDefiningOp()->getOperand(0) != op->getResult(0)) {
-      return std::optional<GeluQuantising>();
-    }
-    FailureOr<std::optional<Tensor>> gate = geluLeftToDown(gelu);
-    if (failed(gate)) return failure();
-    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(gelu.getType()).getDimSize(1));
-    uint32_t rows = 0;
-    for (const Matrix& w : product.matrices) rows += w.n;
-    if (!*gate || (*gate)->binding != y.binding || (*gate)->base != y.base || rows != 2 * width || width % 32 != 0) {
-      return std::optional<GeluQuantising>();
-    }
-    auto down = llvm::cast<LinearOp>(*gelu->user_begin());
-    FailureOr<Matrix> down_weight = s_.matrix(down, down.getWeightAttr());
-    if (failed(down_weight)) return failure();
-    if (!down_weight->quant || !s_.launches().usesDot(*down_weight->quant, down_weight->quantBytes())) {
-      return std::optional<GeluQuantising>();
-    }
-    const uint32_t bits = sp::quantBits(*down_weight->quant);
-    for (const Matrix& w : product.matrices) {
-      if (!dotProduct(w) || sp::quantBits(*w.quant) != bits) return std::optional<GeluQuantising>();
-      const MatvecLaunch& launch = bits == 8 ? s_.launches().dot_q8 : s_.launches().dot;
-      for (const WeightRowSlice& slice : w.slices) {
-        if (matvecRows(launch, slice.row_count, true) > 32) return std::optional<GeluQuantising>();
-      }
-    }
-    const uint64_t count_bytes = uint64_t(width / 32) * 4, row_bytes = quantisedRowBytes(width);
-    s_.needScratch(kGeluBlockCountsSymbol, count_bytes);
-    s_.needScratch(kQuantisedGeluSymbol, row_bytes);
-    return std::optional<GeluQuantising>(GeluQuantising{gelu, bits, width,
-                                                        s_.range(kGeluBlockCountsSymbol, 0, count_bytes),
-                                                        s_.range(kQuantisedGeluSymbol, 0, row_bytes)});
-  }
-
   LogicalResult lowerLinear(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights) {
     ProductRows how;
     how.as_matmul = prefill_;
@@ -1100,50 +1013,39 @@ class ProgramBuilder {
     return success();
   }
 
-  // Decode: the down projection reads gelu(gate) * up straight from the fused
-  // gate|up row (its kernels' GELU_INPUT, or its quantize_activation's, or the
-  // gate|up product quantises it: geluQuantisedHere) instead of a gelu_mul
-  // dispatch, where it runs next (nothing may reuse the row before), up
-  // follows gate in one row and the projection's output lies elsewhere: the
-  // gate half of that row; nullopt where gelu_mul runs. Not where a large
-  // product (DecodeLaunches::isLarge) runs matvec_quant (q8 with
-  // dot-q8=false): that kernel takes x 16 elements a unit for 4 rows, and the
-  // GELU recomputed per workgroup slowed the 27B widths' q8 down projection by
-  // about a third on an H200 (bench/results/launch-sweep-h200-2026-12-01f.json:
-  // 57 us against gate/up's 41 for as many bytes); bf16's matvec and the
-  // packed kernel's quantize_activation repay it, and a small product (Gemma 3
-  // 1B's) is launch-bound, where the dispatch saved counts more.
-  FailureOr<std::optional<Tensor>> geluLeftToDown(GeluMulOp op) {
-    if (prefill_) return std::optional<Tensor>();
-    FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp());
-    if (failed(gate) || failed(up)) return failure();
-    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
-    auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
-    if (!down || down != op->getNextNode()) return std::optional<Tensor>();
-    FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
-    if (failed(w)) return failure();
-    if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
-      return std::optional<Tensor>();
-    }
-    if (gate->binding != up->binding || gate->stride != up->stride || up->base != gate->base + width) {
-      return std::optional<Tensor>();
-    }
-    FailureOr<Tensor> y = tensor(down, down.getResult());
-    if (failed(y)) return failure();
-    if (rangeOf(y->binding).overlaps(rangeOf(gate->binding))) return std::optional<Tensor>();
-    return std::optional<Tensor>(*gate);
-  }
-
   LogicalResult lowerGeluMul(GeluMulOp op) {
-    FailureOr<std::optional<Tensor>> left = geluLeftToDown(op);
-    if (failed(left)) return failure();
-    if (*left) {
-      gelu_inputs_[op.getResult()] = **left;
-      return success();
-    }
     FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), out = tensor(op, op.getResult());
     if (failed(gate) || failed(up) || failed(out)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
+    // Decode: the down projection reads gelu(gate) * up straight from the fused
+    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
+    // runs next (nothing may reuse the row before), up follows gate in one row
+    // and the projection's output lies elsewhere. Not where a large product
+    // (DecodeLaunches::isLarge) runs matvec_quant (q8 with dot-q8=false): that kernel takes x 16
+    // elements a unit for 4 rows, and the GELU recomputed per workgroup slowed
+    // the 27B widths' q8 down projection by about a third on an H200
+    // (bench/results/launch-sweep-h200-2026-12-01f.json: 57 us against
+    // gate/up's 41 for as many bytes); bf16's matvec and the packed kernel's
+    // quantize_activation repay it, and a small product (Gemma 3 1B's) is
+    // launch-bound, where the dispatch saved counts more.
+    auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
+    if (down && down != op->getNextNode()) down = LinearOp();
+    if (down) {
+      FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
+      if (failed(w)) return failure();
+      if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
+        down = LinearOp();
+      }
+    }
+    if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
+        up->base == gate->base + width) {
+      FailureOr<Tensor> y = tensor(down, down.getResult());
+      if (failed(y)) return failure();
+      if (!rangeOf(y->binding).overlaps(rangeOf(gate->binding))) {
+        gelu_inputs_[op.getResult()] = *gate;
+        return success();
+      }
+    }
     DispatchShape d;
     d.bindings = {{gate->binding, Access::kRead}, {up->binding, Access::kRead}, {out->binding, Access::kWrite}};
     d.push = words(sp::GeluMulPush{gate->base, gate->stride, up->base, up->stride, out->base, out->stride, 0});
@@ -1265,12 +1167,7 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
-  // Results their own dispatch also quantised: the bits, and where the row is.
-  struct QuantisedRow {
-    uint32_t bits = 0;
-    BindingAttr row;
-  };
-  llvm::DenseMap<Value, QuantisedRow> quantised_by_producer_;
+  llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
 };

@@ -35,7 +35,7 @@
 // can span. An unsplit tensor binds its whole segment to both, with
 // scale_base = S / 2.
 //
-// Push constants (QuantDotMatvecPush), as matvec_quant's but for x, and first_row (GATE_WIDTH):
+// Push constants (QuantMatmulPush), as matvec_quant's but for x:
 //   x_base, x_token_stride  uvec4 unit index of token 0's first block of
 //                           quantised x, and units between tokens
 //   quant_base  word index, in binding 1, of row 0 (of this dispatch's slice);
@@ -43,24 +43,9 @@
 //   scale_base  bf16 element index, in binding 3, of row 0's first scale
 // (element indices, so a slice whose scales start mid-word needs no realignment).
 //
-// GATE_WIDTH > 0 (default 0: off): this product is (a row slice of) a fused
-// gate|up projection of GATE_WIDTH gate rows then as many up rows, rows
-// first_row .. of it (push constant after scale_base), the decode step's one
-// token; the down projection's input gelu_tanh(gate) * up is also written
-// quantised (quantize_activation.comp's layout and QUANT_BITS' byte order, bit
-// for bit its GELU_INPUT result on y), binding 5 from unit 0, so no
-// quantize_activation dispatch runs between. Each block of 32 of it needs 64
-// rows, computed by several workgroups (of one or two row slices' dispatches):
-// each counts its rows into the block's count (binding 4, one uint a block,
-// zero before and after every dispatch) after its sums are out, through
-// `coherent` memory and a buffer memory barrier, and the one that completes
-// the count quantises the block from y and sets the count back to 0 (the
-// last-block pattern of attention_shares.glsl).
-//
 // Defines: QUANT_BITS (8 or 4, as quantize_activation's), K (a multiple of 32),
-//          N (rows of this dispatch), ROWS_PER_WG (at most 32 with GATE_WIDTH),
-//          WG_SIZE, ROW_GROUPS (default 1), SOFTCAP (float, 0.0 = off),
-//          GATE_WIDTH (a multiple of 32; default 0).
+//          N (rows of this dispatch), ROWS_PER_WG, WG_SIZE, ROW_GROUPS (default
+//          1), SOFTCAP (float, 0.0 = off).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -73,14 +58,7 @@ layout(local_size_x = WG_SIZE) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer QuantisedInput { uvec4 qx_units[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Quants { uvec4 quant_units[]; };
-#ifndef GATE_WIDTH
-#define GATE_WIDTH 0
-#endif
-#if GATE_WIDTH > 0
-layout(std430, set = 0, binding = 2) coherent buffer Output { float y[]; };
-#else
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
-#endif
 layout(std430, set = 0, binding = 3) readonly buffer Scales { uint scale_words[]; };
 
 layout(push_constant) uniform QuantMatmulPush {
@@ -91,7 +69,6 @@ layout(push_constant) uniform QuantMatmulPush {
   uint y_token_stride;
   uint num_tokens;
   uint scale_base;
-  uint first_row;  // GATE_WIDTH: this dispatch's row 0 in the gate|up rows (else unused)
 } pc;
 
 const uint kUnitsPerRow = kQuantWordsPerRow / 4u;
@@ -120,57 +97,6 @@ int unitDot(uvec4 unit, uvec4 xa, uvec4 xb, int x_sum) {
          dotS8U8(xb.z, unit.w & kLowNibbles) + dotS8U8(xb.w, (unit.w >> 4) & kLowNibbles) - 8 * x_sum;
 #endif
 }
-
-#if GATE_WIDTH > 0
-#include "block_quantize.glsl"
-#include "gelu.glsl"
-
-layout(std430, set = 0, binding = 4) coherent buffer BlockCounts { uint block_counts[]; };
-layout(std430, set = 0, binding = 5) writeonly buffer QuantisedActivation { uvec4 activation_units[]; };
-
-// The blocks this workgroup's rows complete: a block and a half (gate, up)
-// at most per 32 rows, and one more where the rows cross from gate to up.
-const uint kMostCompleted = (uint(ROWS_PER_WG) + 31u) / 32u + 2u;
-shared uint completed_blocks[kMostCompleted];
-shared uint completed_count;
-
-// Counts this workgroup's rows (its y stored) into their blocks; quantises
-// each block it completes. Every invocation of the workgroup calls it.
-void quantiseCompletedBlocks() {
-  memoryBarrierBuffer();
-  barrier();  // every row of the workgroup stored
-  if (gl_LocalInvocationID.x == 0u) {
-    completed_count = 0u;
-    uint row = gl_WorkGroupID.x * uint(ROWS_PER_WG);
-    uint end = min(row + uint(ROWS_PER_WG), uint(N));
-    while (row < end) {
-      // The rows from here in one block of one half: one count each.
-      uint at = pc.first_row + row;
-      uint half_start = at < uint(GATE_WIDTH) ? 0u : uint(GATE_WIDTH);
-      uint block = (at - half_start) / 32u;
-      uint rows = min(end - row, half_start + 32u * (block + 1u) - at);
-      if (atomicAdd(block_counts[block], rows) + rows == 64u) completed_blocks[completed_count++] = block;
-      row += rows;
-    }
-  }
-  barrier();
-  if (gl_LocalInvocationID.x >= completed_count) return;
-  memoryBarrierBuffer();
-  // An invocation a completed block: gelu(gate) * up as quantize_activation's
-  // inputAt, from the row's gate half at y_base - first_row.
-  uint block = completed_blocks[gl_LocalInvocationID.x];
-  uint gate_at = pc.y_base - pc.first_row + 32u * block;
-  vec4 values[8];
-  [[unroll]] for (uint i = 0u; i < 8u; ++i) {
-    uint g = gate_at + 4u * i, u = g + uint(GATE_WIDTH);
-    values[i] = geluTanh(vec4(y[g], y[g + 1u], y[g + 2u], y[g + 3u])) * vec4(y[u], y[u + 1u], y[u + 2u], y[u + 3u]);
-  }
-  uvec4 units[3];
-  quantizeBlock(values, units);
-  [[unroll]] for (uint i = 0u; i < 3u; ++i) activation_units[3u * block + i] = units[i];
-  block_counts[block] = 0u;
-}
-#endif
 
 void main() {
   uint first_row = groupFirstRow();
@@ -201,7 +127,4 @@ void main() {
   }
 
   storeRowSums(sums, token);
-#if GATE_WIDTH > 0
-  quantiseCompletedBlocks();
-#endif
 }

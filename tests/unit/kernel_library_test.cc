@@ -69,8 +69,6 @@ std::vector<KernelRequest> representativeRequests() {
       quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824),
       quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
       quantDotMatvecKernel(BlockQuant::kQ4, 5376, 21504, 16, 128, 0.0f, /*row_groups=*/4),
-      quantDotMatvecKernel(BlockQuant::kQ8, 5376, 24966, 4, 128, 0.0f, /*row_groups=*/2, /*gate_width=*/21504),
-      quantDotMatvecKernel(BlockQuant::kQ4, 64, 100, 8, 32, 0.0f, /*row_groups=*/4, /*gate_width=*/64),
       quantMatvecKernel(BlockQuant::kQ8, 5376, 21504, 8, 64, 0.0f, false, /*row_groups=*/8),
       quantizeActivationKernel(BlockQuant::kQ8, 32, 4),
       quantizeActivationKernel(BlockQuant::kQ4, 21504),
@@ -497,11 +495,6 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { attentionKernel({64, 4, 4, 0.125, 0, 0.0f, 4}); }, {"attention", "attention_split"});
   expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 1}); }, {"attention_split", "at least 2"});
   expectErrorNaming([] { splitAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 65}); }, {"attention_split", "65"});
-  // A quantised GELU output: whole blocks of the gate, at most 32 rows a workgroup.
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ8, 64, 100, 4, 64, 0.0f, 1, 48); },
-                    {"matvec_quant_dot", "gate_width", "48"});
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ8, 64, 100, 64, 64, 0.0f, 1, 64); },
-                    {"matvec_quant_dot", "32 rows", "64"});
   // attention_decode: split, and a quantised output needs whole blocks of a head.
   expectErrorNaming([] { decodeAttentionKernel({64, 4, 4, 0.125, 0, 0.0f, 1}, 1e-6f, {}); },
                     {"attention_decode", "at least 2"});

@@ -292,8 +292,9 @@ class QuantKernelNumericsTest : public ::testing::Test {
                             {(k / 32 + 63) / 64, push.num_tokens, 1}});
       Dispatch product = d;
       product.bindings[0] = qx;
-      product.push = pushWords(QuantDotMatvecPush{0, units, push.quant_base, push.y_base, push.y_token_stride,
-                                                  push.num_tokens, push.scale_base, 0});
+      push.x_base = 0;
+      push.x_token_stride = units;
+      product.push = pushWords(push);
       dispatches.push_back(std::move(product));
     }
     std::vector<gpu::ComputePipeline> pipelines;
@@ -532,88 +533,6 @@ TEST_F(QuantKernelNumericsTest, MatvecRowSplitFindsEachSlicesQuantsAndScales) {
       run(dispatches);
       expectProductClose(download(y_buffer, n), n, ref, 1, n, 0.0f,
                          std::string(kind.name) + " split " + nameOf(quant) + " alignment " + std::to_string(alignment));
-    }
-  }
-}
-
-TEST_F(QuantKernelNumericsTest, GateUpProductQuantisesGeluOfItsRowAsQuantizeActivationDoes) {
-  // matvec_quant_dot with GATE_WIDTH: a fused gate|up product of 2 x 64 rows,
-  // as two row slices [0, 50) and [50, 128) (neither a multiple of the 4 or 8
-  // rows a workgroup, nor of a block) run as the schedule runs them, with no
-  // barrier between, counting into the same blocks. Its y must be the plain
-  // product's bit for bit, its quantised GELU row quantize_activation's
-  // (GELU_INPUT) on that y bit for bit, and every block's count back at 0, on
-  // two runs over the same counts.
-  const uint32_t k = 96, width = 64, n = 2 * width;
-  const std::vector<std::pair<uint32_t, uint32_t>> slices = {{0, 50}, {50, n}};
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    for (auto [rows, row_groups] : {std::pair{4u, 2u}, std::pair{8u, 4u}}) {
-      const std::string what = std::string(nameOf(quant)) + " at " + std::to_string(rows) + " rows a workgroup";
-      QuantisedWeight w = quantisedRandom(quant, n, k, 900);
-      const std::vector<float> x = randomFloats(k, 2.0f, 901);
-      const uint32_t x_units = quantizedActivationUnits(k), gelu_units = quantizedActivationUnits(width);
-      gpu::GpuBuffer x_buffer = upload(x, "x");
-      gpu::GpuBuffer qx = upload(std::vector<uint32_t>(4 * x_units, 0u), "qx");
-      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-      gpu::GpuBuffer counts = upload(std::vector<uint32_t>(width / 32, 0u), "counts");
-      auto pipeline = [&](const KernelRequest& request) {
-        return test_support::kernelPipeline(*device_, request, compiled(request));
-      };
-      gpu::ComputePipeline quantize = pipeline(quantizeActivationKernel(quant, k, 64));
-      gpu::ComputePipeline quantize_gelu = pipeline(quantizeActivationKernel(quant, width, 64, /*gelu_input=*/true));
-      for (int repeat = 0; repeat < 2; ++repeat) {
-        gpu::GpuBuffer y = upload(std::vector<float>(n, 0.0f), "y");
-        gpu::GpuBuffer y_plain = upload(std::vector<float>(n, 0.0f), "plain y");
-        gpu::GpuBuffer gelu = upload(std::vector<uint32_t>(4 * gelu_units, 0xdeadbeefu), "quantised gelu");
-        gpu::GpuBuffer gelu_want = upload(std::vector<uint32_t>(4 * gelu_units, 0u), "quantize_activation's");
-        std::vector<gpu::ComputePipeline> products;
-        std::vector<std::vector<gpu::BufferBinding>> product_bindings;
-        std::vector<QuantDotMatvecPush> pushes;
-        for (auto [begin, end] : slices) {
-          QuantWeightSlice slice = quantWeightSlice(quant, n, k, begin, end, 256);
-          const std::vector<gpu::BufferBinding> common = {{&qx, 0, VK_WHOLE_SIZE},
-                                                          {&w_buffer, slice.quants_offset, slice.quants_range},
-                                                          {&y, 0, VK_WHOLE_SIZE},
-                                                          {&w_buffer, slice.scales_offset, slice.scales_range}};
-          products.push_back(pipeline(quantDotMatvecKernel(quant, k, end - begin, rows, 32, 0.0f, row_groups, width)));
-          product_bindings.push_back(common);
-          product_bindings.back().push_back({&counts, 0, VK_WHOLE_SIZE});
-          product_bindings.back().push_back({&gelu, 0, VK_WHOLE_SIZE});
-          pushes.push_back({0, x_units, uint32_t(slice.quant_base), begin, n, 1, uint32_t(slice.scale_base), begin});
-          // The same slice without GATE_WIDTH, into y_plain.
-          products.push_back(pipeline(quantDotMatvecKernel(quant, k, end - begin, rows, 32, 0.0f, row_groups)));
-          product_bindings.push_back(common);
-          product_bindings.back()[2] = {&y_plain, 0, VK_WHOLE_SIZE};
-          pushes.push_back(pushes.back());
-        }
-        gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, 2 + uint32_t(products.size()), 40);
-        const std::vector<gpu::BufferBinding> quantize_bindings = {{&x_buffer, 0, VK_WHOLE_SIZE}, {&qx, 0, VK_WHOLE_SIZE}};
-        const std::vector<gpu::BufferBinding> reference_bindings = {{&y, 0, VK_WHOLE_SIZE},
-                                                                    {&gelu_want, 0, VK_WHOLE_SIZE}};
-        VkDescriptorSet quantize_set = pool.allocate(quantize, quantize_bindings);
-        VkDescriptorSet reference_set = pool.allocate(quantize_gelu, reference_bindings);
-        gpu::CommandStream stream(*device_);
-        stream.begin();
-        stream.dispatch(quantize, quantize_set, QuantizeActivationPush{0, k, 0, x_units, 1}, {1, 1, 1});
-        stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
-        for (size_t i = 0; i < products.size(); ++i) {
-          const uint32_t slice_rows = slices[i / 2].second - slices[i / 2].first;
-          stream.dispatch(products[i], pool.allocate(products[i], product_bindings[i]), pushes[i],
-                          {(slice_rows + rows - 1) / rows, 1, 1});
-        }
-        stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
-        stream.dispatch(quantize_gelu, reference_set, QuantizeActivationPush{0, n, 0, gelu_units, 1}, {1, 1, 1});
-        stream.memoryBarrier(gpu::Hazard::kComputeToHost);
-        stream.end();
-        stream.submitAndWait();
-        EXPECT_EQ(download(y, n), download(y_plain, n)) << what << ": y is not the plain product's";
-        std::vector<uint32_t> got(4 * gelu_units), want(4 * gelu_units), left(width / 32);
-        gelu.read(0, std::as_writable_bytes(std::span(got)));
-        gelu_want.read(0, std::as_writable_bytes(std::span(want)));
-        counts.read(0, std::as_writable_bytes(std::span(left)));
-        EXPECT_EQ(got, want) << what << ", run " << repeat + 1 << ": not quantize_activation's GELU row";
-        EXPECT_EQ(left, std::vector<uint32_t>(width / 32, 0u)) << what << ": counts left set";
-      }
     }
   }
 }

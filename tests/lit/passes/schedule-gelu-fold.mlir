@@ -3,27 +3,19 @@
 // (its quantize_activation takes GELU_INPUT: q4's and large q8 products, from
 // dot-min-mib's bytes, here 0), but keeps the gelu_mul dispatch before a large
 // q8 product left on matvec_quant (dot-q8=false), which would recompute the
-// GELU in every workgroup. Prefill always runs gelu_mul. Where gate|up is on
-// the packed kernel too, of the down projection's bits, it quantises
-// gelu(gate) * up itself (GATE_WIDTH: its blocks' counts and the row in
-// buffers of their own), and no quantize_activation runs; of other bits,
-// quantize_activation still does.
-// RUN: sed -e 's/DOWN_QUANT/none/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// GELU in every workgroup. Prefill always runs gelu_mul.
+// RUN: sed -e 's/DOWN_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=BF16
-// RUN: sed -e 's/DOWN_QUANT/q8/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
-// RUN: sed -e 's/DOWN_QUANT/q8/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0 dot-q8=false" | FileCheck %s --check-prefix=Q8LARGE
-// RUN: sed -e 's/DOWN_QUANT/q8/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q8DOT
-// RUN: sed -e 's/DOWN_QUANT/q4/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q4DOT
-// RUN: sed -e 's/DOWN_QUANT/q4/' -e 's/GATE_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
+// RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
-// RUN: sed -e 's/DOWN_QUANT/q8/' -e 's/GATE_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=GATEQ8
-// RUN: sed -e 's/DOWN_QUANT/q8/' -e 's/GATE_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=GATEQ4
 
 // BF16-LABEL: unicorn.program @decode
 // BF16-NOT: gelu_mul
@@ -49,18 +41,10 @@
 // Q4DOT: unicorn.dispatch @[[QUANTIZE]]
 // Q4DOT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>
 // Q4DOT-NOT: gelu_mul
-// GATEQ8: unicorn.kernel @[[GATEUP:matvec_quant_dot_[0-9]+]] "matvec_quant_dot" {bits = 8 : i64, gate_width = 64 : i64, k = 32 : i64, n = 128 : i64
-// GATEQ8-LABEL: unicorn.program @decode
-// GATEQ8: unicorn.dispatch @[[GATEUP]] [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@"gate+up", 0, 0>, #unicorn.bind<@arena, {{[0-9]+}}, 2048>, #unicorn.bind<@"gate+up", 0, 0>, #unicorn.bind<@gelu_block_counts, 0, 8>, #unicorn.bind<@quantised_gelu, 0, 96>] push [0, 3, 0, 0, 128, 0, {{[0-9]+}}, 0]
-// GATEQ8-NEXT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} [#unicorn.bind<@quantised_gelu, 0, 96>, #unicorn.bind<@down, 0, 0>
-// GATEQ4-LABEL: unicorn.program @decode
-// GATEQ4-NOT: gelu_block_counts
-// GATEQ4: unicorn.dispatch @{{quantize_activation_[0-9]+}} [#unicorn.bind<@arena, {{[0-9]+}}, 2048>
-// GATEQ4-NEXT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} [#unicorn.bind<@quantised_input, 0, 96>, #unicorn.bind<@down, 0, 0>
 
 unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
-unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 4096 quant GATE_QUANT
-unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 8192 quant GATE_QUANT
+unicorn.weight @gate : tensor<64x32xbf16> from "model.safetensors" at 4096 quant none
+unicorn.weight @up : tensor<64x32xbf16> from "model.safetensors" at 8192 quant none
 unicorn.weight @down : tensor<32x64xbf16> from "model.safetensors" at 12288 quant DOWN_QUANT
 
 func.func @forward(%ids: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x64xf32> {
