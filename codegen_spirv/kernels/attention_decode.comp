@@ -187,7 +187,10 @@ void main() {
   if (split >= shares) return;
   uint share_begin, share_end;
   shareBounds(key_count, shares, split, share_begin, share_end);
-  bool holds_step = share_end == key_count;  // uniform over the workgroup
+  // Uniform over the workgroup. Not an empty share: with shares of ceil(keys /
+  // shares), the last can be (129 keys in 16 shares of 9), and the one before
+  // it then ends at key_count too.
+  bool holds_step = share_end == key_count && share_begin < share_end;
   uint position = first_key + key_count - 1u;
 
   normRotateHead(query, workgroupSum(query.sum_of_squares), false, position);

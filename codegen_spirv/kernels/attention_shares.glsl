@@ -38,7 +38,9 @@ shared float share_weights[SPLITS];
 // How many shares `key_count` visible keys take.
 uint shareCount(uint key_count) { return min(uint(SPLITS), (key_count + kMinShareKeys - 1u) / kMinShareKeys); }
 
-// The keys [begin, end) of the visible ones that share `split` of `shares` attends to.
+// The keys [begin, end) of the visible ones that share `split` of `shares`
+// attends to; the last shares can be empty (129 keys in 16 shares of 9: the
+// 16th starts at 135), their partials then count as no keys.
 void shareBounds(uint key_count, uint shares, uint split, out uint begin, out uint end) {
   uint share = (key_count + shares - 1u) / shares;
   begin = min(split * share, key_count);

@@ -912,6 +912,12 @@ TEST_F(DecodeAttentionNumericsTest, FirstTokenAttendsToItsOwnKeyWithSoftcap) {
   check({16, 4, 2, 16.0f, 0, 1.5f, 8, {0}, 16}, 23);
 }
 
+TEST_F(DecodeAttentionNumericsTest, AnEmptyLastShareLeavesTheStepToTheShareBeforeIt) {
+  // 129 keys in 16 shares of 9: the 16th is empty (it would start at 135), and
+  // the 15th, [126, 129), holds the step's key.
+  check({64, 4, 2, 64.0f, 0, 0.0f, 256, {128}, 16}, 25);
+}
+
 TEST_F(DecodeAttentionNumericsTest, ManySharesOfALongContext) {
   // 2000 keys: 32 shares of 63 keys, the last holding the step's.
   check({64, 4, 2, 64.0f, 0, 0.0f, 2048, {1999}, 64}, 24);
