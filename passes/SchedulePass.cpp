@@ -872,14 +872,10 @@ class ProgramBuilder {
 
   LogicalResult lowerQkNormRope(QkNormRopeOp op) {
     if (std::optional<QkvHeads> heads = qkvHeadsFrom(op)) {
+      // The three go to attention_decode (decode), else to one qkv_norm_rope dispatch.
       FailureOr<bool> left = leaveToDecodeAttention(*heads);
       if (failed(left)) return failure();
-      if (*left) {
-        lowered_with_previous_.insert(heads->key);
-        values_in_cache_.insert(heads->attention);
-        return success();
-      }
-      FailureOr<bool> fused = qkvNormRope(*heads);
+      FailureOr<bool> fused = *left ? FailureOr<bool>(true) : qkvNormRope(*heads);
       if (failed(fused)) return failure();
       if (*fused) {
         lowered_with_previous_.insert(heads->key);
@@ -1165,7 +1161,7 @@ class ProgramBuilder {
   DispatchHazards hazards_;
   llvm::DenseSet<Operation*> readout_norms_;
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
-  llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope copied
+  llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope or attention_decode write
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
   llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
