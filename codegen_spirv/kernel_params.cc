@@ -114,18 +114,16 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
                                     p.optionalFlag("gelu_input"));
   }
   if (kernel == "matmul_bf16") {
-    return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")), p.optionalFlag("gelu_input"));
+    return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "matmul_bf16_coop") {
-    return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")), p.optionalFlag("gelu_input"));
+    return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "matmul_quant") {
-    return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")),
-                             p.optionalFlag("gelu_input"));
+    return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "matmul_quant_coop") {
-    return coopQuantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")),
-                                 p.optionalFlag("gelu_input"));
+    return coopQuantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
   }
   if (kernel == "attention" || kernel == "attention_split") {
     const bool split = kernel == "attention_split";

@@ -227,32 +227,20 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, 
   return request;
 }
 
-namespace {
-
-// The prefill products' GELU_INPUT, set only where asked (so that the
-// specialisations of the others stay as they were).
-void setGeluInput(KernelRequest& request, bool gelu_input) {
-  if (gelu_input) request.defines["GELU_INPUT"] = "1";
-}
-
-}  // namespace
-
-KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap, bool gelu_input) {
+KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap) {
   KernelRequest request{"matmul_bf16", {}};
   // The kernel reads rows in 16-byte units of 8 weights.
   if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
   if (n == 0) failShape(request.kernel, "N is 0");
   request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
-  setGeluInput(request, gelu_input);
   return request;
 }
 
-KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap, bool gelu_input) {
+KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap) {
   KernelRequest request{"matmul_bf16_coop", {}};
   if (k == 0 || k % kCoopMatmulStepK != 0) failShape(request.kernel, "K must be a positive multiple of 32");
   if (n == 0) failShape(request.kernel, "N is 0");
   request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
-  setGeluInput(request, gelu_input);
   return request;
 }
 
@@ -308,8 +296,7 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
 namespace {
 
 // matmul_quant and matmul_quant_coop share their interface and constraints.
-KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n, float softcap,
-                                 bool gelu_input) {
+KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
   KernelRequest request{kernel, {}};
   requireBlockMultiple(request.kernel, k);
   if (n == 0) failShape(request.kernel, "N is 0");
@@ -317,18 +304,17 @@ KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t 
                      {"K", text(k)},
                      {"N", text(n)},
                      {"SOFTCAP", glslFloat(softcap)}};
-  setGeluInput(request, gelu_input);
   return request;
 }
 
 }  // namespace
 
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap, bool gelu_input) {
-  return quantMatmulRequest("matmul_quant", quant, k, n, softcap, gelu_input);
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+  return quantMatmulRequest("matmul_quant", quant, k, n, softcap);
 }
 
-KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap, bool gelu_input) {
-  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap, gelu_input);
+KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap);
 }
 
 namespace {

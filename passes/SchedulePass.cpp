@@ -670,7 +670,6 @@ class ProgramBuilder {
         if (how.as_matmul) {
           d.groups = {fixed((n + sp::kMatmulTile - 1) / sp::kMatmulTile), scaled(how.rows, sp::kMatmulTile), fixed(1)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
-          if (from_gelu) params.push_back(flag("gelu_input", true));
         } else {
           // The launch shape of this kind of product (DecodeLaunches). Wide outputs
           // (the LM head) take more rows: Vulkan guarantees only 65535 workgroups per axis.
@@ -1014,12 +1013,10 @@ class ProgramBuilder {
     FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), out = tensor(op, op.getResult());
     if (failed(gate) || failed(up) || failed(out)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
-    // The down projection reads gelu(gate) * up straight from the fused gate|up
-    // row (its kernels' GELU_INPUT: the matvecs' in decode, the tiled and
-    // cooperative-matrix matmuls' in prefill, which recompute it for each tile
-    // of rows) instead of a dispatch here, where it runs next (nothing may
-    // reuse the row before), up follows gate in one row and the projection's
-    // output lies elsewhere. In decode not where a large product
+    // Decode: the down projection reads gelu(gate) * up straight from the fused
+    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
+    // runs next (nothing may reuse the row before), up follows gate in one row
+    // and the projection's output lies elsewhere. Not where a large product
     // (DecodeLaunches::isLarge) runs matvec_quant (q8 with dot-q8=false): that kernel takes x 16
     // elements a unit for 4 rows, and the GELU recomputed per workgroup slowed
     // the 27B widths' q8 down projection by about a third on an H200
@@ -1029,14 +1026,14 @@ class ProgramBuilder {
     // launch-bound, where the dispatch saved counts more.
     auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
     if (down && down != op->getNextNode()) down = LinearOp();
-    if (down && !prefill_) {
+    if (down) {
       FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
       if (failed(w)) return failure();
       if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
         down = LinearOp();
       }
     }
-    if (down && gate->binding == up->binding && gate->stride == up->stride &&
+    if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
         up->base == gate->base + width) {
       FailureOr<Tensor> y = tensor(down, down.getResult());
       if (failed(y)) return failure();

@@ -5,8 +5,7 @@
 // invocations store neighbouring words of w_tile.
 // Same bindings, push constants and row-slicing rule as matvec_bf16.
 //
-// Defines: K (a multiple of 8), N, SOFTCAP (float, 0.0 = off), GELU_INPUT
-// (0|1, default 0: matmul_tile.glsl).
+// Defines: K (a multiple of 8), N, SOFTCAP (float, 0.0 = off).
 // Alignment (the schedule guarantees it): x_base, x_token_stride and
 // weight_base multiples of 4.
 // Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).

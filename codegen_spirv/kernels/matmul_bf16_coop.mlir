@@ -13,7 +13,7 @@
 // w_line + 64 of the tile, columns 8 w_unit .. +7.
 //
 // Specialisation constants (set by unicorn-compile from the defines):
-//   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off), GELU_INPUT (0|1: the frame's).
+//   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 !push_ptr = !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     [Shader, Float16, CooperativeMatrixKHR],
@@ -30,7 +30,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.SpecConstant @K spec_id(0) = 32 : i32
   spirv.SpecConstant @N spec_id(1) = 64 : i32
   spirv.SpecConstant @SOFTCAP spec_id(2) = 0.0 : f32
-  spirv.SpecConstant @GELU_INPUT spec_id(3) = 0 : i32
 
   // This invocation's W units of the step (registers) and 1 / s_n of their rows.
   spirv.GlobalVariable @w_units0 : !spirv.ptr<vector<4xi32>, Private>

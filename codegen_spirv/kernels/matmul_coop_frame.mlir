@@ -49,9 +49,7 @@
 // float y), the push constant block @pc (MatmulPush's members first: x_base,
 // x_token_stride, the weights' base, y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
-// multiple of 32), @N, @SOFTCAP (float, 0.0 = off), @GELU_INPUT (0: x as it
-// is; 1: gelu_tanh(gate) * up of a fused gate|up row, up K elements after gate,
-// as the tiled kernels' GELU_INPUT); after it, its weights' part:
+// multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
 //   @w_prepass(first_row)   this invocation's share of a bound on |w| of the
 //                           tile's rows over all of K, into @staging from 1024
 //   @w_row_scale(row) -> s  the scale s_n of row `row` of the tile (from those
@@ -117,30 +115,8 @@
     spirv.ReturnValue %mask : vector<4xi32>
   }
 
-  // gelu_pytorch_tanh(g) as gelu.glsl writes it: g / (1 + exp(-2z)), z =
-  // sqrt(2/pi) * (g + 0.044715 g^3).
-  spirv.func @gelu_tanh(%g : vector<4xf32>) -> vector<4xf32> "None" {
-    %sqrt_two_over_pi = spirv.Constant dense<0.797884561> : vector<4xf32>
-    %cubic = spirv.Constant dense<0.044715> : vector<4xf32>
-    %minus_two = spirv.Constant dense<-2.0> : vector<4xf32>
-    %one = spirv.Constant dense<1.0> : vector<4xf32>
-    %g2 = spirv.FMul %g, %g : vector<4xf32>
-    %g3 = spirv.FMul %g2, %g : vector<4xf32>
-    %cubic_term = spirv.FMul %cubic, %g3 : vector<4xf32>
-    %inner = spirv.FAdd %g, %cubic_term : vector<4xf32>
-    %z = spirv.FMul %sqrt_two_over_pi, %inner : vector<4xf32>
-    %exponent = spirv.FMul %minus_two, %z : vector<4xf32>
-    %e = spirv.GL.Exp %exponent : vector<4xf32>
-    %denominator = spirv.FAdd %one, %e : vector<4xf32>
-    %value = spirv.FDiv %g, %denominator : vector<4xf32>
-    spirv.ReturnValue %value : vector<4xf32>
-  }
-
-  // x[token, 4 unit .. +3] (unit counts vec4s along K), zeros past the chunk or
-  // K; with GELU_INPUT, gelu_tanh(gate) * up of a fused gate|up row (up K
-  // elements after gate), as gelu_input.glsl.
+  // x[token, 4 unit .. +3] (unit counts vec4s along K), zeros past the chunk or K.
   spirv.func @x_unit(%token : i32, %unit : i32) -> vector<4xf32> "None" {
-    %result = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
@@ -168,24 +144,7 @@
     %buffer = spirv.mlir.addressof @x : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>
     %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xf32>, StorageBuffer>
     %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xf32>
-    spirv.Store "Function" %result, %loaded : vector<4xf32>
-    %gelu_input = spirv.mlir.referenceof @GELU_INPUT : i32
-    %applies_gelu = spirv.INotEqual %gelu_input, %c0 : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %applies_gelu, ^gelu, ^merge
-    ^gelu:
-      %up_at = spirv.IAdd %at, %units_per_row : i32
-      %up_ptr = spirv.AccessChain %buffer[%c0, %up_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xf32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xf32>, StorageBuffer>
-      %up = spirv.Load "StorageBuffer" %up_ptr : vector<4xf32>
-      %gelu = spirv.FunctionCall @gelu_tanh(%loaded) : (vector<4xf32>) -> vector<4xf32>
-      %product = spirv.FMul %gelu, %up : vector<4xf32>
-      spirv.Store "Function" %result, %product : vector<4xf32>
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
-    %input = spirv.Load "Function" %result : vector<4xf32>
-    %bits = spirv.Bitcast %input : vector<4xf32> to vector<4xi32>
+    %bits = spirv.Bitcast %loaded : vector<4xf32> to vector<4xi32>
     %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
     %kept = spirv.BitwiseAnd %bits, %mask : vector<4xi32>
     %value = spirv.Bitcast %kept : vector<4xi32> to vector<4xf32>

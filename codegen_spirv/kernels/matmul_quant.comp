@@ -7,8 +7,7 @@
 // 1 (q4), loaded by the first 128 (64) invocations, row e % 64, unit e / 64.
 // Bindings, push constants and row slicing as matvec_quant.comp.
 //
-// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off),
-// GELU_INPUT (0|1, default 0: matmul_tile.glsl).
+// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 // Alignment (the schedule guarantees it): x_base and x_token_stride multiples of 4.
 // Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).
 #version 450

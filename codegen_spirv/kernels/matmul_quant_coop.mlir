@@ -20,8 +20,7 @@
 // the first 128 (row i).
 //
 // Specialisation constants (set by unicorn-compile from the defines):
-//   QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off),
-//   GELU_INPUT (0|1: the frame's).
+//   QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 !push_ptr = !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20], i32 [24]), Block>, PushConstant>
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     [Shader, Float16, CooperativeMatrixKHR],
@@ -43,7 +42,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.SpecConstant @N spec_id(1) = 64 : i32
   spirv.SpecConstant @SOFTCAP spec_id(2) = 0.0 : f32
   spirv.SpecConstant @QUANT_BITS spec_id(3) = 8 : i32
-  spirv.SpecConstant @GELU_INPUT spec_id(4) = 0 : i32
 
   // This invocation's unit of the step (registers), its block's scale and
   // 1 / s_n of its row.

@@ -14,17 +14,10 @@
 //   void fetchWeights(uint first_row, uint k0)  this invocation's share of
 //        W[first_row .. +63][k0 .. +31] into registers (zeros past N and K)
 //   void stageWeights()  that share, as floats, into w_tile
-// Needs K, N (rows of this dispatch), SOFTCAP, GELU_INPUT (default 0: x as
-// it is; 1: x is gelu_tanh(gate) * up of a fused gate|up row, up K elements
-// after gate, gelu_input.glsl, so no gelu_mul dispatch runs before the down
-// projection); x_base and x_token_stride multiples of 4 and K of 8 (the
-// schedule guarantees it).
+// Needs K, N (rows of this dispatch), SOFTCAP; x_base and x_token_stride
+// multiples of 4 and K of 8 (the schedule guarantees it).
 // Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).
 #include "softcap.glsl"
-#ifndef GELU_INPUT
-#define GELU_INPUT 0
-#endif
-#include "gelu_input.glsl"
 
 layout(local_size_x = 16, local_size_y = 16) in;
 
@@ -45,7 +38,7 @@ void fetchInputs(uint first_token, uint k0) {
   for (uint r = 0u; r < 2u; ++r) {
     uint e = gl_LocalInvocationIndex + r * kThreads;
     uint token = first_token + e % kTile, k = k0 + 4u * (e / kTile);
-    x_fetched[r] = token < pc.num_tokens && k < uint(K) ? inputAt((pc.x_base + token * pc.x_token_stride + k) / 4u) : vec4(0.0);
+    x_fetched[r] = token < pc.num_tokens && k < uint(K) ? x4[(pc.x_base + token * pc.x_token_stride + k) / 4u] : vec4(0.0);
   }
 }
 

@@ -624,32 +624,6 @@ TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
   }
 }
 
-// The down projection's GELU_INPUT in prefill: x is gelu(gate) * up of rows
-// [gate (k) | up (k) | 4 floats more], against the reference on that x
-// (test_support::geluOfGateUp, the kernels' float32 form) within 4 times the
-// matmul's bound: on the tiled kernel everywhere, on the cooperative-matrix
-// one where the device has the units.
-TEST_F(KernelNumericsTest, MatmulsApplyGeluToAGateUpInput) {
-  const uint32_t tokens = 70, k = 96, n = 77, stride = 2 * k + 4;
-  const std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 31);
-  const std::vector<float> x = test_support::geluOfGateUp(rows, k, stride, tokens);
-  Bf16Tensor w = randomBf16(size_t(n) * k, 0.3f, 32);
-  std::vector<double> magnitude;
-  std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
-  for (double& m : magnitude) m *= 4;  // the kernels' exp may differ from std::exp by a few ulps
-  for (bool coop : {false, true}) {
-    const KernelRequest request = coop ? coopMatmulKernel(k, n, 0.0f, true) : matmulKernel(k, n, 0.0f, true);
-    if (coop && !test_support::runsOnMatrixUnits(*device_, request, test_support::compileKernel(request))) continue;
-    gpu::GpuBuffer x_buffer = upload(rows, "gate|up rows");
-    gpu::GpuBuffer w_buffer = upload(w.packed, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-    run(request, {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, stride, 0, 0, n, tokens},
-        {(n + 63) / 64, (tokens + 63) / 64, 1});
-    expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
-                      std::string(coop ? "coop " : "") + "matmul of gelu(gate) * up");
-  }
-}
-
 TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName) {
   // matmul_bf16_coop runs only where the device has cooperative-matrix units
   // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the

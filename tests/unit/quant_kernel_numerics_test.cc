@@ -679,39 +679,6 @@ TEST_F(QuantKernelNumericsTest, CoopMatmulMatchesDequantisedReferenceOrTheDevice
   }
 }
 
-TEST_F(QuantKernelNumericsTest, MatmulsApplyGeluToAGateUpInput) {
-  // The prefill down projection's GELU_INPUT: x = gelu(gate) * up from rows
-  // [gate | up | 4 pad], on the tiled kernel everywhere and the
-  // cooperative-matrix one where the device has the units, against the
-  // reference of that x (float32, as the kernels compute it), 4 times the
-  // bound (the kernels' exp may differ from std::exp by a few ulps; q8 on the
-  // units with its 2^-12 rounding on top, as above).
-  const uint32_t tokens = 70, k = 96, n = 77, stride = 2 * k + 4;
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    QuantisedWeight w = quantisedRandom(quant, n, k, 920 + quantBits(quant));
-    std::vector<float> rows = randomFloats(size_t(tokens) * stride, 3.0f, 921);
-    std::vector<float> x = test_support::geluOfGateUp(rows, k, stride, tokens);
-    for (bool coop : {false, true}) {
-      const KernelRequest request =
-          coop ? coopQuantMatmulKernel(quant, k, n, 0.0f, true) : quantMatmulKernel(quant, k, n, 0.0f, true);
-      if (coop && !test_support::runsOnMatrixUnits(*device_, request, compiled(request))) continue;
-      Reference ref = referenceProduct(x, k, w, tokens);
-      ref.slack.resize(ref.magnitude.size());
-      for (size_t i = 0; i < ref.magnitude.size(); ++i) {
-        ref.slack[i] = coop && quant == BlockQuant::kQ8 ? std::ldexp(ref.magnitude[i], -12) : 0.0;
-      }
-      for (double& m : ref.magnitude) m *= 4;
-      gpu::GpuBuffer x_buffer = upload(rows, "gate|up");
-      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-      gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-      run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, stride, n, tokens,
-                       {(n + 63) / 64, (tokens + 63) / 64, 1})});
-      expectProductClose(download(y_buffer, size_t(tokens) * n), n, ref, tokens, n, 0.0f,
-                         std::string(coop ? "coop " : "") + "matmul GELU_INPUT " + nameOf(quant));
-    }
-  }
-}
-
 TEST_F(QuantKernelNumericsTest, MatmulRowSplitWithSoftcap) {
   // Prefill through a split LM head: two slices at the device's alignment, each
   // capping its logits; 19 tokens.

@@ -3,9 +3,7 @@
 // (its quantize_activation takes GELU_INPUT: q4's and large q8 products, from
 // dot-min-mib's bytes, here 0), but keeps the gelu_mul dispatch before a large
 // q8 product left on matvec_quant (dot-q8=false), which would recompute the
-// GELU in every workgroup. Prefill folds it into every down projection's
-// tiles (the matmuls' GELU_INPUT, the cooperative-matrix kernel's and its tiled
-// fallback's), which recompute it per tile of rows.
+// GELU in every workgroup. Prefill always runs gelu_mul.
 // RUN: sed -e 's/DOWN_QUANT/none/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=BF16
 // RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
@@ -28,12 +26,6 @@
 // SMALL-NOT: gelu_mul
 // SMALL: unicorn.dispatch @[[DOWN]] {{.*}}#unicorn.bind<@down, 0, 0>
 // SMALL-NOT: gelu_mul
-// Q8LARGE: unicorn.kernel @[[TILED:matmul_quant_[0-9]+]] "matmul_quant" {bits = 8 : i64, gelu_input = true, k = 64 : i64
-// Q8LARGE-NEXT: unicorn.kernel @[[COOP:matmul_quant_coop_[0-9]+]] "matmul_quant_coop" {bits = 8 : i64, gelu_input = true, k = 64 : i64, {{.*}} fallback @[[TILED]]
-// Q8LARGE-LABEL: unicorn.program @prefill
-// Q8LARGE-NOT: gelu_mul
-// Q8LARGE: unicorn.dispatch @[[COOP]] {{.*}}#unicorn.bind<@down, 0, 0>
-// Q8LARGE-NOT: gelu_mul
 // Q8LARGE-LABEL: unicorn.program @decode
 // Q8LARGE: unicorn.dispatch @gelu_mul_0
 // Q8LARGE-NEXT: unicorn.dispatch @{{matvec_quant_[0-9]+}} {{.*}}#unicorn.bind<@down, 0, 0>

@@ -20,9 +20,6 @@
 // The layer's q, k and v heads in one kernel (2 query heads, 1 kv head).
 // CHECK: unicorn.kernel @qkv_norm_rope_0 "qkv_norm_rope" {eps = 9.9999999999999995E-7 : f64, head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rope_base = 1.000000e+04 : f64, rope_linear_factor = 1.000000e+00 : f64, workgroup_size = 64 : i64}
 // CHECK: unicorn.kernel @attention_prefill_0 "attention_prefill" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64}
-// The down projection's tiles apply GELU to the gate|up rows (GELU_INPUT).
-// CHECK: unicorn.kernel @matmul_bf16_3 "matmul_bf16" {gelu_input = true, k = 64 : i64, n = 32 : i64, softcap = 0.000000e+00 : f64}
-// CHECK-NEXT: unicorn.kernel @matmul_bf16_coop_3 "matmul_bf16_coop" {gelu_input = true, k = 64 : i64, n = 32 : i64, softcap = 0.000000e+00 : f64} fallback @matmul_bf16_3
 // A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
 // CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64, workgroup_size = 64 : i64}
 // CHECK-NOT: attention_split
@@ -49,9 +46,8 @@
 // norm's output takes the rows of the add's input (512), which dies there.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_add_norm_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0, 0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_2 {{.*}}#unicorn.bind<@"gate+up", 0, 0>{{.*}} push [0, 32, 0, 0, 128, 0] {{.*}} barrier{{$}}
-// No gelu_mul: the down projection's tiles read gelu(gate) * up from the gate|up
-// rows (region 1024, up 64 floats after gate) as they load them.
-// CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_3 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@down, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 128, 0, 0, 32, 0] {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @gelu_mul_0 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 3072, 1024>] push [0, 128, 64, 128, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_3
 // The post-feedforward norm stays alone in prefill: the final norm after it reads the readout rows only.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
 // The final norm reads the readout rows (the chunk's last) and writes rows 0..R-1.
