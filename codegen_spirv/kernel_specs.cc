@@ -339,8 +339,8 @@ KernelDefines attentionDefines(const AttentionShape& shape) {
           {"SOFTCAP", glslFloat(shape.softcap)}};
 }
 
-// attention.comp, attention_split.comp and attention_decode.comp read keys as vec4s, a key's shares
-// by up to 4 neighbouring lanes.
+// attention.comp, attention_split.comp and attention_decode.comp read keys as
+// vec4s, a key's shares by up to 4 neighbouring lanes.
 KernelRequest decodeAttentionRequest(const char* kernel, const AttentionShape& shape, uint32_t workgroup_size) {
   KernelRequest request{kernel, {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

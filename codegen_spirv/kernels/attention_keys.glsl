@@ -1,7 +1,8 @@
 // What decode and prefill attention over the KV cache share (attention.comp,
-// attention_split.comp, attention_decode.comp): causal attention of one query head of one token,
-// softmax in float32 with the running maximum subtracted (online softmax over
-// blocks of WG_SIZE keys, so any context length fits in fixed shared memory).
+// attention_split.comp, attention_decode.comp): causal attention of one query
+// head of one token, softmax in float32 with the running maximum subtracted
+// (online softmax over blocks of WG_SIZE keys, so any context length fits in
+// fixed shared memory).
 //
 //   kv_head   = head / (NUM_HEADS / NUM_KV_HEADS)       GQA, contiguous groups
 //   keys      = positions p with 0 <= q_pos - p < WINDOW  (WINDOW 0: 0 <= p <= q_pos)
