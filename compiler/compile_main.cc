@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
                  "large q8, narrow: bf16 and quant ones of at most 2048 rows) launch with ROWS rows per\n"
                  "workgroup of WG invocations (0: by K), split over GROUPS groups of them (default 1), e.g.\n"
                  "quant=4x128, dot=16x128x4; repeatable.\n"
-                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=8x128x4 dot-q8=4x128x2 narrow=2x128")
+                 "Defaults (measured on an H200): bf16=4x0 quant=4x0 dot=4x128x4 dot-q8=4x128x2 narrow=2x128")
       ->check([](const std::string& value) -> std::string {
         return parseMatvecLaunchFlag(value) ? ""
                                         : "expected KIND=ROWSxWG[xGROUPS] with KIND bf16, quant, dot, dot-q8 or narrow, ROWS >= 1 "

@@ -151,7 +151,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"narrowMatvec", "narrow-matvec", "std::string", /*default=*/"\"\"",
            "the same for matvec_bf16 and matvec_quant products of at most 2048 rows (default 2x128)">,
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_quant_dot's rows per workgroup x workgroup [x row groups] for q4 (default 8x128x4)">,
+           "matvec_quant_dot's rows per workgroup x workgroup [x row groups] for q4 (default 4x128x4)">,
     Option<"dotQ8Matvec", "dot-q8-matvec", "std::string", /*default=*/"\"\"",
            "the same for q8 (default 4x128x2)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"8",

@@ -82,11 +82,16 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // widths 911 tok/s on matvec_quant, 972 on the packed kernel at 8x128x4,
 // 996-1000 at 4x128x2 and 4x256x2, 989 at 4x128x4, 975 at 4x64x2, 957 at
 // 2x128x2, 955 at 8x128x2; Gemma 3 1B 577 -> 672
-// (bench/results/launch-sweep-h200-2026-12-02b.json).
+// (bench/results/launch-sweep-h200-2026-12-02b.json). With decode attention
+// in one dispatch, q4's packed products ran faster at one row a group of 32
+// lanes, every one of them: the 27B widths 1418 tok/s at 8x128x4, 1512 at
+// 4x128x4 (the down projection 106 -> 87 us a step, the o projection 36 ->
+// 32), 1449 at 4x64x2, 1414 at 16x128x4, 1288 at 8x256x8
+// (bench/results/launch-sweep-h200-2026-12-02c.json).
 // The pass options override them, so that launch shapes can be compared in the
 // model (unicorn-compile --matvec-launch).
 struct DecodeLaunches {
-  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{8, 128, 4}, dot_q8{4, 128, 2};
+  MatvecLaunch bf16{4, 0}, quant{4, 0}, dot{4, 128, 4}, dot_q8{4, 128, 2};
   // bf16 and matvec_quant products of at most kNarrowRows rows: 4 rows a
   // workgroup leave too few workgroups in flight (Gemma 3 1B's down, q|k|v and
   // o products: 288-384 of them; 2 rows of 128 took its bf16 decode from 513 to

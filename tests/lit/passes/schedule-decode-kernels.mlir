@@ -1,7 +1,7 @@
 // The decode products' kernel follows the weights' scheme and size: matvec_quant
 // (float x) for q8 and for small q4 products; matvec_quant_dot (packed int8 dot
 // products) for q4 products of at least 8 MiB of quants sharing one x, with its
-// own launch shape, 8 rows per workgroup of 128, its x quantised first by
+// own launch shape, 4 rows per workgroup of 128, its x quantised first by
 // quantize_activation into @quantised_input (48 bytes a block of 32, one row:
 // as large as the widest x, 32768 / 32 * 48 bytes);
 // bf16 matvec_bf16, 4 rows. Prefill runs the matmul kernels whatever the scheme.
@@ -20,13 +20,13 @@ unicorn.weight @down : tensor<1024x32768xbf16> from "model.safetensors" at 33751
 // CHECK-DAG: unicorn.kernel @[[QXW:[a-z_0-9]+]] "quantize_activation" {bits = 4 : i64, k = 32768 : i64, workgroup_size = 64 : i64}
 // CHECK-DAG: unicorn.kernel @[[Q8:[a-z_0-9]+]] "matvec_quant" {bits = 8 : i64, k = 1024 : i64, n = 64 : i64, rows_per_workgroup = 4 : i64,
 // CHECK-DAG: unicorn.kernel @[[Q4S:[a-z_0-9]+]] "matvec_quant" {bits = 4 : i64, k = 1024 : i64, n = 96 : i64, rows_per_workgroup = 4 : i64,
-// CHECK-DAG: unicorn.kernel @[[Q4L:[a-z_0-9]+]] "matvec_quant_dot" {bits = 4 : i64, k = 1024 : i64, n = 32768 : i64, row_groups = 4 : i64, rows_per_workgroup = 8 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
+// CHECK-DAG: unicorn.kernel @[[Q4L:[a-z_0-9]+]] "matvec_quant_dot" {bits = 4 : i64, k = 1024 : i64, n = 32768 : i64, row_groups = 4 : i64, rows_per_workgroup = 4 : i64, softcap = 0.000000e+00 : f64, workgroup_size = 128 : i64}
 // CHECK-DAG: unicorn.kernel @[[BF16:[a-z_0-9]+]] "matvec_bf16" {k = 96 : i64, n = 1024 : i64, rows_per_workgroup = 4 : i64,
 // CHECK-LABEL: unicorn.program @decode
 // CHECK: unicorn.dispatch @[[Q4S]] [#unicorn.bind<@arena,
 // CHECK: unicorn.dispatch @[[BF16]]
 // CHECK: unicorn.dispatch @[[QX]] [#unicorn.bind<@arena, {{[0-9]+}}, 16384>, #unicorn.bind<@quantised_input, 0, 1536>] push [0, 1024, 0, 96, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<4 += tokens>]
-// CHECK-NEXT: unicorn.dispatch @[[Q4L]] [#unicorn.bind<@quantised_input, 0, 1536>, {{.*}}] push [0, 96, {{.*}}groups [#unicorn.groups<4096>, #unicorn.groups<tokens>, #unicorn.groups<1>] {{.*}}barrier
+// CHECK-NEXT: unicorn.dispatch @[[Q4L]] [#unicorn.bind<@quantised_input, 0, 1536>, {{.*}}] push [0, 96, {{.*}}groups [#unicorn.groups<8192>, #unicorn.groups<tokens>, #unicorn.groups<1>] {{.*}}barrier
 // CHECK: unicorn.dispatch @[[QXW]] [#unicorn.bind<@arena, {{[0-9]+}}, 524288>, #unicorn.bind<@quantised_input, 0, 49152>] push [{{[0-9]+}}, 32768, 0, 3072, 0] groups [#unicorn.groups<16>,
 // CHECK-NEXT: unicorn.dispatch @{{matvec_quant_dot_[0-9]+}} [#unicorn.bind<@quantised_input, 0, 49152>,
 // CHECK: unicorn.dispatch @[[Q8]]
