@@ -168,6 +168,20 @@ class GenerationTest(harness.CliTestCase):
         schedule = json.loads(harness.run([harness.EXEC, bundle, "--inspect", "--json"]).stdout)["schedule"]
         self.assertEqual((schedule["prefill_chunk"], schedule["readout_rows"]), (64, 16))
 
+    def test_decode_attention_in_two_dispatches_matches_transformers(self):
+        # --no-decode-attention: the global layer's decode attention as qkv_norm_rope
+        # and attention_split (the sliding layers' windows are too short to split,
+        # so they take those either way): the same golden results, one dispatch more.
+        if os.environ.get("UNICORN_GOLDEN_BUNDLES"):
+            self.skipTest("needs unicorn-compile")
+        def decode_dispatches(bundle):
+            return json.loads(harness.run([harness.EXEC, bundle, "--inspect", "--json"]).stdout)["schedule"][
+                "decode_dispatches"]
+
+        two = decode_dispatches(self.run_preset("tiny-1b", extra=("--no-decode-attention",)))
+        one = decode_dispatches(self.compile_preset("tiny-1b", ("--prefill-chunk", "64"))[1])  # the same path, rewritten
+        self.assertEqual(two, one + 1)
+
     def test_row_sliced_weights_match_transformers(self):
         # Every matrix bound as 3 row slices, as the 1B embedding and the 27B MLP
         # (over one 128 MiB binding) are: the same golden results must come out.
