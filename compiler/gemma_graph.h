@@ -58,9 +58,9 @@ class GemmaGraph {
     // (--matvec-launch), and --dot-min-mib; absent: the pass's defaults.
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
-    bool dot_q8 = true;         // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
-    bool coop_matmul = true;    // --no-coop-matmul: the tiled kernels for prefill's products
-    bool flash_prefill = true;  // --no-flash-prefill: prefill attention one workgroup per token
+    bool dot_q8 = true;            // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
+    bool coop_matmul = true;       // --no-coop-matmul: the tiled kernels for prefill's products
+    bool flash_prefill = true;     // --no-flash-prefill: prefill attention one workgroup per token
     bool decode_attention = true;  // --no-decode-attention: qkv_norm_rope, then attention_split
   };
 

@@ -852,12 +852,14 @@ class ProgramBuilder {
   // does not apply (no split, rows or caches laid out otherwise).
   FailureOr<bool> leaveToDecodeAttention(QkvHeads heads) {  // by value: op handles, whose accessors are not const
     auto scratch = heads.attention->getAttrOfType<ArenaSlotAttr>(kScratchAttrName);
-    if (prefill_ || !s_.launches().decode_attention || !scratch || decodeAttentionSplits(heads.attention.getWindow()) < 2 ||
-        !heads.query->hasOneUse() || !heads.key->hasOneUse()) {
+    if (prefill_ || !s_.launches().decode_attention || !scratch ||
+        decodeAttentionSplits(heads.attention.getWindow()) < 2 || !heads.query->hasOneUse() ||
+        !heads.key->hasOneUse()) {
       return false;
     }
-    FailureOr<Tensor> q_src = tensor(heads.query, heads.query.getInput()), k_src = tensor(heads.key, heads.key.getInput()),
-                      v_src = tensor(heads.attention, heads.attention.getValue());
+    FailureOr<Tensor> q_src = tensor(heads.query, heads.query.getInput());
+    FailureOr<Tensor> k_src = tensor(heads.key, heads.key.getInput());
+    FailureOr<Tensor> v_src = tensor(heads.attention, heads.attention.getValue());
     if (failed(q_src) || failed(k_src) || failed(v_src)) return failure();
     const int64_t layer = static_cast<int64_t>(heads.attention.getLayer());
     KvCacheOp keys = s_.cacheOf(layer, KvPart::Key), values = s_.cacheOf(layer, KvPart::Value);
@@ -997,7 +999,9 @@ class ProgramBuilder {
     // One token, the step's: its position is the step input's first.
     d.push = words(sp::DecodeAttentionPush{step.row.base, step.row.stride, 0, 0, ring, s_.chunk(), out.base, out.stride,
                                            1, step.key_base, step.value_base});
-    if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::DecodeAttentionPush, cache_capacity), ChunkValue::Context));
+    if (!keys.getRing()) {
+      d.patches.push_back(patch(PUSH_WORD(sp::DecodeAttentionPush, cache_capacity), ChunkValue::Context));
+    }
     d.groups = {fixed(heads), fixed(1), fixed(splits)};
     llvm::SmallVector<NamedAttribute> params = {
         param("head_dim", int64_t(head_dim)),     param("num_heads", int64_t(heads)),
@@ -1006,8 +1010,8 @@ class ProgramBuilder {
         param("splits", int64_t(splits)),         param("workgroup_size", int64_t(64)),
         param("eps", step.eps),                   param("rope_base", step.rope_base),
         param("rope_linear_factor", step.rope_linear_factor)};
-    if (failed(quantiseForNextProduct(op, op.getResult(), heads * head_dim, sp::attentionQuantisedOutputFits(head_dim), d,
-                                      params))) {
+    if (failed(quantiseForNextProduct(op, op.getResult(), heads * head_dim,
+                                      sp::attentionQuantisedOutputFits(head_dim), d, params))) {
       return failure();
     }
     emit(op.getLoc(), "attention_decode", params, d);
