@@ -55,52 +55,21 @@ layout(std430, set = 0, binding = 9) writeonly buffer QuantisedOutput { uvec4 qx
 #include "block_quantize.glsl"
 #endif
 
-const uint kHalf = HEAD_DIM / 2;
-const uint kPairsPerInvocation = (kHalf + WG_SIZE - 1) / WG_SIZE;
-
 shared vec4 step_key4[HEAD_DIM / 4];
 
-// A head of the row as pairs (i, i + HEAD_DIM/2), a lane each, with its norm's
-// gains: what normRotateHead needs, loaded in one burst.
-struct HeadPairs {
-  float first[kPairsPerInvocation];   // element i
-  float second[kPairsPerInvocation];  // element i + HEAD_DIM/2
-  float first_gain[kPairsPerInvocation], second_gain[kPairsPerInvocation];
-  float sum_of_squares;
-};
+#define HEAD_ROW queries
+#include "head_pairs.glsl"
 
-HeadPairs loadHead(bool is_key, uint head) {
-  HeadPairs h;
-  uint src_head = (is_key ? pc.key_src_base : pc.query_base) + head * HEAD_DIM;
-  h.sum_of_squares = 0.0;
-  for (uint p = 0u; p < kPairsPerInvocation; ++p) {
-    uint i = gl_LocalInvocationID.x + p * WG_SIZE;
-    uint j = i + kHalf;
-    bool inside = i < kHalf;
-    h.first[p] = inside ? queries[src_head + i] : 0.0;
-    h.second[p] = inside ? queries[src_head + j] : 0.0;
-    uint first_word = 0u, second_word = 0u;
-    if (inside) {
-      first_word = is_key ? key_norm_words[i / 2u] : query_norm_words[i / 2u];
-      second_word = is_key ? key_norm_words[j / 2u] : query_norm_words[j / 2u];
-    }
-    h.first_gain[p] = 1.0 + bf16Element(first_word, i);
-    h.second_gain[p] = 1.0 + bf16Element(second_word, j);
-    h.sum_of_squares += h.first[p] * h.first[p] + h.second[p] * h.second[p];
-  }
-  return h;
-}
-
-// A loaded head RMS-normed (its sum of squares over the workgroup given) and
-// rotated for `position`, as qkv_norm_rope.comp: into query4 or (is_key) step_key4.
+// A loaded query head (into query4) or the step's key head (is_key: into
+// step_key4), normed and rotated for `position` (head_pairs.glsl, as
+// qkv_norm_rope.comp); the workgroup's sum of its squares given.
 void normRotateHead(HeadPairs h, float workgroup_sum_of_squares, bool is_key, uint position) {
-  float inverse_rms = inversesqrt(workgroup_sum_of_squares / float(HEAD_DIM) + EPS);
+  float inverse_rms = inverseRms(workgroup_sum_of_squares);
   for (uint p = 0u; p < kPairsPerInvocation; ++p) {
     uint i = gl_LocalInvocationID.x + p * WG_SIZE;
     if (i >= kHalf) break;
     uint j = i + kHalf;
-    vec2 rotated = rotatePair(h.first[p] * inverse_rms * h.first_gain[p], h.second[p] * inverse_rms * h.second_gain[p],
-                              i, position);
+    vec2 rotated = normRotatedPair(h, p, inverse_rms, position);
     if (is_key) {
       step_key4[i / 4u][i % 4u] = rotated.x;
       step_key4[j / 4u][j % 4u] = rotated.y;
@@ -177,8 +146,8 @@ void main() {
   // The query head and the step's key and value heads first: their loads
   // need no position, so they travel with the position's (a share that turns
   // out empty returns having loaded three heads).
-  HeadPairs query = loadHead(false, head);
-  HeadPairs key = loadHead(true, kv_head);
+  HeadPairs query = loadHeadPairs(pc.query_base + head * HEAD_DIM, kQueryHead, 0u);
+  HeadPairs key = loadHeadPairs(pc.key_src_base + kv_head * HEAD_DIM, kKeyHead, 0u);
   float step_value[kDimsPerInvocation];
   loadStepValue(kv_head, step_value);
   uint first_key;

@@ -50,53 +50,32 @@ layout(push_constant) uniform QkvNormRopePush {
   uint num_tokens;
 } pc;
 
-const uint kHalf = HEAD_DIM / 2;
-const uint kPairsPerInvocation = (kHalf + WG_SIZE - 1) / WG_SIZE;
-const uint kQuery = 0u, kKey = 1u, kValue = 2u;
+#define HEAD_ROW src
+#include "head_pairs.glsl"
 
 void main() {
   uint token = gl_WorkGroupID.y;
   if (token >= pc.num_tokens) return;
-  uint part = gl_WorkGroupID.x < NUM_HEADS ? kQuery : gl_WorkGroupID.x < NUM_HEADS + NUM_KV_HEADS ? kKey : kValue;
-  uint head = part == kQuery ? gl_WorkGroupID.x
-            : part == kKey   ? gl_WorkGroupID.x - NUM_HEADS
-                             : gl_WorkGroupID.x - NUM_HEADS - NUM_KV_HEADS;
-  uint src_base = part == kQuery ? pc.query_src_base : part == kKey ? pc.key_src_base : pc.value_src_base;
-  uint norm_base = part == kQuery ? pc.query_norm_base : pc.key_norm_base;
+  uint part = gl_WorkGroupID.x < NUM_HEADS                  ? kQueryHead
+              : gl_WorkGroupID.x < NUM_HEADS + NUM_KV_HEADS ? kKeyHead
+                                                            : kValueHead;
+  uint head = part == kQueryHead ? gl_WorkGroupID.x
+            : part == kKeyHead   ? gl_WorkGroupID.x - NUM_HEADS
+                                 : gl_WorkGroupID.x - NUM_HEADS - NUM_KV_HEADS;
+  uint src_base = part == kQueryHead ? pc.query_src_base : part == kKeyHead ? pc.key_src_base : pc.value_src_base;
+  uint norm_base = part == kQueryHead ? pc.query_norm_base : pc.key_norm_base;
   uint position = positions[pc.positions_base + token];
   uint src_head = src_base + token * pc.src_token_stride + head * HEAD_DIM;
 
   // The head and (for q and k) its gains, loaded in one burst.
-  float first[kPairsPerInvocation];   // element i
-  float second[kPairsPerInvocation];  // element i + HEAD_DIM/2
-  float first_gain[kPairsPerInvocation], second_gain[kPairsPerInvocation];
-  float sum_of_squares = 0.0;
-  for (uint p = 0u; p < kPairsPerInvocation; ++p) {
-    uint i = gl_LocalInvocationID.x + p * WG_SIZE;
-    bool inside = i < kHalf;
-    first[p] = inside ? src[src_head + i] : 0.0;
-    second[p] = inside ? src[src_head + i + kHalf] : 0.0;
-    uint j = i + kHalf;
-    uint first_word = 0u, second_word = 0u;
-    if (inside && part == kQuery) {
-      first_word = query_norm_words[norm_base + i / 2u];
-      second_word = query_norm_words[norm_base + j / 2u];
-    } else if (inside && part == kKey) {
-      first_word = key_norm_words[norm_base + i / 2u];
-      second_word = key_norm_words[norm_base + j / 2u];
-    }
-    first_gain[p] = 1.0 + bf16Element(first_word, i);
-    second_gain[p] = 1.0 + bf16Element(second_word, j);
-    sum_of_squares += first[p] * first[p] + second[p] * second[p];
-  }
+  HeadPairs h = loadHeadPairs(src_head, part, norm_base);
   // Uniform over the workgroup (part is), as workgroupSum needs.
-  if (part != kValue) {
-    float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(HEAD_DIM) + EPS);
+  if (part != kValueHead) {
+    float inverse_rms = inverseRms(workgroupSum(h.sum_of_squares));
     for (uint p = 0u; p < kPairsPerInvocation; ++p) {
-      vec2 rotated = rotatePair(first[p] * inverse_rms * first_gain[p], second[p] * inverse_rms * second_gain[p],
-                                min(gl_LocalInvocationID.x + p * WG_SIZE, kHalf - 1u), position);
-      first[p] = rotated.x;
-      second[p] = rotated.y;
+      vec2 rotated = normRotatedPair(h, p, inverse_rms, position);
+      h.first[p] = rotated.x;
+      h.second[p] = rotated.y;
     }
   }
 
@@ -104,18 +83,18 @@ void main() {
   for (uint p = 0u; p < kPairsPerInvocation; ++p) {
     uint i = gl_LocalInvocationID.x + p * WG_SIZE;
     if (i >= kHalf) break;
-    if (part == kQuery) {
+    if (part == kQueryHead) {
       uint at = pc.query_dst_base + token * pc.query_dst_stride + head * HEAD_DIM + i;
-      queries[at] = first[p];
-      queries[at + kHalf] = second[p];
-    } else if (part == kKey) {
+      queries[at] = h.first[p];
+      queries[at + kHalf] = h.second[p];
+    } else if (part == kKeyHead) {
       uint at = slot * pc.key_row_stride + head * HEAD_DIM + i;
-      key_cache[at] = first[p];
-      key_cache[at + kHalf] = second[p];
+      key_cache[at] = h.first[p];
+      key_cache[at + kHalf] = h.second[p];
     } else {
       uint at = slot * pc.value_row_stride + head * HEAD_DIM + i;
-      value_cache[at] = first[p];
-      value_cache[at + kHalf] = second[p];
+      value_cache[at] = h.first[p];
+      value_cache[at + kHalf] = h.second[p];
     }
   }
 }
