@@ -936,8 +936,21 @@ class ProgramBuilder {
     auto scratch = op->getAttrOfType<ArenaSlotAttr>(kScratchAttrName);
     const uint32_t splits = !prefill_ && scratch ? decodeAttentionSplits(op.getWindow()) : 1;
     const BindingAttr partials = scratch ? s_.range(kArenaSymbol, scratch.getOffset(), scratch.getBytes()) : BindingAttr();
+    // The parameters of the decode kernels (the split ones with their splits).
+    llvm::SmallVector<NamedAttribute> params = {
+        param("head_dim", int64_t(head_dim)),      param("num_heads", int64_t(heads)),
+        param("num_kv_heads", int64_t(kv_heads)),  param("query_scale", op.getScale().convertToDouble()),
+        param("window", int64_t(op.getWindow())),  param("softcap", op.getSoftcap().convertToDouble()),
+        param("workgroup_size", int64_t(64))};
+    if (splits > 1) params.push_back(param("splits", int64_t(splits)));
+    // Split: the partials, and a count per head that the last share to finish
+    // reads and resets (decode: one token).
+    const std::array<Bound, 2> shares = {
+        Bound{partials, Access::kReadWrite},
+        Bound{s_.range(kAttentionCountsSymbol, 0, uint64_t(heads) * 4), Access::kReadWrite}};
+    if (splits > 1) s_.needScratch(kAttentionCountsSymbol, uint64_t(heads) * 4);
     if (auto step_row = step_rows_.find(op); step_row != step_rows_.end()) {
-      return decodeAttention(op, step_row->second, *out, partials, splits);
+      return decodeAttention(op, step_row->second, *out, keys, values, ring, shares, splits, params);
     }
     DispatchShape d;
     d.bindings = {{q->binding, Access::kRead},
@@ -945,14 +958,7 @@ class ProgramBuilder {
                   {s_.whole(values.getSymName()), Access::kRead},
                   {input_, Access::kRead},
                   {out->binding, Access::kWrite}};
-    if (splits > 1) {
-      // The partials, and a count per head that the last share to finish
-      // reads and resets (decode: one token).
-      const uint64_t count_bytes = uint64_t(heads) * 4;
-      s_.needScratch(kAttentionCountsSymbol, count_bytes);
-      d.bindings.push_back({partials, Access::kReadWrite});
-      d.bindings.push_back({s_.range(kAttentionCountsSymbol, 0, count_bytes), Access::kReadWrite});
-    }
+    if (splits > 1) d.bindings.insert(d.bindings.end(), shares.begin(), shares.end());
     d.push = words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
     if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
@@ -967,49 +973,36 @@ class ProgramBuilder {
       return success();
     }
     d.groups = {fixed(heads), scaled(ChunkValue::Tokens), fixed(splits)};
-    llvm::SmallVector<NamedAttribute> params = {
-        param("head_dim", int64_t(head_dim)),      param("num_heads", int64_t(heads)),
-        param("num_kv_heads", int64_t(kv_heads)),  param("query_scale", op.getScale().convertToDouble()),
-        param("window", int64_t(op.getWindow())),  param("softcap", op.getSoftcap().convertToDouble()),
-        param("workgroup_size", int64_t(64))};
-    if (splits > 1) params.push_back(param("splits", int64_t(splits)));
     emit(op.getLoc(), splits > 1 ? "attention_split" : "attention", params, d);
     return success();
   }
 
-  // attention_decode: the step's attention from its q|k|v row (leaveToDecodeAttention).
-  LogicalResult decodeAttention(AttentionOp op, const StepRow& step, const Tensor& out, BindingAttr partials,
-                                uint32_t splits) {
-    const int64_t layer = static_cast<int64_t>(op.getLayer());
-    KvCacheOp keys = s_.cacheOf(layer, KvPart::Key), values = s_.cacheOf(layer, KvPart::Value);
-    const uint32_t heads = static_cast<uint32_t>(op.getNumHeads()), head_dim = static_cast<uint32_t>(op.getHeadDim());
-    const uint64_t count_bytes = uint64_t(heads) * 4;
-    s_.needScratch(kAttentionCountsSymbol, count_bytes);
+  // attention_decode: the step's attention from its q|k|v row
+  // (leaveToDecodeAttention), with lowerAttention's caches, shares and the
+  // split kernel's parameters.
+  LogicalResult decodeAttention(AttentionOp op, const StepRow& step, const Tensor& out, KvCacheOp keys,
+                                KvCacheOp values, uint32_t ring, const std::array<Bound, 2>& shares, uint32_t splits,
+                                llvm::SmallVector<NamedAttribute> params) {
     DispatchShape d;
     d.bindings = {{step.row.binding, Access::kRead},
                   {s_.whole(keys.getSymName()), Access::kReadWrite},
                   {s_.whole(values.getSymName()), Access::kReadWrite},
                   {input_, Access::kRead},
                   {out.binding, Access::kWrite},
-                  {partials, Access::kReadWrite},
-                  {s_.range(kAttentionCountsSymbol, 0, count_bytes), Access::kReadWrite},
+                  shares[0],
+                  shares[1],
                   {weightBinding(step.query_norm), Access::kRead},
                   {weightBinding(step.key_norm), Access::kRead}};
-    const uint32_t ring = keys.getRing() ? static_cast<uint32_t>(*keys.getRing()) : 0;
     // One token, the step's: its position is the step input's first.
     d.push = words(sp::DecodeAttentionPush{step.row.base, step.row.stride, 0, 0, ring, s_.chunk(), out.base, out.stride,
                                            1, step.key_base, step.value_base});
     if (!keys.getRing()) {
       d.patches.push_back(patch(PUSH_WORD(sp::DecodeAttentionPush, cache_capacity), ChunkValue::Context));
     }
+    const uint32_t heads = static_cast<uint32_t>(op.getNumHeads()), head_dim = static_cast<uint32_t>(op.getHeadDim());
     d.groups = {fixed(heads), fixed(1), fixed(splits)};
-    llvm::SmallVector<NamedAttribute> params = {
-        param("head_dim", int64_t(head_dim)),     param("num_heads", int64_t(heads)),
-        param("num_kv_heads", int64_t(op.getNumKvHeads())), param("query_scale", op.getScale().convertToDouble()),
-        param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
-        param("splits", int64_t(splits)),         param("workgroup_size", int64_t(64)),
-        param("eps", step.eps),                   param("rope_base", step.rope_base),
-        param("rope_linear_factor", step.rope_linear_factor)};
+    params.append({param("eps", step.eps), param("rope_base", step.rope_base),
+                   param("rope_linear_factor", step.rope_linear_factor)});
     if (failed(quantiseForNextProduct(op, op.getResult(), heads * head_dim,
                                       sp::attentionQuantisedOutputFits(head_dim), d, params))) {
       return failure();
