@@ -199,6 +199,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   twin_step_input_->write(0, zeros);
   step_inputs_ = {&step_input, twin_step_input_.get()};
   load_times_.weights_seconds = secondsSince(weights_start);
+  load_times_.upload_seconds = uploader.busySeconds();
   pipelines_ = pipelines.get();
   load_times_.pipelines = static_cast<std::uint32_t>(pipelines_.size());
 

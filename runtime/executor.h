@@ -85,6 +85,7 @@ class ScheduleExecutor {
   // while the weights are copied, so the two overlap.
   struct LoadTimes {
     double weights_seconds = 0;    // allocating every buffer and making the weights resident
+    double upload_seconds = 0;     // of those, staging and copying weights (StagedUploader's busy time)
     double pipelines_seconds = 0;  // creating the pipelines (drivers compile them here)
     std::uint32_t pipelines = 0;
     // The slowest few pipelines (module name, seconds), slowest first: on many

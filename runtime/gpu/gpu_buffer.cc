@@ -288,7 +288,8 @@ void GpuBuffer::writeStaged(uint64_t offset, std::span<const std::byte> bytes) {
   if (imported_) throw std::logic_error("buffer '" + label_ + "' is imported host memory; write the host memory");
   checkRange(offset, bytes.size(), "writing");
   if (bytes.empty()) return;
-  StagedUploader uploader(*device_, std::min<uint64_t>(bytes.size(), kStagingChunkBytes));
+  StagedUploader uploader(*device_,
+                          StagingShape{.chunk_bytes = std::min<uint64_t>(bytes.size(), kStagingChunkBytes), .chunks = 2});
   uploader.upload(*this, offset, bytes);
   uploader.finish();
 }

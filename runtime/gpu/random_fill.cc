@@ -16,7 +16,7 @@ void fillWithRandomWords(GpuDevice& device, GpuBuffer& buffer, uint64_t offset, 
   constexpr uint64_t kPieceBytes = uint64_t(16) << 20;
   std::mt19937_64 random(seed);
   std::vector<uint32_t> words(kPieceBytes / 4);
-  StagedUploader uploader(device, kPieceBytes);
+  StagedUploader uploader(device, StagingShape{.chunk_bytes = kPieceBytes, .chunks = 2});
   for (uint64_t done = 0; done < bytes; done += kPieceBytes) {
     const uint64_t piece = std::min(kPieceBytes, bytes - done);
     for (uint64_t i = 0; i < piece / 4; i += 2) {

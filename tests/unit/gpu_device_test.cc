@@ -467,15 +467,16 @@ TEST_F(GpuCompute, StagedUploadAndReadBackRoundTripInChunks) {
   EXPECT_THROW(buffer.writeStaged(buffer.size() - 3, std::as_bytes(std::span(values).first(1))), std::out_of_range);
 }
 
-TEST_F(GpuCompute, OneUploaderServesManyBuffersThroughItsTwoStagingChunks) {
-  // Chunks of 4 KiB: the uploads take 3, 1 and 3 of them, so both staging
-  // buffers are reused while copies may still be in flight.
+// Uploads of 10000, 12 and 8196 bytes into one uploader's ring of 4 KiB chunks
+// of `chunks`: they share chunks (the 12 bytes ride with both neighbours'
+// pieces), and the ring comes round while copies may still be in flight.
+void uploadThroughOneRing(GpuDevice& device, unsigned chunks) {
   std::vector<std::vector<int32_t>> contents = {iota(2500, 1), iota(3, -9), iota(2049, 100000)};
   std::vector<GpuBuffer> buffers;
   {
-    StagedUploader uploader(*device_, 4096);
+    StagedUploader uploader(device, StagingShape{.chunk_bytes = 4096, .chunks = chunks});
     for (size_t i = 0; i < contents.size(); ++i) {
-      buffers.push_back(GpuBuffer::allocate(*device_, (contents[i].size() + 4) * sizeof(int32_t),
+      buffers.push_back(GpuBuffer::allocate(device, (contents[i].size() + 4) * sizeof(int32_t),
                                             MemoryPlacement::kDeviceLocal, "upload " + std::to_string(i)));
       std::vector<int32_t> source = contents[i];  // freed at once: the uploader must not keep it
       uploader.upload(buffers.back(), 4 * sizeof(int32_t), std::as_bytes(std::span(source)));
@@ -485,8 +486,17 @@ TEST_F(GpuCompute, OneUploaderServesManyBuffersThroughItsTwoStagingChunks) {
   for (size_t i = 0; i < contents.size(); ++i) {
     std::vector<int32_t> back(contents[i].size());
     buffers[i].readStaged(4 * sizeof(int32_t), std::as_writable_bytes(std::span(back)));
-    EXPECT_TRUE(back == contents[i]) << "buffer " << i;
+    EXPECT_TRUE(back == contents[i]) << "buffer " << i << " through " << chunks << " chunks";
   }
+}
+
+TEST_F(GpuCompute, OneUploaderServesManyBuffersThroughItsRingOfStagingChunks) {
+  for (unsigned chunks : {1u, 2u, 3u}) uploadThroughOneRing(*device_, chunks);
+}
+
+TEST_F(GpuCompute, AnUploaderWithAnEmptyStagingShapeIsRefused) {
+  EXPECT_THROW(StagedUploader(*device_, StagingShape{.chunk_bytes = 0}), std::invalid_argument);
+  EXPECT_THROW(StagedUploader(*device_, StagingShape{.chunks = 0}), std::invalid_argument);
 }
 
 TEST_F(GpuCompute, MemoryUseCountsAllocationsUntilTheyAreFreed) {
