@@ -91,6 +91,7 @@ class BenchTest(harness.CliTestCase):
         # Weights and pipelines are made side by side, each within the executor's set-up;
         # every kernel the decode step runs has its pipeline.
         self.assertLessEqual(load["weights_seconds"], load["resident_seconds"])
+        self.assertLessEqual(load["upload_seconds"], load["weights_seconds"])
         self.assertLessEqual(load["pipelines_seconds"], load["resident_seconds"])
         decode_kernels = {k["kernel"] for k in report["decode_profile"]["kernels"]}
         self.assertGreaterEqual(load["pipelines"], len(decode_kernels))
@@ -102,6 +103,15 @@ class BenchTest(harness.CliTestCase):
         weights = report["decode"][0]["bytes_per_token"]["weights"]
         self.assertEqual(load["weights_copied_bytes"] + load["weights_imported_bytes"], weights)
         self.assertEqual(report["roofline_GBps"], max(report["copy_bandwidth"]["GBps"], report["read_bandwidth"]["GBps"]))
+        # The bus's figure is measured in every run; the upload is set beside it when weights were copied.
+        self.assertGreater(report["upload_bandwidth"]["GBps"], 0)
+        if load["weights_copied_bytes"]:
+            self.assertAlmostEqual(load["copy_GBps"], load["weights_copied_bytes"] / load["upload_seconds"] / 1e9,
+                                   delta=1e-9 * load["copy_GBps"])
+            self.assertAlmostEqual(load["fraction_of_upload_bandwidth"],
+                                   load["copy_GBps"] / report["upload_bandwidth"]["GBps"], delta=1e-9)
+        else:
+            self.assertNotIn("fraction_of_upload_bandwidth", load)
         self.assertGreater(report["memory"]["peak_host_rss_bytes"], 0)
         self.assertGreater(report["memory"]["peak_gpu_allocated_bytes"], 0)
         self.assertEqual(report["bundle"]["weights"], "bf16")
