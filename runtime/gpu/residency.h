@@ -27,7 +27,7 @@ enum class ResidencyPolicy {
 
 enum class ResidencyPath {
   kImportedHostPointer,  // zero-copy: the GPU reads the mapped file pages
-  kMappedCopy,           // one memcpy into host-visible device-local memory
+  kMappedCopy,           // one memcpy into host-visible device-local memory (not on a discrete GPU: residency.cc)
   kStagedUpload,         // memcpy into staging memory + a GPU copy into device-local memory
 };
 
