@@ -137,7 +137,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
                                                  ? gpu::ResidencyPolicy::kCopy
                                                  : gpu::ResidencyPolicy::kImportOrCopy;
   const Clock::time_point weights_start = Clock::now();
-  gpu::StagedUploader uploader(device);  // one pair of staging buffers for every weight
+  gpu::StagedUploader uploader(device);  // one ring of staging chunks for every weight
   for (const fb::ScheduleBuffer* plan : *schedule_->buffers()) {
     const std::string label = plan->name() ? plan->name()->str() : "buffer";
     switch (plan->kind()) {

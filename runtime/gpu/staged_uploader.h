@@ -22,10 +22,10 @@ class GpuDevice;
 // How an uploader stages. Chunks are submitted as they fill; the CPU waits only
 // when every chunk of the ring is still being copied. The defaults are what
 // bench/upload_bench measured best on an H200 host (bench/results/
-// upload-h200-2026-12-02.json): two chunks of 64 MiB moved a page-cached
-// bundle at 32 GB/s, where four of 32 MiB reached 23 and four of 64 MiB 20
-// (the smaller the staging memory, the better the host's caches keep it; the
-// larger a chunk, the more threads share its filling).
+// upload-h200-2026-12-02.json, the 27B widths' bf16 bundle, 6.1 GB): two
+// chunks of 64 MiB 19-32 GB/s over two runs, two of 32 MiB 28, four of 32 MiB
+// 13-26, four of 64 MiB 18-20, three of 128 MiB 16 (presumably less staging
+// memory stays in the host's caches, and a larger chunk is shared by more threads).
 struct StagingShape {
   uint64_t chunk_bytes = uint64_t(64) << 20;
   unsigned chunks = 2;        // >= 1; 1 serialises filling and copying
