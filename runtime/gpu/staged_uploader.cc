@@ -4,7 +4,6 @@
 #include <chrono>
 #include <stdexcept>
 
-
 namespace unicorn::gpu {
 
 StagedUploader::StagedUploader(GpuDevice& device, StagingShape shape)
