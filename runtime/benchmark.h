@@ -30,6 +30,10 @@
 #include "runtime/bundle_view.h"
 #include "runtime/gpu/device_selection.h"
 
+namespace unicorn::gpu {
+class GpuDevice;
+}  // namespace unicorn::gpu
+
 namespace unicorn {
 
 struct BenchmarkOptions {
@@ -42,6 +46,11 @@ struct BenchmarkOptions {
   // caller opens it, so its errors are reported like every other mode's).
   std::chrono::steady_clock::time_point process_start, bundle_opened;
 };
+
+// The bus's speed: a host-visible (staging) buffer copied into device-local
+// memory, timed on the GPU after a warm-up ({"bytes", "seconds", "GBps", ...}).
+// runBenchmark reports it beside the weights' upload; bench/upload_bench too.
+nlohmann::json measureUploadBandwidth(gpu::GpuDevice& device);
 
 // Runs the measurements; the report is JSON (--bench --json prints it as is).
 // A measurement that does not fit the model (a context beyond its
