@@ -2,10 +2,10 @@
 // cannot map (a discrete GPU's), and what bounds it. On one device, for one
 // bundle whose file is in the page cache (the bench reads it through first):
 //   bus     a host-visible staging buffer copied into device-local memory,
-//           GPU-timed: the most an upload can reach;
-//   fill    the bundle copied into staging memory by N host threads, from a
+//           GPU-timed (as --bench measures it): the most an upload can reach;
+//   fill    the bundle copied into staging memory by N host threads from a
 //           fresh mapping (the page faults of a first touch included, as at
-//           load) and by pread();
+//           load);
 //   upload  StagedUploader moving every weight tensor of the bundle into its
 //           own device-local buffer, as the executor does, for several staging
 //           shapes: wall time from mapping the file to finish().
@@ -13,9 +13,7 @@
 // (StagingShape's defaults) comes from what this measured (bench/results).
 //
 //   build/bench/upload_bench BUNDLE [--device SPEC] [--allow-software-gpu] [--quick]
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,17 +21,15 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/benchmark.h"
 #include "runtime/bundle_view.h"
 #include "runtime/error.h"
-#include "runtime/gpu/command_stream.h"
 #include "runtime/gpu/gpu_buffer.h"
 #include "runtime/gpu/gpu_device.h"
-#include "runtime/gpu/random_fill.h"
 #include "runtime/gpu/staged_uploader.h"
 #include "runtime/mapped_file.h"
 #include "runtime/parallel_copy.h"
@@ -60,75 +56,26 @@ void warmPageCache(const std::string& path) {
   }
 }
 
-// `pieces` copies of `piece` bytes from one staging buffer into consecutive
-// ranges of a device-local one, in one GPU-timed submission (after a warm-up
-// that lets the copy engines and clocks rise).
-json measureBus(gpu::GpuDevice& device, uint64_t piece, unsigned pieces) {
-  gpu::GpuBuffer staging = gpu::GpuBuffer::allocate(device, piece, gpu::MemoryPlacement::kHostVisible, "bus source");
-  gpu::fillWithRandomWords(device, staging, 0, piece, 1);
-  gpu::GpuBuffer destination =
-      gpu::GpuBuffer::allocate(device, piece * pieces, gpu::MemoryPlacement::kDeviceLocal, "bus destination");
-  gpu::CommandStream stream(device);
-  stream.begin(/*timed=*/true);
-  for (unsigned i = 0; i < pieces; ++i) stream.copyBuffer(staging, 0, destination, i * piece, piece);
-  stream.end();
-  double fastest = 0;
-  for (int trial = 0; trial < 4; ++trial) {  // the first warms up
-    stream.submitAndWait();
-    const double seconds = stream.gpuSeconds().value_or(0);
-    if (trial == 1 || (trial > 1 && seconds < fastest)) fastest = seconds;
-  }
-  return {{"figure", "bus"}, {"piece_bytes", piece}, {"pieces", pieces}, {"seconds", fastest},
-          {"GBps", fastest > 0 ? double(piece) * pieces / fastest / 1e9 : 0.0}};
-}
-
 // The whole file copied piece by piece into one staging buffer by `threads`
-// host threads, either from a fresh mapping (its first-touch page faults
-// included) or by pread() straight from the page cache (no mapping to fault).
-enum class FillSource { kMapping, kRead };
-
-json measureFill(gpu::GpuDevice& device, const std::string& path, uint64_t piece, unsigned threads,
-                 FillSource source) {
+// host threads from a fresh mapping (its first-touch page faults included).
+json measureFill(gpu::GpuDevice& device, const std::string& path, uint64_t piece, unsigned threads) {
   gpu::GpuBuffer staging = gpu::GpuBuffer::allocate(device, piece, gpu::MemoryPlacement::kHostVisible, "fill target");
   ParallelCopier copier(threads);
   std::byte* target = staging.mapped().data();
   std::memset(target, 0, piece);  // its own first-touch faults stay out of the figure
   const long faults_before = minorFaults();
   const Clock::time_point start = Clock::now();
-  uint64_t size = 0;
-  if (source == FillSource::kMapping) {
-    const MappedFile file = MappedFile::open(path);
-    size = file.size();
-    for (uint64_t done = 0; done < size; done += piece) {
-      copier.copy(target, file.data() + done, std::min<uint64_t>(piece, size - done));
-    }
-  } else {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(ExitCode::kInvalidInput, path + ": cannot open");
-    size = uint64_t(lseek(fd, 0, SEEK_END));
-    for (uint64_t done = 0; done < size; done += piece) {
-      const uint64_t length = std::min<uint64_t>(piece, size - done), slice = (length + threads - 1) / threads;
-      std::vector<std::jthread> readers;
-      for (unsigned t = 0; t < threads && t * slice < length; ++t) {
-        readers.emplace_back([=] {
-          for (uint64_t at = t * slice, end = std::min(length, at + slice); at < end;) {
-            const ssize_t got = pread(fd, target + at, end - at, off_t(done + at));
-            if (got <= 0) break;  // a short file only shortens the figure's work
-            at += uint64_t(got);
-          }
-        });
-      }
-    }
-    close(fd);
+  const MappedFile file = MappedFile::open(path);
+  for (uint64_t done = 0; done < file.size(); done += piece) {
+    copier.copy(target, file.data() + done, std::min<uint64_t>(piece, file.size() - done));
   }
   const double seconds = secondsSince(start);
   return {{"figure", "fill"},
-          {"source", source == FillSource::kMapping ? "mapping" : "pread"},
           {"piece_bytes", piece},
           {"threads", threads},
-          {"bytes", size},
+          {"bytes", file.size()},
           {"seconds", seconds},
-          {"GBps", size / seconds / 1e9},
+          {"GBps", file.size() / seconds / 1e9},
           {"minor_faults", minorFaults() - faults_before}};
 }
 
@@ -204,10 +151,11 @@ int main(int argc, char** argv) {
     std::unique_ptr<gpu::GpuDevice> device = gpu::GpuDevice::open(request);
     warmPageCache(path);
     const uint64_t MiB = uint64_t(1) << 20;
-    for (uint64_t piece : {4 * MiB, 32 * MiB}) print(measureBus(*device, piece, quick ? 4 : unsigned(1024 * MiB / piece)));
+    json bus = measureUploadBandwidth(*device);
+    bus["figure"] = "bus";
+    print(bus);
     const std::vector<unsigned> thread_counts = quick ? std::vector<unsigned>{1, 4} : std::vector<unsigned>{1, 4, 8, 16};
-    for (unsigned threads : thread_counts) print(measureFill(*device, path, 64 * MiB, threads, FillSource::kMapping));
-    print(measureFill(*device, path, 64 * MiB, thread_counts.back(), FillSource::kRead));
+    for (unsigned threads : thread_counts) print(measureFill(*device, path, 64 * MiB, threads));
     Destinations destinations = allocateDestinations(*device, BundleView::open(path));
     std::vector<gpu::StagingShape> shapes = {{64 * MiB, 2, 0}, {32 * MiB, 2, 0}, {32 * MiB, 4, 0},
                                              {64 * MiB, 3, 0}, {128 * MiB, 2, 0}, {64 * MiB, 2, 8}};
