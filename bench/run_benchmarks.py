@@ -9,6 +9,13 @@ this output) with the commands that made it, and writes every report to --out.
     /usr/bin/python3 bench/run_benchmarks.py --work /tmp/bench --out bench.json
     /usr/bin/python3 bench/run_benchmarks.py --presets tiny-1b --allow-software-gpu --work /tmp/b --out b.json
 
+--variant compares compile flags in the model: each one compiles and measures
+every (preset, weights) once more, from the same checkpoint, its entries
+carrying their `flags` (the first variant is --compile-flags alone):
+
+    /usr/bin/python3 bench/run_benchmarks.py --presets gemma3-1b --weights q4 --variant= \
+        --variant='--norm-workgroup 1024' --bench-contexts 0 --work /tmp/bench --out sweep.json
+
 The benchmark presets make multi-gigabyte checkpoints and bundles (gemma3-1b
 about 2 GB, gemma3-27b-width about 6 GB, each plus its bundles): --work needs
 room for one preset at a time; bundles are deleted once measured.
@@ -71,15 +78,20 @@ def main():
     parser.add_argument("--bench-prefill-context", type=int,
                         help="unicorn-exec --bench-prefill-context (default 0): the timed prefill's starting position")
     parser.add_argument("--bench-decode", type=int, help="unicorn-exec --bench-decode (default 128)")
+    parser.add_argument("--bench-contexts", help="unicorn-exec --bench-contexts (default 0,4096)")
     parser.add_argument("--prefill-chunk", type=int, help="unicorn-compile --prefill-chunk (default: its own)")
     parser.add_argument("--compile-flags", default="",
                         help="more unicorn-compile flags, one shell-quoted string joined by '=' (its value "
                              "starts with '--'), e.g. --compile-flags='--matvec-launch quant=4x128' to compare "
                              "launch shapes in the model")
+    parser.add_argument("--variant", action="append",
+                        help="compile flags to compare, as --compile-flags, after it; repeat for each variant "
+                             "(an empty one: --compile-flags alone); default: one, --compile-flags alone")
     args = parser.parse_args()
 
     compile_flags = ["--prefill-chunk", str(args.prefill_chunk)] if args.prefill_chunk else []
     compile_flags += shlex.split(args.compile_flags)
+    variants = [shlex.split(v) for v in args.variant] if args.variant else [[]]
 
     exec_flags = []
     if args.device:
@@ -92,6 +104,8 @@ def main():
         exec_flags += ["--bench-prefill-context", args.bench_prefill_context]
     if args.bench_decode:
         exec_flags += ["--bench-decode", args.bench_decode]
+    if args.bench_contexts:
+        exec_flags += ["--bench-contexts", args.bench_contexts]
 
     args.work.mkdir(parents=True, exist_ok=True)
     rows, results = [], []
@@ -101,17 +115,22 @@ def main():
         run([sys.executable, ROOT / "tools/make_checkpoint.py", "--preset", preset, "-o", checkpoint])
         print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
         for weights in args.weights.split(","):
-            bundle = args.work / f"{preset}-{weights}.ubundle"
-            run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q", *compile_flags])
-            report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
-            bundle.unlink()
-            print(json.dumps(report["decode"], indent=None), file=sys.stderr)
-            rows.append((preset, weights, report))
-            results.append({"preset": preset, "weights": weights, "report": report,
-                            "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
-                                         shlex.join(["unicorn-compile", "CKPT", "-o", "B.ubundle",
-                                                     "--weights", weights, *compile_flags]),
-                                         "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]})
+            for variant in variants:
+                flags = compile_flags + variant
+                bundle = args.work / f"{preset}-{weights}.ubundle"
+                run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q", *flags])
+                report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
+                bundle.unlink()
+                print(json.dumps(report["decode"], indent=None), file=sys.stderr)
+                rows.append((preset, weights + (" " + shlex.join(variant) if variant else ""), report))
+                entry = {"preset": preset, "weights": weights, "report": report,
+                         "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
+                                      shlex.join(["unicorn-compile", "CKPT", "-o", "B.ubundle",
+                                                  "--weights", weights, *flags]),
+                                      "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]}
+                if args.variant:
+                    entry["flags"] = shlex.join(variant)
+                results.append(entry)
         for path in sorted(checkpoint.iterdir()):
             path.unlink()
         checkpoint.rmdir()

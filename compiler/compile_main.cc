@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
   bool no_dot_q8 = false;
+  bool no_dot_quantised_input = false;
+  uint32_t norm_workgroup = 0;  // 0: the schedule pass's choice by width
   bool no_flash_prefill = false;
   bool no_decode_attention = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
@@ -159,6 +161,18 @@ int main(int argc, char** argv) {
                "developer: q8 decode products on matvec_quant (float input) even from --dot-min-mib, where\n"
                "they take the packed-integer kernel by default as q4's do (to compare the two)")
       ->group("Developer");
+  app.add_flag("--no-dot-quantised-input", no_dot_quantised_input,
+               "developer: decode products below --dot-min-mib on matvec_quant even where the dispatch\n"
+               "computing their input quantises it too (a norm, decode attention), as by size alone")
+      ->group("Developer");
+  app.add_option("--norm-workgroup", norm_workgroup,
+                 "developer: the RMS norms' workgroup size, a power of two up to 1024 (default: by width)")
+      ->check([](const std::string& value) {
+        uint32_t n = 0;
+        const bool power_of_two = CLI::detail::lexical_cast(value, n) && n >= 1 && n <= 1024 && (n & (n - 1)) == 0;
+        return power_of_two ? std::string() : "must be a power of two from 1 to 1024, got '" + value + "'";
+      })
+      ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,
                "developer: prefill's products on the tiled shader-core kernels even where the device\n"
                "has cooperative-matrix units (to compare the two)")
@@ -211,6 +225,8 @@ int main(int argc, char** argv) {
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunchFlag(flag));
     pipeline.dot_min_mib = dot_min_mib;
     pipeline.dot_q8 = !no_dot_q8;
+    pipeline.dot_quantised_input = !no_dot_quantised_input;
+    pipeline.norm_workgroup = norm_workgroup;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;
     pipeline.decode_attention = !no_decode_attention;

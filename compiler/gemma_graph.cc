@@ -212,6 +212,8 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   schedule.dotQ8 = options.dot_q8;
+  schedule.dotQuantisedInput = options.dot_quantised_input;
+  schedule.normWorkgroup = options.norm_workgroup;
   schedule.coopMatmul = options.coop_matmul;
   schedule.flashPrefill = options.flash_prefill;
   schedule.decodeAttention = options.decode_attention;

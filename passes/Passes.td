@@ -159,6 +159,11 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"dotQ8", "dot-q8", "bool", /*default=*/"true",
            "q8 products from dot-min-mib on matvec_quant_dot too (false: on matvec_quant, a "
            "developer setting to compare the two kernels for q8)">,
+    Option<"dotQuantisedInput", "dot-quantised-input", "bool", /*default=*/"true",
+           "decode products whose x the dispatch computing it quantises too (a norm, attention_decode) "
+           "on matvec_quant_dot below dot-min-mib too (false: by size alone; for comparing)">,
+    Option<"normWorkgroup", "norm-workgroup", "unsigned", /*default=*/"0",
+           "the norms' workgroup size (0: 64 up to a width of 512, else 256; a developer setting)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "prefill products (bf16, q8, q4) on cooperative-matrix units where the device has them "
            "(false: the tiled shader-core kernels everywhere; for comparing the two)">,

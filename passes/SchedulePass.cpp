@@ -101,13 +101,23 @@ struct DecodeLaunches {
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
+  uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
+  // A norm's workgroup. It takes a token's whole row, so a decode step's norm
+  // is one workgroup whose lanes share the row.
+  uint32_t normWorkgroup(uint32_t width) const { return norm_workgroup ? norm_workgroup : workgroupFor(width); }
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
   bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
     return (quant == sp::BlockQuant::kQ4 || q8_on_dot) && isLarge(quant_bytes);
+  }
+  // Whatever their size where the dispatch computing x quantises it too (a
+  // norm's, attention_decode's): no quantize_activation to repay then.
+  bool dot_on_quantised_input = true;  // the pass option dot-quantised-input
+  bool usesDotOnQuantisedInput(sp::BlockQuant quant) const {
+    return dot_on_quantised_input && (quant == sp::BlockQuant::kQ4 || q8_on_dot);
   }
 };
 
@@ -454,7 +464,7 @@ class ProgramBuilder {
       d.patches = {patch(PUSH_WORD(sp::RmsNormPush, num_tokens), ChunkValue::Tokens)};
       d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
     }
-    const uint32_t workgroup = workgroupFor(width);
+    const uint32_t workgroup = s_.launches().normWorkgroup(width);
     llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", eps),
                                                 flag("add_to_output", add_to_output),
                                                 param("workgroup_size", int64_t(workgroup))};
@@ -513,7 +523,7 @@ class ProgramBuilder {
                                           normed->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::RmsNormAddNormPush, num_tokens), ChunkValue::Tokens)};
     d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
-    const uint32_t workgroup = workgroupFor(width);
+    const uint32_t workgroup = s_.launches().normWorkgroup(width);
     llvm::SmallVector<NamedAttribute> params = {param("width", int64_t(width)), param("eps", op.getEps().convertToDouble()),
                                                 param("next_eps", next.getEps().convertToDouble()),
                                                 param("workgroup_size", int64_t(workgroup))};
@@ -562,7 +572,10 @@ class ProgramBuilder {
     if (failed(product)) return failure();
     std::optional<uint32_t> bits;
     for (const Matrix& w : product->matrices) {
-      if (!w.quant || !s_.launches().usesDot(*w.quant, product->quant_bytes)) return std::optional<uint32_t>();
+      if (!w.quant || !(s_.launches().usesDot(*w.quant, product->quant_bytes) ||
+                        s_.launches().usesDotOnQuantisedInput(*w.quant))) {
+        return std::optional<uint32_t>();
+      }
       if (bits && *bits != sp::quantBits(*w.quant)) return std::optional<uint32_t>();
       bits = sp::quantBits(*w.quant);
     }
@@ -614,8 +627,12 @@ class ProgramBuilder {
     if (failed(product)) return failure();
     const llvm::SmallVector<Matrix>& matrices = product->matrices;
     const uint64_t quant_bytes = product->quant_bytes;
+    // The bits of x's quantised row that its own dispatch wrote (0: none).
+    const auto by_producer = quantised_by_producer_.find(input);
+    const uint32_t producer_bits = by_producer != quantised_by_producer_.end() ? by_producer->second : 0;
     auto dotProduct = [&](const Matrix& w) {
-      return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
+      return !how.as_matmul && w.quant &&
+             (s_.launches().usesDot(*w.quant, quant_bytes) || producer_bits == sp::quantBits(*w.quant));
     };
     // x quantised for the packed-integer products, once per byte order (the
     // weights' bits) among them: where each order's row lands in @quantised_input.
@@ -632,10 +649,7 @@ class ProgramBuilder {
       s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
       // The dispatch that computed x wrote this row already (a norm's, or
       // attention_decode's), at offset 0.
-      if (auto by_producer = quantised_by_producer_.find(input);
-          by_producer != quantised_by_producer_.end() && by_producer->second == bits && offset == 0) {
-        continue;
-      }
+      if (producer_bits == bits && offset == 0) continue;
       const uint32_t blocks = w.k / 32;
       DispatchShape q;
       q.when = how.when;
@@ -1225,6 +1239,8 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
     launches.q8_on_dot = dotQ8;
+    launches.dot_on_quantised_input = dotQuantisedInput;
+    launches.norm_workgroup = normWorkgroup;
     launches.coop_matmul = coopMatmul;
     launches.flash_prefill = flashPrefill;
     launches.decode_attention = decodeAttention;
