@@ -159,9 +159,10 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"dotQ8", "dot-q8", "bool", /*default=*/"true",
            "q8 products from dot-min-mib on matvec_quant_dot too (false: on matvec_quant, a "
            "developer setting to compare the two kernels for q8)">,
-    Option<"dotQuantisedInput", "dot-quantised-input", "bool", /*default=*/"true",
+    Option<"dotQuantisedInput", "dot-quantised-input", "bool", /*default=*/"false",
            "decode products whose x the dispatch computing it quantises too (a norm, attention_decode) "
-           "on matvec_quant_dot below dot-min-mib too (false: by size alone; for comparing)">,
+           "on matvec_quant_dot below dot-min-mib too (false: by size alone; a developer setting, "
+           "not yet measured on a GPU)">,
     Option<"normWorkgroup", "norm-workgroup", "unsigned", /*default=*/"0",
            "the norms' workgroup size (0: 64 up to a width of 512, else 256; a developer setting)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
