@@ -100,27 +100,25 @@ struct DecodeLaunches {
   static constexpr uint32_t kNarrowRows = 2048;
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
+  // Off by default until measured on a GPU (Gemma 3 1B's 423 -> 395 tok/s above
+  // paid a quantize_activation per product; without it the products may win).
+  bool dot_on_quantised_input = false;  // the pass option dot-quantised-input
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
-  uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
+  uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
   // A norm's workgroup. It takes a token's whole row, so a decode step's norm
   // is one workgroup whose lanes share the row.
   uint32_t normWorkgroup(uint32_t width) const { return norm_workgroup ? norm_workgroup : workgroupFor(width); }
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
-  bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
-    return (quant == sp::BlockQuant::kQ4 || q8_on_dot) && isLarge(quant_bytes);
-  }
+  // Whether the packed kernel takes this quant at all (q8 only with dot-q8).
+  bool dotTakes(sp::BlockQuant quant) const { return quant == sp::BlockQuant::kQ4 || q8_on_dot; }
+  bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const { return dotTakes(quant) && isLarge(quant_bytes); }
   // Whatever their size where the dispatch computing x quantises it too (a
-  // norm's, attention_decode's): no quantize_activation to repay then. Off by
-  // default until measured on a GPU (Gemma 3 1B's 423 -> 395 tok/s above paid
-  // a quantize_activation per product; without it the products may win).
-  bool dot_on_quantised_input = false;  // the pass option dot-quantised-input
-  bool usesDotOnQuantisedInput(sp::BlockQuant quant) const {
-    return dot_on_quantised_input && (quant == sp::BlockQuant::kQ4 || q8_on_dot);
-  }
+  // norm's, attention_decode's): no quantize_activation to repay then.
+  bool usesDotOnQuantisedInput(sp::BlockQuant quant) const { return dot_on_quantised_input && dotTakes(quant); }
 };
 
 // One row of x quantised for a dot product of width k.
