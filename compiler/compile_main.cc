@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
   bool no_dot_q8 = false;
-  bool dot_quantised_input = false;
+  bool dot_q4_by_size = false;
   uint32_t norm_workgroup = 0;  // 0: the schedule pass's choice by width
   bool no_flash_prefill = false;
   bool no_decode_attention = false;
@@ -153,17 +153,17 @@ int main(int argc, char** argv) {
       })
       ->group("Developer");
   app.add_option("--dot-min-mib", dot_min_mib,
-                 "developer: q8 and q4 decode products sharing one input take the packed-integer kernel\n"
-                 "from N MiB of quants (default 8)")
+                 "developer: q8 decode products sharing one input take the packed-integer kernel from\n"
+                 "N MiB of quants (default 8; q4's all take it, unless --dot-q4-by-size)")
       ->check(CLI::Range(0u, 1u << 20))
       ->group("Developer");
   app.add_flag("--no-dot-q8", no_dot_q8,
                "developer: q8 decode products on matvec_quant (float input) even from --dot-min-mib, where\n"
                "they take the packed-integer kernel by default as q4's do (to compare the two)")
       ->group("Developer");
-  app.add_flag("--dot-quantised-input", dot_quantised_input,
-               "developer: decode products below --dot-min-mib on the packed-integer kernel too where the\n"
-               "dispatch computing their input quantises it (a norm, decode attention); not yet measured")
+  app.add_flag("--dot-q4-by-size", dot_q4_by_size,
+               "developer: q4 decode products on the packed-integer kernel only from --dot-min-mib, as q8's,\n"
+               "the smaller ones on matvec_quant (float input); by default all of them take it (to compare)")
       ->group("Developer");
   app.add_option("--norm-workgroup", norm_workgroup,
                  "developer: the RMS norms' workgroup size, a power of two up to 1024 (default: by width)")
@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     for (const std::string& flag : matvec_launch_flags) pipeline.matvec_launches.insert(*parseMatvecLaunchFlag(flag));
     pipeline.dot_min_mib = dot_min_mib;
     pipeline.dot_q8 = !no_dot_q8;
-    pipeline.dot_quantised_input = dot_quantised_input;
+    pipeline.dot_q4_by_size = dot_q4_by_size;
     pipeline.norm_workgroup = norm_workgroup;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.flash_prefill = !no_flash_prefill;

@@ -212,7 +212,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   }
   if (options.dot_min_mib) schedule.dotMinMib = *options.dot_min_mib;
   schedule.dotQ8 = options.dot_q8;
-  schedule.dotQuantisedInput = options.dot_quantised_input;
+  schedule.dotQ4BySize = options.dot_q4_by_size;
   schedule.normWorkgroup = options.norm_workgroup;
   schedule.coopMatmul = options.coop_matmul;
   schedule.flashPrefill = options.flash_prefill;

@@ -59,7 +59,7 @@ class GemmaGraph {
     std::map<std::string, std::string> matvec_launches;
     std::optional<std::uint32_t> dot_min_mib;
     bool dot_q8 = true;            // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
-    bool dot_quantised_input = false;  // --dot-quantised-input: the packed kernel also below --dot-min-mib where x comes quantised
+    bool dot_q4_by_size = false;   // --dot-q4-by-size: q4 decode products on the packed kernel only from --dot-min-mib
     std::uint32_t norm_workgroup = 0;  // --norm-workgroup (0: the pass's choice by width)
     bool coop_matmul = true;       // --no-coop-matmul: the tiled kernels for prefill's products
     bool flash_prefill = true;     // --no-flash-prefill: prefill attention one workgroup per token

@@ -147,7 +147,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"bf16Matvec", "bf16-matvec", "std::string", /*default=*/"\"\"",
            "matvec_bf16's rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"quantMatvec", "quant-matvec", "std::string", /*default=*/"\"\"",
-           "matvec_quant's (q8 and q4 below dot-min-mib) rows per workgroup x workgroup [x row groups] (default 4x0)">,
+           "matvec_quant's (q8 below dot-min-mib) rows per workgroup x workgroup [x row groups] (default 4x0)">,
     Option<"narrowMatvec", "narrow-matvec", "std::string", /*default=*/"\"\"",
            "the same for matvec_bf16 and matvec_quant products of at most 2048 rows (default 2x128)">,
     Option<"dotMatvec", "dot-matvec", "std::string", /*default=*/"\"\"",
@@ -155,14 +155,13 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
     Option<"dotQ8Matvec", "dot-q8-matvec", "std::string", /*default=*/"\"\"",
            "the same for q8 (default 4x128x2)">,
     Option<"dotMinMib", "dot-min-mib", "unsigned", /*default=*/"8",
-           "q8 and q4 products sharing one x take matvec_quant_dot from this many MiB of quants">,
+           "q8 products sharing one x take matvec_quant_dot from this many MiB of quants (q4 with dot-q4-by-size)">,
     Option<"dotQ8", "dot-q8", "bool", /*default=*/"true",
            "q8 products from dot-min-mib on matvec_quant_dot too (false: on matvec_quant, a "
            "developer setting to compare the two kernels for q8)">,
-    Option<"dotQuantisedInput", "dot-quantised-input", "bool", /*default=*/"false",
-           "decode products whose x the dispatch computing it quantises too (a norm, attention_decode) "
-           "on matvec_quant_dot below dot-min-mib too (false: by size alone; a developer setting, "
-           "not yet measured on a GPU)">,
+    Option<"dotQ4BySize", "dot-q4-by-size", "bool", /*default=*/"false",
+           "q4 products on matvec_quant_dot only from dot-min-mib, as q8's (false: all of them; a "
+           "developer setting to compare the two kernels for q4)">,
     Option<"normWorkgroup", "norm-workgroup", "unsigned", /*default=*/"0",
            "the norms' workgroup size (0: 64 up to a width of 512, else 256; a developer setting)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",

@@ -53,16 +53,23 @@ uint32_t workgroupFor(uint64_t width) { return width <= 512 ? 64 : 256; }
 // 256 for the widest inputs (the 27B down projection, K = 21504), where more
 // of each row is in flight at once.
 uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
-// Large q4 decode products run matvec_quant_dot (packed int8 dot products on
-// int8 x), its x quantised first, once for all the products of that input, by
-// quantize_activation into @quantised_input; the rest run matvec_quant. Measured
-// in the model on an H200 (bench/run_benchmarks.py): the 27B widths' q4 decode
-// went from 862 to 1050 tok/s on it, but Gemma 3 1B's products are too small to
-// repay the extra dispatch (423 -> 395 tok/s with every q4 product on it): the
-// default threshold is 8 MiB of quants among the products sharing one x (16
-// until the 27B widths' o projection, 11 MiB, was measured on it: 1344 -> 1369
-// tok/s; the 1B's largest, gate|up, has 7.6). For q8 the float kernel stayed
-// faster on the 27B widths (862 against 817 tok/s).
+// q4 decode products run matvec_quant_dot (packed int8 dot products on int8
+// x), their x quantised by the dispatch that computes it (a norm,
+// attention_decode) or else once for all the products of that input by
+// quantize_activation into @quantised_input; so do q8's from 8 MiB of quants
+// among the products sharing one x (dot-min-mib); the rest run matvec_quant.
+// Measured in the model on an H200 (bench/run_benchmarks.py): the 27B widths'
+// q4 decode went from 862 to 1050 tok/s on it, and their o projection (11 MiB)
+// 1344 -> 1369 tok/s. Gemma 3 1B's products are small, and while every one of
+// them paid a quantize_activation they lost on it (423 -> 395 tok/s); with the
+// norms and attention quantising x, q4's won everywhere, even the GELU down
+// projection that still pays one (621 tok/s by size, 736 on it where x comes
+// quantised, 777 on it for every product: gate|up 15.2 -> 8.4 us, the down
+// projection 14.8 -> 8.1 + 5.4), while q8's did not (723 by size, 730 where x
+// comes quantised, 718 everywhere: its down projection 11.6 us on matvec_quant
+// against 8.6 + 5.0; bench/results/dot-sweep-h200-2026-12-03.json). For q8 the
+// float kernel stayed faster on the 27B widths (862 against 817 tok/s) until
+// row groups (below).
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 
@@ -100,25 +107,26 @@ struct DecodeLaunches {
   static constexpr uint32_t kNarrowRows = 2048;
   uint64_t dot_min_quant_bytes = 0;  // the pass option dot-min-mib (default 8 MiB)
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
-  // Off by default until measured on a GPU (Gemma 3 1B's 423 -> 395 tok/s above
-  // paid a quantize_activation per product; without it the products may win).
-  bool dot_on_quantised_input = false;  // the pass option dot-quantised-input
+  bool q4_dot_by_size = false;       // the pass option dot-q4-by-size: q4 from dot-min-mib too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
   uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
   // A norm's workgroup. It takes a token's whole row, so a decode step's norm
-  // is one workgroup whose lanes share the row.
+  // is one workgroup whose lanes share the row. Wider ones were no faster on an
+  // H200: the 27B widths' q4 decode 1518 tok/s at 256, 1533 at 512, 1524 at
+  // 1024; Gemma 3 1B's q4 736 at 256, 710 at 1024 (its norms 5.4 -> 6.4 us;
+  // bench/results/dot-sweep-h200-2026-12-03.json).
   uint32_t normWorkgroup(uint32_t width) const { return norm_workgroup ? norm_workgroup : workgroupFor(width); }
   // Products of this many quant bytes stream long enough to be bound by
   // bandwidth, not by their launch (the threshold dot-min-mib sets).
   bool isLarge(uint64_t quant_bytes) const { return quant_bytes >= dot_min_quant_bytes; }
-  // Whether the packed kernel takes this quant at all (q8 only with dot-q8).
-  bool dotTakes(sp::BlockQuant quant) const { return quant == sp::BlockQuant::kQ4 || q8_on_dot; }
-  bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const { return dotTakes(quant) && isLarge(quant_bytes); }
-  // Whatever their size where the dispatch computing x quantises it too (a
-  // norm's, attention_decode's): no quantize_activation to repay then.
-  bool usesDotOnQuantisedInput(sp::BlockQuant quant) const { return dot_on_quantised_input && dotTakes(quant); }
+  // Whether a product of `quant_bytes` takes the packed kernel: q4's whatever
+  // their size, q8's (with dot-q8) from dot-min-mib.
+  bool usesDot(sp::BlockQuant quant, uint64_t quant_bytes) const {
+    if (quant == sp::BlockQuant::kQ4) return !q4_dot_by_size || isLarge(quant_bytes);
+    return q8_on_dot && isLarge(quant_bytes);
+  }
 };
 
 // One row of x quantised for a dot product of width k.
@@ -572,10 +580,7 @@ class ProgramBuilder {
     if (failed(product)) return failure();
     std::optional<uint32_t> bits;
     for (const Matrix& w : product->matrices) {
-      if (!w.quant || !(s_.launches().usesDot(*w.quant, product->quant_bytes) ||
-                        s_.launches().usesDotOnQuantisedInput(*w.quant))) {
-        return std::optional<uint32_t>();
-      }
+      if (!w.quant || !s_.launches().usesDot(*w.quant, product->quant_bytes)) return std::optional<uint32_t>();
       if (bits && *bits != sp::quantBits(*w.quant)) return std::optional<uint32_t>();
       bits = sp::quantBits(*w.quant);
     }
@@ -631,8 +636,7 @@ class ProgramBuilder {
     const auto by_producer = quantised_by_producer_.find(input);
     const uint32_t producer_bits = by_producer != quantised_by_producer_.end() ? by_producer->second : 0;
     auto dotProduct = [&](const Matrix& w) {
-      return !how.as_matmul && w.quant &&
-             (s_.launches().usesDot(*w.quant, quant_bytes) || producer_bits == sp::quantBits(*w.quant));
+      return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
     };
     // x quantised for the packed-integer products, once per byte order (the
     // weights' bits) among them: where each order's row lands in @quantised_input.
@@ -1239,7 +1243,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     }
     launches.dot_min_quant_bytes = uint64_t(dotMinMib) << 20;
     launches.q8_on_dot = dotQ8;
-    launches.dot_on_quantised_input = dotQuantisedInput;
+    launches.q4_dot_by_size = dotQ4BySize;
     launches.norm_workgroup = normWorkgroup;
     launches.coop_matmul = coopMatmul;
     launches.flash_prefill = flashPrefill;

@@ -1,11 +1,11 @@
 // attention_decode quantises its output for the packed-integer o projection
-// right after it (q4, from dot-min-mib's bytes: here every product): the
+// right after it (q4, whose decode products all take it by default): the
 // dispatch writes @quantised_input's first row (3 units of 16 bytes per block
 // of 32 of the 64-wide row) and no quantize_activation runs before that
 // product. Heads of 16 (not whole blocks) leave the quantising to
 // quantize_activation.
 // RUN: unicorn-opt %s -split-input-file --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule="dot-min-mib=0" | FileCheck %s
+// RUN:   --unicorn-schedule | FileCheck %s
 
 // CHECK: unicorn.kernel @[[ATTENTION:attention_decode_[0-9]+]] "attention_decode" {{{.*}}quantised_bits = 4 : i64
 // CHECK-LABEL: unicorn.program @decode

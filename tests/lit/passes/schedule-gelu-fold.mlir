@@ -1,6 +1,6 @@
 // Decode folds gelu(gate) * up into the down projection's input where that
 // product runs matvec_bf16 or matvec_quant (GELU_INPUT) or the packed kernel
-// (its quantize_activation takes GELU_INPUT: q4's and large q8 products, from
+// (its quantize_activation takes GELU_INPUT: q4's products, and q8's from
 // dot-min-mib's bytes, here 0), but keeps the gelu_mul dispatch before a large
 // q8 product left on matvec_quant (dot-q8=false), which would recompute the
 // GELU in every workgroup. Prefill always runs gelu_mul.
@@ -13,9 +13,9 @@
 // RUN: sed -e 's/DOWN_QUANT/q8/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
 // RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q8DOT
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-min-mib=0" | FileCheck %s --check-prefix=Q4DOT
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=Q4DOT
 // RUN: sed -e 's/DOWN_QUANT/q4/' %s | unicorn-opt --unicorn-fuse --unicorn-place \
-// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=SMALL
+// RUN:   --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule="dot-q4-by-size=true" | FileCheck %s --check-prefix=SMALL
 
 // BF16-LABEL: unicorn.program @decode
 // BF16-NOT: gelu_mul

@@ -1,9 +1,10 @@
 // The decode launch shapes are pass options (unicorn-compile --matvec-launch,
 // --dot-min-mib): rows per workgroup x workgroup per kind of product, and the
-// quant bytes from which q4 products take the packed-integer kernel. Here 64 MiB
-// puts the 16 MiB product back on matvec_quant, with its own launch shape.
+// quant bytes from which q8 products (q4's with dot-q4-by-size) take the
+// packed-integer kernel. Here 64 MiB puts the 16 MiB q4 product back on
+// matvec_quant, with its own launch shape.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule="quant-matvec=2x128 bf16-matvec=8x32 dot-min-mib=64" | FileCheck %s
+// RUN:   --unicorn-schedule="quant-matvec=2x128 bf16-matvec=8x32 dot-q4-by-size=true dot-min-mib=64" | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule="dot-matvec=8x32" | FileCheck %s --check-prefix=DOT
 // A third field splits each workgroup's rows over that many groups of its

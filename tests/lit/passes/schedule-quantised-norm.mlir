@@ -1,15 +1,15 @@
 // A norm whose result only the packed-integer product right after it reads
-// (q4, from dot-min-mib's bytes: here every product) quantises its row in the
+// (q4, whose decode products all take it by default) quantises its row in the
 // same dispatch: rms_norm (the first) and rms_norm_add_norm write
 // @quantised_input's first row beside the normed one, and no
 // quantize_activation runs before those products. The GELU product's input is
 // still quantised by quantize_activation; prefill quantises nothing.
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule="dot-min-mib=0" | FileCheck %s
+// RUN:   --unicorn-schedule | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule="dot-quantised-input=true" | FileCheck %s --check-prefix=SMALL
+// RUN:   --unicorn-schedule="dot-q4-by-size=true dot-min-mib=0" | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-fuse --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
-// RUN:   --unicorn-schedule | FileCheck %s --check-prefix=FLOAT
+// RUN:   --unicorn-schedule="dot-q4-by-size=true" | FileCheck %s --check-prefix=FLOAT
 
 // CHECK: unicorn.kernel @[[FIRST:rms_norm_[0-9]+]] "rms_norm" {add_to_output = false, eps = {{.*}}, quantised_bits = 4 : i64, width = 32 : i64, workgroup_size = 64 : i64}
 // CHECK: unicorn.kernel @[[NORM:rms_norm_add_norm_[0-9]+]] "rms_norm_add_norm" {eps = {{.*}}, quantised_bits = 4 : i64, width = 32 : i64, workgroup_size = 64 : i64}
@@ -23,20 +23,8 @@
 // CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_1 [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@"gate+up", 0, 0>
 // CHECK: unicorn.dispatch @quantize_activation_0
 // CHECK-NEXT: unicorn.dispatch @matvec_quant_dot_2 {{.*}}#unicorn.bind<@down, 0, 0>
-// With dot-quantised-input, below dot-min-mib (the default 8 MiB: every product
-// here) the products whose input a norm quantises take the packed kernel, no
-// quantize_activation dispatch being needed for them; the GELU product, whose
-// input no dispatch quantises, stays on matvec_quant (GELU applied as it loads).
-// SMALL-LABEL: unicorn.program @decode
-// SMALL-NEXT: unicorn.dispatch @embedding_0
-// SMALL-NEXT: unicorn.dispatch @rms_norm_{{[0-9]+}} [{{.*}}, #unicorn.bind<@quantised_input, 0, 48>] push
-// SMALL-NEXT: unicorn.dispatch @matvec_quant_dot_0 [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@a, 0, 0>
-// SMALL-NEXT: unicorn.dispatch @rms_norm_add_norm_{{[0-9]+}} [{{.*}}, #unicorn.bind<@quantised_input, 0, 48>] push
-// SMALL-NEXT: unicorn.dispatch @matvec_quant_dot_1 [#unicorn.bind<@quantised_input, 0, 48>, #unicorn.bind<@"gate+up", 0, 0>
-// SMALL-NOT: quantize_activation
-// SMALL: unicorn.dispatch @matvec_quant_{{[0-9]+}} [{{.*}}#unicorn.bind<@down, 0, 0>
-// By size alone (the default), products on float x (q4 below dot-min-mib)
-// leave the norm as it was.
+// With q4 by size (dot-q4-by-size), products below dot-min-mib (the default
+// 8 MiB: every product here) run on float x and leave the norm as it was.
 // FLOAT-NOT: quantised_bits
 // FLOAT-NOT: quantize_activation
 unicorn.weight @embed : tensor<64x32xbf16> from "model.safetensors" at 0 quant none
