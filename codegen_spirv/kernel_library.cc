@@ -119,8 +119,11 @@ std::vector<KernelInfo> builtinKernels() {
               required("ROPE_INV_FREQ"), workgroup},
              7, sizeof(QkvNormRopePush)),
       kernel("logits_readout", {required("COUNT"), required("TOP_K"), workgroup}, 2, sizeof(LogitsReadoutPush)),
-      kernel("matmul_bf16", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush)),
-      // matmul_bf16's product on cooperative-matrix units, on the same grid.
+      // With SPLITS (split-K, split_k.glsl) bindings 3 and 4: the partials and counts.
+      withExtraBindings(kernel("matmul_bf16", {required("K"), required("N"), softcap, optional("SPLITS", "1")}, 3,
+                               sizeof(MatmulPush)),
+                        "SPLITS", 2),
+      // matmul_bf16's product on cooperative-matrix units, on the same grid (unsplit).
       dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush), 32),
       kernel("matvec_bf16",
              {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0"),
@@ -128,9 +131,12 @@ std::vector<KernelInfo> builtinKernels() {
              3, sizeof(MatmulPush)),
       // Q8Block32 / Q4Block32 weights (QUANT_BITS 8 / 4): 4 bindings, the
       // scales apart from the quants so a row-split dispatch can reach both.
-      kernel("matmul_quant", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
-             sizeof(QuantMatmulPush)),
-      // matmul_quant's product on cooperative-matrix units, on the same grid.
+      // (With SPLITS, bindings 4 and 5: split-K's partials and counts.)
+      withExtraBindings(kernel("matmul_quant",
+                               {required("QUANT_BITS"), required("K"), required("N"), softcap, optional("SPLITS", "1")},
+                               4, sizeof(QuantMatmulPush)),
+                        "SPLITS", 2),
+      // matmul_quant's product on cooperative-matrix units, on the same grid (unsplit).
       dialectKernel("matmul_quant_coop", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
                     sizeof(QuantMatmulPush), 32),
       kernel("matvec_quant",

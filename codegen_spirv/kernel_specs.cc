@@ -227,12 +227,25 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup, 
   return request;
 }
 
-KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap) {
+namespace {
+
+// SPLITS only where split (its two bindings come with it: KernelInfo::extra_bindings).
+void setSplits(KernelRequest& request, uint32_t splits) {
+  if (splits == 0 || splits > kMaxMatmulSplits) {
+    failShape(request.kernel, "splits must be in [1, " + text(kMaxMatmulSplits) + "], got " + text(splits));
+  }
+  if (splits > 1) request.defines["SPLITS"] = text(splits);
+}
+
+}  // namespace
+
+KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap, uint32_t splits) {
   KernelRequest request{"matmul_bf16", {}};
   // The kernel reads rows in 16-byte units of 8 weights.
   if (k == 0 || k % 8 != 0) failShape(request.kernel, "K must be a positive multiple of 8, got " + text(k));
   if (n == 0) failShape(request.kernel, "N is 0");
   request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
+  setSplits(request, splits);
   return request;
 }
 
@@ -296,7 +309,8 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
 namespace {
 
 // matmul_quant and matmul_quant_coop share their interface and constraints.
-KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
+KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t k, uint32_t n, float softcap,
+                                 uint32_t splits) {
   KernelRequest request{kernel, {}};
   requireBlockMultiple(request.kernel, k);
   if (n == 0) failShape(request.kernel, "N is 0");
@@ -304,17 +318,18 @@ KernelRequest quantMatmulRequest(const char* kernel, BlockQuant quant, uint32_t 
                      {"K", text(k)},
                      {"N", text(n)},
                      {"SOFTCAP", glslFloat(softcap)}};
+  setSplits(request, splits);
   return request;
 }
 
 }  // namespace
 
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
-  return quantMatmulRequest("matmul_quant", quant, k, n, softcap);
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap, uint32_t splits) {
+  return quantMatmulRequest("matmul_quant", quant, k, n, softcap, splits);
 }
 
 KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
-  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap);
+  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap, 1);
 }
 
 namespace {

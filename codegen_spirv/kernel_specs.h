@@ -82,11 +82,32 @@ KernelRequest matvecKernel(uint32_t k, uint32_t n, uint32_t rows_per_workgroup =
                            float softcap = 0.0f, bool gelu_input = false, uint32_t row_groups = 1);
 // The prefill products (matmul_bf16.comp, matmul_quant.comp and the
 // cooperative-matrix kernel) compute tiles of 64 tokens x 64 rows of y, one
-// workgroup each: dispatch (ceil(N / 64), ceil(tokens / 64), 1).
+// workgroup each: dispatch (ceil(N / 64), ceil(tokens / 64), splits). With
+// `splits` > 1 (split-K, split_k.glsl; the tiled kernels only) each tile's K
+// is shared by that many workgroups, which bind two more buffers after their
+// others: partials of splitKPartialFloats floats and counts of splitKCounts
+// uints, zeroed before the first dispatch.
 inline constexpr uint32_t kMatmulTile = 64;
+inline constexpr uint32_t kCoopMatmulTile = 128;
+inline constexpr uint32_t kMaxMatmulSplits = 16;
+// What the split-K bindings must hold for a product of n rows and `tokens`
+// rows of x (for either kernel's tiles, the tiled kernel's 64 x 64 and the
+// cooperative-matrix one's 128 x 128, should that one split too).
+constexpr uint64_t matmulTiles(uint32_t tokens, uint32_t n, uint32_t tile) {
+  return ((uint64_t(tokens) + tile - 1) / tile) * ((uint64_t(n) + tile - 1) / tile);
+}
+constexpr uint64_t splitKCounts(uint32_t tokens, uint32_t n) {
+  const uint64_t tiled = matmulTiles(tokens, n, kMatmulTile), coop = matmulTiles(tokens, n, kCoopMatmulTile);
+  return tiled > coop ? tiled : coop;
+}
+constexpr uint64_t splitKPartialFloats(uint32_t tokens, uint32_t n, uint32_t splits) {
+  const uint64_t tiled = matmulTiles(tokens, n, kMatmulTile) * kMatmulTile * kMatmulTile;
+  const uint64_t coop = matmulTiles(tokens, n, kCoopMatmulTile) * kCoopMatmulTile * kCoopMatmulTile;
+  return (tiled > coop ? tiled : coop) * splits;
+}
 // matmul_bf16 reads x in vec4s and W in 16-byte units: K must be a multiple of
 // 8, the input's base and token stride (push constants) multiples of 4.
-KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
+KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f, uint32_t splits = 1);
 // matmul_bf16_coop: matmulKernel's product (the same dispatch grid and
 // alignment; its own tiles are 128 x 128) on cooperative-matrix units; it
 // steps through K 32 columns at a time, so K must be a multiple of that. The
@@ -113,7 +134,7 @@ KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t wo
 // The 16-byte units of one row of K quantised x (three per block of 32): the
 // row stride of quantize_activation's output and of matvec_quant_dot's x.
 constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }
-KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);
+KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f, uint32_t splits = 1);
 // matmul_quant_coop: quantMatmulKernel's product (same grid, bindings and
 // alignment) on cooperative-matrix units, as matmul_bf16_coop is matmulKernel's.
 KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> matvec_launch_flags;  // --matvec-launch KIND=ROWSxWORKGROUP
   std::optional<uint32_t> dot_min_mib;  // absent: the schedule pass's default
   bool no_coop_matmul = false;
+  std::optional<uint32_t> prefill_split_tiles;  // absent: the schedule pass's default
   bool no_dot_q8 = false;
   bool dot_q4_by_size = false;
   uint32_t norm_workgroup = 0;  // 0: the schedule pass's choice by width
@@ -177,6 +178,13 @@ int main(int argc, char** argv) {
                "developer: prefill's products on the tiled shader-core kernels even where the device\n"
                "has cooperative-matrix units (to compare the two)")
       ->group("Developer");
+  app.add_option("--prefill-split-tiles", prefill_split_tiles,
+                 "developer: prefill products of fewer 128 x 128 output tiles than N share each tile's K\n"
+                 "among several workgroups (split-K) to make up N (e.g. 256; default 0: never). Only the\n"
+                 "tiled kernels split yet: a product that splits runs them even where the device has\n"
+                 "cooperative-matrix units")
+      ->check(CLI::Range(0u, 1u << 20))
+      ->group("Developer");
   app.add_flag("--no-flash-prefill", no_flash_prefill,
                "developer: prefill attention one workgroup per token instead of tiles of 8 queries sharing\n"
                "each block of keys (to compare the two)")
@@ -228,6 +236,7 @@ int main(int argc, char** argv) {
     pipeline.dot_q4_by_size = dot_q4_by_size;
     pipeline.norm_workgroup = norm_workgroup;
     pipeline.coop_matmul = !no_coop_matmul;
+    pipeline.prefill_split_tiles = prefill_split_tiles;
     pipeline.flash_prefill = !no_flash_prefill;
     pipeline.decode_attention = !no_decode_attention;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);

@@ -215,6 +215,7 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   schedule.dotQ4BySize = options.dot_q4_by_size;
   schedule.normWorkgroup = options.norm_workgroup;
   schedule.coopMatmul = options.coop_matmul;
+  if (options.prefill_split_tiles) schedule.prefillSplitTiles = *options.prefill_split_tiles;
   schedule.flashPrefill = options.flash_prefill;
   schedule.decodeAttention = options.decode_attention;
   pipeline.addPass(createSchedule(schedule));

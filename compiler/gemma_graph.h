@@ -62,6 +62,7 @@ class GemmaGraph {
     bool dot_q4_by_size = false;   // --dot-q4-by-size: q4 decode products on the packed kernel only from --dot-min-mib
     std::uint32_t norm_workgroup = 0;  // --norm-workgroup (0: the pass's choice by width)
     bool coop_matmul = true;       // --no-coop-matmul: the tiled kernels for prefill's products
+    std::optional<std::uint32_t> prefill_split_tiles;  // --prefill-split-tiles; absent: the pass's default
     bool flash_prefill = true;     // --no-flash-prefill: prefill attention one workgroup per token
     bool decode_attention = true;  // --no-decode-attention: qkv_norm_rope, then attention_split
   };

@@ -73,6 +73,32 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 
+// Split-K for prefill products (split_k.glsl), with the pass option
+// prefill-split-tiles T > 0: a product of fewer output tiles of 128 x 128
+// than T, at the chunk's tokens, shares each tile's K among enough workgroups
+// to make up T (256 for an H200, whose 132 SMs run two of these workgroups
+// each: Gemma 3 1B's down projection has 36 tiles at 512 tokens, the 27B
+// widths' 168), each at least kMinSplitColumns of K, at most kMaxSplits of them
+// (more only multiply the partials' traffic). Off by default: only the tiled
+// kernels split yet, so a product that splits runs them even where the device
+// has matrix units (bench/experiments/README.md: the cooperative-matrix frame's
+// split, written, failed its numerics on an H200).
+constexpr uint32_t kMinSplitColumns = 256;
+constexpr uint32_t kMaxSplits = 8;
+uint32_t prefillSplits(uint32_t wanted_tiles, uint32_t tokens, uint32_t n, uint32_t k) {
+  const uint64_t tiles = sp::matmulTiles(tokens, n, sp::kCoopMatmulTile);
+  if (wanted_tiles == 0 || tiles >= wanted_tiles) return 1;
+  const uint64_t splits = std::min<uint64_t>({(wanted_tiles + tiles - 1) / tiles, kMaxSplits, k / kMinSplitColumns});
+  return static_cast<uint32_t>(std::max<uint64_t>(splits, 1));
+}
+
+// Binding offsets inside a scratch buffer: every device's
+// minStorageBufferOffsetAlignment divides 256.
+constexpr uint64_t kScratchBindingAlignment = 256;
+uint64_t alignedScratch(uint64_t bytes) {
+  return (bytes + kScratchBindingAlignment - 1) / kScratchBindingAlignment * kScratchBindingAlignment;
+}
+
 // How the decode products launch: rows per workgroup and the workgroup (0: by
 // K, matvecWorkgroup). The defaults are the best measured in the model on an
 // H200 (rows per workgroup share each load of x; more cost registers: q8 at 8
@@ -109,6 +135,7 @@ struct DecodeLaunches {
   bool q8_on_dot = true;             // the pass option dot-q8: large q8 products on it too
   bool q4_dot_by_size = false;       // the pass option dot-q4-by-size: q4 from dot-min-mib too
   bool coop_matmul = true;           // the pass option coop-matmul (prefill's products)
+  uint32_t prefill_split_tiles = 0;  // the pass option prefill-split-tiles (0: never)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
   uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
@@ -289,6 +316,10 @@ class ProgramBuilder {
   // Split-K attention's count of shares done per head (attention_split.comp):
   // zero when created, and back to zero after every dispatch.
   static constexpr llvm::StringLiteral kAttentionCountsSymbol = "attention_counts";
+  // Split-K prefill products' partial tiles and their counts (split_k.glsl),
+  // the counts zero when created and back to zero after every dispatch.
+  static constexpr llvm::StringLiteral kMatmulPartialsSymbol = "matmul_partials";
+  static constexpr llvm::StringLiteral kMatmulCountsSymbol = "matmul_counts";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -672,6 +703,9 @@ class ProgramBuilder {
     }
     hazards_.beginGroup();
     uint32_t column = 0;
+    // Split-K's partials and counts: a region of each per split dispatch of the
+    // group (they may run together).
+    uint64_t partials_at = 0, counts_at = 0;
     for (const Matrix* w = matrices.begin(); w != matrices.end(); ++w) {
       for (const WeightRowSlice& slice : w->slices) {
         const uint32_t n = slice.row_count;
@@ -690,8 +724,12 @@ class ProgramBuilder {
         llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
                                                     param("softcap", double(how.softcap))};
         StringRef kernel;
+        uint32_t splits = 1;
         if (how.as_matmul) {
-          d.groups = {fixed((n + sp::kMatmulTile - 1) / sp::kMatmulTile), scaled(how.rows, sp::kMatmulTile), fixed(1)};
+          splits = prefillSplits(s_.launches().prefill_split_tiles, s_.chunk(), n, w->k);
+          if (splits > 1) params.push_back(param("splits", int64_t(splits)));
+          d.groups = {fixed((n + sp::kMatmulTile - 1) / sp::kMatmulTile), scaled(how.rows, sp::kMatmulTile),
+                      fixed(splits)};
           kernel = w->quant ? "matmul_quant" : "matmul_bf16";
         } else {
           // The launch shape of this kind of product (DecodeLaunches). Wide outputs
@@ -723,7 +761,18 @@ class ProgramBuilder {
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
-        if (how.as_matmul && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
+        if (splits > 1) {
+          // Split-K's partials and counts, after the kernel's other bindings.
+          const uint64_t partial_bytes = alignedScratch(sp::splitKPartialFloats(s_.chunk(), n, splits) * 4);
+          const uint64_t count_bytes = alignedScratch(sp::splitKCounts(s_.chunk(), n) * 4);
+          d.bindings.push_back({s_.range(kMatmulPartialsSymbol, partials_at, partial_bytes), Access::kReadWrite});
+          d.bindings.push_back({s_.range(kMatmulCountsSymbol, counts_at, count_bytes), Access::kReadWrite});
+          partials_at += partial_bytes, counts_at += count_bytes;
+          s_.needScratch(kMatmulPartialsSymbol, partials_at);
+          s_.needScratch(kMatmulCountsSymbol, counts_at);
+        }
+        // Split products run the tiled kernel alone: the cooperative-matrix ones do not split yet.
+        if (how.as_matmul && splits == 1 && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
           // On cooperative-matrix units where the device has them (same grid,
           // bindings and parameters as the tiled kernel), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
@@ -1246,6 +1295,7 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     launches.q4_dot_by_size = dotQ4BySize;
     launches.norm_workgroup = normWorkgroup;
     launches.coop_matmul = coopMatmul;
+    launches.prefill_split_tiles = prefillSplitTiles;
     launches.flash_prefill = flashPrefill;
     launches.decode_attention = decodeAttention;
     ScheduleContext shared(module, c, minRowSlices, launches);

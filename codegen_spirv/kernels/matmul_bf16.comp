@@ -3,12 +3,13 @@
 // tiles, 32 columns of K a step). A step's W is 64 rows x 4 units of 8 bf16
 // (16 bytes): invocation e loads row e % 64, unit e / 64, so that neighbouring
 // invocations store neighbouring words of w_tile.
-// Same bindings, push constants and row-slicing rule as matvec_bf16.
+// Bindings 0-2 as matvec_bf16's (and its push constants and row-slicing rule),
+// then, with SPLITS > 1, split_k.glsl's partials (3) and counts (4).
 //
-// Defines: K (a multiple of 8), N, SOFTCAP (float, 0.0 = off).
+// Defines: K (a multiple of 8), N, SOFTCAP (float, 0.0 = off), SPLITS (default 1).
 // Alignment (the schedule guarantees it): x_base, x_token_stride and
 // weight_base multiples of 4.
-// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).
+// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "bf16.glsl"
@@ -16,6 +17,7 @@
 layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Weight { uvec4 weight_units[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
+#define PARTIALS_BINDING 3
 
 layout(push_constant) uniform MatmulPush {
   uint x_base;

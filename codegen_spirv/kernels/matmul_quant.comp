@@ -5,11 +5,13 @@
 // scale (exact in float32, so the tile holds W' exactly), then serving 64
 // tokens. A step's W is 64 rows x one block: 2 units of 16 bytes a row (q8) or
 // 1 (q4), loaded by the first 128 (64) invocations, row e % 64, unit e / 64.
-// Bindings, push constants and row slicing as matvec_quant.comp.
+// Bindings 0-3, push constants and row slicing as matvec_quant.comp, then
+// (with SPLITS > 1) split_k.glsl's partials (4) and counts (5).
 //
-// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
+// Defines: QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 =
+// off), SPLITS (default 1).
 // Alignment (the schedule guarantees it): x_base and x_token_stride multiples of 4.
-// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).
+// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "bf16.glsl"
@@ -19,6 +21,7 @@ layout(std430, set = 0, binding = 0) readonly buffer Input { vec4 x4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Quants { uvec4 quant_units[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Scales { uint scale_words[]; };
+#define PARTIALS_BINDING 4
 
 layout(push_constant) uniform QuantMatmulPush {
   uint x_base;

@@ -8,15 +8,20 @@
 // uvec4 units, and the next step's are issued before this step's products, so
 // they arrive while the products run (the loads wait in registers).
 //
+// Split-K (SPLITS > 1, split_k.glsl): workgroup z = s of a tile takes the s-th
+// of SPLITS runs of K's steps and the last to finish folds the partial tiles
+// into y, for products whose tiles alone are too few to fill a large GPU.
+//
 // The kernel including this defines, before it: the bindings x4 (vec4 x) and y
-// (float), the push constant block pc (x_base, x_token_stride, y_base,
+// (float), PARTIALS_BINDING (that of split_k.glsl's partials; the counts take
+// the next), the push constant block pc (x_base, x_token_stride, y_base,
 // y_token_stride, num_tokens), and its weights' part of a step:
 //   void fetchWeights(uint first_row, uint k0)  this invocation's share of
 //        W[first_row .. +63][k0 .. +31] into registers (zeros past N and K)
 //   void stageWeights()  that share, as floats, into w_tile
-// Needs K, N (rows of this dispatch), SOFTCAP; x_base and x_token_stride
-// multiples of 4 and K of 8 (the schedule guarantees it).
-// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), 1).
+// Needs K, N (rows of this dispatch), SOFTCAP, SPLITS (default 1); x_base and
+// x_token_stride multiples of 4 and K of 8 (the schedule guarantees it).
+// Dispatch: (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 #include "softcap.glsl"
 
 layout(local_size_x = 16, local_size_y = 16) in;
@@ -28,6 +33,10 @@ const uint kThreads = 256;
 // [k][j] holds tokens (rows) 4j .. 4j+3 of the tile at column k of the step.
 shared vec4 x_tile[kTileK][kTile / 4];
 shared vec4 w_tile[kTileK][kTile / 4];
+
+// Split-K's flag: a word of x_tile, whose last step has been read by then.
+#define SPLIT_FLAG x_tile[0][0].x
+#include "split_k.glsl"
 
 // A step's x is 64 tokens x 8 vec4s: invocation e loads token e % 64, columns
 // 4 * (e / 64) .. +3, and again for e + 256, so that neighbouring invocations
@@ -58,17 +67,19 @@ void main() {
   uint first_token = gl_WorkGroupID.y * kTile;
   uint column = gl_LocalInvocationID.x;  // rows 4 * column .. +3 of the tile
   uint line = gl_LocalInvocationID.y;    // tokens 4 * line .. +3
+  uint k_begin, k_end;
+  splitColumns(gl_WorkGroupID.z, kTileK, k_begin, k_end);
 
   vec4 sums[4];  // sums[i][c]: token 4 * line + i, row 4 * column + c
   for (uint i = 0u; i < 4u; ++i) sums[i] = vec4(0.0);
-  fetchInputs(first_token, 0u);
-  fetchWeights(first_row, 0u);
-  for (uint k0 = 0u; k0 < uint(K); k0 += kTileK) {
+  fetchInputs(first_token, k_begin);
+  fetchWeights(first_row, k_begin);
+  for (uint k0 = k_begin; k0 < k_end; k0 += kTileK) {
     barrier();  // the step before has read its tiles
     stageInputs();
     stageWeights();
     barrier();
-    if (k0 + kTileK < uint(K)) {
+    if (k0 + kTileK < k_end) {
       fetchInputs(first_token, k0 + kTileK);
       fetchWeights(first_row, k0 + kTileK);
     }
@@ -82,6 +93,24 @@ void main() {
     }
   }
 
+#if SPLITS > 1
+  {
+    // This split's partial tile, [token][row] of the tile, then the last
+    // split's fold (the partials in split order: the same sums on every run).
+    uint tile = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    for (uint i = 0u; i < 4u; ++i) {
+      for (uint c = 0u; c < 4u; ++c) {
+        storePartial(tile, gl_WorkGroupID.z, kTile * kTile, (4u * line + i) * kTile + 4u * column + c, sums[i][c]);
+      }
+    }
+    if (!isLastSplit(tile)) return;
+    for (uint i = 0u; i < 4u; ++i) {
+      for (uint c = 0u; c < 4u; ++c) {
+        sums[i][c] = foldedPartials(tile, kTile * kTile, (4u * line + i) * kTile + 4u * column + c);
+      }
+    }
+  }
+#endif
   for (uint i = 0u; i < 4u; ++i) {
     uint token = first_token + 4u * line + i;
     if (token >= pc.num_tokens) break;

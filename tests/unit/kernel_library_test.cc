@@ -55,6 +55,7 @@ std::vector<KernelRequest> representativeRequests() {
       matmulKernel(8, 3),
       matmulKernel(1152, 6912),
       matmulKernel(5376, 21504, 30.0f),
+      matmulKernel(6912, 1152, 0.0f, 4),  // split-K: two more bindings (split_k.glsl)
       coopMatmulKernel(32, 3),
       coopMatmulKernel(5376, 21504, 30.0f),
       // Block-quantised weights: both schemes, the smallest K (one block per
@@ -77,6 +78,7 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatmulKernel(BlockQuant::kQ4, 64, 5),
       quantMatmulKernel(BlockQuant::kQ8, 1152, 6912),
       quantMatmulKernel(BlockQuant::kQ4, 5376, 262208, 30.0f),
+      quantMatmulKernel(BlockQuant::kQ8, 21504, 5376, 0.0f, 2),
       coopQuantMatmulKernel(BlockQuant::kQ8, 32, 3),
       coopQuantMatmulKernel(BlockQuant::kQ4, 5376, 21504, 30.0f),
       sampleKernel(5, 4),

@@ -78,6 +78,13 @@ std::span<const std::byte> bytesOf(const std::vector<T>& values) {
 
 // ---------------------------------------------------------------- GPU harness
 
+// Split-K's partials and counts (split_k.glsl) for a split matmul kernel's
+// last two bindings, the counts zero as the runtime leaves activation buffers.
+struct SplitScratch {
+  gpu::GpuBuffer partials, counts;
+  uint32_t tiles;
+};
+
 class KernelNumericsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -124,6 +131,13 @@ class KernelNumericsTest : public ::testing::Test {
     stream.memoryBarrier(gpu::Hazard::kComputeToHost);
     stream.end();
     stream.submitAndWait();
+  }
+
+  // Split-K's two buffers for a product of n rows over `tokens`, zeroed.
+  SplitScratch splitScratch(uint32_t tokens, uint32_t n, uint32_t splits) {
+    const uint32_t tiles = static_cast<uint32_t>(splitKCounts(tokens, n));
+    return {upload(std::vector<float>(splitKPartialFloats(tokens, n, splits), 0.0f), "partials"),
+            upload(std::vector<uint32_t>(tiles, 0u), "counts"), tiles};
   }
 
   static gpu::GpuDevice* device_;
@@ -608,6 +622,10 @@ TEST_F(KernelNumericsTest, MatvecSplitByRowsWritesEachSliceAtItsBase) {
 TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
   // T, N and K none a multiple of the 64 x 64 x 32 tile and step (tokens and
   // rows across two tiles, K's last step a quarter full): every edge path runs.
+  // Split-K over K's 3 steps too: 2 splits of 2 and 1 steps, and 4 of which
+  // the last is empty; each run twice on the same counts, which the last split
+  // of each tile must leave at zero, for the same bits (the partials are added
+  // in split order whichever arrives last).
   for (uint32_t tokens : {1u, 37u, 70u}) {
     const uint32_t k = 72, n = 77;
     std::vector<float> x = randomFloats(size_t(tokens) * k, 2.0f, 15 + tokens);
@@ -616,11 +634,27 @@ TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
     std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
     gpu::GpuBuffer x_buffer = upload(x, "x");
     gpu::GpuBuffer w_buffer = upload(w.packed, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-    run(matmulKernel(k, n), {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, k, 0, 0, n, tokens},
-        {(n + 63) / 64, (tokens + 63) / 64, 1});
-    expectMatmulClose(download<float>(y_buffer, size_t(tokens) * n), want, magnitude,
-                      "matmul T=" + std::to_string(tokens));
+    for (uint32_t splits : {1u, 2u, 4u}) {
+      const std::string what = "matmul T=" + std::to_string(tokens) + " splits=" + std::to_string(splits);
+      SplitScratch scratch = splitScratch(tokens, n, splits);
+      std::vector<float> first;
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+        std::vector<const gpu::GpuBuffer*> buffers = {&x_buffer, &w_buffer, &y_buffer};
+        if (splits > 1) buffers.insert(buffers.end(), {&scratch.partials, &scratch.counts});
+        run(matmulKernel(k, n, 0.0f, splits), buffers, MatmulPush{0, k, 0, 0, n, tokens},
+            {(n + 63) / 64, (tokens + 63) / 64, splits});
+        const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);
+        if (repeat == 0) {
+          expectMatmulClose(got, want, magnitude, what);
+          first = got;
+        } else {
+          EXPECT_EQ(got, first) << what << ": a rerun differs";
+        }
+        EXPECT_EQ(download<uint32_t>(scratch.counts, scratch.tiles), std::vector<uint32_t>(scratch.tiles, 0u))
+            << what << " left its counts set";
+      }
+    }
   }
 }
 

@@ -230,10 +230,30 @@ class QuantKernelNumericsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     // llvmpipe is allowed explicitly: tests run where no GPU exists (DESIGN.md).
     device_ = gpu::GpuDevice::open({"", /*allow_software_gpu=*/true}).release();
+    // Split-K's partials and counts (split_k.glsl), shared by every matmul
+    // dispatch: as large as the largest split product here needs, zeroed as
+    // the runtime leaves activation buffers (and the kernels leave the counts).
+    split_partials_ = zeroed(kSplitPartialFloats * 4, "partials").release();
+    split_counts_ = zeroed(kSplitCounts * 4, "counts").release();
   }
   static void TearDownTestSuite() {
+    delete split_partials_;
+    delete split_counts_;
     delete device_;
     device_ = nullptr;
+  }
+  static std::unique_ptr<gpu::GpuBuffer> zeroed(uint64_t bytes, const std::string& label) {
+    auto buffer = std::make_unique<gpu::GpuBuffer>(
+        gpu::GpuBuffer::allocate(*device_, bytes, gpu::MemoryPlacement::kHostVisible, label));
+    const std::vector<std::byte> zeros(bytes);
+    buffer->write(0, zeros);
+    return buffer;
+  }
+  static constexpr uint64_t kSplitPartialFloats = uint64_t(1) << 20, kSplitCounts = 64;
+  static std::vector<uint32_t> splitCounts() {
+    std::vector<uint32_t> counts(kSplitCounts);
+    split_counts_->read(0, std::as_writable_bytes(std::span(counts)));
+    return counts;
   }
 
   template <typename T>
@@ -258,7 +278,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
   // x into quantised rows of a buffer of its own, which the product then binds.
   struct Dispatch {
     KernelRequest request;
-    std::array<gpu::BufferBinding, 4> bindings;
+    std::array<gpu::BufferBinding, 6> bindings;  // as many of them as the kernel binds (split-K's: 6)
     std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
     bool gelu_input = false;  // matvec_quant_dot: x is a gate|up row, for its quantize_activation
@@ -287,7 +307,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
           *device_, uint64_t(units) * 16 * std::max(push.num_tokens, 1u), gpu::MemoryPlacement::kDeviceLocal, "qx")));
       const gpu::BufferBinding qx{quantised_x.back().get(), 0, VK_WHOLE_SIZE};
       dispatches.push_back({quantizeActivationKernel(quant, k, 64, d.gelu_input),
-                            {d.bindings[0], qx, {}, {}},
+                            {d.bindings[0], qx, {}, {}, {}, {}},
                             pushWords(QuantizeActivationPush{push.x_base, push.x_token_stride, 0, units, push.num_tokens}),
                             {(k / 32 + 63) / 64, push.num_tokens, 1}});
       Dispatch product = d;
@@ -299,16 +319,16 @@ class QuantKernelNumericsTest : public ::testing::Test {
     }
     std::vector<gpu::ComputePipeline> pipelines;
     uint32_t descriptors = 0;
-    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(4, uint32_t(d.descriptors.size()));
+    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(6, uint32_t(d.descriptors.size()));
     gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()), descriptors);
     std::vector<VkDescriptorSet> sets;
     for (const Dispatch& d : dispatches) {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
       ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
-      ASSERT_LE(info.storage_buffer_count, 4u);
+      ASSERT_LE(info.bindingCount(d.request.defines), 6u);
       pipelines.push_back(test_support::kernelPipeline(*device_, d.request, compiled(d.request)));
       sets.push_back(pool.allocate(pipelines.back(), d.descriptors.empty()
-                                                         ? std::span(d.bindings).first(info.storage_buffer_count)
+                                                         ? std::span(d.bindings).first(info.bindingCount(d.request.defines))
                                                          : std::span(d.descriptors)));
     }
     gpu::CommandStream stream(*device_);
@@ -334,19 +354,41 @@ class QuantKernelNumericsTest : public ::testing::Test {
   }
 
   // The bindings and push constants of an unsplit weight: its whole segment
-  // bound as both quants and scales, the scales found at S.
+  // bound as both quants and scales, the scales found at S; split-K's scratch
+  // after them (bound by split matmul kernels only).
   static Dispatch wholeWeight(KernelRequest request, const gpu::GpuBuffer& x, const gpu::GpuBuffer& segment,
                               const gpu::GpuBuffer& y, const QuantisedWeight& w, uint32_t x_stride, uint32_t y_stride,
                               uint32_t tokens, std::array<uint32_t, 3> groups) {
     QuantMatmulPush push{0, x_stride, 0, 0, y_stride, tokens, uint32_t(w.layout.scales_offset / 2)};
-    return {std::move(request), {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE},
-                                  {&segment, 0, VK_WHOLE_SIZE}}},
+    return {std::move(request),
+            {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE},
+              {split_partials_, 0, VK_WHOLE_SIZE}, {split_counts_, 0, VK_WHOLE_SIZE}}},
             pushWords(push), groups};
   }
 
+  // A matmul kernel (`request`, of w's rows) over `tokens` rows of x on
+  // split-K's grid of `splits` z-planes, y rows of y_stride around sentinels:
+  // checked against `ref`, and for the counts it must leave at zero.
+  void expectSplitMatmul(const KernelRequest& request, uint32_t splits, const gpu::GpuBuffer& x_buffer,
+                         const gpu::GpuBuffer& w_buffer, const QuantisedWeight& w, uint32_t x_stride, uint32_t y_stride,
+                         uint32_t tokens, const Reference& ref, const std::string& what) {
+    const uint32_t n = w.rows;
+    const float sentinel = 999.0f;
+    ASSERT_LE(splitKPartialFloats(tokens, n, splits), kSplitPartialFloats);
+    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
+    run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
+                     {(n + 63) / 64, (tokens + 63) / 64, splits})});
+    expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel, what);
+    EXPECT_EQ(splitCounts(), std::vector<uint32_t>(kSplitCounts, 0u)) << what << " left its counts set";
+  }
+
   static gpu::GpuDevice* device_;
+  static gpu::GpuBuffer* split_partials_;
+  static gpu::GpuBuffer* split_counts_;
 };
 gpu::GpuDevice* QuantKernelNumericsTest::device_ = nullptr;
+gpu::GpuBuffer* QuantKernelNumericsTest::split_partials_ = nullptr;
+gpu::GpuBuffer* QuantKernelNumericsTest::split_counts_ = nullptr;
 
 // ---------------------------------------------------------------- matvec
 
@@ -620,23 +662,24 @@ TEST_F(QuantKernelNumericsTest, EmbeddingLooksUpDequantisedRowsFromItsRowSlices)
 TEST_F(QuantKernelNumericsTest, MatmulTilesMatchDequantisedReferenceWithRaggedEdges) {
   // T and N not multiples of the 64 x 64 tile (and N beyond one: two tiles of
   // rows); K of 1, 3 and 5 blocks (one block a step); x rows strided past K.
+  // Split-K over 5 blocks too: 2 splits of 3 and 2 steps, 4 of 2, 2, 1 and
+  // none; the counts back at zero after each.
   const uint32_t n = 77;
   for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
     for (uint32_t k : {32u, 96u, 160u}) {
       QuantisedWeight w = quantisedRandom(quant, n, k, 500 + k);
       for (uint32_t tokens : {1u, 37u, 70u}) {
         const uint32_t x_stride = k + 4, y_stride = n + 1;
-        const float sentinel = 999.0f;
         std::vector<float> x = randomFloats(size_t(tokens) * x_stride, 2.0f, 600 + k + tokens);
         Reference ref = referenceProduct(x, x_stride, w, tokens);
         gpu::GpuBuffer x_buffer = upload(x, "x");
         gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-        gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
-        run({wholeWeight(quantMatmulKernel(quant, k, n), x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
-                         {(n + 63) / 64, (tokens + 63) / 64, 1})});
-        expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
-                           std::string("matmul ") + nameOf(quant) + " K=" + std::to_string(k) +
-                               " T=" + std::to_string(tokens));
+        for (uint32_t splits : k == 160 ? std::vector<uint32_t>{1, 2, 4} : std::vector<uint32_t>{1}) {
+          const std::string what = std::string("matmul ") + nameOf(quant) + " K=" + std::to_string(k) +
+                                   " T=" + std::to_string(tokens) + " splits=" + std::to_string(splits);
+          expectSplitMatmul(quantMatmulKernel(quant, k, n, 0.0f, splits), splits, x_buffer, w_buffer, w, x_stride,
+                            y_stride, tokens, ref, what);
+        }
       }
     }
   }
