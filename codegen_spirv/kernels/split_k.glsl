@@ -1,7 +1,8 @@
-// Split-K for the prefill products (matmul_tile.glsl; matmul_coop_frame.mlir
-// does the same in SPIR-V): a product with too few output tiles to keep a
-// large GPU busy (Gemma 3 1B's down projection: 36 tiles of 128 x 128 for an
-// H200's 132 SMs) runs SPLITS workgroups a tile, workgroup z = s taking the
+// Split-K for the tiled prefill products (matmul_tile.glsl; the
+// cooperative-matrix frame does not split yet): a product with too few output
+// tiles to keep a large GPU busy (Gemma 3 1B's down projection: 36 tiles of
+// 128 x 128 for an H200's 132 SMs) runs SPLITS workgroups a tile, workgroup z
+// = s taking the
 // s-th of SPLITS equal runs of K's steps (the last runs may be shorter, or
 // empty). Each writes its partial tile, then counts itself in; the last to
 // arrive adds the partials up in split order (so a rerun gives the same bits,
@@ -37,8 +38,13 @@ void splitColumns(uint split, uint step, out uint begin, out uint end) {
 }
 
 #if SPLITS > 1
+// Where split `split`'s partial of the tile's element lies.
+uint partialIndex(uint tile, uint split, uint tile_elements, uint element) {
+  return (tile * uint(SPLITS) + split) * tile_elements + element;
+}
+
 void storePartial(uint tile, uint split, uint tile_elements, uint element, float value) {
-  partials[(tile * uint(SPLITS) + split) * tile_elements + element] = value;
+  partials[partialIndex(tile, split, tile_elements, element)] = value;
 }
 
 // After this workgroup's storePartial calls: whether it is the tile's last
@@ -57,7 +63,7 @@ bool isLastSplit(uint tile) {
 // The tile's element summed over its splits, in split order.
 float foldedPartials(uint tile, uint tile_elements, uint element) {
   float total = 0.0;
-  for (uint s = 0u; s < uint(SPLITS); ++s) total += partials[(tile * uint(SPLITS) + s) * tile_elements + element];
+  for (uint s = 0u; s < uint(SPLITS); ++s) total += partials[partialIndex(tile, s, tile_elements, element)];
   return total;
 }
 #endif

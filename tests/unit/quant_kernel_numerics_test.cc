@@ -230,30 +230,10 @@ class QuantKernelNumericsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     // llvmpipe is allowed explicitly: tests run where no GPU exists (DESIGN.md).
     device_ = gpu::GpuDevice::open({"", /*allow_software_gpu=*/true}).release();
-    // Split-K's partials and counts (split_k.glsl), shared by every matmul
-    // dispatch: as large as the largest split product here needs, zeroed as
-    // the runtime leaves activation buffers (and the kernels leave the counts).
-    split_partials_ = zeroed(kSplitPartialFloats * 4, "partials").release();
-    split_counts_ = zeroed(kSplitCounts * 4, "counts").release();
   }
   static void TearDownTestSuite() {
-    delete split_partials_;
-    delete split_counts_;
     delete device_;
     device_ = nullptr;
-  }
-  static std::unique_ptr<gpu::GpuBuffer> zeroed(uint64_t bytes, const std::string& label) {
-    auto buffer = std::make_unique<gpu::GpuBuffer>(
-        gpu::GpuBuffer::allocate(*device_, bytes, gpu::MemoryPlacement::kHostVisible, label));
-    const std::vector<std::byte> zeros(bytes);
-    buffer->write(0, zeros);
-    return buffer;
-  }
-  static constexpr uint64_t kSplitPartialFloats = uint64_t(1) << 20, kSplitCounts = 64;
-  static std::vector<uint32_t> splitCounts() {
-    std::vector<uint32_t> counts(kSplitCounts);
-    split_counts_->read(0, std::as_writable_bytes(std::span(counts)));
-    return counts;
   }
 
   template <typename T>
@@ -354,41 +334,42 @@ class QuantKernelNumericsTest : public ::testing::Test {
   }
 
   // The bindings and push constants of an unsplit weight: its whole segment
-  // bound as both quants and scales, the scales found at S; split-K's scratch
-  // after them (bound by split matmul kernels only).
+  // bound as both quants and scales, the scales found at S.
   static Dispatch wholeWeight(KernelRequest request, const gpu::GpuBuffer& x, const gpu::GpuBuffer& segment,
                               const gpu::GpuBuffer& y, const QuantisedWeight& w, uint32_t x_stride, uint32_t y_stride,
                               uint32_t tokens, std::array<uint32_t, 3> groups) {
     QuantMatmulPush push{0, x_stride, 0, 0, y_stride, tokens, uint32_t(w.layout.scales_offset / 2)};
-    return {std::move(request),
-            {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE},
-              {split_partials_, 0, VK_WHOLE_SIZE}, {split_counts_, 0, VK_WHOLE_SIZE}}},
+    return {std::move(request), {{{&x, 0, VK_WHOLE_SIZE}, {&segment, 0, VK_WHOLE_SIZE}, {&y, 0, VK_WHOLE_SIZE},
+                                  {&segment, 0, VK_WHOLE_SIZE}}},
             pushWords(push), groups};
   }
 
-  // A matmul kernel (`request`, of w's rows) over `tokens` rows of x on
-  // split-K's grid of `splits` z-planes, y rows of y_stride around sentinels:
-  // checked against `ref`, and for the counts it must leave at zero.
+  // matmul_quant (`request`, of w's rows) over `tokens` rows of x on split-K's
+  // grid of `splits` z-planes, y rows of y_stride around sentinels: checked
+  // against `ref`, and (split) for the counts it must leave at zero.
   void expectSplitMatmul(const KernelRequest& request, uint32_t splits, const gpu::GpuBuffer& x_buffer,
                          const gpu::GpuBuffer& w_buffer, const QuantisedWeight& w, uint32_t x_stride, uint32_t y_stride,
                          uint32_t tokens, const Reference& ref, const std::string& what) {
-    const uint32_t n = w.rows;
+    const uint32_t n = w.rows, tiles = static_cast<uint32_t>(splitKCounts(tokens, n));
     const float sentinel = 999.0f;
-    ASSERT_LE(splitKPartialFloats(tokens, n, splits), kSplitPartialFloats);
     gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * y_stride, sentinel), "y");
-    run({wholeWeight(request, x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
-                     {(n + 63) / 64, (tokens + 63) / 64, splits})});
+    // Split-K's partials and counts, zeroed as the runtime leaves activation buffers.
+    gpu::GpuBuffer partials = upload(std::vector<float>(splitKPartialFloats(tokens, n, splits), 0.0f), "partials");
+    gpu::GpuBuffer counts = upload(std::vector<uint32_t>(tiles, 0u), "counts");
+    Dispatch d = wholeWeight(request, x_buffer, w_buffer, y_buffer, w, x_stride, y_stride, tokens,
+                             {(n + 63) / 64, (tokens + 63) / 64, splits});
+    d.bindings[4] = {&partials, 0, VK_WHOLE_SIZE};
+    d.bindings[5] = {&counts, 0, VK_WHOLE_SIZE};
+    run({d});
     expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel, what);
-    EXPECT_EQ(splitCounts(), std::vector<uint32_t>(kSplitCounts, 0u)) << what << " left its counts set";
+    std::vector<uint32_t> left(tiles);
+    counts.read(0, std::as_writable_bytes(std::span(left)));
+    EXPECT_EQ(left, std::vector<uint32_t>(tiles, 0u)) << what << " left its counts set";
   }
 
   static gpu::GpuDevice* device_;
-  static gpu::GpuBuffer* split_partials_;
-  static gpu::GpuBuffer* split_counts_;
 };
 gpu::GpuDevice* QuantKernelNumericsTest::device_ = nullptr;
-gpu::GpuBuffer* QuantKernelNumericsTest::split_partials_ = nullptr;
-gpu::GpuBuffer* QuantKernelNumericsTest::split_counts_ = nullptr;
 
 // ---------------------------------------------------------------- matvec
 
