@@ -60,6 +60,12 @@ KernelInfo withArrayBindings(KernelInfo info, std::string define, std::vector<ui
   return info;
 }
 
+// `info` (a dialect kernel) running `entry_point` where `define` is set (KernelInfo::alternate_entry_point).
+KernelInfo withAlternateEntryPoint(KernelInfo info, std::string define, std::string entry_point) {
+  info.alternate_entry_point = KernelInfo::AlternateEntryPoint{std::move(define), std::move(entry_point)};
+  return info;
+}
+
 // A kernel written in MLIR's SPIR-V dialect (kernels/<name>.mlir); `defines`
 // name its specialisation constants.
 KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, uint32_t storage_buffers,
@@ -68,6 +74,13 @@ KernelInfo dialectKernel(std::string name, std::vector<KernelDefine> defines, ui
   info.prebuilt_module = embeddedModule(info.name + ".spv");
   info.subgroup_size = subgroup_size;
   return info;
+}
+
+// A cooperative-matrix product (matmul_coop_frame.mlir): with SPLITS set, its
+// split-K entry point and two more bindings, split_k.glsl's partials and
+// counts, as the tiled kernel it stands in for has.
+KernelInfo splitKDialectKernel(KernelInfo info) {
+  return withAlternateEntryPoint(withExtraBindings(std::move(info), "SPLITS", 2), "SPLITS", "main_split");
 }
 
 std::vector<KernelInfo> builtinKernels() {
@@ -123,8 +136,10 @@ std::vector<KernelInfo> builtinKernels() {
       withExtraBindings(kernel("matmul_bf16", {required("K"), required("N"), softcap, optional("SPLITS", "1")}, 3,
                                sizeof(MatmulPush)),
                         "SPLITS", 2),
-      // matmul_bf16's product on cooperative-matrix units, on the same grid (unsplit).
-      dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap}, 3, sizeof(MatmulPush), 32),
+      // matmul_bf16's product on cooperative-matrix units, on the same grid and
+      // bindings (split-K's from its own entry point).
+      splitKDialectKernel(dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap, optional("SPLITS", "1")},
+                                        3, sizeof(MatmulPush), 32)),
       kernel("matvec_bf16",
              {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0"),
               optional("ROW_GROUPS", "1")},
@@ -136,9 +151,11 @@ std::vector<KernelInfo> builtinKernels() {
                                {required("QUANT_BITS"), required("K"), required("N"), softcap, optional("SPLITS", "1")},
                                4, sizeof(QuantMatmulPush)),
                         "SPLITS", 2),
-      // matmul_quant's product on cooperative-matrix units, on the same grid (unsplit).
-      dialectKernel("matmul_quant_coop", {required("QUANT_BITS"), required("K"), required("N"), softcap}, 4,
-                    sizeof(QuantMatmulPush), 32),
+      // matmul_quant's product on cooperative-matrix units, as matmul_bf16_coop is matmul_bf16's.
+      splitKDialectKernel(dialectKernel("matmul_quant_coop",
+                                        {required("QUANT_BITS"), required("K"), required("N"), softcap,
+                                         optional("SPLITS", "1")},
+                                        4, sizeof(QuantMatmulPush), 32)),
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
               optional("GELU_INPUT", "0"), optional("ROW_GROUPS", "1")},

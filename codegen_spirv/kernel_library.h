@@ -49,14 +49,31 @@ struct KernelInfo {
   // Invocations per subgroup the kernel is written for (0: any); the runtime
   // runs it only where it can have exactly these.
   uint32_t subgroup_size = 0;
+  // A prebuilt module's entry point for the specialisations with `define`
+  // given and not "0" (the others': "main"); the compiled module keeps that
+  // one alone, as "main" (spirv_entry_point.h). E.g. split-K's, which alone
+  // uses the extra bindings.
+  struct AlternateEntryPoint {
+    std::string define;
+    std::string entry_point;
+  };
+  std::optional<AlternateEntryPoint> alternate_entry_point;
 
+  // Whether `name` is given in `defines` and not "0".
+  static bool isSet(const std::map<std::string, std::string>& defines, const std::string& name) {
+    auto found = defines.find(name);
+    return found != defines.end() && found->second != "0";
+  }
   // The bindings of the specialisation with `defines` (storage_buffer_count,
   // and extra_bindings where its define is set).
   uint32_t bindingCount(const std::map<std::string, std::string>& defines) const {
-    if (!extra_bindings) return storage_buffer_count;
-    auto found = defines.find(extra_bindings->define);
-    const bool extra = found != defines.end() && found->second != "0";
-    return storage_buffer_count + (extra ? extra_bindings->count : 0);
+    if (!extra_bindings || !isSet(defines, extra_bindings->define)) return storage_buffer_count;
+    return storage_buffer_count + extra_bindings->count;
+  }
+  // The entry point of the prebuilt module that the specialisation with `defines` runs.
+  std::string entryPoint(const std::map<std::string, std::string>& defines) const {
+    if (alternate_entry_point && isSet(defines, alternate_entry_point->define)) return alternate_entry_point->entry_point;
+    return "main";
   }
   // Descriptors at each of those bindings; empty where every binding has one
   // (schedule.fbs, KernelModule.array_sizes). An array's define must be a

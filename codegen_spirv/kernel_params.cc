@@ -117,14 +117,15 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
     return matmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")), p.u32Or("splits", 1));
   }
   if (kernel == "matmul_bf16_coop") {
-    return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
+    return coopMatmulKernel(p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")), p.u32Or("splits", 1));
   }
   if (kernel == "matmul_quant") {
     return quantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")),
                              p.u32Or("splits", 1));
   }
   if (kernel == "matmul_quant_coop") {
-    return coopQuantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")));
+    return coopQuantMatmulKernel(p.bits("bits"), p.u32("k"), p.u32("n"), static_cast<float>(p.real("softcap")),
+                                 p.u32Or("splits", 1));
   }
   if (kernel == "attention" || kernel == "attention_split") {
     const bool split = kernel == "attention_split";

@@ -249,11 +249,12 @@ KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap, uint32_t split
   return request;
 }
 
-KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap) {
+KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap, uint32_t splits) {
   KernelRequest request{"matmul_bf16_coop", {}};
   if (k == 0 || k % kCoopMatmulStepK != 0) failShape(request.kernel, "K must be a positive multiple of 32");
   if (n == 0) failShape(request.kernel, "N is 0");
   request.defines = {{"K", text(k)}, {"N", text(n)}, {"SOFTCAP", glslFloat(softcap)}};
+  setSplits(request, splits);
   return request;
 }
 
@@ -328,8 +329,8 @@ KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float 
   return quantMatmulRequest("matmul_quant", quant, k, n, softcap, splits);
 }
 
-KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap) {
-  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap, 1);
+KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap, uint32_t splits) {
+  return quantMatmulRequest("matmul_quant_coop", quant, k, n, softcap, splits);
 }
 
 namespace {

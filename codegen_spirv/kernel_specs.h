@@ -108,13 +108,13 @@ constexpr uint64_t splitKPartialFloats(uint32_t tokens, uint32_t n, uint32_t spl
 // matmul_bf16 reads x in vec4s and W in 16-byte units: K must be a multiple of
 // 8, the input's base and token stride (push constants) multiples of 4.
 KernelRequest matmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f, uint32_t splits = 1);
-// matmul_bf16_coop: matmulKernel's product (the same dispatch grid and
-// alignment; its own tiles are 128 x 128) on cooperative-matrix units; it
-// steps through K 32 columns at a time, so K must be a multiple of that. The
-// device needs VK_KHR_cooperative_matrix with 16x16x16 fp16 products into fp32,
-// and subgroups of 32.
+// matmul_bf16_coop: matmulKernel's product (the same dispatch grid, bindings
+// and alignment, split-K's included; its own tiles are 128 x 128) on
+// cooperative-matrix units; it steps through K 32 columns at a time, so K must
+// be a multiple of that. The device needs VK_KHR_cooperative_matrix with
+// 16x16x16 fp16 products into fp32, and subgroups of 32.
 inline constexpr uint32_t kCoopMatmulStepK = 32;
-KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f);
+KernelRequest coopMatmulKernel(uint32_t k, uint32_t n, float softcap = 0.0f, uint32_t splits = 1);
 
 // The same products over Q8Block32 / Q4Block32 weights (matvec_quant.comp,
 // matmul_quant.comp): K must be a positive multiple of 32 (the block size); the
@@ -137,7 +137,8 @@ constexpr uint32_t quantizedActivationUnits(uint32_t k) { return k / 32 * 3; }
 KernelRequest quantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f, uint32_t splits = 1);
 // matmul_quant_coop: quantMatmulKernel's product (same grid, bindings and
 // alignment) on cooperative-matrix units, as matmul_bf16_coop is matmulKernel's.
-KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f);
+KernelRequest coopQuantMatmulKernel(BlockQuant quant, uint32_t k, uint32_t n, float softcap = 0.0f,
+                                    uint32_t splits = 1);
 
 struct AttentionShape {
   uint32_t head_dim = 0;

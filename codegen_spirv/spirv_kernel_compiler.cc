@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 
+#include "codegen_spirv/spirv_entry_point.h"
 #include "codegen_spirv/spirv_spec_constants.h"
 #include "runtime/error.h"
 
@@ -118,7 +119,8 @@ std::vector<uint32_t> SpirvKernelCompiler::compile(std::string_view kernel, cons
   if (!info.prebuilt_module.empty()) {
     // MLIR verified the module when it was built. SPIRV-Tools' validator is
     // not run on it: Debian's (2022.4) predates SPV_KHR_cooperative_matrix.
-    return withSpecConstantDefaults(what, info.prebuilt_module, resolved);
+    return withOnlyEntryPoint(what, withSpecConstantDefaults(what, info.prebuilt_module, resolved),
+                              info.entryPoint(defines));
   }
 
   shaderc::CompileOptions options;

@@ -35,14 +35,7 @@ std::vector<SpecConstant> findSpecConstants(std::string_view what, std::span<con
   gpu::forEachInstruction(words, "kernel " + std::string(what), [&](uint32_t opcode, std::span<const uint32_t> operands,
                                                                      size_t at) {
     if (opcode == kOpName && !operands.empty()) {
-      // A literal string: UTF-8 bytes, little-endian in words, NUL-terminated.
-      std::string name;
-      for (size_t byte = 0; byte < 4 * (operands.size() - 1); ++byte) {
-        char c = static_cast<char>((operands[1 + byte / 4] >> (8 * (byte % 4))) & 0xff);
-        if (c == '\0') break;
-        name += c;
-      }
-      names[operands[0]] = name;
+      names[operands[0]] = gpu::literalString(operands, 1).text;
     } else if ((opcode == kOpTypeInt && operands.size() == 3 && operands[1] == 32) ||
                (opcode == kOpTypeFloat && operands.size() >= 2 && operands[1] == 32)) {
       SpecConstant kind;

@@ -166,8 +166,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "the norms' workgroup size (0: 64 up to a width of 512, else 256; a developer setting)">,
     Option<"prefillSplitTiles", "prefill-split-tiles", "unsigned", /*default=*/"0",
            "prefill products of fewer 128 x 128 output tiles than this share each tile's K among "
-           "several workgroups (split-K) to make up as many (0, the default: never; a developer "
-           "setting: only the tiled kernels split yet)">,
+           "several workgroups (split-K) to make up as many (0, the default: never)">,
     Option<"coopMatmul", "coop-matmul", "bool", /*default=*/"true",
            "prefill products (bf16, q8, q4) on cooperative-matrix units where the device has them "
            "(false: the tiled shader-core kernels everywhere; for comparing the two)">,

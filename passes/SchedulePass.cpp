@@ -79,10 +79,9 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // to make up T (256 for an H200, whose 132 SMs run two of these workgroups
 // each: Gemma 3 1B's down projection has 36 tiles at 512 tokens, the 27B
 // widths' 168), each at least kMinSplitColumns of K, at most kMaxSplits of them
-// (more only multiply the partials' traffic). Off by default: only the tiled
-// kernels split yet, so a product that splits runs them even where the device
-// has matrix units (bench/experiments/README.md: the cooperative-matrix frame's
-// split, written, failed its numerics on an H200).
+// (more only multiply the partials' traffic). The cooperative-matrix kernels
+// split the same way (their main_split entry point), so a split product keeps
+// its matrix units. Off by default until measured on a device.
 constexpr uint32_t kMinSplitColumns = 256;
 constexpr uint32_t kMaxSplits = 8;
 uint32_t prefillSplits(uint32_t wanted_tiles, uint32_t tokens, uint32_t n, uint32_t k) {
@@ -771,10 +770,10 @@ class ProgramBuilder {
           s_.needScratch(kMatmulPartialsSymbol, partials_at);
           s_.needScratch(kMatmulCountsSymbol, counts_at);
         }
-        // Split products run the tiled kernel alone: the cooperative-matrix ones do not split yet.
-        if (how.as_matmul && splits == 1 && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
+        if (how.as_matmul && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
           // On cooperative-matrix units where the device has them (same grid,
-          // bindings and parameters as the tiled kernel), the tiled kernel elsewhere.
+          // bindings and parameters, split-K's included, as the tiled
+          // kernel), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
           emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", params, fallback), d);
           continue;

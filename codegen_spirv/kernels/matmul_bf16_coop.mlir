@@ -1,7 +1,7 @@
 // y[t, n] = sum_k x[t, k] * W[n, k], W bf16 [out, in], on cooperative-matrix
 // units (SPV_KHR_cooperative_matrix): the prefill kernel for devices that have
 // them, a drop-in for matmul_bf16 — same bindings, push constants (MatmulPush),
-// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1).
+// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // Written in MLIR's SPIR-V dialect because Debian's glslang cannot express the
 // KHR extension; mlir-translate verifies and serialises it when Unicorn is
 // built. matmul_coop_frame.mlir is the product (tiles, scales, steps, output);
@@ -12,7 +12,8 @@
 // fp16's 11). An invocation stages 2 units of 8 bf16 a step: rows w_line and
 // w_line + 64 of the tile, columns 8 w_unit .. +7.
 //
-// Specialisation constants (set by unicorn-compile from the defines):
+// Specialisation constants (set by unicorn-compile from the defines; SPLITS,
+// default 1, is the frame's):
 //   K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 !push_ptr = !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20]), Block>, PushConstant>
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
@@ -24,6 +25,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @y bind(0, 2) {NonReadable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  // Split-K's partials and counts (split_k.glsl; the frame's fold).
+  spirv.GlobalVariable @partials bind(0, 3) {Coherent} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @counts bind(0, 4) {Coherent} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
   // MatmulPush: x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens.
   spirv.GlobalVariable @pc : !push_ptr
 
@@ -241,4 +247,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
+  spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @pc, @workgroup_id,
+      @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
+  spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

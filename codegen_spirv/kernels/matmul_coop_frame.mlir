@@ -43,10 +43,16 @@
 //   4 multiply-adds.
 //   Columns past K, tokens past the chunk and rows past N stage as zeros;
 //   their outputs are not written.
+//   Split-K (SPLITS > 1): workgroup z = s of a tile takes the s-th of SPLITS
+//   runs of K's steps (its x scales from those columns alone), writes its
+//   partial tile, times its scales, to @partials and counts itself in @counts;
+//   the last to arrive adds the partials up in split order and writes y
+//   (split_k.glsl's protocol, which the tiled kernels share).
 //
 // What the including module declares before the include line (SPIR-V wants
-// variables declared before their use): the bindings @x (0: vec4 x) and @y (2:
-// float y), the push constant block @pc (MatmulPush's members first: x_base,
+// variables declared before their use): the bindings @x (0: vec4 x), @y (2:
+// float y) and split-K's @partials (float) and @counts (i32), both Coherent,
+// at the tiled kernel's binding numbers, the push constant block @pc (MatmulPush's members first: x_base,
 // x_token_stride, the weights' base, y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
 // multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
@@ -58,11 +64,13 @@
 //   @w_fetch(first_row, k0) its units of W[.., k0 .. +31] into registers
 //   @w_stage()              those units, scaled by 1 / s_n and converted to
 //                           fp16, into @w_tile ([row][k], 10 vec4 a row)
-// and the entry point @main (LocalSize 256, 1, 1) with its interface.
+// and the entry point @main (LocalSize 256, 1, 1) with its interface. The
+// frame declares SPLITS (default 1) itself.
 
   spirv.GlobalVariable @workgroup_id built_in("WorkgroupId") : !spirv.ptr<vector<3xi32>, Input>
   spirv.GlobalVariable @workgroup_count built_in("NumWorkgroups") : !spirv.ptr<vector<3xi32>, Input>
   spirv.GlobalVariable @invocation_index built_in("LocalInvocationIndex") : !spirv.ptr<i32, Input>
+  spirv.SpecConstant @SPLITS spec_id(8) = 1 : i32
 
   // A step's tiles, 128 lines (tokens; rows of W) x 10 vec4 of fp16 each.
   spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
@@ -340,44 +348,99 @@
     spirv.Return
   }
 
-  // Write an accumulator of the tile (tokens token0 .., rows row0 .. within
-  // it) through this subgroup's staging at `staging_base`: lanes write
-  // neighbouring rows of y, times s_t * s_n; rows past N, tokens past the
-  // chunk are dropped; SOFTCAP as softcap.glsl has it.
-  spirv.func @write_out(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
-                        %staging_base : i32, %lane : i32, %first_token : i32, %first_row : i32,
-                        %token0 : i32, %row0 : i32) "None" {
+  // y[token, row] = value, SOFTCAP as softcap.glsl has it; nothing where the
+  // token is past the chunk or the row past N.
+  spirv.func @store_y(%token : i32, %row : i32, %value : f32) "None" {
     %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c5 = spirv.Constant 5 : i32
-    %c8 = spirv.Constant 8 : i32
-    %c15 = spirv.Constant 15 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c32 = spirv.Constant 32 : i32
     %f0 = spirv.Constant 0.0 : f32
     %f15 = spirv.Constant 15.0 : f32
     %fm15 = spirv.Constant -15.0 : f32
     %N = spirv.mlir.referenceof @N : i32
     %softcap = spirv.mlir.referenceof @SOFTCAP : f32
-    %apply_softcap = spirv.FOrdGreaterThan %softcap, %f0 : f32
     %pc = spirv.mlir.addressof @pc : !push_ptr
-    %y_base_ptr = spirv.AccessChain %pc[%c3] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_base = spirv.Load "PushConstant" %y_base_ptr : i32
-    %y_stride_ptr = spirv.AccessChain %pc[%c4] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
-    %y_stride = spirv.Load "PushConstant" %y_stride_ptr : i32
     %tokens_ptr = spirv.AccessChain %pc[%c5] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
     %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
+    %token_ok = spirv.ULessThan %token, %num_tokens : i32
+    %row_ok = spirv.ULessThan %row, %N : i32
+    %inside = spirv.LogicalAnd %token_ok, %row_ok : i1
+    spirv.mlir.selection {
+      spirv.BranchConditional %inside, ^write, ^merge
+    ^write:
+      %apply_softcap = spirv.FOrdGreaterThan %softcap, %f0 : f32
+      %divided = spirv.FDiv %value, %softcap : f32
+      %clamped = spirv.GL.FClamp %divided, %fm15, %f15 : f32
+      %bent = spirv.GL.Tanh %clamped : f32
+      %capped = spirv.FMul %softcap, %bent : f32
+      %out = spirv.Select %apply_softcap, %capped, %value : i1, f32
+      %y_base_ptr = spirv.AccessChain %pc[%c3] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
+      %y_base = spirv.Load "PushConstant" %y_base_ptr : i32
+      %y_stride_ptr = spirv.AccessChain %pc[%c4] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
+      %y_stride = spirv.Load "PushConstant" %y_stride_ptr : i32
+      %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+      %y_row = spirv.IMul %token, %y_stride : i32
+      %y_at_row = spirv.IAdd %y_base, %y_row : i32
+      %y_at = spirv.IAdd %y_at_row, %row : i32
+      %y_ptr = spirv.AccessChain %y_buffer[%c0, %y_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+      spirv.Store "StorageBuffer" %y_ptr, %out : f32
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.Return
+  }
+
+  // An accumulator's value at element `e` of this subgroup's staging (at
+  // `staging_base`), times s_t * s_n of its token and row in the tile.
+  spirv.func @scaled_staged(%staging_base : i32, %e : i32, %token_local : i32, %row_local : i32) -> f32 "None" {
     %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
     %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %y_buffer = spirv.mlir.addressof @y : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %s_at = spirv.IAdd %staging_base, %e : i32
+    %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %unscaled = spirv.Load "Workgroup" %s_ptr : f32
+    %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %token_s = spirv.Load "Workgroup" %ts_ptr : f32
+    %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %row_s = spirv.Load "Workgroup" %rs_ptr : f32
+    %for_token = spirv.FMul %unscaled, %token_s : f32
+    %v = spirv.FMul %for_token, %row_s : f32
+    spirv.ReturnValue %v : f32
+  }
 
+  // Stage an accumulator in this subgroup's 16 x 16 staging at `staging_base`
+  // (the caller reads it back: lane + 32 j, j < 8, then @staging_done).
+  spirv.func @stage_accumulator(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                                %staging_base : i32) "None" {
+    %c16 = spirv.Constant 16 : i32
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
     %total = spirv.Load "Function" %acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %staging_ptr = spirv.AccessChain %staging[%staging_base] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
     spirv.KHR.CooperativeMatrixStore %staging_ptr, %total, %c16, <RowMajor> : !spirv.ptr<f32, Workgroup>, !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, i32
     spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.Return
+  }
+
+  // After the staging's values were read: the next accumulator reuses it.
+  spirv.func @staging_done() "None" {
+    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.Return
+  }
+
+  // An accumulator of the tile (tokens token0 .., rows row0 .. within it),
+  // times s_t * s_n, to y: lanes write neighbouring rows (store_y).
+  spirv.func @write_out(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                        %staging_base : i32, %lane : i32, %first_token : i32, %first_row : i32,
+                        %token0 : i32, %row0 : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %c4 = spirv.Constant 4 : i32
+    %c8 = spirv.Constant 8 : i32
+    %c15 = spirv.Constant 15 : i32
+    %c32 = spirv.Constant 32 : i32
+    spirv.FunctionCall @stage_accumulator(%acc, %staging_base) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32) -> ()
     spirv.mlir.loop {
       spirv.Branch ^header(%c0 : i32)
     ^header(%j : i32):
@@ -390,49 +453,170 @@
       %c = spirv.BitwiseAnd %e, %c15 : i32
       %token_local = spirv.IAdd %token0, %r : i32
       %row_local = spirv.IAdd %row0, %c : i32
+      %v = spirv.FunctionCall @scaled_staged(%staging_base, %e, %token_local, %row_local) : (i32, i32, i32, i32) -> f32
       %token = spirv.IAdd %first_token, %token_local : i32
       %row = spirv.IAdd %first_row, %row_local : i32
-      %token_ok = spirv.ULessThan %token, %num_tokens : i32
-      %row_ok = spirv.ULessThan %row, %N : i32
-      %inside = spirv.LogicalAnd %token_ok, %row_ok : i1
-      spirv.mlir.selection {
-        spirv.BranchConditional %inside, ^write, ^merge
-      ^write:
-        %s_at = spirv.IAdd %staging_base, %e : i32
-        %s_ptr = spirv.AccessChain %staging[%s_at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %unscaled = spirv.Load "Workgroup" %s_ptr : f32
-        %ts_ptr = spirv.AccessChain %token_scale[%token_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %token_s = spirv.Load "Workgroup" %ts_ptr : f32
-        %rs_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-        %row_s = spirv.Load "Workgroup" %rs_ptr : f32
-        %for_token = spirv.FMul %unscaled, %token_s : f32
-        %v = spirv.FMul %for_token, %row_s : f32
-        %divided = spirv.FDiv %v, %softcap : f32
-        %clamped = spirv.GL.FClamp %divided, %fm15, %f15 : f32
-        %bent = spirv.GL.Tanh %clamped : f32
-        %capped = spirv.FMul %softcap, %bent : f32
-        %out = spirv.Select %apply_softcap, %capped, %v : i1, f32
-        %y_row = spirv.IMul %token, %y_stride : i32
-        %y_at_row = spirv.IAdd %y_base, %y_row : i32
-        %y_at = spirv.IAdd %y_at_row, %row : i32
-        %y_ptr = spirv.AccessChain %y_buffer[%c0, %y_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
-        spirv.Store "StorageBuffer" %y_ptr, %out : f32
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
+      spirv.FunctionCall @store_y(%token, %row, %v) : (i32, i32, f32) -> ()
       %next = spirv.IAdd %j, %c1 : i32
       spirv.Branch ^header(%next : i32)
     ^merge:
       spirv.mlir.merge
     }
-    // The next accumulator reuses the staging.
-    spirv.ControlBarrier <Subgroup>, <Subgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.FunctionCall @staging_done() : () -> ()
     spirv.Return
   }
 
-  // The tile `linear` of the renumbered grid (see Work above).
-  spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
+  // Split-K: the same accumulator, times s_t * s_n, to this split's partial
+  // tile at `partial_base` of @partials ([token][row], 128 x 128, all of it).
+  spirv.func @write_partial(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %staging_base : i32, %lane : i32, %partial_base : i32, %token0 : i32, %row0 : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %c4 = spirv.Constant 4 : i32
+    %c7 = spirv.Constant 7 : i32
+    %c8 = spirv.Constant 8 : i32
+    %c15 = spirv.Constant 15 : i32
+    %c32 = spirv.Constant 32 : i32
+    %partials = spirv.mlir.addressof @partials : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    spirv.FunctionCall @stage_accumulator(%acc, %staging_base) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32) -> ()
+    spirv.mlir.loop {
+      spirv.Branch ^header(%c0 : i32)
+    ^header(%j : i32):
+      %more = spirv.ULessThan %j, %c8 : i32
+      spirv.BranchConditional %more, ^body, ^merge
+    ^body:
+      %e_step = spirv.IMul %j, %c32 : i32
+      %e = spirv.IAdd %lane, %e_step : i32
+      %r = spirv.ShiftRightLogical %e, %c4 : i32, i32
+      %c = spirv.BitwiseAnd %e, %c15 : i32
+      %token_local = spirv.IAdd %token0, %r : i32
+      %row_local = spirv.IAdd %row0, %c : i32
+      %v = spirv.FunctionCall @scaled_staged(%staging_base, %e, %token_local, %row_local) : (i32, i32, i32, i32) -> f32
+      %line = spirv.ShiftLeftLogical %token_local, %c7 : i32, i32
+      %in_tile = spirv.IAdd %line, %row_local : i32
+      %p_at = spirv.IAdd %partial_base, %in_tile : i32
+      %p_ptr = spirv.AccessChain %partials[%c0, %p_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+      spirv.Store "StorageBuffer" %p_ptr, %v : f32
+      %next = spirv.IAdd %j, %c1 : i32
+      spirv.Branch ^header(%next : i32)
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.FunctionCall @staging_done() : () -> ()
+    spirv.Return
+  }
+
+  // Split-K, after this workgroup wrote its partial tile: counts it in, and in
+  // the last split to arrive adds the tile's partials up in split order into
+  // y (each invocation 64 elements, element invocation + 256 i). Every
+  // invocation calls it.
+  spirv.func @fold_partials(%tile : i32, %first_token : i32, %first_row : i32, %invocation : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
+    %c7 = spirv.Constant 7 : i32
+    %c14 = spirv.Constant 14 : i32
+    %c64 = spirv.Constant 64 : i32
+    %c127 = spirv.Constant 127 : i32
+    %c256 = spirv.Constant 256 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %f1 = spirv.Constant 1.0 : f32
+    %splits = spirv.mlir.referenceof @SPLITS : i32
+    %total = spirv.Variable : !spirv.ptr<f32, Function>
+    // The last-to-arrive flag lives in @staging[0]: the partial tile is written.
+    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
+    %last_flag = spirv.AccessChain %staging[%c0] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+    %partials = spirv.mlir.addressof @partials : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %counts = spirv.mlir.addressof @counts : !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
+    %count_ptr = spirv.AccessChain %counts[%c0, %tile] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<i32, StorageBuffer>
+    %first = spirv.IEqual %invocation, %c0 : i32
+    spirv.MemoryBarrier <Device>, <AcquireRelease|UniformMemory>
+    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+    spirv.mlir.selection {
+      spirv.BranchConditional %first, ^count, ^merge
+    ^count:
+      %before = spirv.AtomicIAdd <Device> <AcquireRelease|UniformMemory> %count_ptr, %c1 : !spirv.ptr<i32, StorageBuffer>
+      %others = spirv.ISub %splits, %c1 : i32
+      %last = spirv.IEqual %before, %others : i32
+      %flag = spirv.Select %last, %f1, %f0 : i1, f32
+      spirv.Store "Workgroup" %last_flag, %flag : f32
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+    %flag_now = spirv.Load "Workgroup" %last_flag : f32
+    %is_last = spirv.FOrdNotEqual %flag_now, %f0 : f32
+    spirv.mlir.selection {
+      spirv.BranchConditional %is_last, ^fold, ^merge
+    ^fold:
+      spirv.MemoryBarrier <Device>, <AcquireRelease|UniformMemory>
+      spirv.mlir.selection {
+        spirv.BranchConditional %first, ^reset, ^merge
+      ^reset:
+        spirv.Store "StorageBuffer" %count_ptr, %c0 : i32
+        spirv.Branch ^merge
+      ^merge:
+        spirv.mlir.merge
+      }
+      %tile_split = spirv.IMul %tile, %splits : i32
+      spirv.mlir.loop {
+        spirv.Branch ^header(%c0 : i32)
+      ^header(%i : i32):
+        %more = spirv.ULessThan %i, %c64 : i32
+        spirv.BranchConditional %more, ^body, ^merge
+      ^body:
+        %e_step = spirv.IMul %i, %c256 : i32
+        %e = spirv.IAdd %invocation, %e_step : i32
+        spirv.Store "Function" %total, %f0 : f32
+        spirv.mlir.loop {
+          spirv.Branch ^header(%c0 : i32)
+        ^header(%s : i32):
+          %more_splits = spirv.ULessThan %s, %splits : i32
+          spirv.BranchConditional %more_splits, ^body, ^merge
+        ^body:
+          %partial = spirv.IAdd %tile_split, %s : i32
+          %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32
+          %p_at = spirv.IAdd %partial_base, %e : i32
+          %p_ptr = spirv.AccessChain %partials[%c0, %p_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+          %part = spirv.Load "StorageBuffer" %p_ptr : f32
+          %so_far = spirv.Load "Function" %total : f32
+          %sum = spirv.FAdd %so_far, %part : f32
+          spirv.Store "Function" %total, %sum : f32
+          %next_s = spirv.IAdd %s, %c1 : i32
+          spirv.Branch ^header(%next_s : i32)
+        ^merge:
+          spirv.mlir.merge
+        }
+        %token_local = spirv.ShiftRightLogical %e, %c7 : i32, i32
+        %row_local = spirv.BitwiseAnd %e, %c127 : i32
+        %token = spirv.IAdd %first_token, %token_local : i32
+        %row = spirv.IAdd %first_row, %row_local : i32
+        %value = spirv.Load "Function" %total : f32
+        spirv.FunctionCall @store_y(%token, %row, %value) : (i32, i32, f32) -> ()
+        %next = spirv.IAdd %i, %c1 : i32
+        spirv.Branch ^header(%next : i32)
+      ^merge:
+        spirv.mlir.merge
+      }
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.Return
+  }
+
+  // The products of the tile `linear` of the renumbered grid (see Work
+  // above) over columns [k_begin, k_end) of K (whole steps), into the
+  // subgroup's accumulators; the callers write them out.
+  spirv.func @tile_products(%linear : i32, %token_tiles : i32, %k_begin : i32, %k_end : i32,
+                            %acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc11 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc20 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc21 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
+                            %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) "None" {
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
@@ -481,9 +665,9 @@
     %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
+      spirv.Branch ^header(%k_begin : i32)
     ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %K : i32
+      %more = spirv.ULessThan %k0, %k_end : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
       %step_x = spirv.ShiftRightLogical %k0, %c2 : i32, i32
@@ -560,21 +744,13 @@
     %sub_row = spirv.IMul %sub_row_part, %c32 : i32
     %a_at = spirv.IMul %sub_token, %c10 : i32
     %b_at = spirv.IMul %sub_row, %c10 : i32
-    %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc00, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc01, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc10 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc10, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc11, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc20 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc20, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc21 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc21, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc30, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     spirv.Store "Function" %acc31, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
 
     // The first step's units, then one step per 32 columns of K.
@@ -582,15 +758,17 @@
     %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %x_unit) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @w_fetch(%first_row, %c0) : (i32, i32) -> ()
+    %begin_x = spirv.ShiftRightLogical %k_begin, %c2 : i32, i32
+    %begin_xu = spirv.IAdd %begin_x, %x_unit : i32
+    spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @w_fetch(%first_row, %k_begin) : (i32, i32) -> ()
     spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
+      spirv.Branch ^header(%k_begin : i32)
     ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %K : i32
+      %more = spirv.ULessThan %k0, %k_end : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
       spirv.FunctionCall @stage_x(%x_units0, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
@@ -601,7 +779,7 @@
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
       // The next step's loads, in flight during this step's products.
       %next_k0 = spirv.IAdd %k0, %c32 : i32
-      %has_next = spirv.ULessThan %next_k0, %K : i32
+      %has_next = spirv.ULessThan %next_k0, %k_end : i32
       spirv.mlir.selection {
         spirv.BranchConditional %has_next, ^fetch, ^merge
       ^fetch:
@@ -646,24 +824,144 @@
       spirv.mlir.merge
     }
 
-    // Write out, each accumulator through this subgroup's 16 x 16 staging.
+    spirv.Return
+  }
+
+  // This invocation's place in the tile's write-out: vector(its subgroup's
+  // staging base, its lane, the subgroup's first token and first row in the
+  // tile; see tile_products).
+  spirv.func @subgroup_share() -> vector<4xi32> "None" {
+    %c2 = spirv.Constant 2 : i32
+    %c3 = spirv.Constant 3 : i32
+    %c5 = spirv.Constant 5 : i32
+    %c31 = spirv.Constant 31 : i32
+    %c32 = spirv.Constant 32 : i32
+    %c64 = spirv.Constant 64 : i32
+    %c256 = spirv.Constant 256 : i32
+    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
+    %invocation = spirv.Load "Input" %index_ptr : i32
+    %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
+    %lane = spirv.BitwiseAnd %invocation, %c31 : i32
     %staging_base = spirv.IMul %subgroup, %c256 : i32
-    spirv.FunctionCall @write_out(%acc00, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c2 : i32, i32
+    %sub_token = spirv.IMul %sub_token_part, %c64 : i32
+    %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
+    %sub_row = spirv.IMul %sub_row_part, %c32 : i32
+    %share = spirv.CompositeConstruct %staging_base, %lane, %sub_token, %sub_row : (i32, i32, i32, i32) -> vector<4xi32>
+    spirv.ReturnValue %share : vector<4xi32>
+  }
+
+  // The tile `linear` over all of K, written to y.
+  spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c16 = spirv.Constant 16 : i32
+    %c32 = spirv.Constant 32 : i32
+    %c48 = spirv.Constant 48 : i32
+    %c128 = spirv.Constant 128 : i32
+    %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc10 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc20 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc21 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %K = spirv.mlir.referenceof @K : i32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %c0, %K, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
+    %token_tile = spirv.UMod %linear, %token_tiles : i32
+    %row_tile = spirv.UDiv %linear, %token_tiles : i32
+    %first_token = spirv.IMul %token_tile, %c128 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
+    %share = spirv.FunctionCall @subgroup_share() : () -> vector<4xi32>
+    %staging_base = spirv.CompositeExtract %share[0 : i32] : vector<4xi32>
+    %lane = spirv.CompositeExtract %share[1 : i32] : vector<4xi32>
+    %sub_token = spirv.CompositeExtract %share[2 : i32] : vector<4xi32>
+    %sub_row = spirv.CompositeExtract %share[3 : i32] : vector<4xi32>
     %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
-    spirv.FunctionCall @write_out(%acc01, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
+    %sub_token2 = spirv.IAdd %sub_token, %c32 : i32
+    %sub_token3 = spirv.IAdd %sub_token, %c48 : i32
+    spirv.FunctionCall @write_out(%acc00, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_out(%acc01, %staging_base, %lane, %first_token, %first_row, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_out(%acc10, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_out(%acc11, %staging_base, %lane, %first_token, %first_row, %sub_token1, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_token2 = spirv.IAdd %sub_token, %c32 : i32
     spirv.FunctionCall @write_out(%acc20, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_out(%acc21, %staging_base, %lane, %first_token, %first_row, %sub_token2, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
-    %sub_token3 = spirv.IAdd %sub_token, %c48 : i32
     spirv.FunctionCall @write_out(%acc30, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_out(%acc31, %staging_base, %lane, %first_token, %first_row, %sub_token3, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32, i32) -> ()
     spirv.Return
   }
 
-  spirv.func @main() "None" {
+  // Split-K: split `split`'s run of K's steps of the tile `linear` (split_k.glsl's
+  // splitColumns), written to its partial tile, then the fold.
+  spirv.func @compute_split_tile(%linear : i32, %token_tiles : i32, %split : i32) "None" {
+    %c1 = spirv.Constant 1 : i32
+    %c5 = spirv.Constant 5 : i32
+    %c14 = spirv.Constant 14 : i32
+    %c16 = spirv.Constant 16 : i32
+    %c31 = spirv.Constant 31 : i32
+    %c32 = spirv.Constant 32 : i32
+    %c48 = spirv.Constant 48 : i32
+    %c128 = spirv.Constant 128 : i32
+    %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc10 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc11 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc20 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc21 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
+    %K = spirv.mlir.referenceof @K : i32
+    %splits = spirv.mlir.referenceof @SPLITS : i32
+    %steps_up = spirv.IAdd %K, %c31 : i32
+    %steps = spirv.ShiftRightLogical %steps_up, %c5 : i32, i32
+    %splits_less = spirv.ISub %splits, %c1 : i32
+    %per_split_up = spirv.IAdd %steps, %splits_less : i32
+    %steps_per_split = spirv.UDiv %per_split_up, %splits : i32
+    %split_steps = spirv.IMul %split, %steps_per_split : i32
+    %split_columns = spirv.ShiftLeftLogical %split_steps, %c5 : i32, i32
+    %k_begin = spirv.GL.UMin %split_columns, %K : i32
+    %run_columns = spirv.ShiftLeftLogical %steps_per_split, %c5 : i32, i32
+    %run_end = spirv.IAdd %k_begin, %run_columns : i32
+    %k_end = spirv.GL.UMin %run_end, %K : i32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %k_begin, %k_end, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
+    %tile_split = spirv.IMul %linear, %splits : i32
+    %partial = spirv.IAdd %tile_split, %split : i32
+    %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32
+    %share = spirv.FunctionCall @subgroup_share() : () -> vector<4xi32>
+    %staging_base = spirv.CompositeExtract %share[0 : i32] : vector<4xi32>
+    %lane = spirv.CompositeExtract %share[1 : i32] : vector<4xi32>
+    %sub_token = spirv.CompositeExtract %share[2 : i32] : vector<4xi32>
+    %sub_row = spirv.CompositeExtract %share[3 : i32] : vector<4xi32>
+    %sub_row1 = spirv.IAdd %sub_row, %c16 : i32
+    %sub_token1 = spirv.IAdd %sub_token, %c16 : i32
+    %sub_token2 = spirv.IAdd %sub_token, %c32 : i32
+    %sub_token3 = spirv.IAdd %sub_token, %c48 : i32
+    spirv.FunctionCall @write_partial(%acc00, %staging_base, %lane, %partial_base, %sub_token, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc01, %staging_base, %lane, %partial_base, %sub_token, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc10, %staging_base, %lane, %partial_base, %sub_token1, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc11, %staging_base, %lane, %partial_base, %sub_token1, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc20, %staging_base, %lane, %partial_base, %sub_token2, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc21, %staging_base, %lane, %partial_base, %sub_token2, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc30, %staging_base, %lane, %partial_base, %sub_token3, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    spirv.FunctionCall @write_partial(%acc31, %staging_base, %lane, %partial_base, %sub_token3, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
+    %token_tile = spirv.UMod %linear, %token_tiles : i32
+    %row_tile = spirv.UDiv %linear, %token_tiles : i32
+    %first_token = spirv.IMul %token_tile, %c128 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
+    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
+    %invocation = spirv.Load "Input" %index_ptr : i32
+    spirv.FunctionCall @fold_partials(%linear, %first_token, %first_row, %invocation) : (i32, i32, i32, i32) -> ()
+    spirv.Return
+  }
+
+  // This workgroup's tile in the renumbered grid: vector(linear, the token
+  // tiles, whether it computes one: 1 or 0; a quarter of the grid does).
+  spirv.func @workgroup_tile() -> vector<3xi32> "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c1 = spirv.Constant 1 : i32
     %c7 = spirv.Constant 7 : i32
     %c127 = spirv.Constant 127 : i32
     %c5 = spirv.Constant 5 : i32
@@ -686,10 +984,47 @@
     %row_tiles = spirv.ShiftRightLogical %rows_up, %c7 : i32, i32
     %tiles = spirv.IMul %token_tiles, %row_tiles : i32
     %computes = spirv.ULessThan %linear, %tiles : i32
+    %computes_word = spirv.Select %computes, %c1, %c0 : i1, i32
+    %tile = spirv.CompositeConstruct %linear, %token_tiles, %computes_word : (i32, i32, i32) -> vector<3xi32>
+    spirv.ReturnValue %tile : vector<3xi32>
+  }
+
+  // The unsplit product's entry point (SPLITS not set).
+  spirv.func @main() "None" {
+    %c0 = spirv.Constant 0 : i32
+    %tile = spirv.FunctionCall @workgroup_tile() : () -> vector<3xi32>
+    %linear = spirv.CompositeExtract %tile[0 : i32] : vector<3xi32>
+    %token_tiles = spirv.CompositeExtract %tile[1 : i32] : vector<3xi32>
+    %computes_word = spirv.CompositeExtract %tile[2 : i32] : vector<3xi32>
+    %computes = spirv.INotEqual %computes_word, %c0 : i32
     spirv.mlir.selection {
       spirv.BranchConditional %computes, ^tile, ^merge
     ^tile:
       spirv.FunctionCall @compute_tile(%linear, %token_tiles) : (i32, i32) -> ()
+      spirv.Branch ^merge
+    ^merge:
+      spirv.mlir.merge
+    }
+    spirv.Return
+  }
+
+  // Split-K's entry point (SPLITS set): workgroup z is the split. Only this
+  // one uses @partials and @counts, so the unsplit entry point's pipeline
+  // needs no bindings for them (the compiler keeps one entry point a module).
+  spirv.func @main_split() "None" {
+    %c0 = spirv.Constant 0 : i32
+    %tile = spirv.FunctionCall @workgroup_tile() : () -> vector<3xi32>
+    %linear = spirv.CompositeExtract %tile[0 : i32] : vector<3xi32>
+    %token_tiles = spirv.CompositeExtract %tile[1 : i32] : vector<3xi32>
+    %computes_word = spirv.CompositeExtract %tile[2 : i32] : vector<3xi32>
+    %computes = spirv.INotEqual %computes_word, %c0 : i32
+    %wg_ptr = spirv.mlir.addressof @workgroup_id : !spirv.ptr<vector<3xi32>, Input>
+    %wg = spirv.Load "Input" %wg_ptr : vector<3xi32>
+    %split = spirv.CompositeExtract %wg[2 : i32] : vector<3xi32>
+    spirv.mlir.selection {
+      spirv.BranchConditional %computes, ^tile, ^merge
+    ^tile:
+      spirv.FunctionCall @compute_split_tile(%linear, %token_tiles, %split) : (i32, i32, i32) -> ()
       spirv.Branch ^merge
     ^merge:
       spirv.mlir.merge

@@ -2,7 +2,7 @@
 // Q4Block32, block_quant.glsl's layout: W' = q * the block's bf16 scale) on
 // cooperative-matrix units: the prefill kernel for devices that have them, a
 // drop-in for matmul_quant — same bindings, push constants (QuantMatmulPush),
-// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), 1).
+// alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // matmul_coop_frame.mlir is the product (tiles, scales, steps, output); this
 // file is its weights' part. In MLIR's SPIR-V dialect for the reason
 // matmul_bf16_coop.mlir gives.
@@ -19,7 +19,8 @@
 // invocations (row i / 2, unit i % 2); q4 rows one unit (32 quants), staged by
 // the first 128 (row i).
 //
-// Specialisation constants (set by unicorn-compile from the defines):
+// Specialisation constants (set by unicorn-compile from the defines; SPLITS,
+// default 1, is the frame's):
 //   QUANT_BITS (8 or 4), K (a multiple of 32), N, SOFTCAP (float, 0.0 = off).
 !push_ptr = !spirv.ptr<!spirv.struct<(i32 [0], i32 [4], i32 [8], i32 [12], i32 [16], i32 [20], i32 [24]), Block>, PushConstant>
 spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
@@ -31,6 +32,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @y bind(0, 2) {NonReadable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  // Split-K's partials and counts (split_k.glsl; the frame's fold).
+  spirv.GlobalVariable @partials bind(0, 4) {Coherent} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @counts bind(0, 5) {Coherent} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @scale_words bind(0, 3) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
   // QuantMatmulPush: x_base, x_token_stride, quant_base (a word index, a
@@ -356,4 +362,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @pc, @workgroup_id, @workgroup_count,
       @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
+  spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @pc,
+      @workgroup_id, @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
+  spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

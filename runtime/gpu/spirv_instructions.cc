@@ -18,4 +18,25 @@ void forEachInstruction(std::span<const uint32_t> spirv, const std::string& what
   }
 }
 
+LiteralString literalString(std::span<const uint32_t> operands, size_t first) {
+  LiteralString literal;
+  for (size_t word = first; word < operands.size(); ++word) {
+    ++literal.words;
+    for (int byte = 0; byte < 4; ++byte) {
+      const char c = static_cast<char>((operands[word] >> (8 * byte)) & 0xff);
+      if (c == '\0') return literal;
+      literal.text += c;
+    }
+  }
+  return literal;
+}
+
+std::vector<uint32_t> literalStringWords(const std::string& text) {
+  std::vector<uint32_t> words(text.size() / 4 + 1, 0u);
+  for (size_t byte = 0; byte < text.size(); ++byte) {
+    words[byte / 4] |= uint32_t(static_cast<unsigned char>(text[byte])) << (8 * (byte % 4));
+  }
+  return words;
+}
+
 }  // namespace unicorn::gpu

@@ -9,6 +9,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace unicorn::gpu {
 
@@ -19,5 +20,17 @@ inline constexpr size_t kSpirvHeaderWords = 5;
 // `what` for an instruction of length 0 or one running past the words.
 void forEachInstruction(std::span<const uint32_t> spirv, const std::string& what,
                         const std::function<void(uint32_t, std::span<const uint32_t>, size_t)>& visit);
+
+// A literal string operand (UTF-8 bytes, little-endian in words, NUL-
+// terminated) starting at operands[first]: the string and the words it takes
+// (none past the operands: an unterminated string ends with them).
+struct LiteralString {
+  std::string text;
+  size_t words = 0;
+};
+LiteralString literalString(std::span<const uint32_t> operands, size_t first);
+
+// `text` as a literal string operand: its bytes, a NUL, zero padding.
+std::vector<uint32_t> literalStringWords(const std::string& text);
 
 }  // namespace unicorn::gpu

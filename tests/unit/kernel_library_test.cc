@@ -17,10 +17,12 @@
 #include "codegen_spirv/kernel_params.h"
 #include "codegen_spirv/kernel_specs.h"
 #include "codegen_spirv/quant_weight_slice.h"
+#include "codegen_spirv/spirv_entry_point.h"
 #include "codegen_spirv/spirv_kernel_compiler.h"
 #include "codegen_spirv/spirv_spec_constants.h"
 #include "runtime/error.h"
 #include "runtime/gpu/spirv_capabilities.h"
+#include "runtime/gpu/spirv_instructions.h"
 
 namespace unicorn::spirv {
 namespace {
@@ -58,6 +60,7 @@ std::vector<KernelRequest> representativeRequests() {
       matmulKernel(6912, 1152, 0.0f, 4),  // split-K: two more bindings (split_k.glsl)
       coopMatmulKernel(32, 3),
       coopMatmulKernel(5376, 21504, 30.0f),
+      coopMatmulKernel(6912, 1152, 0.0f, 4),  // split-K: its own entry point, two more bindings
       // Block-quantised weights: both schemes, the smallest K (one block per
       // row, a single q8 word per invocation at WG_SIZE 4) and Gemma sizes
       // (27B's LM head with soft-capping, 1B's fused gate+up).
@@ -81,6 +84,7 @@ std::vector<KernelRequest> representativeRequests() {
       quantMatmulKernel(BlockQuant::kQ8, 21504, 5376, 0.0f, 2),
       coopQuantMatmulKernel(BlockQuant::kQ8, 32, 3),
       coopQuantMatmulKernel(BlockQuant::kQ4, 5376, 21504, 30.0f),
+      coopQuantMatmulKernel(BlockQuant::kQ8, 21504, 5376, 0.0f, 2),
       sampleKernel(5, 4),
       sampleKernel(262208),
       quantEmbeddingKernel(BlockQuant::kQ8, 32, std::sqrt(32.0), 4),
@@ -323,6 +327,42 @@ TEST(KernelLibraryTest, DialectKernelDefinesAreItsSpecialisationConstants) {
     expectErrorNaming([&] { withSpecConstantDefaults("coop", words, {define}); }, {"coop", define.first});
   }
   expectErrorNaming([&] { specConstantNames("empty", {}); }, {"empty", "not a SPIR-V module"});
+}
+
+// The entry points of a module, by name.
+std::vector<std::string> entryPoints(const std::vector<uint32_t>& words) {
+  std::vector<std::string> names;
+  gpu::forEachInstruction(words, "entry points", [&](uint32_t opcode, std::span<const uint32_t> operands, size_t) {
+    if (opcode == 15 && operands.size() > 2) names.push_back(gpu::literalString(operands, 2).text);  // OpEntryPoint
+  });
+  return names;
+}
+
+TEST(KernelLibraryTest, DialectKernelsKeepTheirSpecialisationsEntryPointAlone) {
+  // The cooperative-matrix modules hold main and split-K's main_split; a
+  // specialisation keeps its own, as "main", and not the other's functions.
+  const KernelRequest unsplit = coopMatmulKernel(256, 64), split = coopMatmulKernel(256, 64, 0.0f, 2);
+  const KernelInfo& info = KernelLibrary::builtin().get(unsplit.kernel);
+  const std::vector<uint32_t> prebuilt(info.prebuilt_module.begin(), info.prebuilt_module.end());
+  EXPECT_EQ(entryPoints(prebuilt), (std::vector<std::string>{"main", "main_split"}));
+  EXPECT_EQ(info.entryPoint(unsplit.defines), "main");
+  EXPECT_EQ(info.entryPoint(split.defines), "main_split");
+  const std::vector<uint32_t> unsplit_words = SpirvKernelCompiler().compile(unsplit.kernel, unsplit.defines);
+  const std::vector<uint32_t> split_words = SpirvKernelCompiler().compile(split.kernel, split.defines);
+  EXPECT_EQ(entryPoints(unsplit_words), std::vector<std::string>{"main"});
+  EXPECT_EQ(entryPoints(split_words), std::vector<std::string>{"main"});
+  // Each dropped what only the other reaches: the fold (split-K's) and the unsplit write-out.
+  EXPECT_LT(unsplit_words.size(), prebuilt.size());
+  EXPECT_LT(split_words.size(), prebuilt.size());
+  EXPECT_EQ(specConstantNames("split", split_words), specConstantNames("prebuilt", prebuilt));
+  // The selection is idempotent, and refuses an entry point the module lacks, naming those it has.
+  EXPECT_EQ(withOnlyEntryPoint("again", split_words, "main"), split_words);
+  expectErrorNaming([&] { withOnlyEntryPoint("coop", prebuilt, "main_fused"); },
+                    {"coop", "main_fused", "main, main_split"});
+  expectErrorNaming([&] { withOnlyEntryPoint("empty", {}, "main"); }, {"empty", "not a SPIR-V module"});
+  std::vector<uint32_t> cut(prebuilt.begin(), prebuilt.begin() + 6);
+  cut[5] = (100u << 16) | 17u;
+  expectErrorNaming([&] { withOnlyEntryPoint("cut", cut, "main"); }, {"cut", "malformed"});
 }
 
 TEST(KernelLibraryTest, CooperativeMatrixTypesAreReadAndMatchedToTheDevice) {

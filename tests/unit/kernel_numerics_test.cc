@@ -687,19 +687,36 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
   if (!test_support::runsOnMatrixUnits(*device_, request, test_support::compileKernel(request))) return;
   std::vector<double> magnitude;
   std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
-  for (float cap : {0.0f, 3.0f}) {
-    gpu::GpuBuffer x_buffer = upload(x, "x");
-    gpu::GpuBuffer w_buffer = upload(w.packed, "w");
-    gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-    run(coopMatmulKernel(k, n, cap), {&x_buffer, &w_buffer, &y_buffer}, MatmulPush{0, k, 0, 0, n, tokens},
-        {(n + 63) / 64, (tokens + 63) / 64, 1});
-    const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);
-    if (cap == 0.0f) {
-      expectMatmulClose(got, want, magnitude, "coop matmul");
-    } else {
-      std::vector<double> capped = want;
-      for (double& v : capped) v = cap * std::tanh(v / cap);
-      expectClose(got, capped, 1e-5, "coop matmul softcap");
+  gpu::GpuBuffer x_buffer = upload(x, "x");
+  gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+  // Unsplit, then split-K (its main_split entry point) over K's 3 steps as 2 +
+  // 1 and as 1 + 1 + 1 with a fourth split empty, each twice on the same
+  // counts: as the tiled kernel's test, the same bits and the counts back at 0.
+  for (uint32_t splits : {1u, 2u, 4u}) {
+    SplitScratch scratch = splitScratch(tokens, n, splits);
+    for (float cap : {0.0f, 3.0f}) {
+      const std::string what = "coop matmul splits=" + std::to_string(splits) + " softcap=" + std::to_string(cap);
+      std::vector<float> first;
+      for (int repeat = 0; repeat < (splits > 1 ? 2 : 1); ++repeat) {
+        gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
+        std::vector<const gpu::GpuBuffer*> buffers = {&x_buffer, &w_buffer, &y_buffer};
+        if (splits > 1) buffers.insert(buffers.end(), {&scratch.partials, &scratch.counts});
+        run(coopMatmulKernel(k, n, cap, splits), buffers, MatmulPush{0, k, 0, 0, n, tokens},
+            {(n + 63) / 64, (tokens + 63) / 64, splits});
+        const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);
+        if (repeat == 1) {
+          EXPECT_EQ(got, first) << what << ": a rerun differs";
+        } else if (cap == 0.0f) {
+          expectMatmulClose(got, want, magnitude, what);
+        } else {
+          std::vector<double> capped = want;
+          for (double& v : capped) v = cap * std::tanh(v / cap);
+          expectClose(got, capped, 1e-5, what);
+        }
+        first = got;
+        EXPECT_EQ(download<uint32_t>(scratch.counts, scratch.tiles), std::vector<uint32_t>(scratch.tiles, 0u))
+            << what << " left its counts set";
+      }
     }
   }
 }

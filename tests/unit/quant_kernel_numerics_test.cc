@@ -675,7 +675,7 @@ TEST_F(QuantKernelNumericsTest, CoopMatmulMatchesDequantisedReferenceOrTheDevice
   // workgroups and leaves most of the grid idle); K of 3 blocks; x rows
   // strided past K, with tokens beyond fp16's range and far below it (each
   // scaled by its own power of two); blocks over four decades (each row's
-  // scale from its own block scales). Tolerance: a q4 weight stages into fp16
+  // scale from its own block scales); unsplit and split-K. Tolerance: a q4 weight stages into fp16
   // exactly, so the bound above; a q8 one is rounded to fp16's 11 bits (a
   // relative error of at most 2^-12 each), so 2^-12 of sum |x W'| on top.
   const uint32_t tokens = 140, k = 96, n = 300, x_stride = k + 4, y_stride = n + 1;
@@ -700,6 +700,12 @@ TEST_F(QuantKernelNumericsTest, CoopMatmulMatchesDequantisedReferenceOrTheDevice
                      {(n + 63) / 64, (tokens + 63) / 64, 1})});
     expectProductClose(download(y_buffer, size_t(tokens) * y_stride), y_stride, ref, tokens, n, sentinel,
                        std::string("coop matmul ") + nameOf(quant));
+    // Split-K (main_split): K's 3 steps as 2 + 1, and as 1 + 1 + 1 with a fourth split empty.
+    for (uint32_t splits : {2u, 4u}) {
+      expectSplitMatmul(coopQuantMatmulKernel(quant, k, n, 0.0f, splits), splits, x_buffer, w_buffer, w, x_stride,
+                        y_stride, tokens, ref,
+                        std::string("coop matmul ") + nameOf(quant) + " splits=" + std::to_string(splits));
+    }
   }
 }
 

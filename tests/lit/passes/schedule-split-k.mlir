@@ -3,19 +3,23 @@
 // tokens shares each tile's K among enough workgroups to make up as many, at
 // most 8 and each at least 256 columns: grid z is the splits, the kernel takes
 // them as `splits` and binds split-K's partials and counts after its other
-// buffers (as large as its split needs). Only the tiled kernels split: a split
-// product has no cooperative-matrix kernel. At 4 tokens: @back (4096 rows, 32
-// tiles) and the q4 @narrow (1024 rows, 8 tiles) take 8, @wide (K = 1024) 4,
-// @short (K = 512) 2. Decode is never split; off, nothing is.
+// buffers (as large as its split needs). A split product keeps its
+// cooperative-matrix kernel (the frame's main_split), the tiled kernel with
+// the same splits its fallback. At 4 tokens: @back (4096 rows, 32 tiles) and
+// the q4 @narrow (1024 rows, 8 tiles) take 8, @wide (K = 1024) 4, @short (K =
+// 512) 2. Decode is never split; off, nothing is.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 \
 // RUN:   --unicorn-schedule=prefill-split-tiles=256 | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s --check-prefix=OFF
 
-// CHECK-NOT: _coop
-// CHECK-DAG: unicorn.kernel @[[SHORT:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 512 : i64, n = 8192 : i64, softcap = 0.000000e+00 : f64, splits = 2 : i64}
-// CHECK-DAG: unicorn.kernel @[[BACK:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64}
-// CHECK-DAG: unicorn.kernel @[[NARROW:matmul_quant_[0-9]+]] "matmul_quant" {bits = 4 : i64, k = 4096 : i64, n = 1024 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64}
-// CHECK-DAG: unicorn.kernel @[[WIDE:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 1024 : i64, n = 512 : i64, softcap = 0.000000e+00 : f64, splits = 4 : i64}
+// CHECK-DAG: unicorn.kernel @[[SHORT_TILED:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 512 : i64, n = 8192 : i64, softcap = 0.000000e+00 : f64, splits = 2 : i64}
+// CHECK-DAG: unicorn.kernel @[[SHORT:matmul_bf16_coop_[0-9]+]] "matmul_bf16_coop" {k = 512 : i64, n = 8192 : i64, softcap = 0.000000e+00 : f64, splits = 2 : i64} fallback @[[SHORT_TILED]]
+// CHECK-DAG: unicorn.kernel @[[BACK_TILED:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64}
+// CHECK-DAG: unicorn.kernel @[[BACK:matmul_bf16_coop_[0-9]+]] "matmul_bf16_coop" {k = 8192 : i64, n = 4096 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64} fallback @[[BACK_TILED]]
+// CHECK-DAG: unicorn.kernel @[[NARROW_TILED:matmul_quant_[0-9]+]] "matmul_quant" {bits = 4 : i64, k = 4096 : i64, n = 1024 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64}
+// CHECK-DAG: unicorn.kernel @[[NARROW:matmul_quant_coop_[0-9]+]] "matmul_quant_coop" {bits = 4 : i64, k = 4096 : i64, n = 1024 : i64, softcap = 0.000000e+00 : f64, splits = 8 : i64} fallback @[[NARROW_TILED]]
+// CHECK-DAG: unicorn.kernel @[[WIDE_TILED:matmul_bf16_[0-9]+]] "matmul_bf16" {k = 1024 : i64, n = 512 : i64, softcap = 0.000000e+00 : f64, splits = 4 : i64}
+// CHECK-DAG: unicorn.kernel @[[WIDE:matmul_bf16_coop_[0-9]+]] "matmul_bf16_coop" {k = 1024 : i64, n = 512 : i64, softcap = 0.000000e+00 : f64, splits = 4 : i64} fallback @[[WIDE_TILED]]
 // CHECK-DAG: unicorn.buffer @matmul_counts activations bytes 512
 // CHECK-DAG: unicorn.buffer @matmul_partials activations bytes 16777216
 // CHECK-LABEL: unicorn.program @prefill
