@@ -43,11 +43,15 @@
 //   4 multiply-adds.
 //   Columns past K, tokens past the chunk and rows past N stage as zeros;
 //   their outputs are not written.
-//   Split-K (SPLITS > 1): workgroup z = s of a tile takes the s-th of SPLITS
-//   runs of K's steps (its x scales from those columns alone), writes its
-//   partial tile, times its scales, to @partials and counts itself in @counts;
-//   the last to arrive adds the partials up in split order and writes y
-//   (split_k.glsl's protocol, which the tiled kernels share).
+//   Split-K (SPLITS > 1, the entry point @main_split): workgroup z = s of a
+//   tile takes the s-th of SPLITS runs of K's steps (its x scales from those
+//   columns alone), writes its partial tile, times its scales, to @partials
+//   and counts itself in @counts; the last to arrive adds the partials up in
+//   split order and writes y (split_k.glsl's protocol, which the tiled kernels
+//   share). Only @main_split's functions use those two bindings, and the
+//   compiler keeps a specialisation's own entry point alone
+//   (spirv_entry_point.h), so the unsplit module binds what the unsplit tiled
+//   kernel binds and the split one what the split tiled kernel binds.
 //
 // What the including module declares before the include line (SPIR-V wants
 // variables declared before their use): the bindings @x (0: vec4 x), @y (2:
@@ -64,8 +68,9 @@
 //   @w_fetch(first_row, k0) its units of W[.., k0 .. +31] into registers
 //   @w_stage()              those units, scaled by 1 / s_n and converted to
 //                           fp16, into @w_tile ([row][k], 10 vec4 a row)
-// and the entry point @main (LocalSize 256, 1, 1) with its interface. The
-// frame declares SPLITS (default 1) itself.
+// and the entry points @main and @main_split (LocalSize 256, 1, 1) with their
+// interfaces (@main_split's with @partials and @counts). The frame declares
+// SPLITS (default 1) itself.
 
   spirv.GlobalVariable @workgroup_id built_in("WorkgroupId") : !spirv.ptr<vector<3xi32>, Input>
   spirv.GlobalVariable @workgroup_count built_in("NumWorkgroups") : !spirv.ptr<vector<3xi32>, Input>
