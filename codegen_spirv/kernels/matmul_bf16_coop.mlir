@@ -140,8 +140,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   // The largest |w| of this invocation's units over all of K, published at
   // 1024 + [row][4].
-  spirv.func @w_prepass(%first_row : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
+  spirv.func @w_prepass(%first_row : i32, %k_begin : i32, %k_end : i32) "None" {
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c32 = spirv.Constant 32 : i32
@@ -149,7 +148,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %c256 = spirv.Constant 256 : i32
     %c1024 = spirv.Constant 1024 : i32
     %f0 = spirv.Constant 0.0 : f32
-    %K = spirv.mlir.referenceof @K : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
     %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
     %row0 = spirv.IAdd %first_row, %line : i32
@@ -157,9 +155,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
+      spirv.Branch ^header(%k_begin : i32)
     ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %K : i32
+      %more = spirv.ULessThan %k0, %k_end : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
       %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32

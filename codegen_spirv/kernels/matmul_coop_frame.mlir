@@ -44,8 +44,8 @@
 //   Columns past K, tokens past the chunk and rows past N stage as zeros;
 //   their outputs are not written.
 //   Split-K (SPLITS > 1, the entry point @main_split): workgroup z = s of a
-//   tile takes the s-th of SPLITS runs of K's steps (its x scales from those
-//   columns alone), writes its partial tile, times its scales, to @partials
+//   tile takes the s-th of SPLITS runs of K's steps (its x and W scales from
+//   those columns alone), writes its partial tile, times its scales, to @partials
 //   and counts itself in @counts; the last to arrive adds the partials up in
 //   split order and writes y (split_k.glsl's protocol, which the tiled kernels
 //   share). Only @main_split's functions use those two bindings, and the
@@ -60,8 +60,10 @@
 // x_token_stride, the weights' base, y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
 // multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
-//   @w_prepass(first_row)   this invocation's share of a bound on |w| of the
-//                           tile's rows over all of K, into @staging from 1024
+//   @w_prepass(first_row, k_begin, k_end)
+//                           this invocation's share of a bound on |w| of the
+//                           tile's rows over columns [k_begin, k_end) (whole
+//                           steps; a split's own), into @staging from 1024
 //   @w_row_scale(row) -> s  the scale s_n of row `row` of the tile (from those
 //                           maxima: @scale_of_maxima), called by 128 + row
 //   @w_prepare()            after the scales: keep 1 / s_n of its rows
@@ -663,8 +665,9 @@
     %x_token2 = spirv.IAdd %x_token0, %c64 : i32
     %x_token3 = spirv.IAdd %x_token0, %c96 : i32
 
-    // Pre-pass: the largest magnitudes of this invocation's x units over all of
-    // K, then the kernel's for W (into the table from 1024 on).
+    // Pre-pass: the largest magnitudes of this invocation's x units over the
+    // columns, then the kernel's for W (into the table from 1024 on): a split
+    // scales by its own columns alone (its partial is unscaled before the fold).
     %x_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
@@ -686,7 +689,7 @@
     ^merge:
       spirv.mlir.merge
     }
-    spirv.FunctionCall @w_prepass(%first_row) : (i32) -> ()
+    spirv.FunctionCall @w_prepass(%first_row, %k_begin, %k_end) : (i32, i32, i32) -> ()
     // The maxima meet in shared memory: x's [token][8] (W's from 1024 on).
     %x_slot0 = spirv.IMul %x_line, %c8 : i32
     %x_slot = spirv.IAdd %x_slot0, %x_unit : i32

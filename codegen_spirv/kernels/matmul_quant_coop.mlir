@@ -127,7 +127,7 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   // A bound on |w| of the tile's rows from their block scales, over all of K:
   // invocation i takes every other block of row i / 2 (from i % 2), publishes
   // largest scale * largest quant at 1024 + [row][2].
-  spirv.func @w_prepass(%first_row : i32) "None" {
+  spirv.func @w_prepass(%first_row : i32, %k_begin : i32, %k_end : i32) "None" {
     %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c5 = spirv.Constant 5 : i32
@@ -136,17 +136,18 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %f0 = spirv.Constant 0.0 : f32
     %f8 = spirv.Constant 8.0 : f32
     %f128 = spirv.Constant 128.0 : f32
-    %K = spirv.mlir.referenceof @K : i32
     %bits = spirv.mlir.referenceof @QUANT_BITS : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
     %line = spirv.ShiftRightLogical %invocation, %c1 : i32, i32
     %first_block = spirv.BitwiseAnd %invocation, %c1 : i32
     %row = spirv.IAdd %first_row, %line : i32
-    %blocks = spirv.ShiftRightLogical %K, %c5 : i32, i32
+    %begin_block = spirv.ShiftRightLogical %k_begin, %c5 : i32, i32
+    %start_block = spirv.IAdd %begin_block, %first_block : i32
+    %blocks = spirv.ShiftRightLogical %k_end, %c5 : i32, i32
     %largest = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     spirv.mlir.loop {
-      spirv.Branch ^header(%first_block : i32)
+      spirv.Branch ^header(%start_block : i32)
     ^header(%block : i32):
       %more = spirv.ULessThan %block, %blocks : i32
       spirv.BranchConditional %more, ^body, ^merge
