@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "runtime/error.h"
 #include "runtime/gpu/spirv_instructions.h"
@@ -12,17 +13,16 @@ namespace unicorn::spirv {
 namespace {
 
 constexpr uint32_t kMagic = 0x07230203;
-constexpr uint32_t kOpName = 5, kOpEntryPoint = 15, kOpExecutionMode = 16, kOpFunction = 54, kOpFunctionEnd = 56,
-                   kOpFunctionCall = 57, kOpVariable = 59, kOpDecorate = 71, kOpExecutionModeId = 331,
+constexpr uint32_t kOpName = 5, kOpExtInst = 12, kOpEntryPoint = 15, kOpExecutionMode = 16, kOpFunction = 54,
+                   kOpFunctionEnd = 56, kOpFunctionCall = 57, kOpVariable = 59, kOpLoad = 61, kOpStore = 62,
+                   kOpDecorate = 71, kOpVectorShuffle = 79, kOpCompositeExtract = 81, kOpCompositeInsert = 82,
+                   kOpLoopMerge = 246, kOpSelectionMerge = 247, kOpSwitch = 251, kOpExecutionModeId = 331,
                    kOpDecorateId = 332, kOpDecorateString = 5632;
 constexpr uint32_t kStorageClassFunction = 7;
 
 [[noreturn]] void fail(std::string_view what, const std::string& message) {
   throw Error(ExitCode::kInvalidInput, "kernel " + std::string(what) + ": " + message);
 }
-
-constexpr uint32_t kOpExtInst = 12, kOpLoad = 61, kOpStore = 62, kOpVectorShuffle = 79, kOpCompositeExtract = 81,
-                   kOpCompositeInsert = 82, kOpLoopMerge = 246, kOpSelectionMerge = 247, kOpSwitch = 251;
 
 // The operands of a function's instruction that may be ids: all of them but
 // the literals of the common instructions that carry some (an extended
@@ -61,8 +61,7 @@ std::vector<uint32_t> possibleIds(uint32_t opcode, std::span<const uint32_t> ope
 struct Instruction {
   uint32_t opcode = 0;
   std::span<const uint32_t> operands;
-  size_t at = 0;           // its first word
-  uint32_t function = 0;   // the function whose body holds it (its OpFunction..OpFunctionEnd); 0: module scope
+  uint32_t function = 0;  // the function whose body holds it (its OpFunction..OpFunctionEnd); 0: module scope
 };
 
 }  // namespace
@@ -72,8 +71,8 @@ std::vector<uint32_t> withOnlyEntryPoint(std::string_view what, std::span<const 
   if (words.size() < gpu::kSpirvHeaderWords || words[0] != kMagic) fail(what, "not a SPIR-V module");
   const std::string where = "kernel " + std::string(what);
   std::vector<Instruction> instructions;
-  std::map<uint32_t, std::string> entry_names;     // entry function id -> its name
-  std::map<uint32_t, std::set<uint32_t>> callees;  // function id -> the functions it calls
+  std::vector<std::pair<uint32_t, std::string>> entry_points;  // function id, name; in module order
+  std::map<uint32_t, std::set<uint32_t>> callees;              // function id -> the functions it calls
   uint32_t current = 0;
   gpu::forEachInstruction(words, where, [&](uint32_t opcode, std::span<const uint32_t> operands, size_t at) {
     if (opcode == kOpFunction) {
@@ -81,18 +80,18 @@ std::vector<uint32_t> withOnlyEntryPoint(std::string_view what, std::span<const 
       current = operands[1];
       callees[current];
     }
-    instructions.push_back({opcode, operands, at, current});
+    instructions.push_back({opcode, operands, current});
     if (opcode == kOpFunctionEnd) current = 0;
     if (opcode == kOpFunctionCall && operands.size() >= 3 && current != 0) callees[current].insert(operands[2]);
     if (opcode == kOpEntryPoint) {
       if (operands.size() < 3) fail(what, "malformed OpEntryPoint at word " + std::to_string(at));
-      entry_names[operands[1]] = gpu::literalString(operands, 2).text;
+      entry_points.emplace_back(operands[1], gpu::literalString(operands, 2).text);
     }
   });
 
   uint32_t entry = 0;
   std::string known;
-  for (const auto& [function, name] : entry_names) {
+  for (const auto& [function, name] : entry_points) {
     if (name == entry_point) entry = function;
     known += (known.empty() ? "" : ", ") + name;
   }
@@ -100,7 +99,7 @@ std::vector<uint32_t> withOnlyEntryPoint(std::string_view what, std::span<const 
     fail(what, "the module has no entry point '" + std::string(entry_point) + "' (it has: " + known + ")");
   }
 
-  // The functions the entry point reaches, and every word their bodies hold.
+  // The functions the entry point reaches, and the ids their bodies may name.
   std::set<uint32_t> reached = {entry};
   std::vector<uint32_t> pending = {entry};
   while (!pending.empty()) {
