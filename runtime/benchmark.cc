@@ -458,6 +458,30 @@ std::uint64_t peakResidentBytes() {
   return std::uint64_t(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+// What the driver says of each pipeline this device runs, compiled again
+// with its statistics kept (after the timed runs: it takes as long as the
+// load's compilation): per module its executables' statistics, e.g. the
+// registers an invocation takes, which bound how many workgroups share a
+// compute unit. Where the device cannot say, why.
+json readPipelineStatistics(gpu::GpuDevice& device, const ScheduleExecutor& executor) {
+  if (!device.capabilities().pipeline_executable_info) {
+    return {{"skipped", "the device has no VK_KHR_pipeline_executable_properties (pipelineExecutableInfo)"}};
+  }
+  std::vector<gpu::ComputePipelineDesc> descs = executor.modulesRun();
+  for (gpu::ComputePipelineDesc& desc : descs) desc.capture_statistics = true;
+  json modules = json::array();
+  for (const gpu::ComputePipeline& pipeline : gpu::ComputePipeline::createAll(device, descs)) {
+    json executables = json::array();
+    for (const gpu::PipelineExecutable& executable : pipeline.statistics()) {
+      json statistics = json::object();
+      for (const gpu::PipelineStatistic& statistic : executable.statistics) statistics[statistic.name] = statistic.value;
+      executables.push_back({{"name", executable.name}, {"statistics", statistics}});
+    }
+    modules.push_back({{"kernel", pipeline.name()}, {"executables", executables}});
+  }
+  return {{"modules", modules}};
+}
+
 }  // namespace
 
 // A host-visible (staging) buffer copied into device-local memory: the bus's
@@ -566,6 +590,7 @@ json runBenchmark(const BundleView& bundle, const BenchmarkOptions& options) {
     report["decode_profile"]["launch_floor_seconds"] =
         report["decode_profile"]["dispatches"].get<double>() * report["dispatch_cost"]["seconds_per_dispatch"].get<double>();
   }
+  report["pipeline_statistics"] = readPipelineStatistics(*device, executor);
   report["memory"] = {{"peak_host_rss_bytes", peakResidentBytes()},
                       {"peak_gpu_allocated_bytes", device->memoryUse().peak_allocated},
                       {"gpu_imported_bytes", device->memoryUse().imported}};
@@ -663,6 +688,12 @@ std::string formatBenchmark(const json& r) {
     add("profile  one prefill chunk of %d tokens, %d dispatches, %.3f ms on the GPU:", chunk["tokens"].get<int>(),
         chunk["dispatches"].get<int>(), 1e3 * chunk["seconds"].get<double>());
     addKernelShares(chunk);
+  }
+  if (const json& statistics = r["pipeline_statistics"]; statistics.contains("skipped")) {
+    add("kernels  compiled form: skipped (%s)\n", statistics["skipped"].get<std::string>().c_str());
+  } else {
+    add("kernels  compiled form of %zu pipelines: the driver's statistics in --json's pipeline_statistics\n",
+        statistics["modules"].size());
   }
   const json& m = r["memory"];
   add("peak     host RSS %.2f GiB, peak GPU allocated %.2f GiB, host memory imported %.2f GiB\n",

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <set>
 
 #include "runtime/error.h"
 #include "runtime/gpu/staged_uploader.h"
@@ -35,6 +36,19 @@ struct ChunkValues {
   }
 };
 
+// The pipeline of one of the schedule's kernel modules.
+gpu::ComputePipelineDesc pipelineDesc(const fb::KernelModule& module) {
+  gpu::ComputePipelineDesc desc;
+  desc.name = module.name()->str();
+  desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
+  desc.entry_point = module.entry_point()->str();
+  desc.storage_buffer_count = module.binding_count();
+  if (module.array_sizes()) desc.array_sizes.assign(module.array_sizes()->begin(), module.array_sizes()->end());
+  desc.push_constant_bytes = module.push_constant_bytes();
+  desc.required_subgroup_size = module.subgroup_size();
+  return desc;
+}
+
 }  // namespace
 
 void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t context) {
@@ -60,17 +74,6 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   readout_top_k_ = schedule_->readout_top_k();
   vocab_ = bundle.header().model()->vocab_size();
 
-  auto pipelineDesc = [](const fb::KernelModule& module) {
-    gpu::ComputePipelineDesc desc;
-    desc.name = module.name()->str();
-    desc.spirv = std::span<const std::uint32_t>(module.spirv()->data(), module.spirv()->size());
-    desc.entry_point = module.entry_point()->str();
-    desc.storage_buffer_count = module.binding_count();
-    if (module.array_sizes()) desc.array_sizes.assign(module.array_sizes()->begin(), module.array_sizes()->end());
-    desc.push_constant_bytes = module.push_constant_bytes();
-    desc.required_subgroup_size = module.subgroup_size();
-    return desc;
-  };
   // One pipeline per module that runs: each dispatched kernel's own, or its
   // fallback's where this device cannot run it (the schedule check made the
   // fallback a true stand-in); a kernel without one that cannot run refuses the
@@ -86,7 +89,8 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
       if (dispatch->condition() != fb::DispatchCondition::SampledToken) needed_now[dispatch->kernel()] = true;
     }
   }
-  std::vector<std::uint32_t> module_of_kernel(kernel_count, kNoPipeline);
+  std::vector<std::uint32_t>& module_of_kernel = module_of_kernel_;
+  module_of_kernel.assign(kernel_count, kNoPipeline);
   std::map<std::uint32_t, bool> module_needed_now;  // by module (kernel index)
   for (std::uint32_t i = 0; i < kernel_count; ++i) {
     if (!dispatched[i]) continue;
@@ -232,6 +236,16 @@ void ScheduleExecutor::recordDecode() {
                               /*logits=*/true, /*dump=*/false, profiled_,
                               TokenCarry{step_inputs_[1 - r], step_inputs_[r]});
   }
+}
+
+std::vector<gpu::ComputePipelineDesc> ScheduleExecutor::modulesRun() const {
+  std::set<std::uint32_t> modules;
+  for (std::uint32_t module : module_of_kernel_) {
+    if (module != kNoPipeline) modules.insert(module);
+  }
+  std::vector<gpu::ComputePipelineDesc> descs;
+  for (std::uint32_t module : modules) descs.push_back(pipelineDesc(*schedule_->kernels()->Get(module)));
+  return descs;
 }
 
 const std::string& ScheduleExecutor::kernelName(std::uint32_t kernel) const {

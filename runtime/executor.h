@@ -153,6 +153,10 @@ class ScheduleExecutor {
   // The name of the module run for dispatched schedule kernel `kernel` (its
   // fallback's where substituted).
   const std::string& kernelName(std::uint32_t kernel) const;
+  // The pipelines of the modules this device runs (each dispatched kernel's
+  // own, or its fallback's; the sample kernel's included), once each, in
+  // module order: for reading their compiled form (--bench's statistics).
+  std::vector<gpu::ComputePipelineDesc> modulesRun() const;
 
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
@@ -197,6 +201,7 @@ class ScheduleExecutor {
   std::vector<gpu::ComputePipelineDesc> deferred_pipelines_;
   static constexpr std::uint32_t kNoPipeline = ~std::uint32_t(0);
   std::vector<std::uint32_t> pipeline_of_kernel_;          // by kernel index: into pipelines_ (kNoPipeline: not dispatched)
+  std::vector<std::uint32_t> module_of_kernel_;            // by kernel index: the module it runs (kNoPipeline: none)
   std::vector<KernelSubstitution> substitutions_;
   std::unique_ptr<gpu::DescriptorPool> pool_;
   std::vector<VkDescriptorSet> prefill_sets_;

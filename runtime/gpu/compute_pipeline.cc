@@ -158,6 +158,8 @@ ComputePipeline ComputePipeline::create(GpuDevice& device, const ComputePipeline
   pipeline_info.stage.pName = desc.entry_point.c_str();
   pipeline_info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
   pipeline_info.layout = result.layout_;
+  result.statistics_captured_ = desc.capture_statistics && device.capabilities().pipeline_executable_info;
+  if (result.statistics_captured_) pipeline_info.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   VkResult created =
       vkCreateComputePipelines(device.handle(), VK_NULL_HANDLE, 1, &pipeline_info, nullptr, &result.pipeline_);
   // The module is only needed while the pipeline is made.
@@ -217,7 +219,8 @@ ComputePipeline::ComputePipeline(ComputePipeline&& other) noexcept
       storage_buffer_count_(other.storage_buffer_count_),
       array_sizes_(std::move(other.array_sizes_)),
       descriptor_count_(other.descriptor_count_),
-      push_constant_bytes_(other.push_constant_bytes_) {}
+      push_constant_bytes_(other.push_constant_bytes_),
+      statistics_captured_(other.statistics_captured_) {}
 
 ComputePipeline& ComputePipeline::operator=(ComputePipeline&& other) noexcept {
   if (this != &other) {
@@ -231,8 +234,53 @@ ComputePipeline& ComputePipeline::operator=(ComputePipeline&& other) noexcept {
     array_sizes_ = std::move(other.array_sizes_);
     descriptor_count_ = other.descriptor_count_;
     push_constant_bytes_ = other.push_constant_bytes_;
+    statistics_captured_ = other.statistics_captured_;
   }
   return *this;
+}
+
+std::vector<PipelineExecutable> ComputePipeline::statistics() const {
+  if (!statistics_captured_ || pipeline_ == VK_NULL_HANDLE) return {};
+  VkDevice device = device_->handle();
+  auto get_properties = reinterpret_cast<PFN_vkGetPipelineExecutablePropertiesKHR>(
+      vkGetDeviceProcAddr(device, "vkGetPipelineExecutablePropertiesKHR"));
+  auto get_statistics = reinterpret_cast<PFN_vkGetPipelineExecutableStatisticsKHR>(
+      vkGetDeviceProcAddr(device, "vkGetPipelineExecutableStatisticsKHR"));
+  if (!get_properties || !get_statistics) return {};
+  auto pipeline_info = vkStruct<VkPipelineInfoKHR>(VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR);
+  pipeline_info.pipeline = pipeline_;
+  uint32_t count = 0;
+  checkVk(get_properties(device, &pipeline_info, &count, nullptr), "reading the executables of " + name_);
+  std::vector<VkPipelineExecutablePropertiesKHR> properties(
+      count, vkStruct<VkPipelineExecutablePropertiesKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR));
+  checkVk(get_properties(device, &pipeline_info, &count, properties.data()), "reading the executables of " + name_);
+  std::vector<PipelineExecutable> executables;
+  for (uint32_t i = 0; i < count; ++i) {
+    auto executable_info = vkStruct<VkPipelineExecutableInfoKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR);
+    executable_info.pipeline = pipeline_;
+    executable_info.executableIndex = i;
+    uint32_t statistic_count = 0;
+    checkVk(get_statistics(device, &executable_info, &statistic_count, nullptr), "reading the statistics of " + name_);
+    std::vector<VkPipelineExecutableStatisticKHR> statistics(
+        statistic_count, vkStruct<VkPipelineExecutableStatisticKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR));
+    checkVk(get_statistics(device, &executable_info, &statistic_count, statistics.data()),
+            "reading the statistics of " + name_);
+    PipelineExecutable executable{properties[i].name, {}};
+    for (uint32_t s = 0; s < statistic_count; ++s) {
+      const VkPipelineExecutableStatisticKHR& statistic = statistics[s];
+      double value = 0;
+      switch (statistic.format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: value = statistic.value.b32 ? 1 : 0; break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: value = static_cast<double>(statistic.value.i64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: value = static_cast<double>(statistic.value.u64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR: value = statistic.value.f64; break;
+        default: continue;
+      }
+      executable.statistics.push_back({statistic.name, statistic.description, value});
+    }
+    executables.push_back(std::move(executable));
+  }
+  return executables;
 }
 
 ComputePipeline::~ComputePipeline() { release(); }

@@ -35,6 +35,21 @@ struct ComputePipelineDesc {
   // 0: the driver's default subgroup size. Otherwise the pipeline requires this
   // subgroup size (needs subgroup_size_control and min <= size <= max).
   uint32_t required_subgroup_size = 0;
+  // Keep the driver's statistics of the compiled pipeline for statistics()
+  // (where the device has pipeline_executable_info; ignored elsewhere).
+  bool capture_statistics = false;
+};
+
+// One statistic the driver reports of a compiled pipeline's executable, e.g.
+// NVIDIA's register count; booleans read as 0 / 1.
+struct PipelineStatistic {
+  std::string name;
+  std::string description;
+  double value = 0;
+};
+struct PipelineExecutable {
+  std::string name;  // the driver's, e.g. "Compute Shader"
+  std::vector<PipelineStatistic> statistics;
 };
 
 class ComputePipeline {
@@ -73,6 +88,10 @@ class ComputePipeline {
   const std::vector<uint32_t>& arraySizes() const { return array_sizes_; }
   uint32_t descriptorCount() const { return descriptor_count_; }
   uint32_t pushConstantBytes() const { return push_constant_bytes_; }
+  // The driver's statistics of each executable of a pipeline made with
+  // capture_statistics on a device with pipeline_executable_info (VK_KHR_
+  // pipeline_executable_properties); empty otherwise.
+  std::vector<PipelineExecutable> statistics() const;
 
  private:
   ComputePipeline() = default;
@@ -87,6 +106,7 @@ class ComputePipeline {
   std::vector<uint32_t> array_sizes_;  // one per binding
   uint32_t descriptor_count_ = 0;
   uint32_t push_constant_bytes_ = 0;
+  bool statistics_captured_ = false;
 };
 
 }  // namespace unicorn::gpu

@@ -119,6 +119,8 @@ DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice 
   const std::vector<VkExtensionProperties> extensions = deviceExtensions(device);
   caps.external_memory_host = hasExtension(extensions, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
   const bool has_cooperative_matrix = hasExtension(extensions, kCooperativeMatrixExtension);
+  const bool has_executable_properties =
+      hasExtension(extensions, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
 
   // Structures of Vulkan 1.1 and later may only be queried from a device that
   // supports them; a 1.0 device is reported with its basics and refused.
@@ -133,7 +135,8 @@ DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice 
 
   // Features: each struct is chained only when the device knows it.
   DeviceFeatureChain chain(
-      {has_8bit_storage, has_float16_int8, has_size_control, has_integer_dot, has_cooperative_matrix});
+      {has_8bit_storage, has_float16_int8, has_size_control, has_integer_dot, has_cooperative_matrix,
+       has_executable_properties});
   vkGetPhysicalDeviceFeatures2(device, &chain.features);
   caps.shader_integer_dot_product = has_integer_dot && chain.integer_dot.shaderIntegerDotProduct;
   caps.storage_buffer_16bit_access = chain.storage16.storageBuffer16BitAccess;
@@ -143,6 +146,8 @@ DeviceCapabilities readDeviceCapabilities(VkInstance instance, VkPhysicalDevice 
   caps.shader_int8 = has_float16_int8 && chain.float16_int8.shaderInt8;
   caps.cooperative_matrix = has_cooperative_matrix && chain.cooperative_matrix.cooperativeMatrix;
   if (caps.cooperative_matrix) caps.cooperative_matrix_shapes = readCooperativeMatrixShapes(instance, device);
+  caps.pipeline_executable_info =
+      has_executable_properties && chain.executable_properties.pipelineExecutableInfo;
 
   // Properties.
   auto properties2 = vkStruct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);

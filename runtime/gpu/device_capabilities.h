@@ -66,6 +66,10 @@ struct DeviceCapabilities {
   // units run (runtime/gpu/cooperative_matrix.h; the NV extension is not used).
   bool cooperative_matrix = false;
   std::vector<CooperativeMatrixShape> cooperative_matrix_shapes;
+  // VK_KHR_pipeline_executable_properties' pipelineExecutableInfo: the driver's
+  // statistics of a compiled pipeline (registers, shared memory, ...), which
+  // --bench reports; nothing else depends on it.
+  bool pipeline_executable_info = false;
 
   // Importing host memory (the mmapped bundle) as device memory.
   bool external_memory_host = false;  // VK_EXT_external_memory_host

@@ -9,6 +9,7 @@ DeviceFeatureChain::DeviceFeatureChain(Present present) {
   float16_int8.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
   size_control.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES;
   integer_dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES;
+  executable_properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
   features.pNext = &storage16;
   void** tail = &storage16.pNext;
   auto link = [&tail](bool wanted, auto& next) {
@@ -21,6 +22,7 @@ DeviceFeatureChain::DeviceFeatureChain(Present present) {
   link(present.size_control, size_control);
   link(present.integer_dot, integer_dot);
   link(present.cooperative_matrix, cooperative_matrix);
+  link(present.executable_properties, executable_properties);
 }
 
 }  // namespace unicorn::gpu

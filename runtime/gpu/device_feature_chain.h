@@ -20,6 +20,7 @@ struct DeviceFeatureChain {
     bool size_control = false;
     bool integer_dot = false;
     bool cooperative_matrix = false;
+    bool executable_properties = false;
   };
   explicit DeviceFeatureChain(Present present);
   // The chain points into itself.
@@ -33,6 +34,7 @@ struct DeviceFeatureChain {
   VkPhysicalDeviceSubgroupSizeControlFeatures size_control{};
   VkPhysicalDeviceShaderIntegerDotProductFeatures integer_dot{};
   CooperativeMatrixFeatures cooperative_matrix{};
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable_properties{};
 };
 
 }  // namespace unicorn::gpu

@@ -27,6 +27,7 @@ std::vector<const char*> extensionsToEnable(const DeviceCapabilities& caps) {
     names.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   }
   if (caps.cooperative_matrix) names.push_back(kCooperativeMatrixExtension);
+  if (caps.pipeline_executable_info) names.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
   return names;
 }
 
@@ -60,7 +61,7 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
   DeviceFeatureChain chain({capabilities_.storage_buffer_8bit_access,
                             capabilities_.shader_float16 || capabilities_.shader_int8,
                             capabilities_.subgroup_size_control, capabilities_.shader_integer_dot_product,
-                            capabilities_.cooperative_matrix});
+                            capabilities_.cooperative_matrix, capabilities_.pipeline_executable_info});
   chain.storage16.storageBuffer16BitAccess = VK_TRUE;
   chain.features.features.shaderStorageBufferArrayDynamicIndexing = capabilities_.storage_buffer_array_dynamic_indexing;
   chain.storage8.storageBuffer8BitAccess = capabilities_.storage_buffer_8bit_access;
@@ -69,6 +70,7 @@ GpuDevice::GpuDevice(VulkanInstance instance, uint32_t index, VkPhysicalDevice p
   chain.size_control.subgroupSizeControl = capabilities_.subgroup_size_control;
   chain.integer_dot.shaderIntegerDotProduct = capabilities_.shader_integer_dot_product;
   chain.cooperative_matrix.cooperativeMatrix = capabilities_.cooperative_matrix;
+  chain.executable_properties.pipelineExecutableInfo = capabilities_.pipeline_executable_info;
 
   const std::vector<const char*> extensions = extensionsToEnable(capabilities_);
   auto device_info = vkStruct<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);

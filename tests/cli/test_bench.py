@@ -203,6 +203,27 @@ class BenchTest(harness.CliTestCase):
             self.assertIn("cooperativeMatrix (VK_KHR_cooperative_matrix)", s["because"])
             self.assertIn(report["device"]["name"], s["because"])
 
+    def test_pipeline_statistics_cover_each_module_run_or_say_why_not(self):
+        """The driver's statistics of each compiled pipeline (VK_KHR_pipeline_executable_
+        properties): one entry per module the device runs (every dispatched kernel, a
+        fallback in place of what it stands in for), each with its executables'
+        numbers; on a device without the extension, a reason naming it instead."""
+        report = self.report()
+        statistics = report["pipeline_statistics"]
+        if "skipped" in statistics:
+            self.assertIn("VK_KHR_pipeline_executable_properties", statistics["skipped"])
+            self.assertNotIn("modules", statistics)
+            return
+        schedule = harness.bundle_header(self.bundle, self.shared)["schedule"]
+        ran = {s["kernel"]: s["ran"] for s in report["kernel_substitutions"]}
+        dispatched = {schedule["kernels"][d["kernel"]]["name"] for d in schedule["prefill"] + schedule["decode"]}
+        self.assertEqual(sorted(m["kernel"] for m in statistics["modules"]),
+                         sorted({ran.get(name, name) for name in dispatched}))
+        for module in statistics["modules"]:
+            self.assertTrue(module["executables"], module["kernel"])
+            for executable in module["executables"]:
+                self.assertTrue(executable["statistics"], module["kernel"])
+
     def test_launch_floor_is_the_steps_dispatches_at_the_measured_cost(self):
         """The launch floor of a decode step: its dispatch count times what one empty,
         dependent dispatch was measured to cost in the same run."""
@@ -252,7 +273,7 @@ class BenchTest(harness.CliTestCase):
         for fragment in ("to the first token", "roofline", "prefill  8 tokens after 0", "decode   context 0:",
                          "a step at position 2,",
                          "profile  one decode step", "launching them", "profile  one prefill chunk of", "peak     host RSS",
-                         "ran their fallback"):
+                         "ran their fallback", "kernels  compiled form"):
             self.assertIn(fragment, result.stdout)
 
     def test_bench_flags_need_bench_and_exclude_other_modes(self):
