@@ -313,10 +313,15 @@ json measurePrefill(ScheduleExecutor& executor, const BundleView& bundle, std::u
 // Where a profile's GPU time went, kernel by kernel (the name before its
 // specialisation, largest first), and each kernel's specialisations apart
 // (which product shape of a matvec is slow, say), largest first too.
+// A profile's dispatches by kernel, largest first, and by specialisation;
+// for the products (matvec*, which read each weight they bind once) each
+// specialisation's weight bytes and the rate it read them at, to set beside
+// the roofline.
 json profileByKernel(const ScheduleExecutor& executor, const std::vector<ScheduleExecutor::DispatchTime>& times) {
   struct Entry {
     std::uint32_t dispatches = 0;
     double seconds = 0;
+    std::uint64_t weight_bytes = 0;
   };
   std::map<std::string, Entry> by_kernel;
   std::map<std::string, std::map<std::string, Entry>> by_specialisation;  // kernel -> its full names
@@ -327,6 +332,7 @@ json profileByKernel(const ScheduleExecutor& executor, const std::vector<Schedul
     for (Entry* entry : {&by_kernel[name], &by_specialisation[name][full_name]}) {
       entry->dispatches += 1;
       entry->seconds += t.seconds;
+      entry->weight_bytes += t.weight_bytes;
     }
     total += t.seconds;
   }
@@ -340,7 +346,12 @@ json profileByKernel(const ScheduleExecutor& executor, const std::vector<Schedul
   for (const auto& [name, entry] : largestFirst(by_kernel)) {
     json specialisations = json::array();
     for (const auto& [full_name, part] : largestFirst(by_specialisation[name])) {
-      specialisations.push_back({{"name", full_name}, {"dispatches", part.dispatches}, {"seconds", part.seconds}});
+      json specialisation = {{"name", full_name}, {"dispatches", part.dispatches}, {"seconds", part.seconds}};
+      if (name.starts_with("matvec")) {
+        specialisation["weight_bytes"] = part.weight_bytes;
+        if (part.seconds > 0) specialisation["weight_GBps"] = double(part.weight_bytes) / part.seconds / 1e9;
+      }
+      specialisations.push_back(specialisation);
     }
     kernels.push_back({{"kernel", name},
                        {"dispatches", entry.dispatches},

@@ -426,7 +426,14 @@ std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastProfile() cons
   std::vector<DispatchTime> profile;
   double previous = 0;
   for (std::size_t i = 0; i < marks.size(); ++i) {
-    profile.push_back({program.Get(recorded[i])->kernel(), std::max(0.0, marks[i] - previous)});
+    const fb::Dispatch& dispatch = *program.Get(recorded[i]);
+    std::uint64_t weight_bytes = 0;
+    for (const fb::Binding* binding : *dispatch.bindings()) {
+      const fb::ScheduleBuffer& buffer = *schedule_->buffers()->Get(binding->buffer());
+      if (buffer.kind() != fb::BufferKind::Weight) continue;
+      weight_bytes += binding->range() != 0 ? binding->range() : buffer.bytes() - binding->offset();
+    }
+    profile.push_back({dispatch.kernel(), std::max(0.0, marks[i] - previous), weight_bytes});
     previous = std::max(previous, marks[i]);
   }
   return profile;

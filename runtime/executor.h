@@ -134,11 +134,13 @@ class ScheduleExecutor {
   // without GPU timing or when the device has no timestamps.
   std::optional<double> lastGpuSeconds() const;
   // The last prefill chunk or decode step under per-dispatch timing: each
-  // recorded dispatch's kernel (index into the schedule's kernels) and the GPU
-  // seconds from the previous dispatch's end to its own. Empty without it.
+  // recorded dispatch's kernel (index into the schedule's kernels), the GPU
+  // seconds from the previous dispatch's end to its own, and the bytes of
+  // weights its bindings cover (what a product reads). Empty without it.
   struct DispatchTime {
     std::uint32_t kernel = 0;
     double seconds = 0;
+    std::uint64_t weight_bytes = 0;
   };
   std::vector<DispatchTime> lastProfile() const;
 

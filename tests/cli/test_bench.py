@@ -153,6 +153,25 @@ class BenchTest(harness.CliTestCase):
             found.update({p["name"]: p["dispatches"] for p in parts})
         self.assertEqual(found, expected_specialisations)
 
+    def test_decode_products_report_the_weights_they_read_and_how_fast(self):
+        """Each decode product's specialisation (matvec_bf16 here: a bf16 bundle) with
+        the bytes of weights its dispatches bind, K x N bf16 values each, by the shape
+        its name states, and the rate it read them at; other kernels carry neither."""
+        profile = self.report()["decode_profile"]
+        products = 0
+        for kernel in profile["kernels"]:
+            for specialisation in kernel["specialisations"]:
+                if not kernel["kernel"].startswith("matvec"):
+                    self.assertNotIn("weight_bytes", specialisation)
+                    continue
+                products += specialisation["dispatches"]
+                defines = dict(part.split("=") for part in specialisation["name"].split(" (")[1].rstrip(")").split(", "))
+                want = specialisation["dispatches"] * int(defines["K"]) * int(defines["N"]) * 2
+                self.assertEqual(specialisation["weight_bytes"], want, specialisation["name"])
+                self.assertAlmostEqual(specialisation["weight_GBps"],
+                                       want / specialisation["seconds"] / 1e9, delta=1e-9 * want)
+        self.assertGreater(products, 0)
+
     def test_each_context_profiles_a_step_from_the_middle_of_its_range(self):
         """Each decode context profiles one step of its own, from the middle of the
         timed steps (its keys as many as an average step's): the same dispatches as
