@@ -138,8 +138,9 @@ std::vector<KernelInfo> builtinKernels() {
                         "SPLITS", 2),
       // matmul_bf16's product on cooperative-matrix units, on the same grid and
       // bindings (split-K's from its own entry point).
-      splitKDialectKernel(dialectKernel("matmul_bf16_coop", {required("K"), required("N"), softcap, optional("SPLITS", "1")},
-                                        3, sizeof(MatmulPush), 32)),
+      splitKDialectKernel(dialectKernel("matmul_bf16_coop",
+                                        {required("K"), required("N"), softcap, optional("SPLITS", "1")}, 3,
+                                        sizeof(MatmulPush), 32)),
       kernel("matvec_bf16",
              {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0"),
               optional("ROW_GROUPS", "1")},

@@ -72,8 +72,8 @@ struct KernelInfo {
   }
   // The entry point of the prebuilt module that the specialisation with `defines` runs.
   std::string entryPoint(const std::map<std::string, std::string>& defines) const {
-    if (alternate_entry_point && isSet(defines, alternate_entry_point->define)) return alternate_entry_point->entry_point;
-    return "main";
+    const bool alternate = alternate_entry_point && isSet(defines, alternate_entry_point->define);
+    return alternate ? alternate_entry_point->entry_point : "main";
   }
   // Descriptors at each of those bindings; empty where every binding has one
   // (schedule.fbs, KernelModule.array_sizes). An array's define must be a

@@ -81,7 +81,10 @@ constexpr uint32_t kArgmaxWorkgroup = 256;
 // widths' 168), each at least kMinSplitColumns of K, at most kMaxSplits of them
 // (more only multiply the partials' traffic). The cooperative-matrix kernels
 // split the same way (their main_split entry point), so a split product keeps
-// its matrix units. Off by default until measured on a device.
+// its matrix units. Off by default: the threshold is the device's (256 suits an
+// H200's 132 SMs, bench/results/prefill-split-k-h200-2026-12-03.json; an APU's
+// dozen compute units are filled by far fewer tiles, at a threshold not
+// measured yet).
 constexpr uint32_t kMinSplitColumns = 256;
 constexpr uint32_t kMaxSplits = 8;
 uint32_t prefillSplits(uint32_t wanted_tiles, uint32_t tokens, uint32_t n, uint32_t k) {

@@ -89,8 +89,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
       if (dispatch->condition() != fb::DispatchCondition::SampledToken) needed_now[dispatch->kernel()] = true;
     }
   }
-  std::vector<std::uint32_t>& module_of_kernel = module_of_kernel_;
-  module_of_kernel.assign(kernel_count, kNoPipeline);
+  module_of_kernel_.assign(kernel_count, kNoPipeline);
   std::map<std::uint32_t, bool> module_needed_now;  // by module (kernel index)
   for (std::uint32_t i = 0; i < kernel_count; ++i) {
     if (!dispatched[i]) continue;
@@ -102,7 +101,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
         substitutions_.push_back({i, runs, *missing});
       }
     }
-    module_of_kernel[i] = runs;
+    module_of_kernel_[i] = runs;
     module_needed_now[runs] = module_needed_now[runs] || needed_now[i];
   }
   // Pipelines are indexed as pipelines_ will hold them: those made now, then the deferred ones.
@@ -117,7 +116,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   }
   pipeline_of_kernel_.assign(kernel_count, kNoPipeline);
   for (std::uint32_t i = 0; i < kernel_count; ++i) {
-    if (module_of_kernel[i] != kNoPipeline) pipeline_of_kernel_[i] = pipeline_of_module.at(module_of_kernel[i]);
+    if (module_of_kernel_[i] != kNoPipeline) pipeline_of_kernel_[i] = pipeline_of_module.at(module_of_kernel_[i]);
   }
   // Drivers compile the pipelines while this thread copies the weights.
   std::future<std::vector<gpu::ComputePipeline>> pipelines = std::async(std::launch::async, [&device, &descs, this] {

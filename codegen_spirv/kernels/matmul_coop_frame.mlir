@@ -56,8 +56,9 @@
 // What the including module declares before the include line (SPIR-V wants
 // variables declared before their use): the bindings @x (0: vec4 x), @y (2:
 // float y) and split-K's @partials (float) and @counts (i32), both Coherent,
-// at the tiled kernel's binding numbers, the push constant block @pc (MatmulPush's members first: x_base,
-// x_token_stride, the weights' base, y_base, y_token_stride, num_tokens) and
+// at the tiled kernel's binding numbers, the push constant block @pc
+// (MatmulPush's members first: x_base, x_token_stride, the weights' base,
+// y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
 // multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
 //   @w_prepass(first_row, k_begin, k_end)

@@ -40,8 +40,8 @@ struct ComputePipelineDesc {
   bool capture_statistics = false;
 };
 
-// One statistic the driver reports of a compiled pipeline's executable, e.g.
-// NVIDIA's register count; booleans read as 0 / 1.
+// One statistic the driver reports of a compiled pipeline's executable (which
+// ones is the driver's choice, e.g. a register count); booleans read as 0 / 1.
 struct PipelineStatistic {
   std::string name;
   std::string description;
