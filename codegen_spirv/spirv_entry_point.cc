@@ -12,7 +12,6 @@
 namespace unicorn::spirv {
 namespace {
 
-constexpr uint32_t kMagic = 0x07230203;
 constexpr uint32_t kOpName = 5, kOpExtInst = 12, kOpEntryPoint = 15, kOpExecutionMode = 16, kOpFunction = 54,
                    kOpFunctionEnd = 56, kOpFunctionCall = 57, kOpVariable = 59, kOpLoad = 61, kOpStore = 62,
                    kOpDecorate = 71, kOpVectorShuffle = 79, kOpCompositeExtract = 81, kOpCompositeInsert = 82,
@@ -68,7 +67,7 @@ struct Instruction {
 
 std::vector<uint32_t> withOnlyEntryPoint(std::string_view what, std::span<const uint32_t> words,
                                          std::string_view entry_point) {
-  if (words.size() < gpu::kSpirvHeaderWords || words[0] != kMagic) fail(what, "not a SPIR-V module");
+  if (!gpu::hasSpirvHeader(words)) fail(what, "not a SPIR-V module");
   const std::string where = "kernel " + std::string(what);
   std::vector<Instruction> instructions;
   std::vector<std::pair<uint32_t, std::string>> entry_points;  // function id, name; in module order

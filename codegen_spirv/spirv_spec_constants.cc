@@ -12,7 +12,6 @@
 namespace unicorn::spirv {
 namespace {
 
-constexpr uint32_t kMagic = 0x07230203;
 constexpr uint32_t kOpName = 5, kOpTypeInt = 21, kOpTypeFloat = 22, kOpSpecConstant = 50;
 
 struct SpecConstant {
@@ -28,7 +27,7 @@ struct SpecConstant {
 
 // The 32-bit scalar specialisation constants, in declaration order.
 std::vector<SpecConstant> findSpecConstants(std::string_view what, std::span<const uint32_t> words) {
-  if (words.size() < gpu::kSpirvHeaderWords || words[0] != kMagic) fail(what, "not a SPIR-V module");
+  if (!gpu::hasSpirvHeader(words)) fail(what, "not a SPIR-V module");
   std::map<uint32_t, std::string> names;
   std::map<uint32_t, SpecConstant> scalar_types;  // type id -> its kind (name, value_word unused)
   std::vector<std::pair<uint32_t, SpecConstant>> constants;  // result id, constant

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "runtime/error.h"
+#include "runtime/gpu/spirv_instructions.h"
 
 namespace unicorn {
 namespace {
 
-constexpr std::uint32_t kSpirvMagic = 0x07230203;
 // Vulkan's minStorageBufferOffsetAlignment is at most 256 and maxStorageBufferRange at least 2^27.
 constexpr std::uint64_t kBindingAlignment = 256;
 constexpr std::uint64_t kMaxBindingRange = std::uint64_t(1) << 27;
@@ -66,7 +66,7 @@ class ScheduleChecker {
     const std::string what = "kernel " + std::to_string(index);
     if (!k.name() || !k.entry_point() || !k.spirv()) fail(what + " lacks its name, entry point or SPIR-V");
     // The words are a [uint32] vector, so the module is a 4-byte multiple by construction.
-    if (k.spirv()->size() < 5 || k.spirv()->Get(0) != kSpirvMagic) {
+    if (!gpu::hasSpirvHeader(std::span<const std::uint32_t>(k.spirv()->data(), k.spirv()->size()))) {
       fail(what + " (" + k.name()->str() + "): not a SPIR-V module (magic 0x07230203 expected)");
     }
     if (k.push_constant_bytes() % 4 != 0 || k.push_constant_bytes() > kMaxPushConstantBytes) {

@@ -476,6 +476,8 @@
 
   // Split-K: the same accumulator, times s_t * s_n, to this split's partial
   // tile at `partial_base` of @partials ([token][row], 128 x 128, all of it).
+  // A twin of write_out rather than a mode of it: the unsplit entry point must
+  // not use @partials at all (its pipeline has no binding for it).
   spirv.func @write_partial(%acc : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %staging_base : i32, %lane : i32, %partial_base : i32, %token0 : i32, %row0 : i32) "None" {
     %c0 = spirv.Constant 0 : i32

@@ -1,9 +1,8 @@
 // Split-K for the tiled prefill products (matmul_tile.glsl; the
 // cooperative-matrix frame, matmul_coop_frame.mlir, follows the same protocol
-// in its main_split entry point): a product with too few output
-// tiles to keep a large GPU busy (Gemma 3 1B's down projection: 36 tiles of
-// 128 x 128 for an H200's 132 SMs) runs SPLITS workgroups a tile, workgroup z
-// = s taking the
+// in its main_split entry point): a product with too few output tiles to keep
+// a large GPU busy (Gemma 3 1B's down projection: 36 tiles of 128 x 128 for an
+// H200's 132 SMs) runs SPLITS workgroups a tile, workgroup z = s taking the
 // s-th of SPLITS equal runs of K's steps (the last runs may be shorter, or
 // empty). Each writes its partial tile, then counts itself in; the last to
 // arrive adds the partials up in split order (so a rerun gives the same bits,

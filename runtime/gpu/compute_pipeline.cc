@@ -14,18 +14,16 @@
 #include "runtime/error.h"
 #include "runtime/gpu/gpu_device.h"
 #include "runtime/gpu/spirv_capabilities.h"
+#include "runtime/gpu/spirv_instructions.h"
 #include "runtime/gpu/vulkan_error.h"
 #include "runtime/gpu/vulkan_struct.h"
 
 namespace unicorn::gpu {
 namespace {
 
-constexpr uint32_t kSpirvMagic = 0x07230203;
-
 // The module's own faults: Error(kInvalidInput).
 void checkWords(const ComputePipelineDesc& desc, const std::string& kernel) {
-  // The SPIR-V header is five words; a module without them is not SPIR-V.
-  if (desc.spirv.size() < 5 || desc.spirv[0] != kSpirvMagic) {
+  if (!hasSpirvHeader(desc.spirv)) {
     throw Error(ExitCode::kInvalidInput, kernel + ": not a SPIR-V module (" + std::to_string(desc.spirv.size()) +
                                              " words, expected the magic number 0x07230203 first)");
   }

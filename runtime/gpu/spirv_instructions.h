@@ -14,6 +14,12 @@
 namespace unicorn::gpu {
 
 inline constexpr size_t kSpirvHeaderWords = 5;
+inline constexpr uint32_t kSpirvMagic = 0x07230203;
+
+// Whether `spirv` starts as a module does: a whole header, the magic number first.
+inline bool hasSpirvHeader(std::span<const uint32_t> spirv) {
+  return spirv.size() >= kSpirvHeaderWords && spirv[0] == kSpirvMagic;
+}
 
 // Calls `visit(opcode, operands, at)` for each instruction after the header,
 // `at` being the index of its first word. Throws Error(kInvalidInput) naming
