@@ -20,7 +20,9 @@ COMPILE = BINARY_DIR / "compiler" / "unicorn-compile"
 EXEC = BINARY_DIR / "runtime" / "unicorn-exec"
 MAKE_CHECKPOINT = SOURCE_DIR / "tools" / "make_checkpoint.py"
 NODE_MODULES = SOURCE_DIR / "tools" / "node_modules"
-PYTHON = "/usr/bin/python3"  # Debian's, with numpy (scripts/setup installs it)
+# Debian's, with numpy (scripts/setup installs it); UNICORN_PYTHON names another
+# with numpy where that one has none (the device machine's).
+PYTHON = os.environ.get("UNICORN_PYTHON", "/usr/bin/python3")
 
 # Exit codes of the command-line contract (DESIGN.md).
 EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_DEVICE = 0, 1, 2, 3
