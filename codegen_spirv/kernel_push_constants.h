@@ -45,6 +45,10 @@ struct MatmulPush {
 struct QuantMatmulPush {
   uint32_t x_base, x_token_stride, quant_base, y_base, y_token_stride, num_tokens, scale_base;
 };
+// token_maxima: x in floats (as MatmulPush's); token t's maximum at element t.
+struct TokenMaximaPush {
+  uint32_t x_base, x_token_stride, num_tokens;
+};
 // quantize_activation: x in floats (as MatmulPush's), the output in uvec4 units.
 struct QuantizeActivationPush {
   uint32_t x_base, x_token_stride, out_base, out_token_stride, num_tokens;

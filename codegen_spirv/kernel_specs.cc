@@ -429,6 +429,14 @@ KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size) {
   return request;
 }
 
+KernelRequest tokenMaximaKernel(uint32_t k, uint32_t workgroup_size) {
+  KernelRequest request{"token_maxima", {}};
+  requireVec4Width(request.kernel, k);
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  request.defines = {{"K", text(k)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 KernelRequest addKernel(uint32_t workgroup_size) {
   KernelRequest request{"add", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

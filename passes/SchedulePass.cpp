@@ -72,6 +72,8 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // row groups (below).
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
+// token_maxima: one workgroup a token's row (a few thousand floats).
+constexpr uint32_t kTokenMaximaWorkgroup = 256;
 
 // Split-K for prefill products (split_k.glsl), with the pass option
 // prefill-split-tiles T > 0: a product of fewer output tiles of 128 x 128
@@ -322,6 +324,9 @@ class ProgramBuilder {
   // the counts zero when created and back to zero after every dispatch.
   static constexpr llvm::StringLiteral kMatmulPartialsSymbol = "matmul_partials";
   static constexpr llvm::StringLiteral kMatmulCountsSymbol = "matmul_counts";
+  // Each token's largest |x| (token_maxima.comp), the cooperative-matrix
+  // products' x scales: a float per row of the chunk.
+  static constexpr llvm::StringLiteral kTokenMaximaSymbol = "token_maxima";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -703,6 +708,29 @@ class ProgramBuilder {
       if (from_gelu) quantize_params.push_back(flag("gelu_input", true));
       emit(op->getLoc(), "quantize_activation", quantize_params, q);
     }
+    // The products on cooperative-matrix units scale each token's row of x by
+    // its largest |x|: token_maxima finds it once for all of them, which each
+    // of their workgroups did for its tile's tokens before (the same value).
+    const bool coop = how.as_matmul && s_.launches().coop_matmul &&
+                      llvm::any_of(matrices, [](const Matrix& w) { return w.k % sp::kCoopMatmulStepK == 0; });
+    std::optional<BindingAttr> token_maxima;
+    if (coop) {
+      const uint64_t maxima_bytes = alignedScratch(uint64_t(s_.chunk()) * 4);
+      token_maxima = s_.range(kTokenMaximaSymbol, 0, maxima_bytes);
+      s_.needScratch(kTokenMaximaSymbol, maxima_bytes);
+      DispatchShape m;
+      m.when = how.when;
+      m.bindings = {{x->binding, Access::kRead}, {*token_maxima, Access::kWrite}};
+      m.push = words(sp::TokenMaximaPush{x->base, x->stride, 0});
+      m.patches = {patch(PUSH_WORD(sp::TokenMaximaPush, num_tokens), how.rows)};
+      if (how.x_first_row_patch) {
+        m.patches.push_back(
+            patch(PUSH_WORD(sp::TokenMaximaPush, x_base), ChunkValue::FirstReadoutRow, *how.x_first_row_patch));
+      }
+      m.groups = {scaled(how.rows), fixed(1), fixed(1)};
+      emit(op->getLoc(), "token_maxima",
+           {param("k", int64_t(matrices.front().k)), param("workgroup_size", int64_t(kTokenMaximaWorkgroup))}, m);
+    }
     hazards_.beginGroup();
     uint32_t column = 0;
     // Split-K's partials and counts: a region of each per split dispatch of the
@@ -773,11 +801,13 @@ class ProgramBuilder {
           s_.needScratch(kMatmulPartialsSymbol, partials_at);
           s_.needScratch(kMatmulCountsSymbol, counts_at);
         }
-        if (how.as_matmul && w->k % sp::kCoopMatmulStepK == 0 && s_.launches().coop_matmul) {
+        if (coop && w->k % sp::kCoopMatmulStepK == 0) {
           // On cooperative-matrix units where the device has them (same grid,
           // bindings and parameters, split-K's included, as the tiled
-          // kernel), the tiled kernel elsewhere.
+          // kernel, and last the tokens' maxima, which the tiled kernel
+          // ignores), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
+          d.bindings.push_back({*token_maxima, Access::kRead});
           emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", params, fallback), d);
           continue;
         }

@@ -260,12 +260,16 @@ void ScheduleExecutor::allocateSets() {
     for (std::uint32_t i = 0; i < list.size(); ++i) {
       const fb::Dispatch& dispatch = *list.Get(i);
       if (sets[i] != VK_NULL_HANDLE || pipeline_of_kernel_[dispatch.kernel()] >= pipelines_.size()) continue;
+      // A fallback binds what the kernel it stands in for binds first, and
+      // not what that one alone reads after (the schedule check holds it).
+      const gpu::ComputePipeline& pipeline = pipelineFor(dispatch.kernel());
       std::vector<gpu::BufferBinding> bound;
       for (const fb::Binding* b : *dispatch.bindings()) {
+        if (bound.size() == pipeline.descriptorCount()) break;
         gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input : buffers_[b->buffer()].get();
         bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
       }
-      sets[i] = pool_->allocate(pipelineFor(dispatch.kernel()), bound);
+      sets[i] = pool_->allocate(pipeline, bound);
     }
   };
   fill(*schedule_->prefill(), step_inputs_[0], prefill_sets_);

@@ -1,5 +1,6 @@
 #include "runtime/schedule_check.h"
 
+#include <algorithm>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -89,14 +90,18 @@ class ScheduleChecker {
     }
     if (k.fallback() != -1) {
       // One level only, and a true stand-in: the dispatches that run this
-      // module bind and push exactly what the fallback takes.
+      // module push what the fallback takes and bind what it binds, first
+      // (the executor leaves out the trailing bindings only this module
+      // reads: a cooperative-matrix product's tokens' maxima).
       const auto& kernels = *s.kernels();
       if (k.fallback() < 0 || std::uint32_t(k.fallback()) >= kernels.size() || std::uint32_t(k.fallback()) == index) {
         fail(what + ": fallback " + std::to_string(k.fallback()) + " is not another kernel");
       }
       const fb::KernelModule& fallback = *kernels.Get(k.fallback());
       if (fallback.fallback() != -1) fail(what + ": its fallback has a fallback of its own");
-      if (fallback.binding_count() != k.binding_count() || arraySizes(fallback) != arraySizes(k) ||
+      const std::vector<std::uint32_t> fallback_arrays = arraySizes(fallback), arrays = arraySizes(k);
+      if (fallback.binding_count() > k.binding_count() || fallback_arrays.size() > arrays.size() ||
+          !std::equal(fallback_arrays.begin(), fallback_arrays.end(), arrays.begin()) ||
           fallback.push_constant_bytes() != k.push_constant_bytes()) {
         fail(what + ": its fallback binds or pushes differently");
       }

@@ -1,6 +1,7 @@
 // y[t, n] = sum_k x[t, k] * W[n, k], W bf16 [out, in], on cooperative-matrix
 // units (SPV_KHR_cooperative_matrix): the prefill kernel for devices that have
-// them, a drop-in for matmul_bf16 — same bindings, push constants (MatmulPush),
+// them, a drop-in for matmul_bf16 — its bindings (and after them one more,
+// the tokens' maxima, which matmul_bf16 ignores), push constants (MatmulPush),
 // alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // Written in MLIR's SPIR-V dialect because Debian's glslang cannot express the
 // KHR extension; mlir-translate verifies and serialises it when Unicorn is
@@ -30,6 +31,12 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @counts bind(0, 4) {Coherent} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
+  // token_maxima.comp's output: each token's largest |x| (the frame's x
+  // scales), after the tiled kernel's bindings, so its fallback ignores it.
+  spirv.GlobalVariable @token_maxima bind(0, 3) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @split_token_maxima bind(0, 5) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // MatmulPush: x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens.
   spirv.GlobalVariable @pc : !push_ptr
 
@@ -242,10 +249,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @pc, @workgroup_id, @workgroup_count, @invocation_index,
+  spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @token_maxima, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
-  spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @pc, @workgroup_id,
+  spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @split_token_maxima, @pc, @workgroup_id,
       @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

@@ -27,10 +27,14 @@
 //   same 128 rows of W for successive token tiles: those running together
 //   share W's rows through the cache, each row is read from memory about once,
 //   and x (a chunk of at most a few thousand tokens) stays cached.
-//   Scales: a pre-pass reads the tile's 128 tokens of x (and the kernel's W
-//   bound) once (each invocation keeps the largest magnitude of the units it
-//   stages), the maxima meet in shared memory, and every invocation keeps
-//   1 / scale for the 4 tokens (and the rows) it stages.
+//   Scales: each token's largest |x| over all of K comes from a dispatch
+//   before, token_maxima.comp (binding @token_maxima; once for all of a
+//   product's workgroups, where each of them used to read its tile's tokens
+//   of x twice, an eighth to a fifth of a quantised product's time on an H200);
+//   a pre-pass reads the kernel's W bound (each invocation keeps the largest
+//   magnitude of the units it stages), those maxima meet in shared memory,
+//   and every invocation keeps 1 / scale for the 4 tokens (and the rows) it
+//   stages.
 //   Steps: 32 columns of K at a time. An invocation holds its share of the
 //   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; its units of
 //   W) in registers; it stages them, scaled and converted, into shared memory,
@@ -44,11 +48,13 @@
 //   Columns past K, tokens past the chunk and rows past N stage as zeros;
 //   their outputs are not written.
 //   Split-K (SPLITS > 1, the entry point @main_split): workgroup z = s of a
-//   tile takes the s-th of SPLITS runs of K's steps (its x and W scales from
-//   those columns alone), writes its partial tile, times its scales, to @partials
+//   tile takes the s-th of SPLITS runs of K's steps (its W scales from those
+//   columns alone, x's from the whole row), writes its partial tile, times its
+//   scales, to @partials
 //   and counts itself in @counts; the last to arrive adds the partials up in
 //   split order and writes y (split_k.glsl's protocol, which the tiled kernels
-//   share). Only @main_split's functions use those two bindings, and the
+//   share). Only @main_split's functions use those two bindings (and
+//   @split_token_maxima, @token_maxima's place after them), and the
 //   compiler keeps a specialisation's own entry point alone
 //   (spirv_entry_point.h), so the unsplit module binds what the unsplit tiled
 //   kernel binds and the split one what the split tiled kernel binds.
@@ -56,7 +62,10 @@
 // What the including module declares before the include line (SPIR-V wants
 // variables declared before their use): the bindings @x (0: vec4 x), @y (2:
 // float y) and split-K's @partials (float) and @counts (i32), both Coherent,
-// at the tiled kernel's binding numbers, the push constant block @pc
+// at the tiled kernel's binding numbers; the tokens' maxima (float), after the
+// tiled kernel's bindings, as @token_maxima (unsplit) and @split_token_maxima
+// (after the partials and counts: a fallback ignores a trailing binding); the
+// push constant block @pc
 // (MatmulPush's members first: x_base, x_token_stride, the weights' base,
 // y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
@@ -178,16 +187,6 @@
     %m = spirv.GL.FMax %m01, %m23 : f32
     %larger = spirv.GL.FMax %so_far, %m : f32
     spirv.ReturnValue %larger : f32
-  }
-
-  // The pre-pass's share of one x unit: its largest magnitude folded into the
-  // invocation's running maximum in `slot`.
-  spirv.func @note_x(%slot : !spirv.ptr<f32, Function>, %token : i32, %unit : i32) "None" {
-    %values = spirv.FunctionCall @x_unit(%token, %unit) : (i32, i32) -> vector<4xf32>
-    %so_far = spirv.Load "Function" %slot : f32
-    %larger = spirv.FunctionCall @largest_of(%values, %so_far) : (vector<4xf32>, f32) -> f32
-    spirv.Store "Function" %slot, %larger : f32
-    spirv.Return
   }
 
   // A pre-pass maximum into the shared table, at `at`.
@@ -618,7 +617,7 @@
   // The products of the tile `linear` of the renumbered grid (see Work
   // above) over columns [k_begin, k_end) of K (whole steps), into the
   // subgroup's accumulators; the callers write them out.
-  spirv.func @tile_products(%linear : i32, %token_tiles : i32, %k_begin : i32, %k_end : i32,
+  spirv.func @tile_products(%linear : i32, %token_tiles : i32, %k_begin : i32, %k_end : i32, %token_maximum : f32,
                             %acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -668,52 +667,21 @@
     %x_token2 = spirv.IAdd %x_token0, %c64 : i32
     %x_token3 = spirv.IAdd %x_token0, %c96 : i32
 
-    // Pre-pass: the largest magnitudes of this invocation's x units over the
-    // columns, then the kernel's for W (into the table from 1024 on): a split
-    // scales by its own columns alone (its partial is unscaled before the fold).
-    %x_max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max2 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %x_max3 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    spirv.mlir.loop {
-      spirv.Branch ^header(%k_begin : i32)
-    ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %k_end : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %step_x = spirv.ShiftRightLogical %k0, %c2 : i32, i32
-      %xu = spirv.IAdd %step_x, %x_unit : i32
-      spirv.FunctionCall @note_x(%x_max0, %x_token0, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max1, %x_token1, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max2, %x_token2, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_x(%x_max3, %x_token3, %xu) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      %next_k0 = spirv.IAdd %k0, %c32 : i32
-      spirv.Branch ^header(%next_k0 : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
+    // Pre-pass: the largest magnitudes of the kernel's W units over the
+    // columns, into the table from 1024 on (a split's: its own columns; its
+    // partial is unscaled before the fold). x's are the chunk's own
+    // (token_maximum), computed once for every product that reads it.
     spirv.FunctionCall @w_prepass(%first_row, %k_begin, %k_end) : (i32, i32, i32) -> ()
-    // The maxima meet in shared memory: x's [token][8] (W's from 1024 on).
-    %x_slot0 = spirv.IMul %x_line, %c8 : i32
-    %x_slot = spirv.IAdd %x_slot0, %x_unit : i32
-    %x_publish0 = spirv.IAdd %x_slot, %c0 : i32
-    spirv.FunctionCall @publish_max(%x_max0, %x_publish0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish1 = spirv.IAdd %x_slot, %c256 : i32
-    spirv.FunctionCall @publish_max(%x_max1, %x_publish1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish2 = spirv.IAdd %x_slot, %c512 : i32
-    spirv.FunctionCall @publish_max(%x_max2, %x_publish2) : (!spirv.ptr<f32, Function>, i32) -> ()
-    %x_publish3 = spirv.IAdd %x_slot, %c768 : i32
-    spirv.FunctionCall @publish_max(%x_max3, %x_publish3) : (!spirv.ptr<f32, Function>, i32) -> ()
     spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // Invocations 0..127 turn token i's 8 maxima into s_t, 128..255 row i - 128's into s_n.
+    // Invocations 0..127 turn token i's maximum into s_t, 128..255 row i - 128's maxima into s_n.
     %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %scales_tokens = spirv.ULessThan %invocation, %c128 : i32
     spirv.mlir.selection {
       spirv.BranchConditional %scales_tokens, ^token, ^row
     ^token:
-      %token_first = spirv.IMul %invocation, %c8 : i32
-      %s_t = spirv.FunctionCall @scale_of_maxima(%token_first, %c8) : (i32, i32) -> f32
+      %token_scales = spirv.FunctionCall @scale_of(%token_maximum) : (f32) -> vector<2xf32>
+      %s_t = spirv.CompositeExtract %token_scales[0 : i32] : vector<2xf32>
       %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
       spirv.Branch ^merge
@@ -862,6 +830,30 @@
     spirv.ReturnValue %share : vector<4xi32>
   }
 
+  // The largest |x| of token first_token + this invocation's index (0 from
+  // invocation 128 on and past the chunk): token_maxima.comp's, in `maxima`
+  // (@token_maxima or @split_token_maxima: the entry point's own binding).
+  spirv.func @token_maximum(%maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, %first_token : i32) -> f32 "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c5 = spirv.Constant 5 : i32
+    %c128 = spirv.Constant 128 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
+    %invocation = spirv.Load "Input" %index_ptr : i32
+    %pc = spirv.mlir.addressof @pc : !push_ptr
+    %tokens_ptr = spirv.AccessChain %pc[%c5] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
+    %num_tokens = spirv.Load "PushConstant" %tokens_ptr : i32
+    %token = spirv.IAdd %first_token, %invocation : i32
+    %in_tile = spirv.ULessThan %invocation, %c128 : i32
+    %in_chunk = spirv.ULessThan %token, %num_tokens : i32
+    %inside = spirv.LogicalAnd %in_tile, %in_chunk : i1
+    %safe_token = spirv.Select %inside, %token, %c0 : i1, i32
+    %ptr = spirv.AccessChain %maxima[%c0, %safe_token] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+    %loaded = spirv.Load "StorageBuffer" %ptr : f32
+    %maximum = spirv.Select %inside, %loaded, %f0 : i1, f32
+    spirv.ReturnValue %maximum : f32
+  }
+
   // The tile `linear` over all of K, written to y.
   spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
     %c0 = spirv.Constant 0 : i32
@@ -878,12 +870,14 @@
     %acc30 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     %acc31 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     %K = spirv.mlir.referenceof @K : i32
-    spirv.FunctionCall @tile_products(%linear, %token_tiles, %c0, %K, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
-        : (i32, i32, i32, i32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %token_tile = spirv.UMod %linear, %token_tiles : i32
     %row_tile = spirv.UDiv %linear, %token_tiles : i32
     %first_token = spirv.IMul %token_tile, %c128 : i32
     %first_row = spirv.IMul %row_tile, %c128 : i32
+    %maxima = spirv.mlir.addressof @token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %c0, %K, %token_maximum, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %share = spirv.FunctionCall @subgroup_share() : () -> vector<4xi32>
     %staging_base = spirv.CompositeExtract %share[0 : i32] : vector<4xi32>
     %lane = spirv.CompositeExtract %share[1 : i32] : vector<4xi32>
@@ -936,8 +930,14 @@
     %run_columns = spirv.ShiftLeftLogical %steps_per_split, %c5 : i32, i32
     %run_end = spirv.IAdd %k_begin, %run_columns : i32
     %k_end = spirv.GL.UMin %run_end, %K : i32
-    spirv.FunctionCall @tile_products(%linear, %token_tiles, %k_begin, %k_end, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
-        : (i32, i32, i32, i32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
+    %token_tile = spirv.UMod %linear, %token_tiles : i32
+    %row_tile = spirv.UDiv %linear, %token_tiles : i32
+    %first_token = spirv.IMul %token_tile, %c128 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
+    %maxima = spirv.mlir.addressof @split_token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %k_begin, %k_end, %token_maximum, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %tile_split = spirv.IMul %linear, %splits : i32
     %partial = spirv.IAdd %tile_split, %split : i32
     %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32
@@ -958,10 +958,6 @@
     spirv.FunctionCall @write_partial(%acc21, %staging_base, %lane, %partial_base, %sub_token2, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_partial(%acc30, %staging_base, %lane, %partial_base, %sub_token3, %sub_row) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
     spirv.FunctionCall @write_partial(%acc31, %staging_base, %lane, %partial_base, %sub_token3, %sub_row1) : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, i32, i32, i32, i32, i32) -> ()
-    %token_tile = spirv.UMod %linear, %token_tiles : i32
-    %row_tile = spirv.UDiv %linear, %token_tiles : i32
-    %first_token = spirv.IMul %token_tile, %c128 : i32
-    %first_row = spirv.IMul %row_tile, %c128 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
     spirv.FunctionCall @fold_partials(%linear, %first_token, %first_row, %invocation) : (i32, i32, i32, i32) -> ()

@@ -1,7 +1,8 @@
 // y[t, n] = sum_k x[t, k] * W'[n, k] with W block-quantised (Q8Block32 or
 // Q4Block32, block_quant.glsl's layout: W' = q * the block's bf16 scale) on
 // cooperative-matrix units: the prefill kernel for devices that have them, a
-// drop-in for matmul_quant — same bindings, push constants (QuantMatmulPush),
+// drop-in for matmul_quant — its bindings (and after them one more, the
+// tokens' maxima, which matmul_quant ignores), push constants (QuantMatmulPush),
 // alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // matmul_coop_frame.mlir is the product (tiles, scales, steps, output); this
 // file is its weights' part. In MLIR's SPIR-V dialect for the reason
@@ -39,6 +40,12 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @scale_words bind(0, 3) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<i32, stride=4> [0]), Block>, StorageBuffer>
+  // token_maxima.comp's output: each token's largest |x| (the frame's x
+  // scales), after the tiled kernel's bindings, so its fallback ignores it.
+  spirv.GlobalVariable @token_maxima bind(0, 4) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @split_token_maxima bind(0, 6) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // QuantMatmulPush: x_base, x_token_stride, quant_base (a word index, a
   // multiple of 4), y_base, y_token_stride, num_tokens, scale_base (a bf16
   // element index).
@@ -360,10 +367,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @pc, @workgroup_id, @workgroup_count,
+  spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @token_maxima, @pc, @workgroup_id, @workgroup_count,
       @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
-  spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @pc,
+  spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @split_token_maxima, @pc,
       @workgroup_id, @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

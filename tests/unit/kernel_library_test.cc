@@ -106,6 +106,8 @@ std::vector<KernelRequest> representativeRequests() {
       attentionPrefillKernel({128, 32, 16, 1 / std::sqrt(168.0), 1024, 50.0f}),
       geluMulKernel(6, 4),
       geluMulKernel(6912),
+      tokenMaximaKernel(4, 4),
+      tokenMaximaKernel(5376),
       addKernel(4),
       addKernel(256),
       argmaxKernel(5, 4),
@@ -563,6 +565,7 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { matvecKernel(64, 10, 6, 64, 0.0f, false, 4); }, {"matvec_bf16", "row groups 4"});
   expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 80, 10); }, {"matmul_quant", "multiple of 32", "80"});
+  expectErrorNaming([] { tokenMaximaKernel(6); }, {"token_maxima", "multiple of 4", "6"});
 }
 
 TEST(KernelLibraryTest, QuantKernelsDeclareSeparateQuantAndScaleBindings) {

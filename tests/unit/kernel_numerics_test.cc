@@ -658,6 +658,36 @@ TEST_F(KernelNumericsTest, MatmulTilesMatchReferenceWithRaggedEdges) {
   }
 }
 
+TEST_F(KernelNumericsTest, TokenMaximaAreEachRowsLargestMagnitudeExactly) {
+  // Rows of K = 40 floats every 44 from float 8 on, 5 tokens of a grid of 7
+  // (the last two return, their slots kept); a row's largest magnitude is
+  // negative in one, in the last vec4 in another, zero in one, and beyond
+  // fp16's range in one. A maximum is exact: compared bit for bit.
+  const uint32_t k = 40, stride = 44, base = 8, tokens = 5;
+  std::vector<float> x = randomFloats(base + size_t(tokens + 2) * stride, 3.0f, 31);
+  x[base + 0 * stride + 7] = -50.0f;
+  x[base + 1 * stride + 39] = 60.0f;
+  for (uint32_t i = 0; i < k; ++i) x[base + 2 * stride + i] = 0.0f;
+  x[base + 3 * stride + 20] = -3.0e9f;
+  x[base + 4 * stride + 41] = 1e9f;  // past K: not this row's
+  gpu::GpuBuffer x_buffer = upload(x, "x");
+  const float kept = -7.0f;
+  gpu::GpuBuffer out = upload(std::vector<float>(tokens + 2, kept), "maxima");
+  for (uint32_t workgroup : {4u, 256u}) {
+    run(tokenMaximaKernel(k, workgroup), {&x_buffer, &out}, TokenMaximaPush{base, stride, tokens}, {tokens + 2, 1, 1});
+    const std::vector<float> got = download<float>(out, tokens + 2);
+    for (uint32_t t = 0; t < tokens + 2; ++t) {
+      float want = kept;
+      if (t < tokens) {
+        want = 0.0f;
+        for (uint32_t i = 0; i < k; ++i) want = std::max(want, std::fabs(x[base + t * stride + i]));
+      }
+      EXPECT_EQ(got[t], want) << "token " << t << ", workgroup " << workgroup;
+    }
+  }
+  EXPECT_EQ(download<float>(out, 4)[3], 3.0e9f);
+}
+
 TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName) {
   // matmul_bf16_coop runs only where the device has cooperative-matrix units
   // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the
@@ -689,6 +719,9 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
   std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
   gpu::GpuBuffer x_buffer = upload(x, "x");
   gpu::GpuBuffer w_buffer = upload(w.packed, "w");
+  // The tokens' maxima from token_maxima, as the schedule has them, bound last.
+  gpu::GpuBuffer maxima = upload(std::vector<float>(tokens, -1.0f), "maxima");
+  run(tokenMaximaKernel(k), {&x_buffer, &maxima}, TokenMaximaPush{0, k, tokens}, {tokens, 1, 1});
   // Unsplit, then split-K (its main_split entry point) over K's 3 steps as 2 +
   // 1 and as 1 + 1 + 1 with a fourth split empty, each twice on the same
   // counts: as the tiled kernel's test, the same bits and the counts back at 0.
@@ -701,6 +734,7 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
         gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
         std::vector<const gpu::GpuBuffer*> buffers = {&x_buffer, &w_buffer, &y_buffer};
         if (splits > 1) buffers.insert(buffers.end(), {&scratch.partials, &scratch.counts});
+        buffers.push_back(&maxima);
         run(coopMatmulKernel(k, n, cap, splits), buffers, MatmulPush{0, k, 0, 0, n, tokens},
             {(n + 63) / 64, (tokens + 63) / 64, splits});
         const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);

@@ -258,7 +258,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
   // x into quantised rows of a buffer of its own, which the product then binds.
   struct Dispatch {
     KernelRequest request;
-    std::array<gpu::BufferBinding, 6> bindings;  // as many of them as the kernel binds (split-K's: 6)
+    std::array<gpu::BufferBinding, 7> bindings;  // as many of them as the kernel binds (split coop's: 7)
     std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
     bool gelu_input = false;  // matvec_quant_dot: x is a gate|up row, for its quantize_activation
@@ -273,7 +273,25 @@ class QuantKernelNumericsTest : public ::testing::Test {
   void run(const std::vector<Dispatch>& requested) {
     std::vector<Dispatch> dispatches;
     std::vector<std::unique_ptr<gpu::GpuBuffer>> quantised_x;
+    std::vector<std::unique_ptr<gpu::GpuBuffer>> maxima;
     for (const Dispatch& d : requested) {
+      if (d.request.kernel == "matmul_quant_coop") {
+        // Its tokens' maxima first, as the schedule has token_maxima find
+        // them, into its last binding.
+        QuantMatmulPush push;
+        std::memcpy(&push, d.push.data(), sizeof(push));
+        const uint32_t k = uint32_t(std::stoul(d.request.defines.at("K")));
+        maxima.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
+            *device_, uint64_t(std::max(push.num_tokens, 1u)) * 4, gpu::MemoryPlacement::kDeviceLocal, "maxima")));
+        const gpu::BufferBinding out{maxima.back().get(), 0, VK_WHOLE_SIZE};
+        dispatches.push_back({tokenMaximaKernel(k), {d.bindings[0], out, {}, {}, {}, {}, {}},
+                              pushWords(TokenMaximaPush{push.x_base, push.x_token_stride, push.num_tokens}),
+                              {push.num_tokens, 1, 1}});
+        Dispatch product = d;
+        product.bindings[KernelLibrary::builtin().get(d.request.kernel).bindingCount(d.request.defines) - 1] = out;
+        dispatches.push_back(std::move(product));
+        continue;
+      }
       if (d.request.kernel != "matvec_quant_dot") {
         dispatches.push_back(d);
         continue;
@@ -287,7 +305,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
           *device_, uint64_t(units) * 16 * std::max(push.num_tokens, 1u), gpu::MemoryPlacement::kDeviceLocal, "qx")));
       const gpu::BufferBinding qx{quantised_x.back().get(), 0, VK_WHOLE_SIZE};
       dispatches.push_back({quantizeActivationKernel(quant, k, 64, d.gelu_input),
-                            {d.bindings[0], qx, {}, {}, {}, {}},
+                            {d.bindings[0], qx, {}, {}, {}, {}, {}},
                             pushWords(QuantizeActivationPush{push.x_base, push.x_token_stride, 0, units, push.num_tokens}),
                             {(k / 32 + 63) / 64, push.num_tokens, 1}});
       Dispatch product = d;
@@ -299,13 +317,13 @@ class QuantKernelNumericsTest : public ::testing::Test {
     }
     std::vector<gpu::ComputePipeline> pipelines;
     uint32_t descriptors = 0;
-    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(6, uint32_t(d.descriptors.size()));
+    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(7, uint32_t(d.descriptors.size()));
     gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()), descriptors);
     std::vector<VkDescriptorSet> sets;
     for (const Dispatch& d : dispatches) {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
       ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
-      ASSERT_LE(info.bindingCount(d.request.defines), 6u);
+      ASSERT_LE(info.bindingCount(d.request.defines), 7u);
       pipelines.push_back(test_support::kernelPipeline(*device_, d.request, compiled(d.request)));
       sets.push_back(pool.allocate(pipelines.back(), d.descriptors.empty()
                                                          ? std::span(d.bindings).first(info.bindingCount(d.request.defines))

@@ -120,6 +120,21 @@ TEST(ScheduleCheckTest, ArrayBindingsCountEachDescriptor) {
   EXPECT_NE(verdict(parts).find("binds or pushes differently"), std::string::npos);
 }
 
+TEST(ScheduleCheckTest, AFallbackMayLeaveOutTrailingBindings) {
+  // A cooperative-matrix product binds the tokens' maxima after what its tiled
+  // fallback binds: the fallback's bindings must be the kernel's first ones,
+  // arrays and all.
+  ScheduleParts parts;
+  parts.fallback_bindings = 1;
+  EXPECT_EQ(verdict(parts), "");
+  parts.array_sizes = {2, 1};
+  parts.fallback_array_sizes = {2};
+  parts.extra_descriptors = 1;
+  EXPECT_EQ(verdict(parts), "");
+  parts.fallback_array_sizes = {1};
+  EXPECT_NE(verdict(parts).find("binds or pushes differently"), std::string::npos);
+}
+
 TEST(ScheduleCheckTest, FewerReadoutRowsNeedLessLogitsAndReadoutRoom) {
   // An arena with room for two rows of logits (of a chunk of 4) passes with two
   // readout rows, and not without the field (a whole chunk's rows).
@@ -145,7 +160,7 @@ TEST(ScheduleCheckTest, RefusesEachBrokenRule) {
       {"fallback to itself", [](ScheduleParts& p) { p.fallback = 0; }, "fallback 0 is not another kernel"},
       {"negative fallback", [](ScheduleParts& p) { p.fallback = -2; }, "fallback -2 is not another kernel"},
       {"fallback chain", [](ScheduleParts& p) { p.fallback_fallback = 0; }, "has a fallback of its own"},
-      {"fallback binds differently", [](ScheduleParts& p) { p.fallback_bindings = 3; }, "binds or pushes differently"},
+      {"fallback binds more", [](ScheduleParts& p) { p.fallback_bindings = 3; }, "binds or pushes differently"},
       {"subgroup size", [](ScheduleParts& p) { p.subgroup_size = 48; }, "subgroup size 48"},
       {"array sizes for fewer bindings", [](ScheduleParts& p) { p.array_sizes = {1}; }, "1 array sizes for 2 bindings"},
       {"empty array binding", [](ScheduleParts& p) { p.array_sizes = {1, 0}; }, "array binding outside 1..64"},

@@ -3,7 +3,8 @@
 // tokens shares each tile's K among enough workgroups to make up as many, at
 // most 8 and each at least 256 columns: grid z is the splits, the kernel takes
 // them as `splits` and binds split-K's partials and counts after its other
-// buffers (as large as its split needs). A split product keeps its
+// buffers (as large as its split needs), then the tokens' maxima (last, so
+// that the tiled fallback binds a prefix of them). A split product keeps its
 // cooperative-matrix kernel (the frame's main_split), the tiled kernel with
 // the same splits its fallback. At 4 tokens: @back (4096 rows, 32 tiles) and
 // the q4 @narrow (1024 rows, 8 tiles) take 8, @wide (K = 1024) 4, @short (K =
@@ -23,15 +24,15 @@
 // CHECK-DAG: unicorn.buffer @matmul_counts activations bytes 512
 // CHECK-DAG: unicorn.buffer @matmul_partials activations bytes 16777216
 // CHECK-LABEL: unicorn.program @prefill
-// CHECK: unicorn.dispatch @[[SHORT]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 8388608>, #unicorn.bind<@matmul_counts, 0, 512>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<2>]
-// CHECK: unicorn.dispatch @[[BACK]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 16777216>, #unicorn.bind<@matmul_counts, 0, 256>] push {{.*}} groups [#unicorn.groups<64>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
-// CHECK: unicorn.dispatch @[[NARROW]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 4194304>, #unicorn.bind<@matmul_counts, 0, 256>] push {{.*}} groups [#unicorn.groups<16>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
-// CHECK: unicorn.dispatch @[[WIDE]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 1048576>, #unicorn.bind<@matmul_counts, 0, 256>] push {{.*}} groups [#unicorn.groups<8>, #unicorn.groups<tokens / 64>, #unicorn.groups<4>]
+// CHECK: unicorn.dispatch @[[SHORT]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 8388608>, #unicorn.bind<@matmul_counts, 0, 512>, #unicorn.bind<@token_maxima, 0, 256>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<2>]
+// CHECK: unicorn.dispatch @[[BACK]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 16777216>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>] push {{.*}} groups [#unicorn.groups<64>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
+// CHECK: unicorn.dispatch @[[NARROW]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 4194304>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>] push {{.*}} groups [#unicorn.groups<16>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
+// CHECK: unicorn.dispatch @[[WIDE]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 1048576>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>] push {{.*}} groups [#unicorn.groups<8>, #unicorn.groups<tokens / 64>, #unicorn.groups<4>]
 // CHECK-LABEL: unicorn.program @decode
 // CHECK-NOT: matmul_partials
 // OFF-NOT: matmul_partials
 // OFF-NOT: f64, splits
-// OFF: unicorn.dispatch @{{matmul_bf16_coop_[0-9]+}} [#unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@short, 0, 0>, #unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>]
+// OFF: unicorn.dispatch @{{matmul_bf16_coop_[0-9]+}} [#unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@short, 0, 0>, #unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@token_maxima, 0, 256>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>]
 // OFF-NOT: matmul_partials
 
 unicorn.weight @embed : tensor<64x512xbf16> from "model.safetensors" at 0 quant none
