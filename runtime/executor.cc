@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "runtime/error.h"
 #include "runtime/gpu/staged_uploader.h"
@@ -430,11 +431,23 @@ std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastProfile() cons
   double previous = 0;
   for (std::size_t i = 0; i < marks.size(); ++i) {
     const fb::Dispatch& dispatch = *program.Get(recorded[i]);
-    std::uint64_t weight_bytes = 0;
+    // Each byte once: a quantised weight's dispatch binds its segment whole
+    // as quants and again as scales.
+    std::vector<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> windows;  // buffer, begin, end
     for (const fb::Binding* binding : *dispatch.bindings()) {
       const fb::ScheduleBuffer& buffer = *schedule_->buffers()->Get(binding->buffer());
       if (buffer.kind() != fb::BufferKind::Weight) continue;
-      weight_bytes += binding->range() != 0 ? binding->range() : buffer.bytes() - binding->offset();
+      const std::uint64_t end = binding->range() != 0 ? binding->offset() + binding->range() : buffer.bytes();
+      windows.emplace_back(binding->buffer(), binding->offset(), end);
+    }
+    std::sort(windows.begin(), windows.end());
+    std::uint64_t weight_bytes = 0, covered_end = 0;
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+      const auto [buffer, begin, end] = windows[w];
+      const bool same_buffer = w > 0 && std::get<0>(windows[w - 1]) == buffer;
+      const std::uint64_t from = same_buffer ? std::max(begin, covered_end) : begin;
+      if (end > from) weight_bytes += end - from;
+      covered_end = same_buffer ? std::max(covered_end, end) : end;
     }
     profile.push_back({dispatch.kernel(), std::max(0.0, marks[i] - previous), weight_bytes});
     previous = std::max(previous, marks[i]);

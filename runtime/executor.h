@@ -136,7 +136,8 @@ class ScheduleExecutor {
   // The last prefill chunk or decode step under per-dispatch timing: each
   // recorded dispatch's kernel (index into the schedule's kernels), the GPU
   // seconds from the previous dispatch's end to its own, and the bytes of
-  // weights its bindings cover (what a product reads). Empty without it.
+  // weights its bindings cover, each byte once (what a product reads). Empty
+  // without it.
   struct DispatchTime {
     std::uint32_t kernel = 0;
     double seconds = 0;

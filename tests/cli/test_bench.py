@@ -172,6 +172,37 @@ class BenchTest(harness.CliTestCase):
                                        want / specialisation["seconds"] / 1e9, delta=1e-9 * want)
         self.assertGreater(products, 0)
 
+    def test_quantised_products_count_each_weight_byte_once(self):
+        """A q4 product binds its weight's segment twice, as quants and as scales
+        (whole where the tensor is not split, as none is here): its weight_bytes is
+        still each bound tensor's size once a dispatch, by the bundle's own tensor
+        table, decoded by flatc."""
+        bundle = self.shared / "q4.ubundle"
+        result = harness.run([harness.COMPILE, self.checkpoint, "-o", bundle, "-q", "--weights", "q4"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = harness.run([harness.EXEC, bundle, "--bench", "--json", "--allow-software-gpu",
+                              "--bench-prefill", "4", "--bench-decode", "1", "--bench-contexts", "0"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        header = harness.bundle_header(bundle, self.shared)
+        schedule, tensors = header["schedule"], header["tensors"]
+        want, dispatches = {}, {}
+        for d in schedule["decode"]:
+            buffers = {b["buffer"] for b in d["bindings"] if schedule["buffers"][b["buffer"]]["kind"] == "Weight"}
+            name = schedule["kernels"][d["kernel"]]["name"]
+            want[name] = want.get(name, 0) + sum(int(tensors[schedule["buffers"][b]["tensor_index"]]["size"])
+                                                 for b in buffers)
+            dispatches[name] = dispatches.get(name, 0) + 1
+        quantised = 0
+        for kernel in json.loads(result.stdout)["decode_profile"]["kernels"]:
+            if not kernel["kernel"].startswith("matvec_quant"):
+                continue
+            for specialisation in kernel["specialisations"]:
+                name = specialisation["name"]
+                self.assertEqual(specialisation["dispatches"], dispatches[name], name)
+                self.assertEqual(specialisation["weight_bytes"], want[name], name)
+                quantised += 1
+        self.assertGreater(quantised, 0)
+
     def test_each_context_profiles_a_step_from_the_middle_of_its_range(self):
         """Each decode context profiles one step of its own, from the middle of the
         timed steps (its keys as many as an average step's): the same dispatches as
