@@ -95,7 +95,7 @@
   spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
   spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
   spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-  // The pre-pass's maxima (x: [token][8], W's from 1024), later each
+  // The pre-pass's W maxima (from 1024), later each
   // subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
   spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
 
@@ -616,7 +616,9 @@
 
   // The products of the tile `linear` of the renumbered grid (see Work
   // above) over columns [k_begin, k_end) of K (whole steps), into the
-  // subgroup's accumulators; the callers write them out.
+  // subgroup's accumulators; the callers write them out. token_maximum: the
+  // largest |x| of token first_token + this invocation's index, for the first
+  // 128 invocations (@token_maximum).
   spirv.func @tile_products(%linear : i32, %token_tiles : i32, %k_begin : i32, %k_end : i32, %token_maximum : f32,
                             %acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -627,26 +629,17 @@
                             %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) "None" {
     %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c5 = spirv.Constant 5 : i32
     %c7 = spirv.Constant 7 : i32
-    %c8 = spirv.Constant 8 : i32
     %c10 = spirv.Constant 10 : i32
-    %c16 = spirv.Constant 16 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
-    %c48 = spirv.Constant 48 : i32
     %c64 = spirv.Constant 64 : i32
     %c96 = spirv.Constant 96 : i32
     %c128 = spirv.Constant 128 : i32
-    %c160 = spirv.Constant 160 : i32
-    %c256 = spirv.Constant 256 : i32
-    %c512 = spirv.Constant 512 : i32
-    %c768 = spirv.Constant 768 : i32
-    %c1024 = spirv.Constant 1024 : i32
     %f0 = spirv.Constant 0.0 : f32
     %zero_acc = spirv.CompositeConstruct %f0 : (f32) -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %K = spirv.mlir.referenceof @K : i32
