@@ -288,7 +288,7 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
                                                     std::optional<TokenCarry> carry) const {
   const ChunkValues values{tokens, dump ? tokens : 1u, context_};
   std::vector<std::uint32_t> recorded;
-  stream.begin(timed_, per_dispatch ? list.size() : 0);
+  stream.begin(timed_, per_dispatch ? list.size() + (carry ? 1 : 0) : 0);
   if (carry) {
     // The step before may still be running (submitDecode): its writes (KV
     // slots, activations) reach this step's dispatches, and the token id it
@@ -297,6 +297,7 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
     stream.memoryBarrier(gpu::Hazard::kComputeToTransfer);
     stream.copyBuffer(*carry->from, 0, *carry->to, 0, sizeof(std::uint32_t));
     stream.memoryBarrier(gpu::Hazard::kTransferToCompute);
+    if (per_dispatch) stream.markTime();  // the carry's own interval, apart from the first dispatch's
   }
   for (std::uint32_t i = 0; i < list.size(); ++i) {
     const fb::Dispatch& d = *list.Get(i);
@@ -419,17 +420,20 @@ void ScheduleExecutor::setGpuTiming(bool timed, bool per_dispatch) {
   recordDecode();
 }
 
-std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastProfile() const {
+ScheduleExecutor::Profile ScheduleExecutor::lastProfile() const {
   const bool prefill_last = last_stream_ == prefill_stream_.get();
   const bool decode_last = last_stream_ == decode_streams_[0].get() || last_stream_ == decode_streams_[1].get();
   if (!profiled_ || !(prefill_last || decode_last)) return {};
   const auto& program = prefill_last ? *schedule_->prefill() : *schedule_->decode();
   const std::vector<std::uint32_t>& recorded = prefill_last ? prefill_recorded_ : decode_recorded_;
   const std::vector<double> marks = last_stream_->markSeconds();
-  if (marks.size() != recorded.size()) return {};
-  std::vector<DispatchTime> profile;
+  // A decode step's recording marks its token carry before its dispatches.
+  const std::size_t carry_marks = decode_last ? 1 : 0;
+  if (marks.size() != recorded.size() + carry_marks) return {};
+  Profile profile;
   double previous = 0;
-  for (std::size_t i = 0; i < marks.size(); ++i) {
+  if (carry_marks) profile.token_carry_seconds = previous = marks[0];
+  for (std::size_t i = 0; i < recorded.size(); ++i) {
     const fb::Dispatch& dispatch = *program.Get(recorded[i]);
     // Each byte once: a quantised weight's dispatch binds its segment whole
     // as quants and again as scales.
@@ -449,8 +453,9 @@ std::vector<ScheduleExecutor::DispatchTime> ScheduleExecutor::lastProfile() cons
       if (end > from) weight_bytes += end - from;
       covered_end = same_buffer ? std::max(covered_end, end) : end;
     }
-    profile.push_back({dispatch.kernel(), std::max(0.0, marks[i] - previous), weight_bytes});
-    previous = std::max(previous, marks[i]);
+    const double mark = marks[carry_marks + i];
+    profile.dispatches.push_back({dispatch.kernel(), std::max(0.0, mark - previous), weight_bytes});
+    previous = std::max(previous, mark);
   }
   return profile;
 }

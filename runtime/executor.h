@@ -136,14 +136,20 @@ class ScheduleExecutor {
   // The last prefill chunk or decode step under per-dispatch timing: each
   // recorded dispatch's kernel (index into the schedule's kernels), the GPU
   // seconds from the previous dispatch's end to its own, and the bytes of
-  // weights its bindings cover, each byte once (what a product reads). Empty
-  // without it.
+  // weights its bindings cover, each byte once (what a product reads); for a
+  // decode step, the seconds before its first dispatch too: waiting on the
+  // step before and copying in the token it chose (TokenCarry). Empty without
+  // per-dispatch timing.
   struct DispatchTime {
     std::uint32_t kernel = 0;
     double seconds = 0;
     std::uint64_t weight_bytes = 0;
   };
-  std::vector<DispatchTime> lastProfile() const;
+  struct Profile {
+    std::vector<DispatchTime> dispatches;
+    std::optional<double> token_carry_seconds;
+  };
+  Profile lastProfile() const;
 
   // The kernels this device could not run, each replaced by its fallback
   // (schedule.fbs, KernelModule.fallback): indices into the schedule's kernels
