@@ -711,8 +711,9 @@ class ProgramBuilder {
     // The products on cooperative-matrix units scale each token's row of x by
     // its largest |x|: token_maxima finds it once for all of them, which each
     // of their workgroups did for its tile's tokens before (the same value).
-    const bool coop = how.as_matmul && s_.launches().coop_matmul &&
-                      llvm::any_of(matrices, [](const Matrix& w) { return w.k % sp::kCoopMatmulStepK == 0; });
+    // (Every matrix has x's width as its K: the ops' verifiers hold it.)
+    const uint32_t k = matrices.front().k;
+    const bool coop = how.as_matmul && s_.launches().coop_matmul && k % sp::kCoopMatmulStepK == 0;
     std::optional<BindingAttr> token_maxima;
     if (coop) {
       const uint64_t maxima_bytes = alignedScratch(uint64_t(s_.chunk()) * 4);
@@ -729,7 +730,7 @@ class ProgramBuilder {
       }
       m.groups = {scaled(how.rows), fixed(1), fixed(1)};
       emit(op->getLoc(), "token_maxima",
-           {param("k", int64_t(matrices.front().k)), param("workgroup_size", int64_t(kTokenMaximaWorkgroup))}, m);
+           {param("k", int64_t(k)), param("workgroup_size", int64_t(kTokenMaximaWorkgroup))}, m);
     }
     hazards_.beginGroup();
     uint32_t column = 0;
@@ -801,7 +802,7 @@ class ProgramBuilder {
           s_.needScratch(kMatmulPartialsSymbol, partials_at);
           s_.needScratch(kMatmulCountsSymbol, counts_at);
         }
-        if (coop && w->k % sp::kCoopMatmulStepK == 0) {
+        if (coop) {
           // On cooperative-matrix units where the device has them (same grid,
           // bindings and parameters, split-K's included, as the tiled
           // kernel, and last the tokens' maxima, which the tiled kernel

@@ -50,6 +50,29 @@ gpu::ComputePipelineDesc pipelineDesc(const fb::KernelModule& module) {
   return desc;
 }
 
+// The bytes of weights a dispatch binds, each byte once where its bindings
+// overlap (a quantised weight's dispatch binds its segment whole as quants and
+// again as scales): what a product reads.
+std::uint64_t weightBytesBound(const fb::Schedule& schedule, const fb::Dispatch& dispatch) {
+  std::vector<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> windows;  // buffer, begin, end
+  for (const fb::Binding* binding : *dispatch.bindings()) {
+    const fb::ScheduleBuffer& buffer = *schedule.buffers()->Get(binding->buffer());
+    if (buffer.kind() != fb::BufferKind::Weight) continue;
+    const std::uint64_t end = binding->range() != 0 ? binding->offset() + binding->range() : buffer.bytes();
+    windows.emplace_back(binding->buffer(), binding->offset(), end);
+  }
+  std::sort(windows.begin(), windows.end());
+  std::uint64_t bytes = 0, covered_end = 0;
+  for (std::size_t w = 0; w < windows.size(); ++w) {
+    const auto [buffer, begin, end] = windows[w];
+    const bool same_buffer = w > 0 && std::get<0>(windows[w - 1]) == buffer;
+    const std::uint64_t from = same_buffer ? std::max(begin, covered_end) : begin;
+    if (end > from) bytes += end - from;
+    covered_end = same_buffer ? std::max(covered_end, end) : end;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void ScheduleExecutor::requireRunnable(const BundleView& bundle, std::uint32_t context) {
@@ -435,26 +458,9 @@ ScheduleExecutor::Profile ScheduleExecutor::lastProfile() const {
   if (carry_marks) profile.token_carry_seconds = previous = marks[0];
   for (std::size_t i = 0; i < recorded.size(); ++i) {
     const fb::Dispatch& dispatch = *program.Get(recorded[i]);
-    // Each byte once: a quantised weight's dispatch binds its segment whole
-    // as quants and again as scales.
-    std::vector<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> windows;  // buffer, begin, end
-    for (const fb::Binding* binding : *dispatch.bindings()) {
-      const fb::ScheduleBuffer& buffer = *schedule_->buffers()->Get(binding->buffer());
-      if (buffer.kind() != fb::BufferKind::Weight) continue;
-      const std::uint64_t end = binding->range() != 0 ? binding->offset() + binding->range() : buffer.bytes();
-      windows.emplace_back(binding->buffer(), binding->offset(), end);
-    }
-    std::sort(windows.begin(), windows.end());
-    std::uint64_t weight_bytes = 0, covered_end = 0;
-    for (std::size_t w = 0; w < windows.size(); ++w) {
-      const auto [buffer, begin, end] = windows[w];
-      const bool same_buffer = w > 0 && std::get<0>(windows[w - 1]) == buffer;
-      const std::uint64_t from = same_buffer ? std::max(begin, covered_end) : begin;
-      if (end > from) weight_bytes += end - from;
-      covered_end = same_buffer ? std::max(covered_end, end) : end;
-    }
     const double mark = marks[carry_marks + i];
-    profile.dispatches.push_back({dispatch.kernel(), std::max(0.0, mark - previous), weight_bytes});
+    profile.dispatches.push_back(
+        {dispatch.kernel(), std::max(0.0, mark - previous), weightBytesBound(*schedule_, dispatch)});
     previous = std::max(previous, mark);
   }
   return profile;
