@@ -171,7 +171,6 @@ std::vector<KernelInfo> builtinKernels() {
              2, sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("token_maxima", {required("K"), workgroup}, 2, sizeof(TokenMaximaPush)),
-      kernel("weight_prefetch", {required("UNITS"), workgroup}, 3, sizeof(WeightPrefetchPush)),
       // QUANT_BITS (both norms): the normed row quantised too, into one more binding.
       withExtraBindings(kernel("rms_norm",
                                {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup,

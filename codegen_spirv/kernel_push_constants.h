@@ -49,10 +49,6 @@ struct QuantMatmulPush {
 struct TokenMaximaPush {
   uint32_t x_base, x_token_stride, num_tokens;
 };
-// weight_prefetch: the units (16 bytes) of its two windows it reads.
-struct WeightPrefetchPush {
-  uint32_t first_units, second_units;
-};
 // quantize_activation: x in floats (as MatmulPush's), the output in uvec4 units.
 struct QuantizeActivationPush {
   uint32_t x_base, x_token_stride, out_base, out_token_stride, num_tokens;

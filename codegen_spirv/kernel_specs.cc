@@ -437,14 +437,6 @@ KernelRequest tokenMaximaKernel(uint32_t k, uint32_t workgroup_size) {
   return request;
 }
 
-KernelRequest weightPrefetchKernel(uint32_t units, uint32_t workgroup_size) {
-  KernelRequest request{"weight_prefetch", {}};
-  requireWorkgroupSize(request.kernel, workgroup_size);
-  if (units == 0 || units > 64) failShape(request.kernel, "units an invocation is " + text(units) + ", not 1 to 64");
-  request.defines = {{"UNITS", text(units)}, {"WG_SIZE", text(workgroup_size)}};
-  return request;
-}
-
 KernelRequest addKernel(uint32_t workgroup_size) {
   KernelRequest request{"add", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

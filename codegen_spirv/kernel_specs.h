@@ -179,9 +179,6 @@ KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 // token_maxima: each token's largest |x| over its K floats (K a multiple of 4),
 // the scales of the cooperative-matrix products that read x.
 KernelRequest tokenMaximaKernel(uint32_t k, uint32_t workgroup_size = 256);
-// weight_prefetch: `units` 16-byte units an invocation reads of a product's
-// first weights into the cache, ahead of that product (1 to 64).
-KernelRequest weightPrefetchKernel(uint32_t units, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);
 // The index of each row's largest logit (argmax.comp); splits > 1: each of a
 // row's `splits` workgroups writes a candidate for argmaxCombineKernel.

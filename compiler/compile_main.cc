@@ -101,7 +101,6 @@ int main(int argc, char** argv) {
   bool no_dot_q8 = false;
   bool dot_q4_by_size = false;
   uint32_t norm_workgroup = 0;  // 0: the schedule pass's choice by width
-  std::optional<uint32_t> decode_prefetch_mib;  // absent: the schedule pass's default
   bool no_flash_prefill = false;
   bool no_decode_attention = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
@@ -181,11 +180,6 @@ int main(int argc, char** argv) {
         return power_of_two ? std::string() : "must be a power of two from 1 to 1024, got '" + value + "'";
       })
       ->group("Developer");
-  app.add_option("--decode-prefetch-mib", decode_prefetch_mib,
-                 "developer: the first N MiB of each decode product's weights read into the GPU's cache\n"
-                 "while the dispatch before the product runs (default 0: not)")
-      ->check(CLI::Range(0u, 1024u))
-      ->group("Developer");
   app.add_flag("--no-coop-matmul", no_coop_matmul,
                "developer: prefill's products on the tiled shader-core kernels even where the device\n"
                "has cooperative-matrix units (to compare the two)")
@@ -240,7 +234,6 @@ int main(int argc, char** argv) {
     pipeline.dot_q8 = !no_dot_q8;
     pipeline.dot_q4_by_size = dot_q4_by_size;
     pipeline.norm_workgroup = norm_workgroup;
-    pipeline.decode_prefetch_mib = decode_prefetch_mib;
     pipeline.coop_matmul = !no_coop_matmul;
     pipeline.prefill_split_tiles = prefill_split_tiles;
     pipeline.flash_prefill = !no_flash_prefill;

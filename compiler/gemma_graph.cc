@@ -214,7 +214,6 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   schedule.dotQ8 = options.dot_q8;
   schedule.dotQ4BySize = options.dot_q4_by_size;
   schedule.normWorkgroup = options.norm_workgroup;
-  if (options.decode_prefetch_mib) schedule.decodePrefetchMib = *options.decode_prefetch_mib;
   schedule.coopMatmul = options.coop_matmul;
   if (options.prefill_split_tiles) schedule.prefillSplitTiles = *options.prefill_split_tiles;
   schedule.flashPrefill = options.flash_prefill;

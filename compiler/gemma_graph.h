@@ -61,7 +61,6 @@ class GemmaGraph {
     bool dot_q8 = true;            // --no-dot-q8: large q8 decode products on matvec_quant instead of the packed kernel
     bool dot_q4_by_size = false;   // --dot-q4-by-size: q4 decode products on the packed kernel only from --dot-min-mib
     std::uint32_t norm_workgroup = 0;  // --norm-workgroup (0: the pass's choice by width)
-    std::optional<std::uint32_t> decode_prefetch_mib;  // --decode-prefetch-mib; absent: the pass's default
     bool coop_matmul = true;       // --no-coop-matmul: the tiled kernels for prefill's products
     std::optional<std::uint32_t> prefill_split_tiles;  // --prefill-split-tiles; absent: the pass's default
     bool flash_prefill = true;     // --no-flash-prefill: prefill attention one workgroup per token

@@ -164,9 +164,6 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "developer setting to compare the two kernels for q4)">,
     Option<"normWorkgroup", "norm-workgroup", "unsigned", /*default=*/"0",
            "the norms' workgroup size (0: 64 up to a width of 512, else 256; a developer setting)">,
-    Option<"decodePrefetchMib", "decode-prefetch-mib", "unsigned", /*default=*/"0",
-           "the first N MiB of each decode product's weights read into the cache by a "
-           "weight_prefetch dispatch beside the one before the product (0: none)">,
     Option<"prefillSplitTiles", "prefill-split-tiles", "unsigned", /*default=*/"0",
            "prefill products of fewer 128 x 128 output tiles than this share each tile's K among "
            "several workgroups (split-K) to make up as many (0, the default: never)">,

@@ -74,8 +74,6 @@ constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 // token_maxima: one workgroup a token's row (a few thousand floats).
 constexpr uint32_t kTokenMaximaWorkgroup = 256;
-// weight_prefetch: 8 loads of 16 bytes in flight an invocation, 32 KiB a workgroup.
-constexpr uint32_t kPrefetchWorkgroup = 256, kPrefetchUnits = 8;
 
 // Split-K for prefill products (split_k.glsl), with the pass option
 // prefill-split-tiles T > 0: a product of fewer output tiles of 128 x 128
@@ -145,7 +143,6 @@ struct DecodeLaunches {
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
   uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
-  uint64_t decode_prefetch_bytes = 0;  // the pass option decode-prefetch-mib (0: no weight_prefetch)
   // A norm's workgroup. It takes a token's whole row, so a decode step's norm
   // is one workgroup whose lanes share the row. Wider ones were no faster on an
   // H200: the 27B widths' q4 decode 1518 tok/s at 256, 1533 at 512, 1524 at
@@ -330,9 +327,6 @@ class ProgramBuilder {
   // Each token's largest |x| (token_maxima.comp), the cooperative-matrix
   // products' x scales: a float per row of the chunk.
   static constexpr llvm::StringLiteral kTokenMaximaSymbol = "token_maxima";
-  // weight_prefetch's sinks: a word of its own for each such dispatch, so that
-  // none waits on another's (never read).
-  static constexpr llvm::StringLiteral kPrefetchSinkSymbol = "prefetch_sinks";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -738,7 +732,6 @@ class ProgramBuilder {
       emit(op->getLoc(), "token_maxima",
            {param("k", int64_t(k)), param("workgroup_size", int64_t(kTokenMaximaWorkgroup))}, m);
     }
-    if (!how.as_matmul) prefetchWeights(op, matrices, how.when);
     hazards_.beginGroup();
     uint32_t column = 0;
     // Split-K's partials and counts: a region of each per split dispatch of the
@@ -826,54 +819,6 @@ class ProgramBuilder {
     hazards_.endGroup();
     return success();
   }
-  // The first decode-prefetch-mib of a decode product's weights (rows in the
-  // order its workgroups take them: from row 0 of the first matrix) read into
-  // the cache by weight_prefetch, one dispatch per row slice they reach,
-  // recorded before the product's own barrier: they read weights alone, so
-  // they share the barrier interval of the dispatch that computes the
-  // product's x (a norm, attention_decode, quantize_activation: latency-bound,
-  // the memory idle meanwhile) and run beside it.
-  void prefetchWeights(Operation* op, ArrayRef<Matrix> matrices, DispatchCondition when) {
-    uint64_t budget = s_.launches().decode_prefetch_bytes;
-    for (const Matrix& w : matrices) {
-      const uint64_t quant_row_bytes = w.quant ? uint64_t(w.k) * sp::quantBits(*w.quant) / 8 : 0;
-      const uint64_t row_bytes = w.quant ? quant_row_bytes + 2 * (w.k / 32) : 2ull * w.k;
-      const uint32_t rows = static_cast<uint32_t>(std::min<uint64_t>(w.n, budget / row_bytes));
-      if (rows == 0) return;
-      budget -= rows * row_bytes;
-      for (const WeightRowSlice& slice : w.slices) {
-        const uint32_t begin = slice.row_begin, end = std::min(slice.row_begin + slice.row_count, rows);
-        if (begin >= end) break;
-        BindingAttr first, second;
-        uint64_t first_bytes, second_bytes = 0;
-        if (w.quant) {
-          const sp::QuantWeightSlice window =
-              sp::quantWeightSlice(*w.quant, w.n, w.k, begin, end, kBindingOffsetAlignment);
-          first = s_.range(w.weight, window.quants_offset, window.quants_range);
-          second = s_.range(w.weight, window.scales_offset, window.scales_range);
-          first_bytes = window.quants_range, second_bytes = window.scales_range;
-        } else {
-          const uint64_t from = uint64_t(begin) * row_bytes / kBindingOffsetAlignment * kBindingOffsetAlignment;
-          first_bytes = uint64_t(end) * row_bytes - from;
-          first = second = s_.range(w.weight, from, first_bytes);
-        }
-        const uint32_t first_units = static_cast<uint32_t>(first_bytes / 16),
-                       second_units = static_cast<uint32_t>(second_bytes / 16);
-        const BindingAttr sink = s_.range(kPrefetchSinkSymbol, prefetch_sinks_, kBindingOffsetAlignment);
-        prefetch_sinks_ += kBindingOffsetAlignment;
-        s_.needScratch(kPrefetchSinkSymbol, prefetch_sinks_);
-        DispatchShape d;
-        d.when = when;
-        d.bindings = {{first, Access::kRead}, {second, Access::kRead}, {sink, Access::kWrite}};
-        d.push = words(sp::WeightPrefetchPush{first_units, second_units});
-        const uint32_t per_group = kPrefetchWorkgroup * kPrefetchUnits;
-        d.groups = {fixed((first_units + second_units + per_group - 1) / per_group), fixed(1), fixed(1)};
-        emit(op->getLoc(), "weight_prefetch",
-             {param("units", int64_t(kPrefetchUnits)), param("workgroup_size", int64_t(kPrefetchWorkgroup))}, d);
-      }
-    }
-  }
-
   LogicalResult lowerLinear(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights) {
     ProductRows how;
     how.as_matmul = prefill_;
@@ -1323,7 +1268,6 @@ class ProgramBuilder {
   llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
-  uint64_t prefetch_sinks_ = 0;  // bytes of @prefetch_sinks this program's weight_prefetch dispatches took
 };
 
 struct SchedulePass : impl::ScheduleBase<SchedulePass> {
@@ -1383,7 +1327,6 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     launches.q8_on_dot = dotQ8;
     launches.q4_dot_by_size = dotQ4BySize;
     launches.norm_workgroup = normWorkgroup;
-    launches.decode_prefetch_bytes = uint64_t(decodePrefetchMib) << 20;
     launches.coop_matmul = coopMatmul;
     launches.prefill_split_tiles = prefillSplitTiles;
     launches.flash_prefill = flashPrefill;
