@@ -115,6 +115,10 @@ class Extractor {
         plan.kind = fb::BufferKind::Readout;
         plan.name = "readout:lse+top-k";
         break;
+      case BufferKind::PreviousStepInput:
+        plan.kind = fb::BufferKind::PreviousStepInput;
+        plan.name = "input:the step before's (its token id)";
+        break;
     }
     const std::uint32_t index = add(buffer.getSymName().str(), std::move(plan));
     if (buffer.getKind() == BufferKind::StepInput) step_input_ = index;

@@ -96,7 +96,10 @@ def Unicorn_BufferKind : I32Enum<"BufferKind", "what a unicorn.buffer holds", [
     // Host-visible uint32 words: ids [chunk], positions [chunk], sampling settings.
     I32EnumCase<"StepInput", 1, "step_input">,
     // Host-visible: the --dump-logits rows (lse, top-k).
-    I32EnumCase<"Readout", 2, "readout">
+    I32EnumCase<"Readout", 2, "readout">,
+    // Decode's token id: the step input of the decode step before, where its
+    // argmax or sample wrote it (no storage of its own; schedule.fbs).
+    I32EnumCase<"PreviousStepInput", 3, "previous_step_input">
   ]> {
   let cppNamespace = "::unicorn";
 }

@@ -312,6 +312,8 @@ class ProgramBuilder {
   }
 
   static constexpr llvm::StringLiteral kStepInputSymbol = "step_input";
+  // The step input of the decode step before (schedule.fbs, PreviousStepInput).
+  static constexpr llvm::StringLiteral kPreviousStepInputSymbol = "previous_step_input";
   static constexpr llvm::StringLiteral kReadoutSymbol = "readout";
   // x quantised by quantize_activation for the packed-integer products.
   static constexpr llvm::StringLiteral kQuantisedInputSymbol = "quantised_input";
@@ -440,7 +442,9 @@ class ProgramBuilder {
     DispatchShape d;
     d.patches = {patch(PUSH_WORD(sp::EmbeddingPush, num_tokens), ChunkValue::Tokens)};
     d.groups = {scaled(ChunkValue::Tokens), fixed(1), fixed(1)};
-    d.bindings = {{input_, Access::kRead}};
+    // A decode step's token id is where the step before's argmax or sample
+    // wrote it: the runtime copies nothing between the two.
+    d.bindings = {{prefill_ ? input_ : s_.whole(kPreviousStepInputSymbol), Access::kRead}};
     for (const WeightRowSlice& slice : table->slices) d.bindings.push_back({sliceData(*table, slice), Access::kRead});
     d.bindings.push_back({out->binding, Access::kWrite});
     llvm::SmallVector<NamedAttribute> params = {param("hidden", int64_t(hidden)),
@@ -1295,9 +1299,12 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     builder.setInsertionPointToEnd(module.getBody());
     Location loc = forward.getLoc();
     // ids [C], positions [C], then the sampling settings (schedule.fbs, SamplingParams).
+    const int64_t step_input_bytes = (2 * int64_t(c) + kSamplingParamsWords) * 4;
     BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kStepInputSymbol),
-                     BufferKindAttr::get(context, BufferKind::StepInput),
-                     builder.getI64IntegerAttr((2 * int64_t(c) + kSamplingParamsWords) * 4));
+                     BufferKindAttr::get(context, BufferKind::StepInput), builder.getI64IntegerAttr(step_input_bytes));
+    BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kPreviousStepInputSymbol),
+                     BufferKindAttr::get(context, BufferKind::PreviousStepInput),
+                     builder.getI64IntegerAttr(step_input_bytes));
     BufferOp::create(builder, loc, builder.getStringAttr(ProgramBuilder::kReadoutSymbol),
                      BufferKindAttr::get(context, BufferKind::Readout),
                      builder.getI64IntegerAttr(readout_rows.getInt() * (1 + 2 * kReadoutTopK) * 4));

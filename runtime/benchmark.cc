@@ -370,10 +370,7 @@ json lastSubmissionProfile(ScheduleExecutor& executor) {
   const ScheduleExecutor::Profile times = executor.lastProfile();
   executor.setGpuTiming(true);
   if (times.dispatches.empty()) return {{"skipped", kNoTimestamps}};
-  json profile = profileByKernel(executor, times.dispatches);
-  // Before a decode step's first dispatch, apart from its dispatches' sum.
-  if (times.token_carry_seconds) profile["token_carry_seconds"] = *times.token_carry_seconds;
-  return profile;
+  return profileByKernel(executor, times.dispatches);
 }
 
 // One decode step at `position` (over what the cache holds), timed dispatch by
@@ -694,9 +691,6 @@ std::string formatBenchmark(const json& r) {
       add(" (of which at least %.3f ms launching them: %.1f us each doing nothing)",
           1e3 * profile["launch_floor_seconds"].get<double>(),
           1e6 * r["dispatch_cost"]["seconds_per_dispatch"].get<double>());
-    }
-    if (profile.contains("token_carry_seconds")) {
-      add(", after %.1f us copying in the step before's token", 1e6 * profile["token_carry_seconds"].get<double>());
     }
     out += ":";
     addKernelShares(profile);

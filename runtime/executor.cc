@@ -176,6 +176,9 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
         buffers_.push_back(std::make_unique<gpu::GpuBuffer>(std::move(resident.buffer)));
         break;
       }
+      case fb::BufferKind::PreviousStepInput:
+        buffers_.push_back(nullptr);  // the other step input, bound per decode recording
+        break;
       case fb::BufferKind::StepInput:
       case fb::BufferKind::Readout:
         buffers_.push_back(std::make_unique<gpu::GpuBuffer>(
@@ -256,8 +259,7 @@ void ScheduleExecutor::recordDecode() {
   drainDecode();
   for (unsigned r = 0; r < 2; ++r) {
     decode_recorded_ = record(*decode_streams_[r], *schedule_->decode(), decode_sets_[r], /*tokens=*/1,
-                              /*logits=*/true, /*dump=*/false, profiled_,
-                              TokenCarry{step_inputs_[1 - r], step_inputs_[r]});
+                              /*logits=*/true, /*dump=*/false, profiled_, /*decode_step=*/true);
   }
 }
 
@@ -278,9 +280,10 @@ const std::string& ScheduleExecutor::kernelName(std::uint32_t kernel) const {
 }
 
 void ScheduleExecutor::allocateSets() {
-  // `step_input` stands wherever the schedule binds its step input buffer.
+  // `step_input` stands wherever the schedule binds its step input buffer,
+  // `previous` where a decode step binds the step before's (PreviousStepInput).
   auto fill = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input,
-                  std::vector<VkDescriptorSet>& sets) {
+                  gpu::GpuBuffer* previous, std::vector<VkDescriptorSet>& sets) {
     for (std::uint32_t i = 0; i < list.size(); ++i) {
       const fb::Dispatch& dispatch = *list.Get(i);
       if (sets[i] != VK_NULL_HANDLE || pipeline_of_kernel_[dispatch.kernel()] >= pipelines_.size()) continue;
@@ -290,14 +293,17 @@ void ScheduleExecutor::allocateSets() {
       std::vector<gpu::BufferBinding> bound;
       for (const fb::Binding* b : *dispatch.bindings()) {
         if (bound.size() == pipeline.descriptorCount()) break;
-        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input : buffers_[b->buffer()].get();
+        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input
+                                 : buffers_[b->buffer()]                         ? buffers_[b->buffer()].get()
+                                                                                 : previous;
         bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
       }
       sets[i] = pool_->allocate(pipeline, bound);
     }
   };
-  fill(*schedule_->prefill(), step_inputs_[0], prefill_sets_);
-  for (unsigned r = 0; r < 2; ++r) fill(*schedule_->decode(), step_inputs_[r], decode_sets_[r]);
+  // The schedule check admits PreviousStepInput in decode dispatches only.
+  fill(*schedule_->prefill(), step_inputs_[0], nullptr, prefill_sets_);
+  for (unsigned r = 0; r < 2; ++r) fill(*schedule_->decode(), step_inputs_[r], step_inputs_[1 - r], decode_sets_[r]);
 }
 
 void ScheduleExecutor::drainDecode() {
@@ -308,20 +314,14 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
                                                     const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
                                                     const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens,
                                                     bool logits, bool dump, bool per_dispatch,
-                                                    std::optional<TokenCarry> carry) const {
+                                                    bool decode_step) const {
   const ChunkValues values{tokens, dump ? tokens : 1u, context_};
   std::vector<std::uint32_t> recorded;
-  stream.begin(timed_, per_dispatch ? list.size() + (carry ? 1 : 0) : 0);
-  if (carry) {
-    // The step before may still be running (submitDecode): its writes (KV
-    // slots, activations) reach this step's dispatches, and the token id it
-    // sampled is copied in.
-    stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
-    stream.memoryBarrier(gpu::Hazard::kComputeToTransfer);
-    stream.copyBuffer(*carry->from, 0, *carry->to, 0, sizeof(std::uint32_t));
-    stream.memoryBarrier(gpu::Hazard::kTransferToCompute);
-    if (per_dispatch) stream.markTime();  // the carry's own interval, apart from the first dispatch's
-  }
+  stream.begin(timed_, per_dispatch ? list.size() : 0);
+  // The step before may still be running (submitDecode): its writes (KV
+  // slots, activations, the token id this step reads from its input) reach
+  // this step's dispatches.
+  if (decode_step) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
   for (std::uint32_t i = 0; i < list.size(); ++i) {
     const fb::Dispatch& d = *list.Get(i);
     if (d.condition() == fb::DispatchCondition::LogitsNeeded && !logits) continue;
@@ -378,7 +378,7 @@ void ScheduleExecutor::prefill(std::span<const std::int32_t> ids, std::uint32_t 
   prefill_stream_->submitAndWait();
   last_stream_ = prefill_stream_.get();
   sampled_input_ = 0;  // the prefill's token is in the schedule's own step input,
-  next_decode_ = 1;    // which the second recording copies it from
+  next_decode_ = 1;    // which the second recording reads it from (PreviousStepInput)
   if (!dump) return;
   const std::uint32_t row_words = schedule_->readout_row_words();
   std::vector<std::uint32_t> rows(std::size_t(tokens) * row_words);
@@ -419,7 +419,7 @@ void ScheduleExecutor::submitDecode(std::uint32_t position) {
   }
   if (in_flight_.size() == 2) throw std::logic_error("submitDecode: two decode steps are already in flight");
   const unsigned r = next_decode_;
-  // positions[0]; the recording copies ids[0] from the other recording's input.
+  // positions[0]; the recording reads ids[0] from the other recording's input.
   step_inputs_[r]->write(std::uint64_t(prefill_chunk_) * 4, std::as_bytes(std::span(&position, 1)));
   decode_streams_[r]->submit();
   in_flight_.push_back(r);
@@ -450,15 +450,12 @@ ScheduleExecutor::Profile ScheduleExecutor::lastProfile() const {
   const auto& program = prefill_last ? *schedule_->prefill() : *schedule_->decode();
   const std::vector<std::uint32_t>& recorded = prefill_last ? prefill_recorded_ : decode_recorded_;
   const std::vector<double> marks = last_stream_->markSeconds();
-  // A decode step's recording marks its token carry before its dispatches.
-  const std::size_t carry_marks = decode_last ? 1 : 0;
-  if (marks.size() != recorded.size() + carry_marks) return {};
+  if (marks.size() != recorded.size()) return {};
   Profile profile;
   double previous = 0;
-  if (carry_marks) profile.token_carry_seconds = previous = marks[0];
   for (std::size_t i = 0; i < recorded.size(); ++i) {
     const fb::Dispatch& dispatch = *program.Get(recorded[i]);
-    const double mark = marks[carry_marks + i];
+    const double mark = marks[i];
     profile.dispatches.push_back(
         {dispatch.kernel(), std::max(0.0, mark - previous), weightBytesBound(*schedule_, dispatch)});
     previous = std::max(previous, mark);

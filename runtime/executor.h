@@ -13,10 +13,11 @@
 // The decode step is recorded twice, each copy with a step input of its own
 // (token id, position), so that a step can be submitted while the one before it
 // still runs: the GPU never waits for the CPU's round trip between tokens. Each
-// recording starts by copying the token the other one sampled into its own input
-// (a 4-byte copy on the GPU), so the feed from one step to the next never passes
-// through the CPU, and the CPU reads a step's token from that step's own input,
-// which nothing rewrites until the step after next.
+// recording's embedding reads its token id from the other one's input, where
+// that one's argmax or sample wrote it (the schedule binds it as
+// PreviousStepInput), so the feed from one step to the next never passes
+// through the CPU and costs no copy, and the CPU reads a step's token from that
+// step's own input, which nothing rewrites until the step after next.
 //
 // A prefill chunk is recorded when it runs (its token count patches push
 // constants and workgroup counts, and whether logits are read out selects
@@ -136,10 +137,8 @@ class ScheduleExecutor {
   // The last prefill chunk or decode step under per-dispatch timing: each
   // recorded dispatch's kernel (index into the schedule's kernels), the GPU
   // seconds from the previous dispatch's end to its own, and the bytes of
-  // weights its bindings cover, each byte once (what a product reads); for a
-  // decode step, the seconds before its first dispatch too: waiting on the
-  // step before and copying in the token it chose (TokenCarry). Empty without
-  // per-dispatch timing.
+  // weights its bindings cover, each byte once (what a product reads). Empty
+  // without per-dispatch timing.
   struct DispatchTime {
     std::uint32_t kernel = 0;
     double seconds = 0;
@@ -147,7 +146,6 @@ class ScheduleExecutor {
   };
   struct Profile {
     std::vector<DispatchTime> dispatches;
-    std::optional<double> token_carry_seconds;
   };
   Profile lastProfile() const;
 
@@ -169,17 +167,12 @@ class ScheduleExecutor {
 
  private:
   // Records `list` as one chunk of `tokens`; returns the indices of the
-  // dispatches whose conditions held (those recorded). With `carry`, the
-  // recording first copies the token id (word 0) of carry->from into carry->to.
-  struct TokenCarry {
-    const gpu::GpuBuffer* from = nullptr;
-    const gpu::GpuBuffer* to = nullptr;
-  };
+  // dispatches whose conditions held (those recorded). A decode step's
+  // (`decode_step`) first waits on the step before's writes.
   std::vector<std::uint32_t> record(gpu::CommandStream& stream,
                                     const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
                                     const std::vector<VkDescriptorSet>& sets, std::uint32_t tokens, bool logits,
-                                    bool dump, bool per_dispatch = false,
-                                    std::optional<TokenCarry> carry = std::nullopt) const;
+                                    bool dump, bool per_dispatch = false, bool decode_step = false) const;
   void recordDecode();
   // Allocates the descriptor set of every dispatch whose pipeline exists and
   // that has none yet (the sample kernel's sets wait for its pipeline).
@@ -216,7 +209,8 @@ class ScheduleExecutor {
   std::vector<VkDescriptorSet> prefill_sets_;
   std::unique_ptr<gpu::CommandStream> prefill_stream_;
   // The two decode recordings (see the top of this file): recording r binds
-  // step_inputs_[r] wherever the schedule binds its step input. [0] is the
+  // step_inputs_[r] wherever the schedule binds its step input, and
+  // step_inputs_[1 - r] where it binds the step before's. [0] is the
   // schedule's own step input buffer, which prefill uses; [1] its twin.
   std::array<gpu::GpuBuffer*, 2> step_inputs_{};
   std::unique_ptr<gpu::GpuBuffer> twin_step_input_;

@@ -58,8 +58,26 @@ class ScheduleChecker {
     }
     checkBufferRole(s, s.logits_buffer(), fb::BufferKind::Activation, "logits_buffer",
                     s.logits_offset() + std::uint64_t(readoutRows(s)) * header_.model()->vocab_size() * 4);
+    // At most one PreviousStepInput, the step input's size (the runtime binds
+    // its twin there), and only decode binds it: a prefill chunk has no step
+    // before.
+    std::uint32_t previous_inputs = 0;
+    for (const fb::ScheduleBuffer* b : *s.buffers()) {
+      if (b->kind() != fb::BufferKind::PreviousStepInput) continue;
+      if (++previous_inputs > 1) fail("more than one PreviousStepInput buffer");
+      if (b->bytes() != s.buffers()->Get(s.step_input_buffer())->bytes()) {
+        fail("the PreviousStepInput buffer is not the step input's size");
+      }
+    }
     checkList(s, "prefill", *s.prefill());
     checkList(s, "decode", *s.decode());
+    for (const fb::Dispatch* d : *s.prefill()) {
+      for (const fb::Binding* b : *d->bindings()) {
+        if (s.buffers()->Get(b->buffer())->kind() == fb::BufferKind::PreviousStepInput) {
+          fail("a prefill dispatch binds the step before's input (PreviousStepInput)");
+        }
+      }
+    }
   }
 
  private:

@@ -38,6 +38,10 @@ struct ScheduleParts {
   // field absent, one each), and descriptors the dispatch lists past its two.
   std::vector<std::uint32_t> array_sizes = {}, fallback_array_sizes = {};
   std::uint32_t extra_descriptors = 0;
+  // PreviousStepInput buffers (their sizes), from buffer 5 on, and the buffer
+  // each program's dispatch binds second (3: the KV cache).
+  std::vector<std::uint64_t> previous_inputs = {};
+  std::uint32_t prefill_second_buffer = 3, decode_second_buffer = 3;
 };
 
 // A header with one tensor (256 bytes) and a schedule built from `parts`: its
@@ -69,8 +73,12 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
                                fb::KvCapacity::Context, 0, 16),
       fb::CreateScheduleBuffer(fbb, fbb.CreateString("arena"), fb::BufferKind::Activation, 0,
                                parts.arena_bytes ? parts.arena_bytes : 256 + chunk * 16ull * 4)};
-  auto list = [&] {
-    std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(3, 0, 0)};
+  for (std::uint64_t bytes : parts.previous_inputs) {
+    buffers.push_back(fb::CreateScheduleBuffer(fbb, fbb.CreateString("in before"), fb::BufferKind::PreviousStepInput,
+                                               0, bytes));
+  }
+  auto list = [&](std::uint32_t second_buffer) {
+    std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(second_buffer, 0, 0)};
     bindings.resize(bindings.size() + parts.extra_descriptors, fb::Binding(3, 0, 0));
     const std::vector<fb::PushPatch> patches = {fb::PushPatch(parts.patch_word, fb::ChunkValue::Tokens, 1)};
     const std::vector<fb::WorkgroupCount> groups = {fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 1),
@@ -83,8 +91,8 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
   };
   auto kernel_vector = fbb.CreateVector(kernels);
   auto buffer_vector = fbb.CreateVector(buffers);
-  auto prefill = list();
-  auto decode = list();
+  auto prefill = list(parts.prefill_second_buffer);
+  auto decode = list(parts.decode_second_buffer);
   auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
                                      parts.logits_buffer, parts.sampling_params_word, parts.logits_offset,
                                      parts.readout_rows);
@@ -144,6 +152,23 @@ TEST(ScheduleCheckTest, FewerReadoutRowsNeedLessLogitsAndReadoutRoom) {
   EXPECT_EQ(verdict(parts), "");
   parts.readout_rows = 0;
   EXPECT_NE(verdict(parts).find("logits_buffer 4"), std::string::npos);
+}
+
+TEST(ScheduleCheckTest, OnlyDecodeBindsTheStepBeforesInputTheStepInputsSize) {
+  // The runtime binds the other of its two step inputs there: one such buffer,
+  // the step input's size, and a prefill chunk has no step before it.
+  ScheduleParts parts;
+  const std::uint64_t step_input_bytes = (2ull * parts.prefill_chunk + 5) * 4;
+  parts.previous_inputs = {step_input_bytes};
+  parts.decode_second_buffer = 5;
+  EXPECT_EQ(verdict(parts), "");
+  parts.prefill_second_buffer = 5;
+  EXPECT_NE(verdict(parts).find("a prefill dispatch binds the step before's input"), std::string::npos);
+  parts.prefill_second_buffer = 3;
+  parts.previous_inputs = {step_input_bytes + 4};
+  EXPECT_NE(verdict(parts).find("not the step input's size"), std::string::npos);
+  parts.previous_inputs = {step_input_bytes, step_input_bytes};
+  EXPECT_NE(verdict(parts).find("more than one PreviousStepInput"), std::string::npos);
 }
 
 TEST(ScheduleCheckTest, RefusesEachBrokenRule) {

@@ -11,6 +11,8 @@
 // CHECK: unicorn.buffer @arena activations bytes 4096
 // (2 * 4 + 8) words of step input; 4 rows of lse and 32 (id, logit) pairs.
 // CHECK-NEXT: unicorn.buffer @step_input step_input bytes 64
+// The step before's input, where decode reads its token id: as large.
+// CHECK-NEXT: unicorn.buffer @previous_step_input previous_step_input bytes 64
 // CHECK-NEXT: unicorn.buffer @readout readout bytes 1040
 // q, k and v stacked by the fuse pass: one product of 64 rows. Prefill runs
 // each bf16 product on cooperative-matrix units, falling back to the tiled
@@ -71,7 +73,8 @@
 // CHECK-NEXT: }
 
 // CHECK-LABEL: unicorn.program @decode
-// CHECK-NEXT: unicorn.dispatch @embedding_0
+// The token id the step before's argmax or sample wrote into its own input.
+// CHECK-NEXT: unicorn.dispatch @embedding_0 [#unicorn.bind<@previous_step_input, 0, 0>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 0, 512>]
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0
 // Decode multiplies by matvec: 4 rows per workgroup.
 // CHECK-NEXT: unicorn.dispatch @matvec_bf16_0 {{.*}}#unicorn.bind<@"q+k+v", 0, 0>{{.*}}groups [#unicorn.groups<16>, #unicorn.groups<tokens>, #unicorn.groups<1>]
