@@ -96,10 +96,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %values : vector<4xf32>
   }
 
-  // The pre-pass's share of one W unit: its largest magnitude folded into the
-  // invocation's running maximum in `slot`.
-  spirv.func @note_w(%slot : !spirv.ptr<f32, Function>, %row : i32, %unit : i32) "None" {
-    %words = spirv.FunctionCall @w_unit(%row, %unit) : (i32, i32) -> vector<4xi32>
+  // The pre-pass's share of one W unit (`words`): its largest magnitude folded
+  // into the invocation's running maximum in `slot`.
+  spirv.func @fold_w(%slot : !spirv.ptr<f32, Function>, %words : vector<4xi32>) "None" {
     %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
     %high = spirv.FunctionCall @bf16_high(%words) : (vector<4xi32>) -> vector<4xf32>
     %so_far = spirv.Load "Function" %slot : f32
@@ -145,13 +144,15 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %unit : i32
   }
 
-  // The largest |w| of this invocation's units over all of K, published at
-  // 1024 + [row][4].
+  // The largest |w| of this invocation's units over columns [k_begin, k_end),
+  // published at 1024 + [row][4].
   spirv.func @w_prepass(%first_row : i32, %k_begin : i32, %k_end : i32) "None" {
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c32 = spirv.Constant 32 : i32
     %c64 = spirv.Constant 64 : i32
+    %c96 = spirv.Constant 96 : i32
+    %c128 = spirv.Constant 128 : i32
     %c256 = spirv.Constant 256 : i32
     %c1024 = spirv.Constant 1024 : i32
     %f0 = spirv.Constant 0.0 : f32
@@ -161,17 +162,48 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %row1 = spirv.IAdd %row0, %c64 : i32
     %max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
     %max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
+    // Four steps an iteration, their eight loads issued before any is folded
+    // in (one step at a time, each iteration waited on its loads: the loop was
+    // a chain of K / 32 memory latencies). Steps past k_end read the last step
+    // again, which leaves a maximum as it is.
+    %last_k0 = spirv.ISub %k_end, %c32 : i32
     spirv.mlir.loop {
       spirv.Branch ^header(%k_begin : i32)
     ^header(%k0 : i32):
       %more = spirv.ULessThan %k0, %k_end : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
-      %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32
-      %at = spirv.IAdd %step, %unit : i32
-      spirv.FunctionCall @note_w(%max0, %row0, %at) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      spirv.FunctionCall @note_w(%max1, %row1, %at) : (!spirv.ptr<f32, Function>, i32, i32) -> ()
-      %next_k0 = spirv.IAdd %k0, %c32 : i32
+      %k1_wanted = spirv.IAdd %k0, %c32 : i32
+      %k2_wanted = spirv.IAdd %k0, %c64 : i32
+      %k3_wanted = spirv.IAdd %k0, %c96 : i32
+      %k1 = spirv.GL.UMin %k1_wanted, %last_k0 : i32
+      %k2 = spirv.GL.UMin %k2_wanted, %last_k0 : i32
+      %k3 = spirv.GL.UMin %k3_wanted, %last_k0 : i32
+      %step0 = spirv.ShiftRightLogical %k0, %c3 : i32, i32
+      %step1 = spirv.ShiftRightLogical %k1, %c3 : i32, i32
+      %step2 = spirv.ShiftRightLogical %k2, %c3 : i32, i32
+      %step3 = spirv.ShiftRightLogical %k3, %c3 : i32, i32
+      %at0 = spirv.IAdd %step0, %unit : i32
+      %at1 = spirv.IAdd %step1, %unit : i32
+      %at2 = spirv.IAdd %step2, %unit : i32
+      %at3 = spirv.IAdd %step3, %unit : i32
+      %w00 = spirv.FunctionCall @w_unit(%row0, %at0) : (i32, i32) -> vector<4xi32>
+      %w01 = spirv.FunctionCall @w_unit(%row0, %at1) : (i32, i32) -> vector<4xi32>
+      %w02 = spirv.FunctionCall @w_unit(%row0, %at2) : (i32, i32) -> vector<4xi32>
+      %w03 = spirv.FunctionCall @w_unit(%row0, %at3) : (i32, i32) -> vector<4xi32>
+      %w10 = spirv.FunctionCall @w_unit(%row1, %at0) : (i32, i32) -> vector<4xi32>
+      %w11 = spirv.FunctionCall @w_unit(%row1, %at1) : (i32, i32) -> vector<4xi32>
+      %w12 = spirv.FunctionCall @w_unit(%row1, %at2) : (i32, i32) -> vector<4xi32>
+      %w13 = spirv.FunctionCall @w_unit(%row1, %at3) : (i32, i32) -> vector<4xi32>
+      spirv.FunctionCall @fold_w(%max0, %w00) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max0, %w01) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max0, %w02) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max0, %w03) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max1, %w10) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max1, %w11) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max1, %w12) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      spirv.FunctionCall @fold_w(%max1, %w13) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
+      %next_k0 = spirv.IAdd %k0, %c128 : i32
       spirv.Branch ^header(%next_k0 : i32)
     ^merge:
       spirv.mlir.merge
