@@ -137,9 +137,10 @@ std::vector<KernelInfo> builtinKernels() {
                                sizeof(MatmulPush)),
                         "SPLITS", 2),
       // matmul_bf16's product on cooperative-matrix units, on the same grid and
-      // bindings (split-K's from its own entry point), then token_maxima's output.
+      // bindings (split-K's from its own entry point), then token_maxima's and
+      // row_bounds' outputs.
       splitKDialectKernel(dialectKernel("matmul_bf16_coop",
-                                        {required("K"), required("N"), softcap, optional("SPLITS", "1")}, 4,
+                                        {required("K"), required("N"), softcap, optional("SPLITS", "1")}, 5,
                                         sizeof(MatmulPush), 32)),
       kernel("matvec_bf16",
              {required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup, optional("GELU_INPUT", "0"),
@@ -156,7 +157,7 @@ std::vector<KernelInfo> builtinKernels() {
       splitKDialectKernel(dialectKernel("matmul_quant_coop",
                                         {required("QUANT_BITS"), required("K"), required("N"), softcap,
                                          optional("SPLITS", "1")},
-                                        5, sizeof(QuantMatmulPush), 32)),
+                                        6, sizeof(QuantMatmulPush), 32)),
       kernel("matvec_quant",
              {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
               optional("GELU_INPUT", "0"), optional("ROW_GROUPS", "1")},
@@ -171,6 +172,7 @@ std::vector<KernelInfo> builtinKernels() {
              2, sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("token_maxima", {required("K"), workgroup}, 2, sizeof(TokenMaximaPush)),
+      kernel("row_bounds", {required("K"), required("QUANT_BITS"), workgroup}, 2, sizeof(RowBoundsPush)),
       // QUANT_BITS (both norms): the normed row quantised too, into one more binding.
       withExtraBindings(kernel("rms_norm",
                                {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup,

@@ -147,6 +147,7 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "gelu_mul") return geluMulKernel(p.u32("width"), p.u32("workgroup_size"));
   if (kernel == "token_maxima") return tokenMaximaKernel(p.u32("k"), p.u32("workgroup_size"));
+  if (kernel == "row_bounds") return rowBoundsKernel(p.u32("k"), p.u32("bits"), p.u32("workgroup_size"));
   if (kernel == "add") return addKernel(p.u32("workgroup_size"));
   if (kernel == "argmax") {
     return argmaxKernel(p.u32("count"), p.u32("workgroup_size"), p.has("splits") ? p.u32("splits") : 1);

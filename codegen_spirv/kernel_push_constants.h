@@ -49,6 +49,11 @@ struct QuantMatmulPush {
 struct TokenMaximaPush {
   uint32_t x_base, x_token_stride, num_tokens;
 };
+// row_bounds: where row 0 starts in its binding (bf16 rows: words; quantised
+// scales: bf16 elements, as QuantMatmulPush's scale_base), and the rows.
+struct RowBoundsPush {
+  uint32_t source_base, rows;
+};
 // quantize_activation: x in floats (as MatmulPush's), the output in uvec4 units.
 struct QuantizeActivationPush {
   uint32_t x_base, x_token_stride, out_base, out_token_stride, num_tokens;

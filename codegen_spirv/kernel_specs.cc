@@ -437,6 +437,17 @@ KernelRequest tokenMaximaKernel(uint32_t k, uint32_t workgroup_size) {
   return request;
 }
 
+KernelRequest rowBoundsKernel(uint32_t k, uint32_t bits, uint32_t workgroup_size) {
+  KernelRequest request{"row_bounds", {}};
+  requireWorkgroupSize(request.kernel, workgroup_size);
+  if (workgroup_size < 8) failShape(request.kernel, "workgroup size " + text(workgroup_size) + " is under its 8 rows");
+  if (bits != 0 && bits != 8 && bits != 4) failShape(request.kernel, "bits " + text(bits) + " is not 0, 8 or 4");
+  if (bits == 0 && (k == 0 || k % 8 != 0)) failShape(request.kernel, "K " + text(k) + " is not a multiple of 8");
+  if (bits != 0) requireBlockMultiple(request.kernel, k);
+  request.defines = {{"K", text(k)}, {"QUANT_BITS", text(bits)}, {"WG_SIZE", text(workgroup_size)}};
+  return request;
+}
+
 KernelRequest addKernel(uint32_t workgroup_size) {
   KernelRequest request{"add", {}};
   requireWorkgroupSize(request.kernel, workgroup_size);

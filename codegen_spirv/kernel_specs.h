@@ -179,6 +179,10 @@ KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 // token_maxima: each token's largest |x| over its K floats (K a multiple of 4),
 // the scales of the cooperative-matrix products that read x.
 KernelRequest tokenMaximaKernel(uint32_t k, uint32_t workgroup_size = 256);
+// row_bounds: a bound on each row's |w| over its K columns (bits 0: bf16
+// rows, K a multiple of 8; 8 or 4: from the block scales, K a multiple of
+// 32), the cooperative-matrix products' W row scales; 8 rows a workgroup.
+KernelRequest rowBoundsKernel(uint32_t k, uint32_t bits, uint32_t workgroup_size = 256);
 KernelRequest addKernel(uint32_t workgroup_size = 256);
 // The index of each row's largest logit (argmax.comp); splits > 1: each of a
 // row's `splits` workgroups writes a candidate for argmaxCombineKernel.

@@ -74,6 +74,8 @@ constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 // token_maxima: one workgroup a token's row (a few thousand floats).
 constexpr uint32_t kTokenMaximaWorkgroup = 256;
+// row_bounds: 8 rows a workgroup (its fixed share), 32 invocations each.
+constexpr uint32_t kRowBoundsWorkgroup = 256, kRowBoundsRows = 8;
 
 // Split-K for prefill products (split_k.glsl), with the pass option
 // prefill-split-tiles T > 0: a product of fewer output tiles of 128 x 128
@@ -329,6 +331,12 @@ class ProgramBuilder {
   // Each token's largest |x| (token_maxima.comp), the cooperative-matrix
   // products' x scales: a float per row of the chunk.
   static constexpr llvm::StringLiteral kTokenMaximaSymbol = "token_maxima";
+  // Each row's bound on |w| (row_bounds.comp), the cooperative-matrix
+  // products' W scales: a float per row of each of a product's row slices.
+  // Consecutive products take the two in turn, so that one's row_bounds need
+  // not wait on the product before reading its own (they read weights alone
+  // and run beside the dispatch before them).
+  static constexpr llvm::StringLiteral kRowBoundsSymbols[2] = {"row_bounds_a", "row_bounds_b"};
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -718,6 +726,32 @@ class ProgramBuilder {
     // (Every matrix has x's width as its K: the ops' verifiers hold it.)
     const uint32_t k = matrices.front().k;
     const bool coop = how.as_matmul && s_.launches().coop_matmul && k % sp::kCoopMatmulStepK == 0;
+    // Their W rows are scaled likewise, by a bound on each row's |w| that
+    // row_bounds finds once a product, slice by slice, where each workgroup
+    // read its tile's rows of W (a bf16 product's sixth on an H200) again.
+    std::vector<BindingAttr> row_bounds;  // each row slice's, in the order of the products
+    if (coop) {
+      const StringRef symbol = kRowBoundsSymbols[row_bounds_turn_++ % 2];
+      uint64_t bounds_at = 0;
+      for (const Matrix& w : matrices) {
+        for (const WeightRowSlice& slice : w.slices) {
+          const uint64_t bytes = alignedScratch(uint64_t(slice.row_count) * 4);
+          row_bounds.push_back(s_.range(symbol, bounds_at, bytes));
+          bounds_at += bytes;
+          DispatchShape b;
+          b.when = how.when;
+          b.bindings = {{w.quant ? sliceScales(w, slice) : sliceData(w, slice), Access::kRead},
+                        {row_bounds.back(), Access::kWrite}};
+          b.push = words(sp::RowBoundsPush{w.quant ? slice.scale_base : slice.data_base, slice.row_count});
+          b.groups = {fixed((slice.row_count + kRowBoundsRows - 1) / kRowBoundsRows), fixed(1), fixed(1)};
+          emit(op->getLoc(), "row_bounds",
+               {param("k", int64_t(w.k)), param("bits", int64_t(w.quant ? sp::quantBits(*w.quant) : 0)),
+                param("workgroup_size", int64_t(kRowBoundsWorkgroup))},
+               b);
+        }
+      }
+      s_.needScratch(symbol, bounds_at);
+    }
     std::optional<BindingAttr> token_maxima;
     if (coop) {
       const uint64_t maxima_bytes = alignedScratch(uint64_t(s_.chunk()) * 4);
@@ -741,6 +775,7 @@ class ProgramBuilder {
     // Split-K's partials and counts: a region of each per split dispatch of the
     // group (they may run together).
     uint64_t partials_at = 0, counts_at = 0;
+    const BindingAttr* slice_bounds = row_bounds.data();
     for (const Matrix* w = matrices.begin(); w != matrices.end(); ++w) {
       for (const WeightRowSlice& slice : w->slices) {
         const uint32_t n = slice.row_count;
@@ -809,10 +844,11 @@ class ProgramBuilder {
         if (coop) {
           // On cooperative-matrix units where the device has them (same grid,
           // bindings and parameters, split-K's included, as the tiled
-          // kernel, and last the tokens' maxima, which the tiled kernel
-          // ignores), the tiled kernel elsewhere.
+          // kernel, and last the tokens' maxima and the slice's row bounds,
+          // which the tiled kernel ignores), the tiled kernel elsewhere.
           FlatSymbolRefAttr fallback = s_.kernel(kernel, params);
           d.bindings.push_back({*token_maxima, Access::kRead});
+          d.bindings.push_back({*slice_bounds++, Access::kRead});
           emit(op->getLoc(), s_.kernel(w->quant ? "matmul_quant_coop" : "matmul_bf16_coop", params, fallback), d);
           continue;
         }
@@ -1272,6 +1308,7 @@ class ProgramBuilder {
   llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
+  uint32_t row_bounds_turn_ = 0;  // which of kRowBoundsSymbols the next cooperative-matrix product takes
 };
 
 struct SchedulePass : impl::ScheduleBase<SchedulePass> {

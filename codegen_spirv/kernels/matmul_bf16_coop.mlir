@@ -1,15 +1,16 @@
 // y[t, n] = sum_k x[t, k] * W[n, k], W bf16 [out, in], on cooperative-matrix
 // units (SPV_KHR_cooperative_matrix): the prefill kernel for devices that have
-// them, a drop-in for matmul_bf16 — its bindings (and after them one more,
-// the tokens' maxima, which matmul_bf16 ignores), push constants (MatmulPush),
+// them, a drop-in for matmul_bf16 — its bindings (and after them two more,
+// the tokens' maxima and the rows' bounds, which matmul_bf16 ignores), push
+// constants (MatmulPush),
 // alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // Written in MLIR's SPIR-V dialect because Debian's glslang cannot express the
 // KHR extension; mlir-translate verifies and serialises it when Unicorn is
 // built. matmul_coop_frame.mlir is the product (tiles, scales, steps, output);
 // this file is its weights' part.
 //
-// W's scale s_n is from its row's largest |w| (a pre-pass over the tile's 128
-// rows); W / s_n converts to fp16 exactly (bf16's 8-bit significand fits
+// W's scale s_n is from its row's largest |w| (row_bounds.comp's, bound
+// after the maxima); W / s_n converts to fp16 exactly (bf16's 8-bit significand fits
 // fp16's 11). An invocation stages 2 units of 8 bf16 a step: rows w_line and
 // w_line + 64 of the tile, columns 8 w_unit .. +7.
 //
@@ -36,6 +37,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.GlobalVariable @token_maxima bind(0, 3) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @split_token_maxima bind(0, 5) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  // row_bounds.comp's output: each row's bound on |w| (the frame's W scales), after the maxima.
+  spirv.GlobalVariable @row_bounds bind(0, 4) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @split_row_bounds bind(0, 6) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // MatmulPush: x_base, x_token_stride, weight_base, y_base, y_token_stride, num_tokens.
   spirv.GlobalVariable @pc : !push_ptr
@@ -96,18 +102,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %values : vector<4xf32>
   }
 
-  // The pre-pass's share of one W unit (`words`): its largest magnitude folded
-  // into the invocation's running maximum in `slot`.
-  spirv.func @fold_w(%slot : !spirv.ptr<f32, Function>, %words : vector<4xi32>) "None" {
-    %low = spirv.FunctionCall @bf16_low(%words) : (vector<4xi32>) -> vector<4xf32>
-    %high = spirv.FunctionCall @bf16_high(%words) : (vector<4xi32>) -> vector<4xf32>
-    %so_far = spirv.Load "Function" %slot : f32
-    %low_larger = spirv.FunctionCall @largest_of(%low, %so_far) : (vector<4xf32>, f32) -> f32
-    %larger = spirv.FunctionCall @largest_of(%high, %low_larger) : (vector<4xf32>, f32) -> f32
-    spirv.Store "Function" %slot, %larger : f32
-    spirv.Return
-  }
-
   // Stage a W unit (8 bf16, in order) at `at` and `at` + 1 of w_tile, scaled by 1 / s_n.
   spirv.func @stage_unit(%words : vector<4xi32>, %inverse : f32, %at : i32) "None" {
     %c1 = spirv.Constant 1 : i32
@@ -142,88 +136,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %invocation = spirv.Load "Input" %index_ptr : i32
     %unit = spirv.BitwiseAnd %invocation, %c3 : i32
     spirv.ReturnValue %unit : i32
-  }
-
-  // The largest |w| of this invocation's units over columns [k_begin, k_end),
-  // published at 1024 + [row][4].
-  spirv.func @w_prepass(%first_row : i32, %k_begin : i32, %k_end : i32) "None" {
-    %c3 = spirv.Constant 3 : i32
-    %c4 = spirv.Constant 4 : i32
-    %c32 = spirv.Constant 32 : i32
-    %c64 = spirv.Constant 64 : i32
-    %c96 = spirv.Constant 96 : i32
-    %c128 = spirv.Constant 128 : i32
-    %c256 = spirv.Constant 256 : i32
-    %c1024 = spirv.Constant 1024 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %line = spirv.FunctionCall @w_line() : () -> i32
-    %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
-    %row0 = spirv.IAdd %first_row, %line : i32
-    %row1 = spirv.IAdd %row0, %c64 : i32
-    %max0 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    %max1 = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    // Four steps an iteration, their eight loads issued before any is folded
-    // in (one step at a time, each iteration waited on its loads: the loop was
-    // a chain of K / 32 memory latencies). Steps past k_end read the last step
-    // again, which leaves a maximum as it is.
-    %last_k0 = spirv.ISub %k_end, %c32 : i32
-    spirv.mlir.loop {
-      spirv.Branch ^header(%k_begin : i32)
-    ^header(%k0 : i32):
-      %more = spirv.ULessThan %k0, %k_end : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %k1_wanted = spirv.IAdd %k0, %c32 : i32
-      %k2_wanted = spirv.IAdd %k0, %c64 : i32
-      %k3_wanted = spirv.IAdd %k0, %c96 : i32
-      %k1 = spirv.GL.UMin %k1_wanted, %last_k0 : i32
-      %k2 = spirv.GL.UMin %k2_wanted, %last_k0 : i32
-      %k3 = spirv.GL.UMin %k3_wanted, %last_k0 : i32
-      %step0 = spirv.ShiftRightLogical %k0, %c3 : i32, i32
-      %step1 = spirv.ShiftRightLogical %k1, %c3 : i32, i32
-      %step2 = spirv.ShiftRightLogical %k2, %c3 : i32, i32
-      %step3 = spirv.ShiftRightLogical %k3, %c3 : i32, i32
-      %at0 = spirv.IAdd %step0, %unit : i32
-      %at1 = spirv.IAdd %step1, %unit : i32
-      %at2 = spirv.IAdd %step2, %unit : i32
-      %at3 = spirv.IAdd %step3, %unit : i32
-      %w00 = spirv.FunctionCall @w_unit(%row0, %at0) : (i32, i32) -> vector<4xi32>
-      %w01 = spirv.FunctionCall @w_unit(%row0, %at1) : (i32, i32) -> vector<4xi32>
-      %w02 = spirv.FunctionCall @w_unit(%row0, %at2) : (i32, i32) -> vector<4xi32>
-      %w03 = spirv.FunctionCall @w_unit(%row0, %at3) : (i32, i32) -> vector<4xi32>
-      %w10 = spirv.FunctionCall @w_unit(%row1, %at0) : (i32, i32) -> vector<4xi32>
-      %w11 = spirv.FunctionCall @w_unit(%row1, %at1) : (i32, i32) -> vector<4xi32>
-      %w12 = spirv.FunctionCall @w_unit(%row1, %at2) : (i32, i32) -> vector<4xi32>
-      %w13 = spirv.FunctionCall @w_unit(%row1, %at3) : (i32, i32) -> vector<4xi32>
-      spirv.FunctionCall @fold_w(%max0, %w00) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max0, %w01) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max0, %w02) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max0, %w03) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max1, %w10) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max1, %w11) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max1, %w12) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      spirv.FunctionCall @fold_w(%max1, %w13) : (!spirv.ptr<f32, Function>, vector<4xi32>) -> ()
-      %next_k0 = spirv.IAdd %k0, %c128 : i32
-      spirv.Branch ^header(%next_k0 : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    %slot_line = spirv.IMul %line, %c4 : i32
-    %slot_unit = spirv.IAdd %slot_line, %unit : i32
-    %slot0 = spirv.IAdd %slot_unit, %c1024 : i32
-    %slot1 = spirv.IAdd %slot0, %c256 : i32
-    spirv.FunctionCall @publish_max(%max0, %slot0) : (!spirv.ptr<f32, Function>, i32) -> ()
-    spirv.FunctionCall @publish_max(%max1, %slot1) : (!spirv.ptr<f32, Function>, i32) -> ()
-    spirv.Return
-  }
-
-  spirv.func @w_row_scale(%row : i32) -> f32 "None" {
-    %c4 = spirv.Constant 4 : i32
-    %c1024 = spirv.Constant 1024 : i32
-    %first0 = spirv.IMul %row, %c4 : i32
-    %first = spirv.IAdd %first0, %c1024 : i32
-    %scale = spirv.FunctionCall @scale_of_maxima(%first, %c4) : (i32, i32) -> f32
-    spirv.ReturnValue %scale : f32
   }
 
   spirv.func @w_prepare() "None" {
@@ -281,10 +193,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @token_maxima, @pc, @workgroup_id, @workgroup_count, @invocation_index,
+  spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @token_maxima, @row_bounds, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
-  spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @split_token_maxima, @pc, @workgroup_id,
+  spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @split_token_maxima, @split_row_bounds, @pc, @workgroup_id,
       @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

@@ -31,10 +31,10 @@
 //   before, token_maxima.comp (binding @token_maxima; once for all of a
 //   product's workgroups, where each of them used to read its tile's tokens
 //   of x twice, an eighth to a fifth of a quantised product's time on an H200);
-//   a pre-pass reads the kernel's W bound (each invocation keeps the largest
-//   magnitude of the units it stages), those maxima meet in shared memory,
-//   and every invocation keeps 1 / scale for the 4 tokens (and the rows) it
-//   stages.
+//   each row's bound on |w| over all of K likewise from row_bounds.comp
+//   (binding @row_bounds; each workgroup had read its 128 rows of W, or their
+//   scales, once more for them: a sixth of a bf16 product's time). Every
+//   invocation keeps 1 / scale for the 4 tokens (and the rows) it stages.
 //   Steps: 32 columns of K at a time. An invocation holds its share of the
 //   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; its units of
 //   W) in registers; it stages them, scaled and converted, into shared memory,
@@ -48,13 +48,12 @@
 //   Columns past K, tokens past the chunk and rows past N stage as zeros;
 //   their outputs are not written.
 //   Split-K (SPLITS > 1, the entry point @main_split): workgroup z = s of a
-//   tile takes the s-th of SPLITS runs of K's steps (its W scales from those
-//   columns alone, x's from the whole row), writes its partial tile, times its
-//   scales, to @partials
+//   tile takes the s-th of SPLITS runs of K's steps (its scales those of the
+//   whole rows), writes its partial tile, times its scales, to @partials
 //   and counts itself in @counts; the last to arrive adds the partials up in
 //   split order and writes y (split_k.glsl's protocol, which the tiled kernels
 //   share). Only @main_split's functions use those two bindings (and
-//   @split_token_maxima, @token_maxima's place after them), and the
+//   @split_token_maxima and @split_row_bounds, their places after them), and the
 //   compiler keeps a specialisation's own entry point alone
 //   (spirv_entry_point.h), so the unsplit module binds what the unsplit tiled
 //   kernel binds and the split one what the split tiled kernel binds.
@@ -64,18 +63,13 @@
 // float y) and split-K's @partials (float) and @counts (i32), both Coherent,
 // at the tiled kernel's binding numbers; the tokens' maxima (float), after the
 // tiled kernel's bindings, as @token_maxima (unsplit) and @split_token_maxima
-// (after the partials and counts: a fallback ignores a trailing binding); the
+// (after the partials and counts: a fallback ignores trailing bindings), and
+// after them the rows' bounds (float) as @row_bounds and @split_row_bounds; the
 // push constant block @pc
 // (MatmulPush's members first: x_base, x_token_stride, the weights' base,
 // y_base, y_token_stride, num_tokens) and
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
 // multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
-//   @w_prepass(first_row, k_begin, k_end)
-//                           this invocation's share of a bound on |w| of the
-//                           tile's rows over columns [k_begin, k_end) (whole
-//                           steps; a split's own), into @staging from 1024
-//   @w_row_scale(row) -> s  the scale s_n of row `row` of the tile (from those
-//                           maxima: @scale_of_maxima), called by 128 + row
 //   @w_prepare()            after the scales: keep 1 / s_n of its rows
 //   @w_fetch(first_row, k0) its units of W[.., k0 .. +31] into registers
 //   @w_stage()              those units, scaled by 1 / s_n and converted to
@@ -95,8 +89,7 @@
   spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
   spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
   spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-  // The pre-pass's W maxima (from 1024), later each
-  // subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
+  // Each subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
   spirv.GlobalVariable @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
 
   // The power of two s that brings magnitudes up to `largest` into fp16's
@@ -174,59 +167,6 @@
     %kept = spirv.BitwiseAnd %bits, %mask : vector<4xi32>
     %value = spirv.Bitcast %kept : vector<4xi32> to vector<4xf32>
     spirv.ReturnValue %value : vector<4xf32>
-  }
-
-  spirv.func @largest_of(%values : vector<4xf32>, %so_far : f32) -> f32 "None" {
-    %magnitudes = spirv.GL.FAbs %values : vector<4xf32>
-    %m0 = spirv.CompositeExtract %magnitudes[0 : i32] : vector<4xf32>
-    %m1 = spirv.CompositeExtract %magnitudes[1 : i32] : vector<4xf32>
-    %m2 = spirv.CompositeExtract %magnitudes[2 : i32] : vector<4xf32>
-    %m3 = spirv.CompositeExtract %magnitudes[3 : i32] : vector<4xf32>
-    %m01 = spirv.GL.FMax %m0, %m1 : f32
-    %m23 = spirv.GL.FMax %m2, %m3 : f32
-    %m = spirv.GL.FMax %m01, %m23 : f32
-    %larger = spirv.GL.FMax %so_far, %m : f32
-    spirv.ReturnValue %larger : f32
-  }
-
-  // A pre-pass maximum into the shared table, at `at`.
-  spirv.func @publish_max(%slot : !spirv.ptr<f32, Function>, %at : i32) "None" {
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
-    %value = spirv.Load "Function" %slot : f32
-    %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    spirv.Store "Workgroup" %ptr, %value : f32
-    spirv.Return
-  }
-
-  // The scale of `count` maxima in the shared table from `first` on.
-  spirv.func @scale_of_maxima(%first : i32, %count : i32) -> f32 "None" {
-    %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %staging = spirv.mlir.addressof @staging : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>
-    %largest = spirv.Variable : !spirv.ptr<f32, Function>
-    spirv.Store "Function" %largest, %f0 : f32
-    spirv.mlir.loop {
-      spirv.Branch ^header(%c0 : i32)
-    ^header(%i : i32):
-      %more = spirv.ULessThan %i, %count : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %at = spirv.IAdd %first, %i : i32
-      %ptr = spirv.AccessChain %staging[%at] : !spirv.ptr<!spirv.array<2048 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-      %value = spirv.Load "Workgroup" %ptr : f32
-      %so_far = spirv.Load "Function" %largest : f32
-      %larger = spirv.GL.FMax %so_far, %value : f32
-      spirv.Store "Function" %largest, %larger : f32
-      %next = spirv.IAdd %i, %c1 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    %result = spirv.Load "Function" %largest : f32
-    %pair = spirv.FunctionCall @scale_of(%result) : (f32) -> vector<2xf32>
-    %scale = spirv.CompositeExtract %pair[0 : i32] : vector<2xf32>
-    spirv.ReturnValue %scale : f32
   }
 
   // 1 / scale of a token (row) the invocation stages (exact: a power of two).
@@ -618,8 +558,10 @@
   // above) over columns [k_begin, k_end) of K (whole steps), into the
   // subgroup's accumulators; the callers write them out. token_maximum: the
   // largest |x| of token first_token + this invocation's index, for the first
-  // 128 invocations (@token_maximum).
+  // 128 invocations (@token_maximum); row_bound: the bound on |w| of row
+  // first_row + this invocation's index - 128, for the last 128 (@row_bound).
   spirv.func @tile_products(%linear : i32, %token_tiles : i32, %k_begin : i32, %k_end : i32, %token_maximum : f32,
+                            %row_bound : f32,
                             %acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc01 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc10 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -660,13 +602,10 @@
     %x_token2 = spirv.IAdd %x_token0, %c64 : i32
     %x_token3 = spirv.IAdd %x_token0, %c96 : i32
 
-    // Pre-pass: the largest magnitudes of the kernel's W units over the
-    // columns, into the table from 1024 on (a split's: its own columns; its
-    // partial is unscaled before the fold). x's are the chunk's own
-    // (token_maximum), computed once for every product that reads it.
-    spirv.FunctionCall @w_prepass(%first_row, %k_begin, %k_end) : (i32, i32, i32) -> ()
-    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    // Invocations 0..127 turn token i's maximum into s_t, 128..255 row i - 128's maxima into s_n.
+    // Invocations 0..127 turn token i's maximum into s_t, 128..255 row i - 128's
+    // bound into s_n: both found once for every workgroup of the product, by
+    // token_maxima.comp and row_bounds.comp (a split's partial is unscaled
+    // before the fold).
     %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %scales_tokens = spirv.ULessThan %invocation, %c128 : i32
@@ -680,7 +619,8 @@
       spirv.Branch ^merge
     ^row:
       %row_local = spirv.ISub %invocation, %c128 : i32
-      %s_n = spirv.FunctionCall @w_row_scale(%row_local) : (i32) -> f32
+      %row_scales = spirv.FunctionCall @scale_of(%row_bound) : (f32) -> vector<2xf32>
+      %s_n = spirv.CompositeExtract %row_scales[0 : i32] : vector<2xf32>
       %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       spirv.Store "Workgroup" %s_n_ptr, %s_n : f32
       spirv.Branch ^merge
@@ -847,6 +787,28 @@
     spirv.ReturnValue %maximum : f32
   }
 
+  // The bound on |w| of row first_row + this invocation's index - 128 (0
+  // below invocation 128 and past N): row_bounds.comp's, in `bounds`
+  // (@row_bounds or @split_row_bounds: the entry point's own binding).
+  spirv.func @row_bound(%bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, %first_row : i32) -> f32 "None" {
+    %c0 = spirv.Constant 0 : i32
+    %c128 = spirv.Constant 128 : i32
+    %f0 = spirv.Constant 0.0 : f32
+    %N = spirv.mlir.referenceof @N : i32
+    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
+    %invocation = spirv.Load "Input" %index_ptr : i32
+    %row_local = spirv.ISub %invocation, %c128 : i32
+    %row = spirv.IAdd %first_row, %row_local : i32
+    %in_tile = spirv.UGreaterThanEqual %invocation, %c128 : i32
+    %in_matrix = spirv.ULessThan %row, %N : i32
+    %inside = spirv.LogicalAnd %in_tile, %in_matrix : i1
+    %safe_row = spirv.Select %inside, %row, %c0 : i1, i32
+    %ptr = spirv.AccessChain %bounds[%c0, %safe_row] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
+    %loaded = spirv.Load "StorageBuffer" %ptr : f32
+    %bound = spirv.Select %inside, %loaded, %f0 : i1, f32
+    spirv.ReturnValue %bound : f32
+  }
+
   // The tile `linear` over all of K, written to y.
   spirv.func @compute_tile(%linear : i32, %token_tiles : i32) "None" {
     %c0 = spirv.Constant 0 : i32
@@ -869,8 +831,10 @@
     %first_row = spirv.IMul %row_tile, %c128 : i32
     %maxima = spirv.mlir.addressof @token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
     %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
-    spirv.FunctionCall @tile_products(%linear, %token_tiles, %c0, %K, %token_maximum, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
-        : (i32, i32, i32, i32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
+    %bounds = spirv.mlir.addressof @row_bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %row_bound = spirv.FunctionCall @row_bound(%bounds, %first_row) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %c0, %K, %token_maximum, %row_bound, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, f32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %share = spirv.FunctionCall @subgroup_share() : () -> vector<4xi32>
     %staging_base = spirv.CompositeExtract %share[0 : i32] : vector<4xi32>
     %lane = spirv.CompositeExtract %share[1 : i32] : vector<4xi32>
@@ -929,8 +893,10 @@
     %first_row = spirv.IMul %row_tile, %c128 : i32
     %maxima = spirv.mlir.addressof @split_token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
     %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
-    spirv.FunctionCall @tile_products(%linear, %token_tiles, %k_begin, %k_end, %token_maximum, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
-        : (i32, i32, i32, i32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
+    %bounds = spirv.mlir.addressof @split_row_bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+    %row_bound = spirv.FunctionCall @row_bound(%bounds, %first_row) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
+    spirv.FunctionCall @tile_products(%linear, %token_tiles, %k_begin, %k_end, %token_maximum, %row_bound, %acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31)
+        : (i32, i32, i32, i32, f32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %tile_split = spirv.IMul %linear, %splits : i32
     %partial = spirv.IAdd %tile_split, %split : i32
     %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32

@@ -1,8 +1,9 @@
 // y[t, n] = sum_k x[t, k] * W'[n, k] with W block-quantised (Q8Block32 or
 // Q4Block32, block_quant.glsl's layout: W' = q * the block's bf16 scale) on
 // cooperative-matrix units: the prefill kernel for devices that have them, a
-// drop-in for matmul_quant — its bindings (and after them one more, the
-// tokens' maxima, which matmul_quant ignores), push constants (QuantMatmulPush),
+// drop-in for matmul_quant — its bindings (and after them two more, the
+// tokens' maxima and the rows' bounds, which matmul_quant ignores), push
+// constants (QuantMatmulPush),
 // alignment rules and dispatch grid (ceil(N / 64), ceil(num_tokens / 64), SPLITS).
 // matmul_coop_frame.mlir is the product (tiles, scales, steps, output); this
 // file is its weights' part. In MLIR's SPIR-V dialect for the reason
@@ -10,8 +11,8 @@
 //
 // A step of 32 columns is one block of each row: its quants and its scale.
 // W's scale s_n bounds the row's |w| by its largest block scale times the
-// largest quant (128 for q8, whose codes reach -128; 8 for q4), from a
-// pre-pass over the scales alone; a weight is staged as q * (scale / s_n) in
+// largest quant (128 for q8, whose codes reach -128; 8 for q4), from the
+// scales alone (row_bounds.comp's, bound after the maxima); a weight is staged as q * (scale / s_n) in
 // fp16. For q4 that is exact (at most 3 + 8 significant bits fit fp16's 11); a
 // q8 weight (up to 7 + 8 bits) is rounded to 11, a relative error of at most
 // 2^-12: a 32nd of the quantisation step at the block's largest code.
@@ -45,6 +46,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.GlobalVariable @token_maxima bind(0, 4) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   spirv.GlobalVariable @split_token_maxima bind(0, 6) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  // row_bounds.comp's output: each row's bound on |w| (the frame's W scales), after the maxima.
+  spirv.GlobalVariable @row_bounds bind(0, 5) {NonWritable} :
+      !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
+  spirv.GlobalVariable @split_row_bounds bind(0, 7) {NonWritable} :
       !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
   // QuantMatmulPush: x_base, x_token_stride, quant_base (a word index, a
   // multiple of 4), y_base, y_token_stride, num_tokens, scale_base (a bf16
@@ -129,113 +135,6 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %scale = spirv.Bitcast %bits : i32 to f32
     %kept = spirv.Select %inside, %scale, %f0 : i1, f32
     spirv.ReturnValue %kept : f32
-  }
-
-  // A bound on |w| of the tile's rows from their block scales over columns
-  // [k_begin, k_end):
-  // invocation i takes every other block of row i / 2 (from i % 2), publishes
-  // largest scale * largest quant at 1024 + [row][2].
-  spirv.func @w_prepass(%first_row : i32, %k_begin : i32, %k_end : i32) "None" {
-    %c1 = spirv.Constant 1 : i32
-    %c2 = spirv.Constant 2 : i32
-    %c4 = spirv.Constant 4 : i32
-    %c5 = spirv.Constant 5 : i32
-    %c6 = spirv.Constant 6 : i32
-    %c8 = spirv.Constant 8 : i32
-    %c10 = spirv.Constant 10 : i32
-    %c12 = spirv.Constant 12 : i32
-    %c14 = spirv.Constant 14 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c1024 = spirv.Constant 1024 : i32
-    %f0 = spirv.Constant 0.0 : f32
-    %f8 = spirv.Constant 8.0 : f32
-    %f128 = spirv.Constant 128.0 : f32
-    %bits = spirv.mlir.referenceof @QUANT_BITS : i32
-    %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
-    %invocation = spirv.Load "Input" %index_ptr : i32
-    %line = spirv.ShiftRightLogical %invocation, %c1 : i32, i32
-    %first_block = spirv.BitwiseAnd %invocation, %c1 : i32
-    %row = spirv.IAdd %first_row, %line : i32
-    %begin_block = spirv.ShiftRightLogical %k_begin, %c5 : i32, i32
-    %start_block = spirv.IAdd %begin_block, %first_block : i32
-    %blocks = spirv.ShiftRightLogical %k_end, %c5 : i32, i32
-    %largest = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    // Eight of this invocation's blocks an iteration, their loads issued
-    // before any is folded in (one at a time, each iteration waited on its
-    // load: the loop was a chain of K / 64 memory latencies). Blocks past the
-    // range read its last block again, which leaves a maximum as it is.
-    %last_block = spirv.ISub %blocks, %c1 : i32
-    spirv.mlir.loop {
-      spirv.Branch ^header(%start_block : i32)
-    ^header(%block : i32):
-      %more = spirv.ULessThan %block, %blocks : i32
-      spirv.BranchConditional %more, ^body, ^merge
-    ^body:
-      %b1_wanted = spirv.IAdd %block, %c2 : i32
-      %b2_wanted = spirv.IAdd %block, %c4 : i32
-      %b3_wanted = spirv.IAdd %block, %c6 : i32
-      %b4_wanted = spirv.IAdd %block, %c8 : i32
-      %b5_wanted = spirv.IAdd %block, %c10 : i32
-      %b6_wanted = spirv.IAdd %block, %c12 : i32
-      %b7_wanted = spirv.IAdd %block, %c14 : i32
-      %b1 = spirv.GL.UMin %b1_wanted, %last_block : i32
-      %b2 = spirv.GL.UMin %b2_wanted, %last_block : i32
-      %b3 = spirv.GL.UMin %b3_wanted, %last_block : i32
-      %b4 = spirv.GL.UMin %b4_wanted, %last_block : i32
-      %b5 = spirv.GL.UMin %b5_wanted, %last_block : i32
-      %b6 = spirv.GL.UMin %b6_wanted, %last_block : i32
-      %b7 = spirv.GL.UMin %b7_wanted, %last_block : i32
-      %s0 = spirv.FunctionCall @block_scale(%row, %block) : (i32, i32) -> f32
-      %s1 = spirv.FunctionCall @block_scale(%row, %b1) : (i32, i32) -> f32
-      %s2 = spirv.FunctionCall @block_scale(%row, %b2) : (i32, i32) -> f32
-      %s3 = spirv.FunctionCall @block_scale(%row, %b3) : (i32, i32) -> f32
-      %s4 = spirv.FunctionCall @block_scale(%row, %b4) : (i32, i32) -> f32
-      %s5 = spirv.FunctionCall @block_scale(%row, %b5) : (i32, i32) -> f32
-      %s6 = spirv.FunctionCall @block_scale(%row, %b6) : (i32, i32) -> f32
-      %s7 = spirv.FunctionCall @block_scale(%row, %b7) : (i32, i32) -> f32
-      %a0 = spirv.GL.FAbs %s0 : f32
-      %a1 = spirv.GL.FAbs %s1 : f32
-      %a2 = spirv.GL.FAbs %s2 : f32
-      %a3 = spirv.GL.FAbs %s3 : f32
-      %a4 = spirv.GL.FAbs %s4 : f32
-      %a5 = spirv.GL.FAbs %s5 : f32
-      %a6 = spirv.GL.FAbs %s6 : f32
-      %a7 = spirv.GL.FAbs %s7 : f32
-      %m01 = spirv.GL.FMax %a0, %a1 : f32
-      %m23 = spirv.GL.FMax %a2, %a3 : f32
-      %m45 = spirv.GL.FMax %a4, %a5 : f32
-      %m67 = spirv.GL.FMax %a6, %a7 : f32
-      %m03 = spirv.GL.FMax %m01, %m23 : f32
-      %m47 = spirv.GL.FMax %m45, %m67 : f32
-      %m07 = spirv.GL.FMax %m03, %m47 : f32
-      %so_far = spirv.Load "Function" %largest : f32
-      %larger = spirv.GL.FMax %so_far, %m07 : f32
-      spirv.Store "Function" %largest, %larger : f32
-      %next = spirv.IAdd %block, %c16 : i32
-      spirv.Branch ^header(%next : i32)
-    ^merge:
-      spirv.mlir.merge
-    }
-    %is_q8 = spirv.IEqual %bits, %c8 : i32
-    %largest_quant = spirv.Select %is_q8, %f128, %f8 : i1, f32
-    %scale_max = spirv.Load "Function" %largest : f32
-    %bound = spirv.FMul %scale_max, %largest_quant : f32
-    %bound_slot = spirv.Variable init(%f0) : !spirv.ptr<f32, Function>
-    spirv.Store "Function" %bound_slot, %bound : f32
-    %slot_line = spirv.IMul %line, %c2 : i32
-    %slot_part = spirv.IAdd %slot_line, %first_block : i32
-    %slot = spirv.IAdd %slot_part, %c1024 : i32
-    spirv.FunctionCall @publish_max(%bound_slot, %slot) : (!spirv.ptr<f32, Function>, i32) -> ()
-    spirv.Return
-  }
-
-  spirv.func @w_row_scale(%row : i32) -> f32 "None" {
-    %c2 = spirv.Constant 2 : i32
-    %c1024 = spirv.Constant 1024 : i32
-    %first0 = spirv.IMul %row, %c2 : i32
-    %first = spirv.IAdd %first0, %c1024 : i32
-    %scale = spirv.FunctionCall @scale_of_maxima(%first, %c2) : (i32, i32) -> f32
-    spirv.ReturnValue %scale : f32
   }
 
   spirv.func @w_prepare() "None" {
@@ -414,10 +313,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.Return
   }
 
-  spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @token_maxima, @pc, @workgroup_id, @workgroup_count,
+  spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @token_maxima, @row_bounds, @pc, @workgroup_id, @workgroup_count,
       @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main "LocalSize", 256, 1, 1
-  spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @split_token_maxima, @pc,
+  spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @split_token_maxima, @split_row_bounds, @pc,
       @workgroup_id, @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
   spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

@@ -108,6 +108,9 @@ std::vector<KernelRequest> representativeRequests() {
       geluMulKernel(6912),
       tokenMaximaKernel(4, 4),
       tokenMaximaKernel(5376),
+      rowBoundsKernel(48, 0, 8),
+      rowBoundsKernel(5376, 4),
+      rowBoundsKernel(21504, 8),
       addKernel(4),
       addKernel(256),
       argmaxKernel(5, 4),
@@ -566,6 +569,10 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 80, 10); }, {"matmul_quant", "multiple of 32", "80"});
   expectErrorNaming([] { tokenMaximaKernel(6); }, {"token_maxima", "multiple of 4", "6"});
+  expectErrorNaming([] { rowBoundsKernel(44, 0); }, {"row_bounds", "multiple of 8", "44"});
+  expectErrorNaming([] { rowBoundsKernel(48, 4); }, {"row_bounds", "multiple of 32", "48"});
+  expectErrorNaming([] { rowBoundsKernel(64, 6); }, {"row_bounds", "bits 6"});
+  expectErrorNaming([] { rowBoundsKernel(64, 0, 4); }, {"row_bounds", "under its 8 rows"});
 }
 
 TEST(KernelLibraryTest, QuantKernelsDeclareSeparateQuantAndScaleBindings) {

@@ -688,6 +688,38 @@ TEST_F(KernelNumericsTest, TokenMaximaAreEachRowsLargestMagnitudeExactly) {
   EXPECT_EQ(download<float>(out, 4)[3], 3.0e9f);
 }
 
+TEST_F(KernelNumericsTest, RowBoundsAreEachBf16RowsLargestMagnitudeExactly) {
+  // 13 bf16 rows of K = 48 from word 8 on (a ragged second workgroup of 8
+  // rows, its last 3 past the rows: their slots kept); a row's largest
+  // magnitude is negative in one, in its last unit in another, beyond fp16's
+  // range in one, and zero in one. A maximum is exact: compared bit for bit.
+  const uint32_t k = 48, rows = 13, base_words = 8;
+  std::vector<float> w = randomFloats(size_t(rows + 3) * k, 0.5f, 41);
+  w[0 * k + 5] = -20.0f;
+  w[1 * k + 47] = 30.0f;
+  w[4 * k + 9] = -1.0e9f;
+  for (uint32_t i = 0; i < k; ++i) w[7 * k + i] = 0.0f;
+  w[rows * k + 3] = 1.0e30f;  // past the rows: not any row's
+  std::vector<uint16_t> packed(size_t(base_words) * 2, 0x7f80u);  // infinities before row 0
+  for (float v : w) packed.push_back(toBf16(v));
+  gpu::GpuBuffer w_buffer = upload(packed, "w");
+  const float kept = -7.0f;
+  gpu::GpuBuffer out = upload(std::vector<float>(16, kept), "bounds");
+  for (uint32_t workgroup : {8u, 256u}) {
+    run(rowBoundsKernel(k, 0, workgroup), {&w_buffer, &out}, RowBoundsPush{base_words, rows}, {2, 1, 1});
+    const std::vector<float> got = download<float>(out, 16);
+    for (uint32_t r = 0; r < 16; ++r) {
+      float want = kept;
+      if (r < rows) {
+        want = 0.0f;
+        for (uint32_t i = 0; i < k; ++i) want = std::max(want, std::fabs(fromBf16(toBf16(w[size_t(r) * k + i]))));
+      }
+      EXPECT_EQ(got[r], want) << "row " << r << ", workgroup " << workgroup;
+    }
+  }
+  EXPECT_EQ(download<float>(out, 8)[7], 0.0f);
+}
+
 TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName) {
   // matmul_bf16_coop runs only where the device has cooperative-matrix units
   // for 16x16x16 fp16 products into fp32 and subgroups of 32; elsewhere the
@@ -719,9 +751,12 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
   std::vector<double> want = referenceMatmul(x, w.values, tokens, k, n, &magnitude);
   gpu::GpuBuffer x_buffer = upload(x, "x");
   gpu::GpuBuffer w_buffer = upload(w.packed, "w");
-  // The tokens' maxima from token_maxima, as the schedule has them, bound last.
+  // The tokens' maxima from token_maxima and the rows' bounds from
+  // row_bounds, as the schedule has them, bound last.
   gpu::GpuBuffer maxima = upload(std::vector<float>(tokens, -1.0f), "maxima");
   run(tokenMaximaKernel(k), {&x_buffer, &maxima}, TokenMaximaPush{0, k, tokens}, {tokens, 1, 1});
+  gpu::GpuBuffer row_bounds = upload(std::vector<float>(n, -1.0f), "row bounds");
+  run(rowBoundsKernel(k, 0), {&w_buffer, &row_bounds}, RowBoundsPush{0, n}, {(n + 7) / 8, 1, 1});
   // Unsplit, then split-K (its main_split entry point) over K's 3 steps as 2 +
   // 1 and as 1 + 1 + 1 with a fourth split empty, each twice on the same
   // counts: as the tiled kernel's test, the same bits and the counts back at 0.
@@ -734,7 +769,7 @@ TEST_F(KernelNumericsTest, CoopMatmulMatchesReferenceOrTheDeviceIsRefusedByName)
         gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
         std::vector<const gpu::GpuBuffer*> buffers = {&x_buffer, &w_buffer, &y_buffer};
         if (splits > 1) buffers.insert(buffers.end(), {&scratch.partials, &scratch.counts});
-        buffers.push_back(&maxima);
+        buffers.insert(buffers.end(), {&maxima, &row_bounds});
         run(coopMatmulKernel(k, n, cap, splits), buffers, MatmulPush{0, k, 0, 0, n, tokens},
             {(n + 63) / 64, (tokens + 63) / 64, splits});
         const std::vector<float> got = download<float>(y_buffer, size_t(tokens) * n);

@@ -258,7 +258,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
   // x into quantised rows of a buffer of its own, which the product then binds.
   struct Dispatch {
     KernelRequest request;
-    std::array<gpu::BufferBinding, 7> bindings;  // as many of them as the kernel binds (split coop's: 7)
+    std::array<gpu::BufferBinding, 8> bindings;  // as many of them as the kernel binds (split coop's: 8)
     std::vector<uint32_t> push;
     std::array<uint32_t, 3> groups;
     bool gelu_input = false;  // matvec_quant_dot: x is a gate|up row, for its quantize_activation
@@ -276,19 +276,28 @@ class QuantKernelNumericsTest : public ::testing::Test {
     std::vector<std::unique_ptr<gpu::GpuBuffer>> maxima;
     for (const Dispatch& d : requested) {
       if (d.request.kernel == "matmul_quant_coop") {
-        // Its tokens' maxima first, as the schedule has token_maxima find
-        // them, into its last binding.
+        // Its tokens' maxima and its rows' bounds first, as the schedule has
+        // token_maxima and row_bounds find them, into its last two bindings.
         QuantMatmulPush push;
         std::memcpy(&push, d.push.data(), sizeof(push));
         const uint32_t k = uint32_t(std::stoul(d.request.defines.at("K")));
-        maxima.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
-            *device_, uint64_t(std::max(push.num_tokens, 1u)) * 4, gpu::MemoryPlacement::kDeviceLocal, "maxima")));
-        const gpu::BufferBinding out{maxima.back().get(), 0, VK_WHOLE_SIZE};
-        dispatches.push_back({tokenMaximaKernel(k), {d.bindings[0], out, {}, {}, {}, {}, {}},
+        const uint32_t n = uint32_t(std::stoul(d.request.defines.at("N")));
+        const uint32_t bits = uint32_t(std::stoul(d.request.defines.at("QUANT_BITS")));
+        auto scratch = [&](uint32_t floats, const char* label) {
+          maxima.push_back(std::make_unique<gpu::GpuBuffer>(gpu::GpuBuffer::allocate(
+              *device_, uint64_t(std::max(floats, 1u)) * 4, gpu::MemoryPlacement::kDeviceLocal, label)));
+          return gpu::BufferBinding{maxima.back().get(), 0, VK_WHOLE_SIZE};
+        };
+        const gpu::BufferBinding token_maxima = scratch(push.num_tokens, "maxima"), bounds = scratch(n, "row bounds");
+        dispatches.push_back({tokenMaximaKernel(k), {d.bindings[0], token_maxima},
                               pushWords(TokenMaximaPush{push.x_base, push.x_token_stride, push.num_tokens}),
                               {push.num_tokens, 1, 1}});
+        dispatches.push_back({rowBoundsKernel(k, bits), {d.bindings[3], bounds},
+                              pushWords(RowBoundsPush{push.scale_base, n}), {(n + 7) / 8, 1, 1}});
         Dispatch product = d;
-        product.bindings[KernelLibrary::builtin().get(d.request.kernel).bindingCount(d.request.defines) - 1] = out;
+        const uint32_t bound = KernelLibrary::builtin().get(d.request.kernel).bindingCount(d.request.defines);
+        product.bindings[bound - 2] = token_maxima;
+        product.bindings[bound - 1] = bounds;
         dispatches.push_back(std::move(product));
         continue;
       }
@@ -305,7 +314,7 @@ class QuantKernelNumericsTest : public ::testing::Test {
           *device_, uint64_t(units) * 16 * std::max(push.num_tokens, 1u), gpu::MemoryPlacement::kDeviceLocal, "qx")));
       const gpu::BufferBinding qx{quantised_x.back().get(), 0, VK_WHOLE_SIZE};
       dispatches.push_back({quantizeActivationKernel(quant, k, 64, d.gelu_input),
-                            {d.bindings[0], qx, {}, {}, {}, {}, {}},
+                            {d.bindings[0], qx},
                             pushWords(QuantizeActivationPush{push.x_base, push.x_token_stride, 0, units, push.num_tokens}),
                             {(k / 32 + 63) / 64, push.num_tokens, 1}});
       Dispatch product = d;
@@ -317,13 +326,13 @@ class QuantKernelNumericsTest : public ::testing::Test {
     }
     std::vector<gpu::ComputePipeline> pipelines;
     uint32_t descriptors = 0;
-    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(7, uint32_t(d.descriptors.size()));
+    for (const Dispatch& d : dispatches) descriptors += std::max<uint32_t>(8, uint32_t(d.descriptors.size()));
     gpu::DescriptorPool pool = gpu::DescriptorPool::create(*device_, uint32_t(dispatches.size()), descriptors);
     std::vector<VkDescriptorSet> sets;
     for (const Dispatch& d : dispatches) {
       const KernelInfo& info = KernelLibrary::builtin().get(d.request.kernel);
       ASSERT_EQ(d.push.size() * 4, info.push_constant_bytes);
-      ASSERT_LE(info.bindingCount(d.request.defines), 7u);
+      ASSERT_LE(info.bindingCount(d.request.defines), 8u);
       pipelines.push_back(test_support::kernelPipeline(*device_, d.request, compiled(d.request)));
       sets.push_back(pool.allocate(pipelines.back(), d.descriptors.empty()
                                                          ? std::span(d.bindings).first(info.bindingCount(d.request.defines))
@@ -680,6 +689,45 @@ TEST_F(QuantKernelNumericsTest, MatmulTilesMatchDequantisedReferenceWithRaggedEd
                             y_stride, tokens, ref, what);
         }
       }
+    }
+  }
+}
+
+TEST_F(QuantKernelNumericsTest, RowBoundsAreEachRowsLargestScaleTimesTheLargestQuant) {
+  // 13 rows of K = 96 (3 blocks; row 1's first block all zero), their scales
+  // read where an unsplit matrix binds them (the whole segment, from S); 8
+  // rows a workgroup, the second ragged (its last 3 slots kept). Every
+  // dequantised weight is scale * quant, so the bound is the largest |scale|
+  // times 128 (q8) or 8 (q4): exact, compared bit for bit, and at least
+  // every |w| of its row.
+  const uint32_t rows = 13, k = 96;
+  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
+    QuantisedWeight w = quantisedRandom(quant, rows, k, 950 + quantBits(quant));
+    gpu::GpuBuffer w_buffer = upload(w.segment, "w");
+    const float kept = -7.0f;
+    gpu::GpuBuffer out = upload(std::vector<float>(16, kept), "bounds");
+    Dispatch d{rowBoundsKernel(k, quantBits(quant), 256), {{{&w_buffer, 0, VK_WHOLE_SIZE}, {&out, 0, VK_WHOLE_SIZE}}},
+               pushWords(RowBoundsPush{uint32_t(w.layout.scales_offset / 2), rows}), {2, 1, 1}};
+    run({d});
+    const std::vector<float> got = download(out, 16);
+    for (uint32_t r = 0; r < 16; ++r) {
+      float want = kept;
+      if (r < rows) {
+        float largest_scale = 0.0f;
+        for (uint32_t b = 0; b < k / 32; ++b) {
+          uint16_t bits;
+          std::memcpy(&bits, w.segment.data() + w.layout.scales_offset + 2 * (size_t(r) * (k / 32) + b), 2);
+          const uint32_t word = uint32_t(bits) << 16;
+          float scale;
+          std::memcpy(&scale, &word, 4);
+          largest_scale = std::max(largest_scale, std::fabs(scale));
+        }
+        want = largest_scale * (quant == BlockQuant::kQ8 ? 128.0f : 8.0f);
+        for (uint32_t i = 0; i < k; ++i) {
+          EXPECT_LE(std::fabs(w.dequantised[size_t(r) * k + i]), got[r]) << nameOf(quant) << " row " << r;
+        }
+      }
+      EXPECT_EQ(got[r], want) << nameOf(quant) << " row " << r;
     }
   }
 }
