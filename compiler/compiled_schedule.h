@@ -62,6 +62,7 @@ struct CompiledSchedule {
   std::uint32_t logits_buffer = 0;
   std::uint64_t logits_offset = 0;
   std::uint32_t sampling_params_word = 0;
+  std::vector<DispatchPlan> setup;  // run once, when the bundle is opened
   std::vector<DispatchPlan> prefill;
   std::vector<DispatchPlan> decode;
 };

@@ -49,9 +49,10 @@ class Extractor {
     auto top_k = module_->getAttrOfType<IntegerAttr>(kReadoutTopKAttrName);
     auto sampling = module_->getAttrOfType<IntegerAttr>(kSamplingParamsWordAttrName);
     auto logits = module_->getAttrOfType<BindingAttr>(kLogitsAttrName);
+    auto setup = module_.lookupSymbol<ProgramOp>(kSetupProgramSymbol);
     auto prefill = module_.lookupSymbol<ProgramOp>(kPrefillProgramSymbol);
     auto decode = module_.lookupSymbol<ProgramOp>(kDecodeProgramSymbol);
-    if (!chunk || !readout_rows || !top_k || !sampling || !logits || !prefill || !decode) {
+    if (!chunk || !readout_rows || !top_k || !sampling || !logits || !setup || !prefill || !decode) {
       return fail("the module is not scheduled (run unicorn-schedule)");
     }
     out_.prefill_chunk = static_cast<std::uint32_t>(chunk.getInt());
@@ -74,7 +75,7 @@ class Extractor {
         out_.kernels[kernel_index_[kernel.getSymName().str()]].fallback = static_cast<std::int32_t>(index->second);
       }
     }
-    if (!program(prefill, out_.prefill) || !program(decode, out_.decode)) return false;
+    if (!program(setup, out_.setup) || !program(prefill, out_.prefill) || !program(decode, out_.decode)) return false;
 
     std::optional<std::uint32_t> logits_buffer = bufferIndex(logits.getBuffer().getValue());
     if (!logits_buffer) return false;

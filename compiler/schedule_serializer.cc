@@ -46,12 +46,13 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
   };
   auto kernel_vector = fbb.CreateVector(kernels);
   auto buffer_vector = fbb.CreateVector(buffers);
+  auto setup = dispatches(schedule.setup);
   auto prefill = dispatches(schedule.prefill);
   auto decode = dispatches(schedule.decode);
   return fb::CreateSchedule(fbb, kernel_vector, buffer_vector, schedule.prefill_chunk, schedule.readout_top_k,
                             1 + 2 * schedule.readout_top_k, schedule.readout_buffer, schedule.step_input_buffer,
                             prefill, decode, schedule.logits_buffer, schedule.sampling_params_word,
-                            schedule.logits_offset, schedule.readout_rows);
+                            schedule.logits_offset, schedule.readout_rows, setup);
 }
 
 }  // namespace unicorn

@@ -36,9 +36,10 @@ inline constexpr llvm::StringLiteral kLogitsAttrName = "unicorn.logits";
 inline constexpr llvm::StringLiteral kSamplingParamsWordAttrName = "unicorn.sampling_params_word";
 
 // Symbols the passes create: plan-memory's activation arena, and the entry points
-// schedule lowers @forward to.
+// schedule lowers @forward to (and @setup, what the runtime runs once first).
 inline constexpr llvm::StringLiteral kArenaSymbol = "arena";
 inline constexpr llvm::StringLiteral kForwardSymbol = "forward";
+inline constexpr llvm::StringLiteral kSetupProgramSymbol = "setup";
 inline constexpr llvm::StringLiteral kPrefillProgramSymbol = "prefill";
 inline constexpr llvm::StringLiteral kDecodeProgramSymbol = "decode";
 

@@ -244,6 +244,49 @@ class ScheduleContext {
   BindingAttr range(StringRef symbol, uint64_t offset, uint64_t bytes) {
     return BindingAttr::get(context(), FlatSymbolRefAttr::get(context(), symbol), offset, bytes);
   }
+  // A row slice of a matrix as the product kernels bind it: its bf16 rows or
+  // quants, and its scales.
+  BindingAttr sliceData(const Matrix& m, const WeightRowSlice& slice) {
+    return slice.data_range == 0 ? whole(m.weight) : range(m.weight, slice.data_offset, slice.data_range);
+  }
+  BindingAttr sliceScales(const Matrix& m, const WeightRowSlice& slice) {
+    return slice.scales_range == 0 ? whole(m.weight) : range(m.weight, slice.scales_offset, slice.scales_range);
+  }
+
+  // The setup program (schedule.fbs, Schedule.setup): dispatches the runtime
+  // runs once when it opens the bundle, computing what depends on the weights
+  // alone. They write disjoint regions of their own and read weights, which
+  // nothing writes: none needs a barrier.
+  void setSetupProgram(ProgramOp setup) { setup_builder_.setInsertionPointToEnd(&setup.getBody().front()); }
+  static constexpr llvm::StringLiteral kRowBoundsSymbol = "row_bounds";
+  // Where the bound on each row's |w| of `slice` of `w` lies for the
+  // cooperative-matrix products (a float a row, in @row_bounds): found by a
+  // row_bounds dispatch in the setup program, made the first time a product
+  // asks, once however many products read the slice.
+  BindingAttr rowBounds(Location loc, const Matrix& w, const WeightRowSlice& slice) {
+    const auto key = std::make_pair(w.weight.str(), slice.row_begin);
+    if (auto found = row_bounds_.find(key); found != row_bounds_.end()) return found->second;
+    const uint64_t bytes = alignedScratch(uint64_t(slice.row_count) * 4);
+    const BindingAttr bounds = range(kRowBoundsSymbol, row_bounds_bytes_, bytes);
+    row_bounds_bytes_ += bytes;
+    needScratch(kRowBoundsSymbol, row_bounds_bytes_);
+    const BindingAttr source = w.quant ? sliceScales(w, slice) : sliceData(w, slice);
+    const FlatSymbolRefAttr kernel =
+        this->kernel("row_bounds", {builder_.getNamedAttr("k", builder_.getI64IntegerAttr(w.k)),
+                                    builder_.getNamedAttr("bits", builder_.getI64IntegerAttr(
+                                                                      w.quant ? sp::quantBits(*w.quant) : 0)),
+                                    builder_.getNamedAttr("workgroup_size", builder_.getI64IntegerAttr(kRowBoundsWorkgroup))});
+    const std::vector<uint32_t> push =
+        words(sp::RowBoundsPush{w.quant ? slice.scale_base : slice.data_base, slice.row_count});
+    auto count = [&](uint32_t n) { return WorkgroupCountAttr::get(context(), n, ChunkValue::Tokens, 0); };
+    DispatchOp::create(setup_builder_, loc, kernel, setup_builder_.getArrayAttr({source, bounds}),
+                       setup_builder_.getDenseI64ArrayAttr(llvm::SmallVector<int64_t>(push.begin(), push.end())),
+                       setup_builder_.getArrayAttr({count((slice.row_count + kRowBoundsRows - 1) / kRowBoundsRows),
+                                                    count(1), count(1)}),
+                       setup_builder_.getArrayAttr({}), UnitAttr(),
+                       DispatchConditionAttr::get(context(), DispatchCondition::Always));
+    return row_bounds_[key] = bounds;
+  }
 
   FailureOr<Matrix> matrix(Operation* user, FlatSymbolRefAttr name) {
     std::optional<WeightView> weight = weightView(module_.lookupSymbol(name.getAttr()));
@@ -295,6 +338,9 @@ class ScheduleContext {
  private:
   ModuleOp module_;
   OpBuilder builder_;
+  OpBuilder setup_builder_{module_.getContext()};
+  std::map<std::pair<std::string, uint32_t>, BindingAttr> row_bounds_;  // by (matrix, first row of the slice)
+  uint64_t row_bounds_bytes_ = 0;
   uint32_t chunk_, min_row_slices_;
   DecodeLaunches launches_;
   Operation* first_program_ = nullptr;
@@ -331,12 +377,6 @@ class ProgramBuilder {
   // Each token's largest |x| (token_maxima.comp), the cooperative-matrix
   // products' x scales: a float per row of the chunk.
   static constexpr llvm::StringLiteral kTokenMaximaSymbol = "token_maxima";
-  // Each row's bound on |w| (row_bounds.comp), the cooperative-matrix
-  // products' W scales: a float per row of each of a product's row slices.
-  // Consecutive products take the two in turn, so that one's row_bounds need
-  // not wait on the product before reading its own (they read weights alone
-  // and run beside the dispatch before them).
-  static constexpr llvm::StringLiteral kRowBoundsSymbols[2] = {"row_bounds_a", "row_bounds_b"};
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -453,7 +493,7 @@ class ProgramBuilder {
     // A decode step's token id is where the step before's argmax or sample
     // wrote it: the runtime copies nothing between the two.
     d.bindings = {{prefill_ ? input_ : s_.whole(kPreviousStepInputSymbol), Access::kRead}};
-    for (const WeightRowSlice& slice : table->slices) d.bindings.push_back({sliceData(*table, slice), Access::kRead});
+    for (const WeightRowSlice& slice : table->slices) d.bindings.push_back({s_.sliceData(*table, slice), Access::kRead});
     d.bindings.push_back({out->binding, Access::kWrite});
     llvm::SmallVector<NamedAttribute> params = {param("hidden", int64_t(hidden)),
                                                 param("scale", op.getScale().convertToDouble()),
@@ -463,7 +503,7 @@ class ProgramBuilder {
     if (table->quant) {
       // The scales, a 16th of the quants or less, are one binding: the whole
       // tensor's where it is unsplit, else the scales part (256-byte aligned).
-      BindingAttr scales = sliceScales(*table, first);
+      BindingAttr scales = s_.sliceScales(*table, first);
       uint32_t scale_base = first.scale_base;
       if (slices > 1) {
         const uint64_t scale_bytes = table->stored_bytes - table->scales_offset;
@@ -483,15 +523,6 @@ class ProgramBuilder {
       emit(op.getLoc(), "embedding", params, d);
     }
     return success();
-  }
-
-  BindingAttr sliceData(const Matrix& m, const WeightRowSlice& slice) {
-    return slice.data_range == 0 ? s_.whole(m.weight)
-                                 : s_.range(m.weight, slice.data_offset, slice.data_range);
-  }
-  BindingAttr sliceScales(const Matrix& m, const WeightRowSlice& slice) {
-    return slice.scales_range == 0 ? s_.whole(m.weight)
-                                   : s_.range(m.weight, slice.scales_offset, slice.scales_range);
   }
 
   // y = x * rsqrt(mean(x^2) + eps) * (1 + w), or y += that (add_to_output).
@@ -726,31 +757,15 @@ class ProgramBuilder {
     // (Every matrix has x's width as its K: the ops' verifiers hold it.)
     const uint32_t k = matrices.front().k;
     const bool coop = how.as_matmul && s_.launches().coop_matmul && k % sp::kCoopMatmulStepK == 0;
-    // Their W rows are scaled likewise, by a bound on each row's |w| that
-    // row_bounds finds once a product, slice by slice, where each workgroup
-    // read its tile's rows of W (a bf16 product's sixth on an H200) again.
+    // Their W rows are scaled likewise, by a bound on each row's |w| over
+    // all of K, which the setup program finds once for every product of the
+    // matrix (each workgroup used to read its tile's rows of W again for it:
+    // a sixth of a bf16 product's time on an H200).
     std::vector<BindingAttr> row_bounds;  // each row slice's, in the order of the products
     if (coop) {
-      const StringRef symbol = kRowBoundsSymbols[row_bounds_turn_++ % 2];
-      uint64_t bounds_at = 0;
       for (const Matrix& w : matrices) {
-        for (const WeightRowSlice& slice : w.slices) {
-          const uint64_t bytes = alignedScratch(uint64_t(slice.row_count) * 4);
-          row_bounds.push_back(s_.range(symbol, bounds_at, bytes));
-          bounds_at += bytes;
-          DispatchShape b;
-          b.when = how.when;
-          b.bindings = {{w.quant ? sliceScales(w, slice) : sliceData(w, slice), Access::kRead},
-                        {row_bounds.back(), Access::kWrite}};
-          b.push = words(sp::RowBoundsPush{w.quant ? slice.scale_base : slice.data_base, slice.row_count});
-          b.groups = {fixed((slice.row_count + kRowBoundsRows - 1) / kRowBoundsRows), fixed(1), fixed(1)};
-          emit(op->getLoc(), "row_bounds",
-               {param("k", int64_t(w.k)), param("bits", int64_t(w.quant ? sp::quantBits(*w.quant) : 0)),
-                param("workgroup_size", int64_t(kRowBoundsWorkgroup))},
-               b);
-        }
+        for (const WeightRowSlice& slice : w.slices) row_bounds.push_back(s_.rowBounds(op->getLoc(), w, slice));
       }
-      s_.needScratch(symbol, bounds_at);
     }
     std::optional<BindingAttr> token_maxima;
     if (coop) {
@@ -790,7 +805,7 @@ class ProgramBuilder {
         const BindingAttr x_binding = dot ? quantised_x.at(sp::quantBits(*w->quant)) : x->binding;
         const uint32_t x_base = dot ? 0 : x->base;
         const uint32_t x_stride = dot ? sp::quantizedActivationUnits(w->k) : x->stride;
-        d.bindings = {{x_binding, Access::kRead}, {sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
+        d.bindings = {{x_binding, Access::kRead}, {s_.sliceData(*w, slice), Access::kRead}, {y->binding, Access::kWrite}};
         llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
                                                     param("softcap", double(how.softcap))};
         StringRef kernel;
@@ -826,7 +841,7 @@ class ProgramBuilder {
         const uint32_t y_base = y->base + column + slice.row_begin;
         if (w->quant) {
           params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
-          d.bindings.push_back({sliceScales(*w, slice), Access::kRead});
+          d.bindings.push_back({s_.sliceScales(*w, slice), Access::kRead});
           d.push = words(sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
@@ -1308,7 +1323,6 @@ class ProgramBuilder {
   llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
-  uint32_t row_bounds_turn_ = 0;  // which of kRowBoundsSymbols the next cooperative-matrix product takes
 };
 
 struct SchedulePass : impl::ScheduleBase<SchedulePass> {
@@ -1350,7 +1364,8 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
       program.getBody().emplaceBlock();
       return program;
     };
-    ProgramOp prefill = makeProgram(kPrefillProgramSymbol), decode = makeProgram(kDecodeProgramSymbol);
+    ProgramOp setup = makeProgram(kSetupProgramSymbol), prefill = makeProgram(kPrefillProgramSymbol),
+              decode = makeProgram(kDecodeProgramSymbol);
 
     DecodeLaunches launches;
     for (auto [option, name, launch] : {std::tuple{&bf16Matvec, "bf16-matvec", &launches.bf16},
@@ -1376,14 +1391,15 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     launches.flash_prefill = flashPrefill;
     launches.decode_attention = decodeAttention;
     ScheduleContext shared(module, c, minRowSlices, launches);
-    shared.setFirstProgram(prefill);
+    shared.setFirstProgram(setup);
+    shared.setSetupProgram(setup);
     ProgramBuilder prefill_builder(shared, prefill, /*prefill=*/true);
     ProgramBuilder decode_builder(shared, decode, /*prefill=*/false);
     if (failed(prefill_builder.lower(forward)) || failed(decode_builder.lower(forward))) return signalPassFailure();
     // The scratch the dispatches asked for: the packed-integer products'
     // quantised x (one row per use: see products()), the argmax candidates,
     // split-K attention's counts (zeroed when the runtime creates them).
-    builder.setInsertionPoint(prefill);
+    builder.setInsertionPoint(setup);
     for (const auto& [symbol, bytes] : shared.scratchBuffers()) {
       BufferOp::create(builder, loc, builder.getStringAttr(symbol), BufferKindAttr::get(context, BufferKind::Activations),
                        builder.getI64IntegerAttr(int64_t(bytes)));

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -107,7 +108,8 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   // H200 the sample kernel took 1.1-1.8 s to compile, ten times any other.
   const std::uint32_t kernel_count = schedule_->kernels()->size();
   std::vector<bool> dispatched(kernel_count, false), needed_now(kernel_count, false);
-  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+  for (const auto* list : {schedule_->prefill(), schedule_->decode(), schedule_->setup()}) {
+    if (!list) continue;
     for (const fb::Dispatch* dispatch : *list) {
       dispatched[dispatch->kernel()] = true;
       if (dispatch->condition() != fb::DispatchCondition::SampledToken) needed_now[dispatch->kernel()] = true;
@@ -234,7 +236,9 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   load_times_.pipelines = static_cast<std::uint32_t>(pipelines_.size());
 
   std::uint32_t sets = 0, bindings = 0;
-  for (const auto* list : {schedule_->prefill(), schedule_->decode(), schedule_->decode()}) {  // decode: twice
+  const auto* setup = schedule_->setup();
+  for (const auto* list : {schedule_->prefill(), schedule_->decode(), schedule_->decode(), setup}) {  // decode: twice
+    if (!list) continue;
     sets += list->size();
     for (const fb::Dispatch* dispatch : *list) bindings += dispatch->bindings()->size();
   }
@@ -246,7 +250,73 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   }
   allocateSets();
   prefill_stream_ = std::make_unique<gpu::CommandStream>(device);
+  runSetup(device);
   recordDecode();
+}
+
+std::uint32_t ScheduleExecutor::descriptorsBound(std::uint32_t kernel) const {
+  const fb::KernelModule& module = *schedule_->kernels()->Get(module_of_kernel_[kernel]);
+  if (!module.array_sizes()) return module.binding_count();
+  return std::accumulate(module.array_sizes()->begin(), module.array_sizes()->end(), 0u);
+}
+
+std::vector<bool> ScheduleExecutor::setupNeeded() const {
+  // The activation ranges the chunks' and steps' dispatches bind as they run
+  // here: a fallback binds only the first of its kernel's bindings.
+  std::vector<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> bound;  // buffer, begin, end
+  auto rangeOf = [this](const fb::Binding& b) {
+    const std::uint64_t end = b.range() != 0 ? b.offset() + b.range() : schedule_->buffers()->Get(b.buffer())->bytes();
+    return std::make_tuple(b.buffer(), b.offset(), end);
+  };
+  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
+    for (const fb::Dispatch* d : *list) {
+      const std::uint32_t descriptors = std::min(descriptorsBound(d->kernel()), d->bindings()->size());
+      for (std::uint32_t j = 0; j < descriptors; ++j) {
+        const fb::Binding& b = *d->bindings()->Get(j);
+        if (schedule_->buffers()->Get(b.buffer())->kind() == fb::BufferKind::Activation) bound.push_back(rangeOf(b));
+      }
+    }
+  }
+  const auto& setup = *schedule_->setup();
+  std::vector<bool> needed(setup.size(), false);
+  for (std::uint32_t i = 0; i < setup.size(); ++i) {
+    for (const fb::Binding* b : *setup.Get(i)->bindings()) {
+      if (schedule_->buffers()->Get(b->buffer())->kind() != fb::BufferKind::Activation) continue;
+      const auto [buffer, begin, end] = rangeOf(*b);
+      for (const auto& [other, other_begin, other_end] : bound) {
+        if (other == buffer && begin < other_end && other_begin < end) needed[i] = true;
+      }
+    }
+  }
+  return needed;
+}
+
+void ScheduleExecutor::runSetup(gpu::GpuDevice& device) {
+  const auto* setup = schedule_->setup();
+  if (!setup || setup->size() == 0) return;
+  // Once, before any chunk: what the programs read that the weights alone
+  // determine (schedule.fbs, Schedule.setup), where anything that runs here
+  // reads it: a product on its tiled fallback reads no row bounds.
+  const Clock::time_point start = Clock::now();
+  const std::vector<bool> needed = setupNeeded();
+  if (std::find(needed.begin(), needed.end(), true) == needed.end()) return;
+  std::vector<VkDescriptorSet> sets(setup->size(), VK_NULL_HANDLE);
+  allocateSetsOf(*setup, nullptr, nullptr, sets);
+  gpu::CommandStream stream(device);
+  stream.begin();
+  for (std::uint32_t i = 0; i < setup->size(); ++i) {
+    if (!needed[i]) continue;
+    // No conditions, patches or chunk-counted workgroups (the schedule check).
+    const fb::Dispatch& d = *setup->Get(i);
+    const std::vector<std::uint32_t> push(d.push_constants()->begin(), d.push_constants()->end());
+    const std::array<std::uint32_t, 3> groups{d.groups()->Get(0)->fixed(), d.groups()->Get(1)->fixed(),
+                                              d.groups()->Get(2)->fixed()};
+    stream.dispatch(pipelineFor(d.kernel()), sets[i], std::as_bytes(std::span(push)), groups);
+  }
+  stream.memoryBarrier(gpu::Hazard::kComputeToCompute);  // for every submission after
+  stream.end();
+  stream.submitAndWait();
+  load_times_.setup_seconds = secondsSince(start);
 }
 
 ScheduleExecutor::~ScheduleExecutor() {
@@ -279,31 +349,33 @@ const std::string& ScheduleExecutor::kernelName(std::uint32_t kernel) const {
                                       : deferred_pipelines_.at(pipeline - pipelines_.size()).name;
 }
 
-void ScheduleExecutor::allocateSets() {
-  // `step_input` stands wherever the schedule binds its step input buffer,
-  // `previous` where a decode step binds the step before's (PreviousStepInput).
-  auto fill = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input,
-                  gpu::GpuBuffer* previous, std::vector<VkDescriptorSet>& sets) {
-    for (std::uint32_t i = 0; i < list.size(); ++i) {
-      const fb::Dispatch& dispatch = *list.Get(i);
-      if (sets[i] != VK_NULL_HANDLE || pipeline_of_kernel_[dispatch.kernel()] >= pipelines_.size()) continue;
-      // A fallback binds what the kernel it stands in for binds first, and
-      // not what that one alone reads after (the schedule check holds it).
-      const gpu::ComputePipeline& pipeline = pipelineFor(dispatch.kernel());
-      std::vector<gpu::BufferBinding> bound;
-      for (const fb::Binding* b : *dispatch.bindings()) {
-        if (bound.size() == pipeline.descriptorCount()) break;
-        gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input
-                                 : buffers_[b->buffer()]                         ? buffers_[b->buffer()].get()
-                                                                                 : previous;
-        bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
-      }
-      sets[i] = pool_->allocate(pipeline, bound);
+void ScheduleExecutor::allocateSetsOf(const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list,
+                                      gpu::GpuBuffer* step_input, gpu::GpuBuffer* previous,
+                                      std::vector<VkDescriptorSet>& sets) {
+  for (std::uint32_t i = 0; i < list.size(); ++i) {
+    const fb::Dispatch& dispatch = *list.Get(i);
+    if (sets[i] != VK_NULL_HANDLE || pipeline_of_kernel_[dispatch.kernel()] >= pipelines_.size()) continue;
+    // A fallback binds what the kernel it stands in for binds first, and
+    // not what that one alone reads after (the schedule check holds it).
+    const gpu::ComputePipeline& pipeline = pipelineFor(dispatch.kernel());
+    std::vector<gpu::BufferBinding> bound;
+    for (const fb::Binding* b : *dispatch.bindings()) {
+      if (bound.size() == pipeline.descriptorCount()) break;
+      gpu::GpuBuffer* buffer = b->buffer() == schedule_->step_input_buffer() ? step_input
+                               : buffers_[b->buffer()]                         ? buffers_[b->buffer()].get()
+                                                                               : previous;
+      bound.push_back({buffer, b->offset(), b->range() == 0 ? VK_WHOLE_SIZE : b->range()});
     }
-  };
+    sets[i] = pool_->allocate(pipeline, bound);
+  }
+}
+
+void ScheduleExecutor::allocateSets() {
   // The schedule check admits PreviousStepInput in decode dispatches only.
-  fill(*schedule_->prefill(), step_inputs_[0], nullptr, prefill_sets_);
-  for (unsigned r = 0; r < 2; ++r) fill(*schedule_->decode(), step_inputs_[r], step_inputs_[1 - r], decode_sets_[r]);
+  allocateSetsOf(*schedule_->prefill(), step_inputs_[0], nullptr, prefill_sets_);
+  for (unsigned r = 0; r < 2; ++r) {
+    allocateSetsOf(*schedule_->decode(), step_inputs_[r], step_inputs_[1 - r], decode_sets_[r]);
+  }
 }
 
 void ScheduleExecutor::drainDecode() {

@@ -88,6 +88,7 @@ class ScheduleExecutor {
     double weights_seconds = 0;    // allocating every buffer and making the weights resident
     double upload_seconds = 0;     // of those, staging and copying weights (StagedUploader's busy time)
     double pipelines_seconds = 0;  // creating the pipelines (drivers compile them here)
+    double setup_seconds = 0;      // running the setup program (Schedule.setup) once
     std::uint32_t pipelines = 0;
     // The slowest few pipelines (module name, seconds), slowest first: on many
     // cores the slowest one is the pipelines' time.
@@ -177,6 +178,18 @@ class ScheduleExecutor {
   // Allocates the descriptor set of every dispatch whose pipeline exists and
   // that has none yet (the sample kernel's sets wait for its pipeline).
   void allocateSets();
+  // Runs the schedule's setup program once (the constructor), leaving out the
+  // dispatches whose results nothing that runs on this device reads.
+  void runSetup(gpu::GpuDevice& device);
+  std::vector<bool> setupNeeded() const;
+  // How many of a dispatch of `kernel`'s bindings are bound here: those of the
+  // module it runs (its fallback's, where the device cannot run it).
+  std::uint32_t descriptorsBound(std::uint32_t kernel) const;
+  // The same for one list: `step_input` stands wherever it binds the step
+  // input buffer, `previous` where a decode step binds the step before's
+  // (PreviousStepInput).
+  void allocateSetsOf(const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& list, gpu::GpuBuffer* step_input,
+                      gpu::GpuBuffer* previous, std::vector<VkDescriptorSet>& sets);
   // Waits for every decode step in flight, their tokens unread (before a
   // prefill or a re-recording touches what they use).
   void drainDecode();

@@ -71,6 +71,7 @@ class ScheduleChecker {
     }
     checkList(s, "prefill", *s.prefill());
     checkList(s, "decode", *s.decode());
+    if (s.setup()) checkSetup(s, *s.setup());
     for (const fb::Dispatch* d : *s.prefill()) {
       for (const fb::Binding* b : *d->bindings()) {
         if (s.buffers()->Get(b->buffer())->kind() == fb::BufferKind::PreviousStepInput) {
@@ -173,6 +174,30 @@ class ScheduleChecker {
       return b.capacity() == fb::KvCapacity::Fixed ? b.slot_bytes() * b.fixed_slots() : 0;
     }
     return b.bytes();
+  }
+
+  // The setup program runs once, before any chunk, always, in one submission:
+  // from the weights into activation buffers alone, with nothing a chunk sets
+  // (conditions, patches, workgroups counted by the chunk). It may be empty.
+  void checkSetup(const fb::Schedule& s, const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& dispatches) const {
+    if (dispatches.size() == 0) return;
+    checkList(s, "setup", dispatches);
+    for (std::uint32_t i = 0; i < dispatches.size(); ++i) {
+      const fb::Dispatch& d = *dispatches.Get(i);
+      const std::string what = "setup dispatch " + std::to_string(i);
+      if (d.condition() != fb::DispatchCondition::Always || (d.patches() && d.patches()->size() != 0)) {
+        fail(what + ": has a condition or push patches, which no run sets before it");
+      }
+      for (const fb::WorkgroupCount* g : *d.groups()) {
+        if (g->divisor() != 0) fail(what + ": counts its workgroups by a chunk, which it has none of");
+      }
+      for (const fb::Binding* b : *d.bindings()) {
+        const fb::BufferKind kind = s.buffers()->Get(b->buffer())->kind();
+        if (kind != fb::BufferKind::Weight && kind != fb::BufferKind::Activation) {
+          fail(what + ": binds buffer " + std::to_string(b->buffer()) + ", neither a weight nor an activation buffer");
+        }
+      }
+    }
   }
 
   void checkList(const fb::Schedule& s, const char* list, const flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>& dispatches) const {

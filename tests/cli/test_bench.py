@@ -253,6 +253,17 @@ class BenchTest(harness.CliTestCase):
         for s in report["kernel_substitutions"]:
             self.assertIn("cooperativeMatrix (VK_KHR_cooperative_matrix)", s["because"])
             self.assertIn(report["device"]["name"], s["because"])
+        # The setup program's row bounds serve those kernels alone: where their
+        # fallbacks run instead it is left out, else it runs within the set-up.
+        schedule = harness.bundle_header(self.bundle, self.shared)["schedule"]
+        self.assertTrue(schedule["setup"], "the bundle has no setup program")
+        self.assertTrue(all(kernels[d["kernel"]]["name"].startswith("row_bounds (") for d in schedule["setup"]))
+        load = report["load"]
+        if report["device"]["cooperative_matrix"]:
+            self.assertGreater(load["setup_seconds"], 0)
+            self.assertLessEqual(load["setup_seconds"], load["resident_seconds"])
+        else:
+            self.assertEqual(load["setup_seconds"], 0)
 
     def test_pipeline_statistics_cover_each_module_run_or_say_why_not(self):
         """The driver's statistics of each compiled pipeline (VK_KHR_pipeline_executable_

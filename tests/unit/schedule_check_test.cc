@@ -42,6 +42,12 @@ struct ScheduleParts {
   // each program's dispatch binds second (3: the KV cache).
   std::vector<std::uint64_t> previous_inputs = {};
   std::uint32_t prefill_second_buffer = 3, decode_second_buffer = 3;
+  // A setup program of one dispatch (kernel 0, the weight then this buffer:
+  // 4 is the arena), unless absent; what it must not have.
+  bool setup = false;
+  std::uint32_t setup_second_buffer = 4;
+  fb::DispatchCondition setup_condition = fb::DispatchCondition::Always;
+  bool setup_patched = false, setup_counted_by_chunk = false;
 };
 
 // A header with one tensor (256 bytes) and a schedule built from `parts`: its
@@ -89,13 +95,26 @@ std::vector<std::uint8_t> buildHeader(const ScheduleParts& parts) {
         fbb.CreateVectorOfStructs(patches), fbb.CreateVectorOfStructs(groups), true)};
     return fbb.CreateVector(dispatches);
   };
+  auto setupList = [&] {
+    const std::vector<fb::Binding> bindings = {parts.weight_binding, fb::Binding(parts.setup_second_buffer, 0, 0)};
+    std::vector<fb::PushPatch> patches;
+    if (parts.setup_patched) patches.push_back(fb::PushPatch(0, fb::ChunkValue::Tokens, 1));
+    const std::vector<fb::WorkgroupCount> groups = {
+        fb::WorkgroupCount(1, fb::ChunkValue::Tokens, parts.setup_counted_by_chunk ? 1 : 0),
+        fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 0), fb::WorkgroupCount(1, fb::ChunkValue::Tokens, 0)};
+    std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches = {fb::CreateDispatch(
+        fbb, 0, fbb.CreateVectorOfStructs(bindings), fbb.CreateVector(parts.push), fbb.CreateVectorOfStructs(patches),
+        fbb.CreateVectorOfStructs(groups), false, parts.setup_condition)};
+    return fbb.CreateVector(dispatches);
+  };
   auto kernel_vector = fbb.CreateVector(kernels);
   auto buffer_vector = fbb.CreateVector(buffers);
   auto prefill = list(parts.prefill_second_buffer);
   auto decode = list(parts.decode_second_buffer);
+  auto setup = parts.setup ? setupList() : flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>>();
   auto schedule = fb::CreateSchedule(fbb, kernel_vector, buffer_vector, chunk, 1, 3, 2, 1, prefill, decode,
                                      parts.logits_buffer, parts.sampling_params_word, parts.logits_offset,
-                                     parts.readout_rows);
+                                     parts.readout_rows, setup);
   auto header = fb::CreateHeader(fbb, 0, model, 0, 0, 0, fbb.CreateVector(tensors), schedule);
   fb::FinishHeaderBuffer(fbb, header);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -169,6 +188,31 @@ TEST(ScheduleCheckTest, OnlyDecodeBindsTheStepBeforesInputTheStepInputsSize) {
   EXPECT_NE(verdict(parts).find("not the step input's size"), std::string::npos);
   parts.previous_inputs = {step_input_bytes, step_input_bytes};
   EXPECT_NE(verdict(parts).find("more than one PreviousStepInput"), std::string::npos);
+}
+
+TEST(ScheduleCheckTest, TheSetupProgramReadsWeightsIntoActivationsWithNothingAChunkSets) {
+  // It runs once, before any chunk, always: from weights into activation
+  // buffers, without conditions, push patches or chunk-counted workgroups.
+  ScheduleParts parts;
+  parts.setup = true;
+  EXPECT_EQ(verdict(parts), "");
+  parts.setup_second_buffer = 1;  // the step input
+  EXPECT_NE(verdict(parts).find("setup dispatch 0: binds buffer 1, neither a weight nor an activation buffer"),
+            std::string::npos);
+  parts.setup_second_buffer = 3;  // a KV cache
+  EXPECT_NE(verdict(parts).find("binds buffer 3"), std::string::npos);
+  parts.setup_second_buffer = 4;
+  parts.setup_condition = fb::DispatchCondition::DumpLogits;
+  EXPECT_NE(verdict(parts).find("setup dispatch 0: has a condition or push patches"), std::string::npos);
+  parts.setup_condition = fb::DispatchCondition::Always;
+  parts.setup_patched = true;
+  EXPECT_NE(verdict(parts).find("has a condition or push patches"), std::string::npos);
+  parts.setup_patched = false;
+  parts.setup_counted_by_chunk = true;
+  EXPECT_NE(verdict(parts).find("counts its workgroups by a chunk"), std::string::npos);
+  parts.setup_counted_by_chunk = false;
+  parts.setup_second_buffer = 9;  // the list's own rules too
+  EXPECT_NE(verdict(parts).find("setup dispatch 0: binding names buffer 9"), std::string::npos);
 }
 
 TEST(ScheduleCheckTest, RefusesEachBrokenRule) {

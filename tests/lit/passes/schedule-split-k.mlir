@@ -24,15 +24,15 @@
 // CHECK-DAG: unicorn.buffer @matmul_counts activations bytes 512
 // CHECK-DAG: unicorn.buffer @matmul_partials activations bytes 16777216
 // CHECK-LABEL: unicorn.program @prefill
-// CHECK: unicorn.dispatch @[[SHORT]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 8388608>, #unicorn.bind<@matmul_counts, 0, 512>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds_{{[ab]}}, 0, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<2>]
-// CHECK: unicorn.dispatch @[[BACK]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 16777216>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds_{{[ab]}}, 0, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<64>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
-// CHECK: unicorn.dispatch @[[NARROW]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 4194304>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds_{{[ab]}}, 0, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<16>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
-// CHECK: unicorn.dispatch @[[WIDE]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 1048576>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds_{{[ab]}}, 0, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<8>, #unicorn.groups<tokens / 64>, #unicorn.groups<4>]
+// CHECK: unicorn.dispatch @[[SHORT]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 8388608>, #unicorn.bind<@matmul_counts, 0, 512>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<2>]
+// CHECK: unicorn.dispatch @[[BACK]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 16777216>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<64>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
+// CHECK: unicorn.dispatch @[[NARROW]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 4194304>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<16>, #unicorn.groups<tokens / 64>, #unicorn.groups<8>]
+// CHECK: unicorn.dispatch @[[WIDE]] [{{.*}}, #unicorn.bind<@matmul_partials, 0, 1048576>, #unicorn.bind<@matmul_counts, 0, 256>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<8>, #unicorn.groups<tokens / 64>, #unicorn.groups<4>]
 // CHECK-LABEL: unicorn.program @decode
 // CHECK-NOT: matmul_partials
 // OFF-NOT: matmul_partials
 // OFF-NOT: f64, splits
-// OFF: unicorn.dispatch @{{matmul_bf16_coop_[0-9]+}} [#unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@short, 0, 0>, #unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds_{{[ab]}}, 0, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>]
+// OFF: unicorn.dispatch @{{matmul_bf16_coop_[0-9]+}} [#unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@short, 0, 0>, #unicorn.bind<@arena, {{[0-9]+}}, {{[0-9]+}}>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, {{[0-9]+}}, {{[0-9]+}}>] push {{.*}} groups [#unicorn.groups<128>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>]
 // OFF-NOT: matmul_partials
 
 unicorn.weight @embed : tensor<64x512xbf16> from "model.safetensors" at 0 quant none
