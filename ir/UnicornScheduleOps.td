@@ -93,6 +93,8 @@ def Unicorn_ProgramOp : Unicorn_Op<"program",
     `@prefill` runs one chunk of 1..prefill_chunk prompt tokens at consecutive
     positions; `@decode` one token. The runtime records the dispatches in
     order, leaving out those whose condition does not hold for the run.
+    `@setup` runs once when the bundle is opened, before any chunk: what
+    depends on the weights alone (no conditions, patches or chunk counts).
   }];
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);

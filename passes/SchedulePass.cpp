@@ -1,6 +1,7 @@
 // The schedule pass (Passes.td): @forward, placed and planned, becomes the
 // programs @prefill and @decode of unicorn.dispatch ops, with the kernels they
-// run as unicorn.kernel symbols.
+// run as unicorn.kernel symbols, and @setup, which the runtime runs once when
+// it opens the bundle (the cooperative-matrix products' row bounds).
 //
 // Each op of the graph lowers to the dispatches of its kernels in
 // codegen_spirv/kernels/ (their interfaces are documented at the top of each
@@ -760,7 +761,7 @@ class ProgramBuilder {
     // Their W rows are scaled likewise, by a bound on each row's |w| over
     // all of K, which the setup program finds once for every product of the
     // matrix (each workgroup used to read its tile's rows of W again for it:
-    // a sixth of a bf16 product's time on an H200).
+    // a seventh of a bf16 product's time on an H200).
     std::vector<BindingAttr> row_bounds;  // each row slice's, in the order of the products
     if (coop) {
       for (const Matrix& w : matrices) {

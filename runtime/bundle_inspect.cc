@@ -45,7 +45,8 @@ nlohmann::json inspectSchedule(const fb::Header& h) {
           {"prefill_chunk", s->prefill_chunk()},
           {"readout_rows", readoutRows(*s)},
           {"prefill_dispatches", s->prefill()->size()},
-          {"decode_dispatches", s->decode()->size()}};
+          {"decode_dispatches", s->decode()->size()},
+          {"setup_dispatches", s->setup() ? s->setup()->size() : 0u}};
 }
 
 }  // namespace
@@ -165,12 +166,13 @@ std::string formatInspection(const nlohmann::json& r) {
   if (s["present"].get<bool>()) {
     std::snprintf(line, sizeof(line),
                   "%d kernels (%s SPIR-V), %d buffers (%d weights, %s activation arena), KV: %d layers by --ctx, "
-                  "%d rings; prefill %d dispatches per chunk of <= %d tokens (<= %d with --dump-logits), decode %d",
+                  "%d rings; prefill %d dispatches per chunk of <= %d tokens (<= %d with --dump-logits), decode %d, "
+                  "setup %d once when opened",
                   s["kernels"].get<int>(), mebibytes(s["spirv_bytes"]).c_str(), s["buffers"].get<int>(),
                   s["weight_buffers"].get<int>(), mebibytes(s["activation_bytes"]).c_str(),
                   s["kv_layers_context_sized"].get<int>(), s["kv_layers_ring"].get<int>(),
                   s["prefill_dispatches"].get<int>(), s["prefill_chunk"].get<int>(), s["readout_rows"].get<int>(),
-                  s["decode_dispatches"].get<int>());
+                  s["decode_dispatches"].get<int>(), s["setup_dispatches"].get<int>());
     add("schedule   ", line);
   } else {
     add("schedule   ", "none: this bundle cannot generate (recompile it with this unicorn-compile)");

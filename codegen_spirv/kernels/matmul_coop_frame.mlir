@@ -31,9 +31,10 @@
 //   before, token_maxima.comp (binding @token_maxima; once for all of a
 //   product's workgroups, where each of them used to read its tile's tokens
 //   of x twice, an eighth to a fifth of a quantised product's time on an H200);
-//   each row's bound on |w| over all of K likewise from row_bounds.comp
-//   (binding @row_bounds; each workgroup had read its 128 rows of W, or their
-//   scales, once more for them: a sixth of a bf16 product's time). Every
+//   each row's bound on |w| over all of K from row_bounds.comp, which the
+//   schedule's setup program runs once when the bundle is opened (binding
+//   @row_bounds; each workgroup had read its 128 rows of W, or their scales,
+//   once more for them: a seventh of a bf16 product's time). Every
 //   invocation keeps 1 / scale for the 4 tokens (and the rows) it stages.
 //   Steps: 32 columns of K at a time. An invocation holds its share of the
 //   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; its units of

@@ -1,8 +1,9 @@
 // A bound on each row's |w| over all of its K columns: what the products on
 // cooperative-matrix units scale each row of W by into fp16's range
-// (matmul_coop_frame.mlir), found once a product by this dispatch rather than
-// by every one of its workgroups over its tile's 128 rows (each workgroup read
-// its rows of W once more for them, a sixth of a bf16 product's time on an
+// (matmul_coop_frame.mlir). The weights being constant, the schedule's setup
+// program runs this once when the bundle is opened, for every row slice such
+// a product reads; every workgroup had found its tile's 128 rows' bounds
+// itself, reading them once more (a seventh of a bf16 product's time on an
 // H200).
 //
 // QUANT_BITS 0: bf16 rows, the bound their largest magnitude. 8 / 4
