@@ -48,6 +48,7 @@ struct DispatchPlan {
   std::vector<fb::PushPatch> patches;
   std::array<fb::WorkgroupCount, 3> groups;
   bool barrier_before = false;
+  bool for_matrix_units = false;  // Dispatch.for_matrix_units
   fb::DispatchCondition condition = fb::DispatchCondition::Always;
 };
 

@@ -176,6 +176,7 @@ class Extractor {
         plan.groups[axis] = fb::WorkgroupCount(count.getFixed(), toSchema(count.getValue()), count.getDivisor());
       }
       plan.barrier_before = dispatch.getBarrier();
+      plan.for_matrix_units = dispatch.getForMatrixUnits();
       plan.condition = toSchema(dispatch.getWhen());
       list.push_back(std::move(plan));
     }

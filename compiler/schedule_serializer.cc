@@ -40,7 +40,7 @@ flatbuffers::Offset<fb::Schedule> serializeSchedule(flatbuffers::FlatBufferBuild
       out.push_back(fb::CreateDispatch(fbb, d.kernel, fbb.CreateVectorOfStructs(d.bindings),
                                        fbb.CreateVector(d.push_constants), fbb.CreateVectorOfStructs(d.patches),
                                        fbb.CreateVectorOfStructs(d.groups.data(), d.groups.size()), d.barrier_before,
-                                       d.condition));
+                                       d.condition, d.for_matrix_units));
     }
     return fbb.CreateVector(out);
   };

@@ -110,7 +110,10 @@ def Unicorn_DispatchOp : Unicorn_Op<"dispatch",
     `groups` (x, y, z) workgroups. `barrier`: a compute-to-compute memory
     barrier first, because this dispatch reads or overwrites memory that an
     earlier one since the last barrier wrote or read. `when`: the runs it
-    belongs to (default: every run).
+    belongs to (default: every run). `for_matrix_units`: only kernels with a
+    fallback (the cooperative-matrix products) read what it writes, so it runs
+    only where the device runs them, not their fallbacks; where it does not,
+    the runtime leaves it out but keeps its barrier.
 
     ```mlir
     unicorn.dispatch @rms_norm_0 [#unicorn.bind<@arena, 0, 2048>, ...] push [0, 8, 0, 0, 8, 0]
@@ -125,11 +128,12 @@ def Unicorn_DispatchOp : Unicorn_Op<"dispatch",
     TypedArrayAttrBase<Unicorn_WorkgroupCountAttr, "x, y, z workgroup counts">:$groups,
     DefaultValuedAttr<TypedArrayAttrBase<Unicorn_PushPatchAttr, "push-constant patches">, "{}">:$patches,
     UnitAttr:$barrier,
-    DefaultValuedAttr<Unicorn_DispatchConditionAttr, "::unicorn::DispatchCondition::Always">:$when
+    DefaultValuedAttr<Unicorn_DispatchConditionAttr, "::unicorn::DispatchCondition::Always">:$when,
+    UnitAttr:$for_matrix_units
   );
   let assemblyFormat = [{
     $kernel $bindings `push` $push `groups` $groups (`patches` $patches^)? (`barrier` $barrier^)?
-    (`when` `` $when^)? attr-dict
+    (`when` `` $when^)? (`for_matrix_units` $for_matrix_units^)? attr-dict
   }];
   let hasVerifier = 1;
 }

@@ -194,6 +194,10 @@ struct DispatchShape {
   std::vector<PushPatchAttr> patches;
   std::array<WorkgroupCountAttr, 3> groups;
   DispatchCondition when = DispatchCondition::Always;
+  // Only kernels with a fallback read its output (schedule.fbs,
+  // Dispatch.for_matrix_units): where their fallbacks run, the runtime leaves
+  // it out and keeps its barrier, so the hazards are as if it ran.
+  bool for_matrix_units = false;
 };
 
 template <typename Push>
@@ -285,7 +289,7 @@ class ScheduleContext {
                        setup_builder_.getArrayAttr({count((slice.row_count + kRowBoundsRows - 1) / kRowBoundsRows),
                                                     count(1), count(1)}),
                        setup_builder_.getArrayAttr({}), UnitAttr(),
-                       DispatchConditionAttr::get(context(), DispatchCondition::Always));
+                       DispatchConditionAttr::get(context(), DispatchCondition::Always), UnitAttr());
     return row_bounds_[key] = bounds;
   }
 
@@ -465,7 +469,8 @@ class ProgramBuilder {
     llvm::SmallVector<Attribute> groups(d.groups.begin(), d.groups.end());
     DispatchOp::create(b_, loc, kernel, b_.getArrayAttr(bindings), b_.getDenseI64ArrayAttr(push),
                        b_.getArrayAttr(groups), b_.getArrayAttr(patches), barrier ? b_.getUnitAttr() : UnitAttr(),
-                       DispatchConditionAttr::get(s_.context(), d.when));
+                       DispatchConditionAttr::get(s_.context(), d.when),
+                       d.for_matrix_units ? b_.getUnitAttr() : UnitAttr());
   }
 
   // --- ops ----------------------------------------------------------------
@@ -775,6 +780,7 @@ class ProgramBuilder {
       s_.needScratch(kTokenMaximaSymbol, maxima_bytes);
       DispatchShape m;
       m.when = how.when;
+      m.for_matrix_units = true;  // the tiled fallbacks bind no maxima
       m.bindings = {{x->binding, Access::kRead}, {*token_maxima, Access::kWrite}};
       m.push = words(sp::TokenMaximaPush{x->base, x->stride, 0});
       m.patches = {patch(PUSH_WORD(sp::TokenMaximaPush, num_tokens), how.rows)};

@@ -129,6 +129,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     }
     module_of_kernel_[i] = runs;
     module_needed_now[runs] = module_needed_now[runs] || needed_now[i];
+    if (module.fallback() >= 0 && runs == i) own_modules_with_fallback_run_ = true;
   }
   // Pipelines are indexed as pipelines_ will hold them: those made now, then the deferred ones.
   std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
@@ -401,6 +402,13 @@ std::vector<std::uint32_t> ScheduleExecutor::record(gpu::CommandStream& stream,
     if (d.condition() == fb::DispatchCondition::OneLogitsRow && (!logits || dump)) continue;
     if (d.condition() == fb::DispatchCondition::GreedyToken && (!logits || sampling_)) continue;
     if (d.condition() == fb::DispatchCondition::SampledToken && (!logits || !sampling_)) continue;
+    if (d.for_matrix_units() && !own_modules_with_fallback_run_) {
+      // What it writes only the kernels with a fallback (the
+      // cooperative-matrix products) read, and here their fallbacks run:
+      // left out, its barrier kept (the schedule's hazards count on it).
+      if (d.barrier_before()) stream.memoryBarrier(gpu::Hazard::kComputeToCompute);
+      continue;
+    }
     std::vector<std::uint32_t> push(d.push_constants()->begin(), d.push_constants()->end());
     if (d.patches()) {
       for (const fb::PushPatch* p : *d.patches()) push[p->word()] += p->multiplier() * values.get(p->value());

@@ -218,6 +218,9 @@ class ScheduleExecutor {
   std::vector<std::uint32_t> pipeline_of_kernel_;          // by kernel index: into pipelines_ (kNoPipeline: not dispatched)
   std::vector<std::uint32_t> module_of_kernel_;            // by kernel index: the module it runs (kNoPipeline: none)
   std::vector<KernelSubstitution> substitutions_;
+  // Whether some kernel with a fallback runs its own module here (else the
+  // dispatches for_matrix_units are left out).
+  bool own_modules_with_fallback_run_ = false;
   std::unique_ptr<gpu::DescriptorPool> pool_;
   std::vector<VkDescriptorSet> prefill_sets_;
   std::unique_ptr<gpu::CommandStream> prefill_stream_;

@@ -25,7 +25,8 @@ namespace unicorn {
 // 6: a kernel module names the subgroup size it needs and its fallback (cooperative-matrix prefill).
 // 7: a kernel module's bindings may be arrays (KernelModule.array_sizes: the embedding's row slices).
 // 8: a decode step reads its token id from the step before's input (BufferKind PreviousStepInput),
-//    and a setup program runs once when the bundle is opened (Schedule.setup).
+//    a setup program runs once when the bundle is opened (Schedule.setup), and a dispatch can
+//    serve the cooperative-matrix kernels alone (Dispatch.for_matrix_units).
 inline constexpr std::uint32_t kBundleFormatVersion = 8;
 inline constexpr std::array<char, 8> kBundleMagic = {'U', 'N', 'I', 'C', 'O', 'R', 'N', '\x1a'};
 inline constexpr std::uint64_t kSegmentAlignment = 64 * 1024;

@@ -221,12 +221,18 @@ class BenchTest(harness.CliTestCase):
         context, where that is shorter) with its logits row
         (no --dump-logits, greedy): as many as the bundle's prefill list holds without
         the other modes' dispatches, each under the name of the kernel that ran (a
-        fallback where the device substituted one), and its total is the sum of its parts."""
+        fallback where the device substituted one), and its total is the sum of its parts.
+        Where the fallbacks run, the dispatches only the matrix units' kernels read
+        (token_maxima) are left out."""
         report = self.report()
         profile = report["prefill_profile"]
         schedule = harness.bundle_header(self.bundle, self.shared)["schedule"]
         ran = {s["kernel"]: s["ran"] for s in report["kernel_substitutions"]}
-        chunk = [d for d in schedule["prefill"] if d["condition"] not in ("DumpLogits", "SampledToken")]
+        on_matrix_units = report["device"]["cooperative_matrix"]
+        chunk = [d for d in schedule["prefill"] if d["condition"] not in ("DumpLogits", "SampledToken")
+                 and (on_matrix_units or not d.get("for_matrix_units", False))]
+        serving = [schedule["kernels"][d["kernel"]]["name"] for d in schedule["prefill"] if d.get("for_matrix_units")]
+        self.assertTrue(serving and all(name.startswith("token_maxima (") for name in serving), serving)
         self.assertEqual(profile["tokens"], min(report["prefill"]["chunk"], report["bundle"]["context"]))
         self.assertEqual(profile["dispatches"], len(chunk))
         expected = {}

@@ -30,7 +30,7 @@ unicorn.weight @w : tensor<48x32xbf16> from "model.safetensors" at 4096 quant no
 // 0; 24 rows a slice, 64 in all) and its scales one binding of the scales part.
 // CHECK-NEXT: unicorn.dispatch @embedding_quant_0 [#unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@embed, 0, 768>, #unicorn.bind<@embed, 768, 768>, #unicorn.bind<@embed, 1536, 512>, #unicorn.bind<@arena, 0, 512>, #unicorn.bind<@embed, 2048, 128>] push [0, 0, 24, 64, 0, 32, 0, 0] {{.*}}patches [#unicorn.patch<6 += tokens>]{{$}}
 // Slices of a bf16 matrix write their rows' columns of the output: y_base 0, 16, 32.
-// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@token_maxima, 0, 256>] {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@token_maxima, 0, 256>] {{.*}} barrier for_matrix_units{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@w, 0, 1024>, #unicorn.bind<@arena, 512, 768>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, 0, 256>] push [0, 32, 0, 0, 48, 0] {{.*}} barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@w, 1024, 1024>, #unicorn.bind<@arena, 512, 768>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, 256, 256>] push [0, 32, 0, 16, 48, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@w, 2048, 1024>, #unicorn.bind<@arena, 512, 768>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, 512, 256>] push [0, 32, 0, 32, 48, 0] {{.*}}patches [#unicorn.patch<5 += tokens>]{{$}}

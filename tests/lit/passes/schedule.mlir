@@ -53,7 +53,9 @@
 // Each token's largest |x| first, into the token_maxima scratch buffer; the
 // product binds it and its rows' bounds (found by the setup program) last (its
 // fallback, the tiled kernel, leaves those bindings out).
-// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@token_maxima, 0, 256>] push [0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<2 += tokens>] barrier{{$}}
+// It serves the matrix units' products alone: where their fallbacks run, the
+// runtime leaves it out (for_matrix_units).
+// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@token_maxima, 0, 256>] push [0, 32, 0] groups [#unicorn.groups<tokens>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<2 += tokens>] barrier for_matrix_units{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@"q+k+v", 0, 0>, #unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@token_maxima, 0, 256>, #unicorn.bind<@row_bounds, 0, 256>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens / 64>, #unicorn.groups<1>] patches [#unicorn.patch<5 += tokens>] barrier{{$}}
 // One dispatch for the heads (2 + 1 + 1 workgroups a token), from columns 0, 32
 // and 48 of the qkv rows: queries into the arena (dense rows of 32), the key and
@@ -61,7 +63,7 @@
 // CHECK-NEXT: unicorn.dispatch @qkv_norm_rope_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@qn, 0, 0>, #unicorn.bind<@kn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>] push [0, 32, 48, 64, 0, 0, 4, 0, 32, 16, 16, 7, 0] groups [#unicorn.groups<4>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<12 += tokens>] barrier{{$}}
 // Prefill attention in tiles of 8 tokens per head.
 // CHECK-NEXT: unicorn.dispatch @attention_prefill_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 2048, 512>] push [0, 32, 0, 0, 7, 4, 0, 32, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens / 8>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
-// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 2048, 512>, {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 2048, 512>, {{.*}} barrier for_matrix_units{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_1 {{.*}}#unicorn.bind<@o, 0, 0>{{.*}}#unicorn.bind<@row_bounds, 256, 256>] {{.*}} barrier{{$}}
 // The post-attention norm's residual add, in place on the residual stream
 // (region 0), and the pre-feedforward norm of the sum, in one dispatch; the
@@ -70,7 +72,7 @@
 // CHECK-NEXT: unicorn.dispatch @token_maxima_0
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_2 {{.*}}#unicorn.bind<@"gate+up", 0, 0>{{.*}} push [0, 32, 0, 0, 128, 0] {{.*}} barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @gelu_mul_0 [#unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 1024, 2048>, #unicorn.bind<@arena, 3072, 1024>] push [0, 128, 64, 128, 0, 64, 0] groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<6 += tokens>] barrier{{$}}
-// CHECK-NEXT: unicorn.dispatch @token_maxima_1 [#unicorn.bind<@arena, 3072, 1024>, #unicorn.bind<@token_maxima, 0, 256>] push [0, 64, 0] {{.*}} barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @token_maxima_1 [#unicorn.bind<@arena, 3072, 1024>, #unicorn.bind<@token_maxima, 0, 256>] push [0, 64, 0] {{.*}} barrier for_matrix_units{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_3
 // The post-feedforward norm stays alone in prefill: the final norm after it reads the readout rows only.
 // CHECK-NEXT: unicorn.dispatch @rms_norm_1 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 0, 512>] {{.*}} barrier{{$}}
@@ -78,7 +80,7 @@
 // CHECK-NEXT: unicorn.dispatch @rms_norm_0 [#unicorn.bind<@arena, 0, 512>, #unicorn.bind<@ln, 0, 0>, #unicorn.bind<@arena, 512, 512>] push [0, 32, 0, 0, 32, 0] groups [#unicorn.groups<readout_rows>, #unicorn.groups<1>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>, #unicorn.patch<0 += first_readout_row * 32>] barrier when logits_needed
 // The LM head: a matvec for one row, the matmul for every row under --dump-logits.
 // CHECK-NEXT: unicorn.dispatch @matvec_bf16_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@embed, 0, 0>, #unicorn.bind<@arena, 1024, 1024>] push [0, 32, 0, 0, 64, 0] groups [#unicorn.groups<16>, #unicorn.groups<readout_rows>, #unicorn.groups<1>] patches [#unicorn.patch<5 += readout_rows>] barrier when one_logits_row
-// CHECK-NEXT: unicorn.dispatch @token_maxima_0 {{.*}}groups [#unicorn.groups<readout_rows>, {{.*}}when dump_logits
+// CHECK-NEXT: unicorn.dispatch @token_maxima_0 {{.*}}groups [#unicorn.groups<readout_rows>, {{.*}}when dump_logits for_matrix_units
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_0 {{.*}}#unicorn.bind<@embed, 0, 0>{{.*}}groups [#unicorn.groups<1>, #unicorn.groups<readout_rows / 64>, #unicorn.groups<1>] {{.*}}when dump_logits
 // CHECK-NEXT: unicorn.dispatch @logits_readout_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@readout, 0, 0>] push [0, 64, 0, 65, 0] {{.*}}when dump_logits
 // The next token into step input word 0, read from the last readout row.
