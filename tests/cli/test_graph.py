@@ -62,13 +62,13 @@ def bundle_tensor_table(bundle, work_dir):
 
 
 def program_dispatches(schedule_ir, program):
-    """(kernel symbol, barrier?, condition) of each unicorn.dispatch of `program` in a
-    05-schedule.mlir dump."""
+    """(kernel symbol, barrier?, condition, for matrix units?) of each unicorn.dispatch of
+    `program` in a 05-schedule.mlir dump."""
     body = re.search(r"unicorn\.program @" + program + r" \{\n(.*?)\n  \}", schedule_ir, re.S).group(1)
     dispatches = []
     for line in body.splitlines():
-        match = re.match(r"\s*unicorn\.dispatch @(\w+) .*?( barrier)?( when (\w+))?$", line)
-        dispatches.append((match.group(1), bool(match.group(2)), match.group(4) or "always"))
+        match = re.match(r"\s*unicorn\.dispatch @(\w+) .*?( barrier)?( when (\w+))?( for_matrix_units)?$", line)
+        dispatches.append((match.group(1), bool(match.group(2)), match.group(4) or "always", bool(match.group(5))))
     return dispatches
 
 
@@ -168,17 +168,20 @@ class GraphTest(harness.CliTestCase):
 
     def test_bundle_schedule_is_the_scheduled_ir(self):
         """What the bundle holds is the schedule pass's output, dispatch for dispatch:
-        kernels, conditions and barriers, decoded from the header by flatc."""
+        kernels, conditions, barriers and the matrix-units-only flag, of the setup,
+        prefill and decode programs, decoded from the header by flatc."""
         self.compile_with_ir("tiny-1b", ["--weights", "q8"])
         schedule_ir = (self.tmp / "ir" / "05-schedule.mlir").read_text()
         schedule = harness.bundle_header(self.tmp / "m.ubundle", self.tmp)["schedule"]
         kernel_symbols = re.findall(r"^\s*unicorn\.kernel @(\w+) \"(\w+)\"", schedule_ir, re.M)
         self.assertEqual([k["name"].split(" ")[0] for k in schedule["kernels"]], [name for _, name in kernel_symbols])
         symbol_index = {symbol: index for index, (symbol, _) in enumerate(kernel_symbols)}
-        for program in ("prefill", "decode"):
-            expected = [(symbol_index[kernel], barrier, condition)
-                        for kernel, barrier, condition in program_dispatches(schedule_ir, program)]
-            stored = [(d["kernel"], d["barrier_before"], CONDITION_NAMES[d["condition"]]) for d in schedule[program]]
+        for program in ("setup", "prefill", "decode"):
+            expected = [(symbol_index[kernel], barrier, condition, for_matrix_units)
+                        for kernel, barrier, condition, for_matrix_units in program_dispatches(schedule_ir, program)]
+            stored = [(d["kernel"], d.get("barrier_before", False), CONDITION_NAMES[d.get("condition", "Always")],
+                       d.get("for_matrix_units", False)) for d in schedule.get(program, [])]
+            self.assertTrue(stored, program)
             self.assertEqual(stored, expected, program)
         # One arena for every activation, smaller than the values it holds side by side
         # (the other activation buffers are the schedule's scratch, e.g. the argmax's candidates).
