@@ -106,10 +106,11 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   // sample kernel's dispatches run are made when sampling is first asked for
   // (setSampling): greedy generation, the default, never needs them, and on an
   // H200 the sample kernel took 1.1-1.8 s to compile, ten times any other.
+  // The setup program's kernels count only where its dispatches run
+  // (setupNeeded, which needs the other programs' modules first).
   const std::uint32_t kernel_count = schedule_->kernels()->size();
   std::vector<bool> dispatched(kernel_count, false), needed_now(kernel_count, false);
-  for (const auto* list : {schedule_->prefill(), schedule_->decode(), schedule_->setup()}) {
-    if (!list) continue;
+  for (const auto* list : {schedule_->prefill(), schedule_->decode()}) {
     for (const fb::Dispatch* dispatch : *list) {
       dispatched[dispatch->kernel()] = true;
       if (dispatch->condition() != fb::DispatchCondition::SampledToken) needed_now[dispatch->kernel()] = true;
@@ -117,8 +118,7 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
   }
   module_of_kernel_.assign(kernel_count, kNoPipeline);
   std::map<std::uint32_t, bool> module_needed_now;  // by module (kernel index)
-  for (std::uint32_t i = 0; i < kernel_count; ++i) {
-    if (!dispatched[i]) continue;
+  auto chooseModule = [&](std::uint32_t i) {
     const fb::KernelModule& module = *schedule_->kernels()->Get(i);
     std::uint32_t runs = i;
     if (module.fallback() >= 0) {
@@ -130,6 +130,18 @@ ScheduleExecutor::ScheduleExecutor(const BundleView& bundle, gpu::GpuDevice& dev
     module_of_kernel_[i] = runs;
     module_needed_now[runs] = module_needed_now[runs] || needed_now[i];
     if (module.fallback() >= 0 && runs == i) own_modules_with_fallback_run_ = true;
+  };
+  for (std::uint32_t i = 0; i < kernel_count; ++i) {
+    if (dispatched[i]) chooseModule(i);
+  }
+  if (schedule_->setup()) {
+    setup_needed_ = setupNeeded();
+    for (std::uint32_t i = 0; i < schedule_->setup()->size(); ++i) {
+      const std::uint32_t kernel = schedule_->setup()->Get(i)->kernel();
+      if (!setup_needed_[i] || module_of_kernel_[kernel] != kNoPipeline) continue;
+      needed_now[kernel] = true;
+      chooseModule(kernel);
+    }
   }
   // Pipelines are indexed as pipelines_ will hold them: those made now, then the deferred ones.
   std::map<std::uint32_t, std::uint32_t> pipeline_of_module;
@@ -299,7 +311,7 @@ void ScheduleExecutor::runSetup(gpu::GpuDevice& device) {
   // determine (schedule.fbs, Schedule.setup), where anything that runs here
   // reads it: a product on its tiled fallback reads no row bounds.
   const Clock::time_point start = Clock::now();
-  const std::vector<bool> needed = setupNeeded();
+  const std::vector<bool>& needed = setup_needed_;
   if (std::find(needed.begin(), needed.end(), true) == needed.end()) return;
   std::vector<VkDescriptorSet> sets(setup->size(), VK_NULL_HANDLE);
   allocateSetsOf(*setup, nullptr, nullptr, sets);

@@ -179,7 +179,9 @@ class ScheduleExecutor {
   // that has none yet (the sample kernel's sets wait for its pipeline).
   void allocateSets();
   // Runs the schedule's setup program once (the constructor), leaving out the
-  // dispatches whose results nothing that runs on this device reads.
+  // dispatches whose results nothing that runs on this device reads
+  // (setupNeeded, from the prefill and decode dispatches' modules; their
+  // kernels are not even compiled then).
   void runSetup(gpu::GpuDevice& device);
   std::vector<bool> setupNeeded() const;
   // How many of a dispatch of `kernel`'s bindings are bound here: those of the
@@ -221,6 +223,7 @@ class ScheduleExecutor {
   // Whether some kernel with a fallback runs its own module here (else the
   // dispatches for_matrix_units are left out).
   bool own_modules_with_fallback_run_ = false;
+  std::vector<bool> setup_needed_;  // by setup dispatch: whether runSetup runs it (setupNeeded)
   std::unique_ptr<gpu::DescriptorPool> pool_;
   std::vector<VkDescriptorSet> prefill_sets_;
   std::unique_ptr<gpu::CommandStream> prefill_stream_;
