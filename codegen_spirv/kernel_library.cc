@@ -163,13 +163,11 @@ std::vector<KernelInfo> builtinKernels() {
               optional("GELU_INPUT", "0"), optional("ROW_GROUPS", "1")},
              4, sizeof(QuantMatmulPush)),
       // The same product on packed int8 dot products, x quantised to int8 by
-      // quantize_activation first; GELU_QUANTISE: the GELU's input quantised
-      // too, with its counts (gelu_quantise.glsl), into two more bindings.
-      withExtraBindings(kernel("matvec_quant_dot",
-                               {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"),
-                                softcap, workgroup, optional("ROW_GROUPS", "1"), optional("GELU_QUANTISE", "0")},
-                               4, sizeof(QuantMatmulPush)),
-                        "GELU_QUANTISE", 2),
+      // quantize_activation first.
+      kernel("matvec_quant_dot",
+             {required("QUANT_BITS"), required("K"), required("N"), optional("ROWS_PER_WG", "4"), softcap, workgroup,
+              optional("ROW_GROUPS", "1")},
+             4, sizeof(QuantMatmulPush)),
       kernel("quantize_activation", {required("QUANT_BITS"), required("K"), workgroup, optional("GELU_INPUT", "0")},
              2, sizeof(QuantizeActivationPush)),
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),

@@ -107,8 +107,7 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   }
   if (kernel == "matvec_quant_dot") {
     return quantDotMatvecKernel(p.bits("bits"), p.u32("k"), p.u32("n"), p.u32("rows_per_workgroup"),
-                                p.u32("workgroup_size"), static_cast<float>(p.real("softcap")), p.u32Or("row_groups", 1),
-                                p.u32Or("gelu_quantise", 0));
+                                p.u32("workgroup_size"), static_cast<float>(p.real("softcap")), p.u32Or("row_groups", 1));
   }
   if (kernel == "quantize_activation") {
     return quantizeActivationKernel(p.bits("bits"), p.u32("k"), p.u32("workgroup_size"),

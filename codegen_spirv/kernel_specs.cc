@@ -292,23 +292,8 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
 }
 
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup,
-                                   uint32_t workgroup_size, float softcap, uint32_t row_groups,
-                                   uint32_t gelu_quantise) {
-  KernelRequest request =
-      quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
-  if (gelu_quantise != 0) {
-    // gelu_quantise.glsl: each workgroup's rows within one block of 32, gate
-    // and up halves of the rows.
-    if (gelu_quantise % 32 != 0 || n != 2 * uint64_t(gelu_quantise)) {
-      failShape(request.kernel, "the GELU row's width " + text(gelu_quantise) +
-                                    " must be a multiple of 32 and half of N = " + text(n));
-    }
-    if (32 % rows_per_workgroup != 0 || softcap != 0.0f) {
-      failShape(request.kernel, "the GELU row's quantisation needs rows per workgroup dividing 32 and no softcap");
-    }
-    request.defines["GELU_QUANTISE"] = text(gelu_quantise);
-  }
-  return request;
+                                   uint32_t workgroup_size, float softcap, uint32_t row_groups) {
+  return quantMatvecRequest("matvec_quant_dot", quant, k, n, rows_per_workgroup, workgroup_size, softcap, row_groups);
 }
 
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size, bool gelu_input) {

@@ -125,12 +125,8 @@ KernelRequest quantMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32
 // matvec_quant_dot: the same product on packed int8 dot products (the device
 // needs shaderIntegerDotProduct), its x quantised to int8 per block first by
 // quantize_activation (same QUANT_BITS and K), whose output it binds as x.
-// gelu_quantise = H > 0: a decode gate|up product (N = 2H) that also writes
-// gelu(gate) * up quantised as quantize_activation's GELU_INPUT would, two
-// more bindings (gelu_quantise.glsl).
 KernelRequest quantDotMatvecKernel(BlockQuant quant, uint32_t k, uint32_t n, uint32_t rows_per_workgroup = 16,
-                                   uint32_t workgroup_size = 64, float softcap = 0.0f, uint32_t row_groups = 1,
-                                   uint32_t gelu_quantise = 0);
+                                   uint32_t workgroup_size = 64, float softcap = 0.0f, uint32_t row_groups = 1);
 // quantize_activation: rows of K floats to the int8 blocks matvec_quant_dot
 // reads, in the byte order of `quant`'s weights.
 KernelRequest quantizeActivationKernel(BlockQuant quant, uint32_t k, uint32_t workgroup_size = 64,

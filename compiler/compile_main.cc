@@ -103,7 +103,6 @@ int main(int argc, char** argv) {
   uint32_t norm_workgroup = 0;  // 0: the schedule pass's choice by width
   bool no_flash_prefill = false;
   bool no_decode_attention = false;
-  bool no_gelu_quantise = false;
   app.add_option("MODEL_DIR", model_dir, "checkpoint directory (Gemma3ForCausalLM or Gemma3ForConditionalGeneration)")
       ->required();
   app.add_option("-o,--output", out_path, "bundle to write (written to a temporary file, renamed when complete)")
@@ -193,10 +192,6 @@ int main(int argc, char** argv) {
                "developer: decode attention as two dispatches, the q and k norms and RoPE (qkv_norm_rope),\n"
                "then the attention (attention_split), instead of one from the q|k|v row (to compare the two)")
       ->group("Developer");
-  app.add_flag("--no-gelu-quantise", no_gelu_quantise,
-               "developer: decode's packed down projection reads gelu(gate) * up quantised by a\n"
-               "quantize_activation dispatch, instead of by the gate|up product that computes it (to compare the two)")
-      ->group("Developer");
   app.set_version_flag("--version", "unicorn-compile 0.1 (bundle format " +
                                         std::to_string(unicorn::kBundleFormatVersion) + ")");
 
@@ -243,7 +238,6 @@ int main(int argc, char** argv) {
     pipeline.prefill_split_tiles = prefill_split_tiles;
     pipeline.flash_prefill = !no_flash_prefill;
     pipeline.decode_attention = !no_decode_attention;
-    pipeline.gelu_quantise = !no_gelu_quantise;
     pipeline.prefill_chunk = prefill_chunk != 0 ? prefill_chunk : GemmaGraph::defaultPrefillChunk(config);
     const bool passes_ok = graph.runPasses(pipeline, pass_diagnostics, dump_ir_dir.empty() ? nullptr : &pass_dumps);
     for (const GemmaGraph::IrDump& dump : pass_dumps) dumpIr(dump_ir_dir, dump.step, dump.text);

@@ -218,7 +218,6 @@ bool GemmaGraph::runPasses(const PipelineOptions& options, std::string& diagnost
   if (options.prefill_split_tiles) schedule.prefillSplitTiles = *options.prefill_split_tiles;
   schedule.flashPrefill = options.flash_prefill;
   schedule.decodeAttention = options.decode_attention;
-  schedule.geluQuantise = options.gelu_quantise;
   pipeline.addPass(createSchedule(schedule));
   if (dumps) pipeline.addInstrumentation(std::make_unique<DumpAfterEachPass>(*dumps));
 

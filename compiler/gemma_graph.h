@@ -65,7 +65,6 @@ class GemmaGraph {
     std::optional<std::uint32_t> prefill_split_tiles;  // --prefill-split-tiles; absent: the pass's default
     bool flash_prefill = true;     // --no-flash-prefill: prefill attention one workgroup per token
     bool decode_attention = true;  // --no-decode-attention: qkv_norm_rope, then attention_split
-    bool gelu_quantise = true;     // --no-gelu-quantise: quantize_activation before the packed down projection
   };
 
   // unicorn-compile's default prefill chunk for `config`: two 64-token tiles of

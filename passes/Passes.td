@@ -175,10 +175,7 @@ def Schedule : Pass<"unicorn-schedule", "::mlir::ModuleOp"> {
            "false: one workgroup per token, attention.comp; for comparing the two)">,
     Option<"decodeAttention", "decode-attention", "bool", /*default=*/"true",
            "decode attention from the q|k|v row in one dispatch with the q and k norms and RoPE "
-           "(attention_decode; false: qkv_norm_rope, then attention_split; for comparing the two)">,
-    Option<"geluQuantise", "gelu-quantise", "bool", /*default=*/"true",
-           "decode: a packed gate|up product also quantises gelu(gate) * up for the packed down projection "
-           "(matvec_quant_dot's GELU_QUANTISE; false: a quantize_activation dispatch between; for comparing the two)">
+           "(attention_decode; false: qkv_norm_rope, then attention_split; for comparing the two)">
   ];
   let dependentDialects = ["::unicorn::UnicornDialect"];
 }

@@ -70,7 +70,11 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // comes quantised, 718 everywhere: its down projection 11.6 us on matvec_quant
 // against 8.6 + 5.0; bench/results/dot-sweep-h200-2026-12-03.json). For q8 the
 // float kernel stayed faster on the 27B widths (862 against 817 tok/s) until
-// row groups (below).
+// row groups (below). The GELU down projection's quantize_activation stays a
+// dispatch: the gate|up product quantising the row itself, each block by its
+// last workgroup to arrive, cost that product more than the dispatch saved
+// (Gemma 3 1B q4 8.3 -> 12.9 us against 5.1; the 27B widths' 36.7 -> 51.2
+// against 5.9; bench/results/gelu-quantise-h200-2026-12-04.json).
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 // token_maxima: one workgroup a token's row (a few thousand floats).
@@ -145,7 +149,6 @@ struct DecodeLaunches {
   uint32_t prefill_split_tiles = 0;  // the pass option prefill-split-tiles (0: never)
   bool flash_prefill = true;         // the pass option flash-prefill (prefill attention)
   bool decode_attention = true;      // the pass option decode-attention (attention_decode)
-  bool gelu_quantise = true;         // the pass option gelu-quantise (matvec_quant_dot's GELU_QUANTISE)
   uint32_t norm_workgroup = 0;       // the pass option norm-workgroup (0: workgroupFor the width)
   // A norm's workgroup. It takes a token's whole row, so a decode step's norm
   // is one workgroup whose lanes share the row. Wider ones were no faster on an
@@ -383,10 +386,6 @@ class ProgramBuilder {
   // Each token's largest |x| (token_maxima.comp), the cooperative-matrix
   // products' x scales: a float per row of the chunk.
   static constexpr llvm::StringLiteral kTokenMaximaSymbol = "token_maxima";
-  // The decode gate|up product's count of workgroups done per block of its
-  // GELU row (gelu_quantise.glsl): zero when created, and back to zero after
-  // every dispatch.
-  static constexpr llvm::StringLiteral kGeluCountsSymbol = "gelu_counts";
 
   LogicalResult lower(func::FuncOp forward) {
     Block& body = forward.getBody().front();
@@ -648,7 +647,7 @@ class ProgramBuilder {
     s_.needScratch(kQuantisedInputSymbol, quantisedRowBytes(width));
     d.bindings.push_back({quantised, Access::kWrite});
     params.push_back(param("quantised_bits", int64_t(**bits)));
-    quantised_by_producer_[result] = {**bits, quantised};
+    quantised_by_producer_[result] = **bits;
     return success();
   }
 
@@ -724,10 +723,9 @@ class ProgramBuilder {
     if (failed(product)) return failure();
     const llvm::SmallVector<Matrix>& matrices = product->matrices;
     const uint64_t quant_bytes = product->quant_bytes;
-    // x's quantised row where the dispatch that computed it wrote one.
+    // The bits of x's quantised row that its own dispatch wrote (0: none).
     const auto by_producer = quantised_by_producer_.find(input);
-    const std::optional<QuantisedRow> producer_row =
-        by_producer != quantised_by_producer_.end() ? std::optional(by_producer->second) : std::nullopt;
+    const uint32_t producer_bits = by_producer != quantised_by_producer_.end() ? by_producer->second : 0;
     auto dotProduct = [&](const Matrix& w) {
       return !how.as_matmul && w.quant && s_.launches().usesDot(*w.quant, quant_bytes);
     };
@@ -741,16 +739,12 @@ class ProgramBuilder {
       if (prefill_ && how.when != DispatchCondition::OneLogitsRow) {
         return op->emitOpError() << "schedule: a packed-integer product over more than one row of x";
       }
-      // The dispatch that computed x wrote this row already (a norm's,
-      // attention_decode's, the gate|up product's).
-      if (producer_row && producer_row->bits == bits && quantised_x.empty()) {
-        quantised_x[bits] = producer_row->binding;
-        continue;
-      }
-      const uint64_t row_bytes = quantisedRowBytes(w.k);
-      const uint64_t offset = quantised_x.empty() ? 0 : alignedScratch(quantisedRowBytes(w.k)) * quantised_x.size();
+      const uint64_t row_bytes = quantisedRowBytes(w.k), offset = quantised_x.size() * row_bytes;
       quantised_x[bits] = s_.range(kQuantisedInputSymbol, offset, row_bytes);
       s_.needScratch(kQuantisedInputSymbol, offset + row_bytes);
+      // The dispatch that computed x wrote this row already (a norm's, or
+      // attention_decode's), at offset 0.
+      if (producer_bits == bits && offset == 0) continue;
       const uint32_t blocks = w.k / 32;
       DispatchShape q;
       q.when = how.when;
@@ -767,11 +761,6 @@ class ProgramBuilder {
       if (from_gelu) quantize_params.push_back(flag("gelu_input", true));
       emit(op->getLoc(), "quantize_activation", quantize_params, q);
     }
-    // A decode gate|up product quantises gelu(gate) * up for the down
-    // projection as well, into the row after its own x's; the counts of its
-    // blocks' workgroups in @gelu_counts (gelu_quantise.glsl).
-    FailureOr<GeluMulOp> gelu = geluQuantisedBy(op, *product, how);
-    if (failed(gelu)) return failure();
     // The products on cooperative-matrix units scale each token's row of x by
     // its largest |x|: token_maxima finds it once for all of them, which each
     // of their workgroups did for its tile's tokens before (the same value).
@@ -831,7 +820,7 @@ class ProgramBuilder {
         llvm::SmallVector<NamedAttribute> params = {param("k", int64_t(w->k)), param("n", int64_t(n)),
                                                     param("softcap", double(how.softcap))};
         StringRef kernel;
-        uint32_t splits = 1, rows_per_group = 0;
+        uint32_t splits = 1;
         if (how.as_matmul) {
           splits = prefillSplits(s_.launches().prefill_split_tiles, s_.chunk(), n, w->k);
           if (splits > 1) params.push_back(param("splits", int64_t(splits)));
@@ -847,7 +836,7 @@ class ProgramBuilder {
                                       : w->n <= DecodeLaunches::kNarrowRows ? launches.narrow
                                       : w->quant                           ? launches.quant
                                                                            : launches.bf16;
-          rows_per_group = launch.rows;
+          uint32_t rows_per_group = launch.rows;
           const uint32_t max_groups = dot ? kMaxWorkgroupsPerAxis : kMaxWorkgroupsPerAxis / 8;
           while ((n + rows_per_group - 1) / rows_per_group > max_groups) rows_per_group *= 2;
           // One invocation stores each row's sum: at least as many as rows.
@@ -865,7 +854,6 @@ class ProgramBuilder {
           params.push_back(param("bits", int64_t(sp::quantBits(*w->quant))));
           d.bindings.push_back({s_.sliceScales(*w, slice), Access::kRead});
           d.push = words(sp::QuantMatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0, slice.scale_base});
-          if (*gelu && dot && 32 % rows_per_group == 0) quantiseGelu(*gelu, *w, x_binding, d, params);
         } else {
           d.push = words(sp::MatmulPush{x_base, x_stride, slice.data_base, y_base, y->stride, 0});
         }
@@ -897,25 +885,6 @@ class ProgramBuilder {
     hazards_.endGroup();
     return success();
   }
-  // Makes `d`, the packed dispatch of gate|up matrix `w` reading its
-  // quantised x from `x_row`, quantise `gelu`'s result too (geluQuantisedBy):
-  // into the row of @quantised_input after x's, which the down projection then
-  // reads (quantised_by_producer_); its blocks counted in @gelu_counts.
-  void quantiseGelu(GeluMulOp gelu, const Matrix& w, BindingAttr x_row, DispatchShape& d,
-                    llvm::SmallVector<NamedAttribute>& params) {
-    const uint32_t half = w.n / 2, bits = sp::quantBits(*w.quant);
-    const uint64_t gelu_at = x_row.getOffset() + alignedScratch(x_row.getRange());
-    const BindingAttr gelu_row = s_.range(kQuantisedInputSymbol, gelu_at, quantisedRowBytes(half));
-    s_.needScratch(kQuantisedInputSymbol, gelu_at + quantisedRowBytes(half));
-    const uint64_t count_bytes = alignedScratch(uint64_t(half / 32) * 4);  // one token: decode
-    s_.needScratch(kGeluCountsSymbol, count_bytes);
-    d.bindings[2].access = Access::kReadWrite;  // y: the blocks' last workgroups read it back
-    d.bindings.push_back({s_.range(kGeluCountsSymbol, 0, count_bytes), Access::kReadWrite});
-    d.bindings.push_back({gelu_row, Access::kWrite});
-    params.push_back(param("gelu_quantise", int64_t(half)));
-    quantised_by_producer_[gelu.getResult()] = {bits, gelu_row};
-  }
-
   LogicalResult lowerLinear(Operation* op, Value input, ArrayRef<FlatSymbolRefAttr> weights) {
     ProductRows how;
     how.as_matmul = prefill_;
@@ -1212,11 +1181,34 @@ class ProgramBuilder {
     FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), out = tensor(op, op.getResult());
     if (failed(gate) || failed(up) || failed(out)) return failure();
     const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
-    FailureOr<LinearOp> down = downReadingGelu(op);
-    if (failed(down)) return failure();
-    if (*down) {
-      gelu_inputs_[op.getResult()] = *gate;
-      return success();
+    // Decode: the down projection reads gelu(gate) * up straight from the fused
+    // gate|up row (its kernels' GELU_INPUT) instead of a dispatch here, where it
+    // runs next (nothing may reuse the row before), up follows gate in one row
+    // and the projection's output lies elsewhere. Not where a large product
+    // (DecodeLaunches::isLarge) runs matvec_quant (q8 with dot-q8=false): that kernel takes x 16
+    // elements a unit for 4 rows, and the GELU recomputed per workgroup slowed
+    // the 27B widths' q8 down projection by about a third on an H200
+    // (bench/results/launch-sweep-h200-2026-12-01f.json: 57 us against
+    // gate/up's 41 for as many bytes); bf16's matvec and the packed kernel's
+    // quantize_activation repay it, and a small product (Gemma 3 1B's) is
+    // launch-bound, where the dispatch saved counts more.
+    auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
+    if (down && down != op->getNextNode()) down = LinearOp();
+    if (down) {
+      FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
+      if (failed(w)) return failure();
+      if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
+        down = LinearOp();
+      }
+    }
+    if (!prefill_ && down && gate->binding == up->binding && gate->stride == up->stride &&
+        up->base == gate->base + width) {
+      FailureOr<Tensor> y = tensor(down, down.getResult());
+      if (failed(y)) return failure();
+      if (!rangeOf(y->binding).overlaps(rangeOf(gate->binding))) {
+        gelu_inputs_[op.getResult()] = *gate;
+        return success();
+      }
     }
     DispatchShape d;
     d.bindings = {{gate->binding, Access::kRead}, {up->binding, Access::kRead}, {out->binding, Access::kWrite}};
@@ -1225,73 +1217,6 @@ class ProgramBuilder {
     d.groups = {fixed((width + 63) / 64), scaled(ChunkValue::Tokens), fixed(1)};
     emit(op.getLoc(), "gelu_mul", {param("width", int64_t(width)), param("workgroup_size", int64_t(64))}, d);
     return success();
-  }
-
-  // Decode: the down projection reads gelu(gate) * up straight from the fused
-  // gate|up row (its kernels' GELU_INPUT) instead of a gelu_mul dispatch, where
-  // it runs next (nothing may reuse the row before), up follows gate in one row
-  // and the projection's output lies elsewhere: that projection, else null.
-  // Not where a large product (DecodeLaunches::isLarge) runs matvec_quant (q8
-  // with dot-q8=false): that kernel takes x 16 elements a unit for 4 rows, and
-  // the GELU recomputed per workgroup slowed the 27B widths' q8 down projection
-  // by about a third on an H200 (bench/results/launch-sweep-h200-2026-12-01f.json:
-  // 57 us against gate/up's 41 for as many bytes); bf16's matvec and the packed
-  // kernel's quantised x repay it, and a small product (Gemma 3 1B's) is
-  // launch-bound, where the dispatch saved counts more.
-  FailureOr<LinearOp> downReadingGelu(GeluMulOp op) {
-    auto down = op->hasOneUse() ? llvm::dyn_cast<LinearOp>(*op->user_begin()) : LinearOp();
-    if (prefill_ || !down || down != op->getNextNode()) return LinearOp();
-    FailureOr<Matrix> w = s_.matrix(down, down.getWeightAttr());
-    if (failed(w)) return failure();
-    if (w->quant && !s_.launches().usesDot(*w->quant, w->quantBytes()) && s_.launches().isLarge(w->quantBytes())) {
-      return LinearOp();
-    }
-    FailureOr<Tensor> gate = tensor(op, op.getGate()), up = tensor(op, op.getUp()), y = tensor(down, down.getResult());
-    if (failed(gate) || failed(up) || failed(y)) return failure();
-    const uint32_t width = static_cast<uint32_t>(llvm::cast<RankedTensorType>(op.getType()).getDimSize(1));
-    if (gate->binding != up->binding || gate->stride != up->stride || up->base != gate->base + width ||
-        rangeOf(y->binding).overlaps(rangeOf(gate->binding))) {
-      return LinearOp();
-    }
-    return down;
-  }
-
-  // The gelu_mul whose gate and up are the halves of `op`'s product, where
-  // that product can quantise gelu(gate) * up for the down projection too
-  // (matvec_quant_dot's GELU_QUANTISE, the pass option gelu-quantise), else
-  // null: decode, one packed dispatch over the stacked gate|up matrix, the
-  // gelu_mul left to a down projection (downReadingGelu) on the packed kernel
-  // at the same bits. Its rows per workgroup are checked where they are chosen.
-  FailureOr<GeluMulOp> geluQuantisedBy(Operation* op, const ProductWeights& product, const ProductRows& how) {
-    if (prefill_ || how.as_matmul || how.when != DispatchCondition::Always || !s_.launches().gelu_quantise ||
-        product.matrices.size() != 1 || product.matrices.front().slices.size() != 1) {
-      return GeluMulOp();
-    }
-    const Matrix& w = product.matrices.front();
-    if (!w.quant || !s_.launches().usesDot(*w.quant, product.quant_bytes) || w.n % 64 != 0) return GeluMulOp();
-    const int64_t half = w.n / 2;
-    GeluMulOp gelu;
-    for (Operation* user : op->getResult(0).getUsers()) {
-      auto columns = llvm::dyn_cast<ColumnsOp>(user);
-      auto reader = columns && columns->hasOneUse() ? llvm::dyn_cast<GeluMulOp>(*columns->user_begin()) : GeluMulOp();
-      if (!reader || (gelu && reader != gelu)) return GeluMulOp();
-      gelu = reader;
-    }
-    if (!gelu || gelu.getGate().getDefiningOp<ColumnsOp>() == nullptr || gelu.getUp().getDefiningOp<ColumnsOp>() == nullptr ||
-        gelu.getGate().getDefiningOp<ColumnsOp>().getOffset() != 0 ||
-        gelu.getUp().getDefiningOp<ColumnsOp>().getOffset() != uint64_t(half) ||
-        llvm::cast<RankedTensorType>(gelu.getType()).getDimSize(1) != half) {
-      return GeluMulOp();
-    }
-    FailureOr<LinearOp> down = downReadingGelu(gelu);
-    if (failed(down)) return failure();
-    if (!*down) return GeluMulOp();
-    FailureOr<Matrix> down_w = s_.matrix(*down, down->getWeightAttr());
-    if (failed(down_w)) return failure();
-    if (!down_w->quant || *down_w->quant != *w.quant || !s_.launches().usesDot(*down_w->quant, down_w->quantBytes())) {
-      return GeluMulOp();
-    }
-    return gelu;
   }
 
   // A residual add the fuse pass left alone: the add kernel runs over dense rows.
@@ -1406,12 +1331,7 @@ class ProgramBuilder {
   llvm::DenseSet<Operation*> lowered_with_previous_;  // ops another op's dispatch already covers
   llvm::DenseSet<Operation*> values_in_cache_;        // attentions whose values qkv_norm_rope or attention_decode write
   llvm::DenseMap<Value, Tensor> gelu_inputs_;          // gelu_mul results left to their product: its gate
-  // Results their own dispatch also quantised for the packed product after it.
-  struct QuantisedRow {
-    uint32_t bits = 0;
-    BindingAttr binding;  // the row, in @quantised_input
-  };
-  llvm::DenseMap<Value, QuantisedRow> quantised_by_producer_;
+  llvm::DenseMap<Value, uint32_t> quantised_by_producer_;  // results their own dispatch also quantised: the bits
   llvm::DenseMap<Operation*, StepRow> step_rows_;          // attentions attention_decode runs from the q|k|v row
   std::optional<Tensor> logits_;
 };
@@ -1481,7 +1401,6 @@ struct SchedulePass : impl::ScheduleBase<SchedulePass> {
     launches.prefill_split_tiles = prefillSplitTiles;
     launches.flash_prefill = flashPrefill;
     launches.decode_attention = decodeAttention;
-    launches.gelu_quantise = geluQuantise;
     ScheduleContext shared(module, c, minRowSlices, launches);
     shared.setFirstProgram(setup);
     shared.setSetupProgram(setup);

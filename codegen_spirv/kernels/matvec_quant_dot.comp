@@ -43,15 +43,9 @@
 //   scale_base  bf16 element index, in binding 3, of row 0's first scale
 // (element indices, so a slice whose scales start mid-word needs no realignment).
 //
-// GELU_QUANTISE = H > 0 (default 0: off): this is a decode step's gate|up
-// product (gate rows [0, H), up rows [H, 2H)), and it also writes
-// gelu_tanh(gate) * up quantised for the packed down projection, into binding
-// 5 with its counts in binding 4 (gelu_quantise.glsl), so no
-// quantize_activation dispatch runs between the two.
-//
 // Defines: QUANT_BITS (8 or 4, as quantize_activation's), K (a multiple of 32),
 //          N (rows of this dispatch), ROWS_PER_WG, WG_SIZE, ROW_GROUPS (default
-//          1), SOFTCAP (float, 0.0 = off), GELU_QUANTISE (default 0).
+//          1), SOFTCAP (float, 0.0 = off).
 // Dispatch: (ceil(N / ROWS_PER_WG), num_tokens, 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -64,15 +58,7 @@ layout(local_size_x = WG_SIZE) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer QuantisedInput { uvec4 qx_units[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Quants { uvec4 quant_units[]; };
-#ifndef GELU_QUANTISE
-#define GELU_QUANTISE 0
-#endif
-#if GELU_QUANTISE
-// The last workgroups of each GELU block read the others' rows back.
-layout(std430, set = 0, binding = 2) coherent buffer Output { float y[]; };
-#else
 layout(std430, set = 0, binding = 2) writeonly buffer Output { float y[]; };
-#endif
 layout(std430, set = 0, binding = 3) readonly buffer Scales { uint scale_words[]; };
 
 layout(push_constant) uniform QuantMatmulPush {
@@ -89,10 +75,6 @@ const uint kUnitsPerRow = kQuantWordsPerRow / 4u;
 const uint kUnitsPerBlock = kWordsPerBlock / 4u;  // 2 (q8) or 1 (q4)
 
 #include "matvec_rows.glsl"
-#if GELU_QUANTISE
-#define GELU_BINDING 4
-#include "gelu_quantise.glsl"
-#endif
 
 float blockScale(uint row, uint block) {
   uint index = pc.scale_base + row * kBlocksPerRow + block;
@@ -145,7 +127,4 @@ void main() {
   }
 
   storeRowSums(sums, token);
-#if GELU_QUANTISE
-  quantiseGeluBlock(token);
-#endif
 }

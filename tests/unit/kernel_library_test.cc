@@ -73,9 +73,6 @@ std::vector<KernelRequest> representativeRequests() {
       quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824),
       quantDotMatvecKernel(BlockQuant::kQ4, 21504, 5376, 8, 128, 30.0f),
       quantDotMatvecKernel(BlockQuant::kQ4, 5376, 21504, 16, 128, 0.0f, /*row_groups=*/4),
-      // A gate|up product quantising its GELU row too: two more bindings.
-      quantDotMatvecKernel(BlockQuant::kQ4, 5376, 43008, 4, 128, 0.0f, 4, /*gelu_quantise=*/21504),
-      quantDotMatvecKernel(BlockQuant::kQ8, 1152, 13824, 8, 64, 0.0f, 1, /*gelu_quantise=*/6912),
       quantMatvecKernel(BlockQuant::kQ8, 5376, 21504, 8, 64, 0.0f, false, /*row_groups=*/8),
       quantizeActivationKernel(BlockQuant::kQ8, 32, 4),
       quantizeActivationKernel(BlockQuant::kQ4, 21504),
@@ -568,15 +565,6 @@ TEST(KernelSpecsTest, ShapeConstraintsAreChecked) {
   // Row groups: a power of two dividing the rows and the workgroup.
   expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 10, 12, 64, 0.0f, 3); }, {"matvec_quant_dot", "row groups 3"});
   expectErrorNaming([] { quantMatvecKernel(BlockQuant::kQ8, 64, 10, 2, 64, 0.0f, false, 4); }, {"matvec_quant", "row groups 4"});
-  // The GELU row's blocks: whole, half of the rows, each workgroup's rows within one.
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 160, 4, 128, 0.0f, 4, 80); },
-                    {"matvec_quant_dot", "GELU row's width 80"});
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 190, 4, 128, 0.0f, 4, 96); },
-                    {"matvec_quant_dot", "half of N = 190"});
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 192, 64, 128, 0.0f, 1, 96); },
-                    {"matvec_quant_dot", "rows per workgroup dividing 32"});
-  expectErrorNaming([] { quantDotMatvecKernel(BlockQuant::kQ4, 64, 192, 4, 128, 30.0f, 4, 96); },
-                    {"matvec_quant_dot", "no softcap"});
   expectErrorNaming([] { matvecKernel(64, 10, 6, 64, 0.0f, false, 4); }, {"matvec_bf16", "row groups 4"});
   expectErrorNaming([] { quantizeActivationKernel(BlockQuant::kQ4, 48); }, {"quantize_activation", "multiple of 32"});
   expectErrorNaming([] { quantMatmulKernel(BlockQuant::kQ8, 80, 10); }, {"matmul_quant", "multiple of 32", "80"});
@@ -674,15 +662,6 @@ TEST(KernelParamsTest, SpecialiseEqualsTheTypedFrontDoors) {
   EXPECT_EQ(grouped.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 6912, 16, 128, 0.0f, 4).defines);
   EXPECT_EQ(grouped.defines.at("ROW_GROUPS"), "4");
   EXPECT_FALSE(dot.defines.contains("ROW_GROUPS"));
-  // The GELU row's quantisation likewise, and its two bindings with it.
-  KernelRequest gelu = specialise("matvec_quant_dot", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"n", int64_t(13824)},
-                                                       {"rows_per_workgroup", int64_t(4)}, {"workgroup_size", int64_t(128)},
-                                                       {"softcap", 0.0}, {"row_groups", int64_t(4)},
-                                                       {"gelu_quantise", int64_t(6912)}});
-  EXPECT_EQ(gelu.defines, quantDotMatvecKernel(BlockQuant::kQ4, 1152, 13824, 4, 128, 0.0f, 4, 6912).defines);
-  EXPECT_EQ(KernelLibrary::builtin().get("matvec_quant_dot").bindingCount(gelu.defines), 6u);
-  EXPECT_EQ(KernelLibrary::builtin().get("matvec_quant_dot").bindingCount(grouped.defines), 4u);
-  EXPECT_FALSE(dot.defines.contains("GELU_QUANTISE"));
   EXPECT_EQ(specialise("quantize_activation", {{"bits", int64_t(4)}, {"k", int64_t(1152)}, {"workgroup_size", int64_t(64)}})
                 .defines,
             quantizeActivationKernel(BlockQuant::kQ4, 1152, 64).defines);

@@ -464,62 +464,6 @@ TEST_F(QuantKernelNumericsTest, MatvecAppliesGeluToAGateUpInput) {
   }
 }
 
-TEST_F(QuantKernelNumericsTest, GateUpProductQuantisesItsGeluRowAsQuantizeActivationWould) {
-  // matvec_quant_dot with GELU_QUANTISE = H (a decode gate|up product, rows
-  // [gate | up]): y as without it, bit for bit, and gelu(gate) * up quantised
-  // into binding 5 exactly as quantize_activation's GELU_INPUT makes it from
-  // that y, by each block's last workgroup, which sets the block's count in
-  // binding 4 back to 0 (checked by a second dispatch over the same counts).
-  // Both row-sum paths: groups within a subgroup (4 x 128 in 4 groups, the
-  // schedule's default) and wider ones (8 x 64, one group).
-  struct Launch {
-    uint32_t rows, workgroup, row_groups;
-  };
-  for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
-    for (Launch launch : {Launch{4, 128, 4}, Launch{8, 64, 1}}) {
-      const uint32_t k = 256, half = 96, n = 2 * half, tokens = 2, blocks = half / 32;
-      const std::string what = std::string(nameOf(quant)) + " " + std::to_string(launch.rows) + "x" +
-                               std::to_string(launch.workgroup) + "x" + std::to_string(launch.row_groups);
-      QuantisedWeight w = quantisedRandom(quant, n, k, 160);
-      gpu::GpuBuffer x_buffer = upload(randomFloats(size_t(tokens) * k, 2.0f, 161), "x");
-      gpu::GpuBuffer w_buffer = upload(w.segment, "w");
-      const std::array<uint32_t, 3> groups{n / launch.rows, tokens, 1};
-      gpu::GpuBuffer plain_y = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "plain y");
-      run({wholeWeight(quantDotMatvecKernel(quant, k, n, launch.rows, launch.workgroup, 0.0f, launch.row_groups),
-                       x_buffer, w_buffer, plain_y, w, k, n, tokens, groups)});
-      const std::vector<float> want_y = download(plain_y, size_t(tokens) * n);
-      // quantize_activation's GELU_INPUT over that y: the row the fused product must write.
-      const uint32_t units = quantizedActivationUnits(half);
-      gpu::GpuBuffer want_units = upload(std::vector<uint32_t>(size_t(tokens) * units * 4, 0u), "want");
-      run({{quantizeActivationKernel(quant, half, 64, /*gelu_input=*/true),
-            {{{&plain_y, 0, VK_WHOLE_SIZE}, {&want_units, 0, VK_WHOLE_SIZE}}},
-            pushWords(QuantizeActivationPush{0, n, 0, units, tokens}),
-            {1, tokens, 1}}});
-      std::vector<uint32_t> want(size_t(tokens) * units * 4);
-      want_units.read(0, std::as_writable_bytes(std::span(want)));
-
-      gpu::GpuBuffer counts = upload(std::vector<uint32_t>(size_t(tokens) * blocks, 0u), "counts");
-      for (int repeat = 0; repeat < 2; ++repeat) {
-        gpu::GpuBuffer y_buffer = upload(std::vector<float>(size_t(tokens) * n, 0.0f), "y");
-        gpu::GpuBuffer got_units = upload(std::vector<uint32_t>(want.size(), 0xdeadbeefu), "gelu row");
-        Dispatch d = wholeWeight(
-            quantDotMatvecKernel(quant, k, n, launch.rows, launch.workgroup, 0.0f, launch.row_groups, half), x_buffer,
-            w_buffer, y_buffer, w, k, n, tokens, groups);
-        d.bindings[4] = {&counts, 0, VK_WHOLE_SIZE};
-        d.bindings[5] = {&got_units, 0, VK_WHOLE_SIZE};
-        run({d});
-        EXPECT_EQ(download(y_buffer, size_t(tokens) * n), want_y) << what << ": y differs from the plain product's";
-        std::vector<uint32_t> got(want.size());
-        got_units.read(0, std::as_writable_bytes(std::span(got)));
-        EXPECT_EQ(got, want) << what << " (dispatch " << repeat + 1 << "): not quantize_activation's GELU row";
-        std::vector<uint32_t> left(size_t(tokens) * blocks);
-        counts.read(0, std::as_writable_bytes(std::span(left)));
-        EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << what << " left its counts set";
-      }
-    }
-  }
-}
-
 TEST_F(QuantKernelNumericsTest, MatvecInputQuantisationStaysWithinItsBound) {
   // matvec_quant_dot against the float product itself: x' differs from x by at
   // most half a quantum per element, so |y - sum x W'| <= sum_k |W'_k| max|x| / 254
