@@ -72,9 +72,11 @@ uint32_t matvecWorkgroup(uint32_t k) { return k >= 16384 ? 256 : 64; }
 // float kernel stayed faster on the 27B widths (862 against 817 tok/s) until
 // row groups (below). The GELU down projection's quantize_activation stays a
 // dispatch: the gate|up product quantising the row itself, each block by its
-// last workgroup to arrive, cost that product more than the dispatch saved
-// (Gemma 3 1B q4 8.3 -> 12.9 us against 5.1; the 27B widths' 36.7 -> 51.2
-// against 5.9; bench/results/gelu-quantise-h200-2026-12-04.json).
+// last workgroup to arrive, cost that product more than the dispatch saved,
+// twice (7721b0c: the 27B widths' q8 +55 us a step for 25 us saved,
+// bench/results/gelu-quantised-h200-2026-12-02.json; a12251c on the row-group
+// kernels: Gemma 3 1B q4 8.3 -> 12.9 us against 5.1, the 27B widths' q4 36.7
+// -> 51.2 against 5.9, bench/results/gelu-quantise-h200-2026-12-04.json).
 constexpr uint32_t kQuantizeWorkgroup = 64;
 constexpr uint32_t kArgmaxWorkgroup = 256;
 // token_maxima: one workgroup a token's row (a few thousand floats).
