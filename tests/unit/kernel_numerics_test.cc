@@ -231,7 +231,10 @@ std::vector<double> referenceRmsNorm(const std::vector<float>& x, const std::vec
 TEST_F(KernelNumericsTest, RmsNormMatchesReferenceForSeveralWorkgroupSizes) {
   // Tolerance: 2e-6 relative to the row's largest output (float32 sum of squares).
   // Widths from under one vec4 per invocation to 27B's 5376 (six per invocation
-  // at 256, the last partly past the row's end).
+  // at 256, the last partly past the row's end). Not 5376 at 4 invocations (336
+  // vec4 an invocation, no schedule's shape): with it the test took 9 s alone
+  // under the sanitizers, and beside other llvmpipe tests on 2 cores its
+  // submission outlasted the 60 s timeout.
   const uint32_t tokens = 3;
   const float eps = 1e-6f;
   for (uint32_t width : {100u, 5376u}) {
@@ -239,6 +242,7 @@ TEST_F(KernelNumericsTest, RmsNormMatchesReferenceForSeveralWorkgroupSizes) {
     Bf16Tensor weight = randomBf16(width, 0.5f, 3);
     std::vector<double> want = referenceRmsNorm(x, weight.values, width, tokens, eps);
     for (uint32_t workgroup : {4u, 64u, 256u}) {
+      if (width == 5376 && workgroup == 4) continue;
       gpu::GpuBuffer x_buffer = upload(x, "x");
       gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
       gpu::GpuBuffer y_buffer = upload(std::vector<float>(width * tokens, 0.0f), "y");
