@@ -48,9 +48,8 @@ if [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
 fi
 if [ -d .bin ]; then
   mkdir -p build/compiler build/runtime
-  for tool in unicorn-compile:compiler unicorn-exec:runtime; do
-    [ -e ".bin/${tool%%:*}" ] && cp -u ".bin/${tool%%:*}" "build/${tool#*:}/"
-  done
+  [ -e .bin/unicorn-compile ] && cp -u .bin/unicorn-compile build/compiler/
+  [ -e .bin/unicorn-exec ] && cp -u .bin/unicorn-exec build/runtime/
 fi
 export UNICORN_PYTHON=${UNICORN_PYTHON:-$(command -v python3)}  # one with numpy, for tests/cli
 export PYTHONUNBUFFERED=1
