@@ -11,8 +11,8 @@
 //
 // W's scale s_n is from its row's largest |w| (row_bounds.comp's, bound
 // after the maxima); W / s_n converts to fp16 exactly (bf16's 8-bit significand fits
-// fp16's 11). An invocation stages a unit of 8 bf16 a half-step: row w_line
-// of the tile, columns 8 w_unit .. +7 of the half.
+// fp16's 11). An invocation stages 2 units of 8 bf16 a step: rows w_line and
+// w_line + 64 of the tile, columns 8 w_unit .. +7.
 //
 // Specialisation constants (set by unicorn-compile from the defines; SPLITS,
 // default 1, is the frame's):
@@ -50,11 +50,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.SpecConstant @N spec_id(1) = 64 : i32
   spirv.SpecConstant @SOFTCAP spec_id(2) = 0.0 : f32
 
-  // This invocation's W units of the step (registers: the first half-step's,
-  // the second's) and 1 / s_n of their row.
+  // This invocation's W units of the step (registers) and 1 / s_n of their rows.
   spirv.GlobalVariable @w_units0 : !spirv.ptr<vector<4xi32>, Private>
   spirv.GlobalVariable @w_units1 : !spirv.ptr<vector<4xi32>, Private>
-  spirv.GlobalVariable @w_inverse : !spirv.ptr<f32, Private>
+  spirv.GlobalVariable @w_inverse0 : !spirv.ptr<f32, Private>
+  spirv.GlobalVariable @w_inverse1 : !spirv.ptr<f32, Private>
 
   // include: matmul_coop_frame.mlir
 
@@ -113,103 +113,83 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %high_halves = spirv.FConvert %high_scaled : vector<4xf32> to vector<4xf16>
     %first = spirv.VectorShuffle [0 : i32, 4 : i32, 1 : i32, 5 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
     %second = spirv.VectorShuffle [2 : i32, 6 : i32, 3 : i32, 7 : i32] %low_halves, %high_halves : vector<4xf16>, vector<4xf16> -> vector<4xf16>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
     %at_second = spirv.IAdd %at, %c1 : i32
-    %first_ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %second_ptr = spirv.AccessChain %tile[%at_second] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %first_ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %second_ptr = spirv.AccessChain %tile[%at_second] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
     spirv.Store "Workgroup" %first_ptr, %first : vector<4xf16>
     spirv.Store "Workgroup" %second_ptr, %second : vector<4xf16>
     spirv.Return
   }
 
-  // This invocation's row of the tile (w_line) and its 16-byte unit of each
-  // half-step (units w_unit and w_unit + 2 of the step).
+  // This invocation's rows (w_line, + 64) and 16-byte unit of a step.
   spirv.func @w_line() -> i32 "None" {
-    %c1 = spirv.Constant 1 : i32
+    %c2 = spirv.Constant 2 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %line = spirv.ShiftRightLogical %invocation, %c1 : i32, i32
+    %line = spirv.ShiftRightLogical %invocation, %c2 : i32, i32
     spirv.ReturnValue %line : i32
   }
   spirv.func @w_unit_of_step() -> i32 "None" {
-    %c1 = spirv.Constant 1 : i32
+    %c3 = spirv.Constant 3 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %unit = spirv.BitwiseAnd %invocation, %c1 : i32
+    %unit = spirv.BitwiseAnd %invocation, %c3 : i32
     spirv.ReturnValue %unit : i32
   }
 
   spirv.func @w_prepare() "None" {
     %c1 = spirv.Constant 1 : i32
+    %c64 = spirv.Constant 64 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
-    %inverse = spirv.FunctionCall @inverse_scale(%c1, %line) : (i32, i32) -> f32
-    %slot = spirv.mlir.addressof @w_inverse : !spirv.ptr<f32, Private>
-    spirv.Store "Private" %slot, %inverse : f32
+    %line1 = spirv.IAdd %line, %c64 : i32
+    %inverse0 = spirv.FunctionCall @inverse_scale(%c1, %line) : (i32, i32) -> f32
+    %inverse1 = spirv.FunctionCall @inverse_scale(%c1, %line1) : (i32, i32) -> f32
+    %slot0 = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
+    %slot1 = spirv.mlir.addressof @w_inverse1 : !spirv.ptr<f32, Private>
+    spirv.Store "Private" %slot0, %inverse0 : f32
+    spirv.Store "Private" %slot1, %inverse1 : f32
     spirv.Return
   }
 
-  // Half `half` of the step's W (unit w_unit + 2 half of row w_line) into
-  // that half's registers.
-  spirv.func @w_fetch(%first_row : i32, %k0 : i32, %half : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
+  spirv.func @w_fetch(%first_row : i32, %k0 : i32) "None" {
     %c3 = spirv.Constant 3 : i32
+    %c64 = spirv.Constant 64 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
     %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
-    %row = spirv.IAdd %first_row, %line : i32
+    %row0 = spirv.IAdd %first_row, %line : i32
+    %row1 = spirv.IAdd %row0, %c64 : i32
     %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32
-    %half_units = spirv.ShiftLeftLogical %half, %c1 : i32, i32
-    %step_unit = spirv.IAdd %step, %unit : i32
-    %at = spirv.IAdd %step_unit, %half_units : i32
-    %words = spirv.FunctionCall @w_unit(%row, %at) : (i32, i32) -> vector<4xi32>
-    %first = spirv.IEqual %half, %c0 : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %first, ^first, ^second
-    ^first:
-      %slot0 = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
-      spirv.Store "Private" %slot0, %words : vector<4xi32>
-      spirv.Branch ^merge
-    ^second:
-      %slot1 = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
-      spirv.Store "Private" %slot1, %words : vector<4xi32>
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
+    %at = spirv.IAdd %step, %unit : i32
+    %words0 = spirv.FunctionCall @w_unit(%row0, %at) : (i32, i32) -> vector<4xi32>
+    %words1 = spirv.FunctionCall @w_unit(%row1, %at) : (i32, i32) -> vector<4xi32>
+    %slot0 = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
+    %slot1 = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
+    spirv.Store "Private" %slot0, %words0 : vector<4xi32>
+    spirv.Store "Private" %slot1, %words1 : vector<4xi32>
     spirv.Return
   }
 
-  // Half `half` of the step (its unit w_unit + 2 half) into that half of w_tile.
-  spirv.func @w_stage(%half : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
+  spirv.func @w_stage() "None" {
     %c2 = spirv.Constant 2 : i32
-    %c6 = spirv.Constant 6 : i32
-    %c768 = spirv.Constant 768 : i32
+    %c10 = spirv.Constant 10 : i32
+    %c640 = spirv.Constant 640 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
     %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
-    %line_at = spirv.IMul %line, %c6 : i32
+    %line_at = spirv.IMul %line, %c10 : i32
     %pair = spirv.IMul %unit, %c2 : i32
-    %in_half = spirv.IAdd %line_at, %pair : i32
-    %half_at = spirv.IMul %half, %c768 : i32
-    %at = spirv.IAdd %half_at, %in_half : i32
-    %inverse_ptr = spirv.mlir.addressof @w_inverse : !spirv.ptr<f32, Private>
-    %inverse = spirv.Load "Private" %inverse_ptr : f32
-    %first = spirv.IEqual %half, %c0 : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %first, ^first, ^second
-    ^first:
-      %units0_ptr = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
-      %units0 = spirv.Load "Private" %units0_ptr : vector<4xi32>
-      spirv.FunctionCall @stage_unit(%units0, %inverse, %at) : (vector<4xi32>, f32, i32) -> ()
-      spirv.Branch ^merge
-    ^second:
-      %units1_ptr = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
-      %units1 = spirv.Load "Private" %units1_ptr : vector<4xi32>
-      spirv.FunctionCall @stage_unit(%units1, %inverse, %at) : (vector<4xi32>, f32, i32) -> ()
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
+    %at0 = spirv.IAdd %line_at, %pair : i32
+    %at1 = spirv.IAdd %at0, %c640 : i32
+    %units0_ptr = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
+    %units1_ptr = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
+    %inverse0_ptr = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
+    %inverse1_ptr = spirv.mlir.addressof @w_inverse1 : !spirv.ptr<f32, Private>
+    %units0 = spirv.Load "Private" %units0_ptr : vector<4xi32>
+    %units1 = spirv.Load "Private" %units1_ptr : vector<4xi32>
+    %inverse0 = spirv.Load "Private" %inverse0_ptr : f32
+    %inverse1 = spirv.Load "Private" %inverse1_ptr : f32
+    spirv.FunctionCall @stage_unit(%units0, %inverse0, %at0) : (vector<4xi32>, f32, i32) -> ()
+    spirv.FunctionCall @stage_unit(%units1, %inverse1, %at1) : (vector<4xi32>, f32, i32) -> ()
     spirv.Return
   }
 

@@ -36,17 +36,11 @@
 //   @row_bounds; each workgroup had read its 128 rows of W, or their scales,
 //   once more for them: a seventh of a bf16 product's time). Every
 //   invocation keeps 1 / scale for the 4 tokens (and the rows) it stages.
-//   Steps: 32 columns of K at a time, in two half-steps of 16. An invocation
-//   holds its share of the step (4 vec4 of x: tokens x_line and x_line + 64,
-//   columns 4 x_unit .. and 16 + 4 x_unit ..; its units of W) in registers.
-//   The tiles are double-buffered, a half-step each: while the units multiply
-//   one half (its tiles' first or second buffer), the invocations stage the
-//   next half, scaled and converted, into the other, with one barrier a
-//   half-step; the next step's loads are issued once the step's second half
-//   is staged and arrive during its first half's products. (With one buffer,
-//   stage / barrier / products / barrier, a workgroup that has its
-//   multiprocessor alone, as these do at 159-167 registers, ran the two one
-//   after the other.) Shared lines are 16 + 8 halves (6 vec4), so that 8
+//   Steps: 32 columns of K at a time. An invocation holds its share of the
+//   step (4 vec4 of x: token x_line + 32 j, columns 4 x_unit ..; its units of
+//   W) in registers; it stages them, scaled and converted, into shared memory,
+//   then issues the next step's loads, which arrive while the units multiply
+//   this step's. Shared lines are 32 + 8 halves (10 vec4), so that 8
 //   consecutive lines start on different banks.
 //   Products: subgroup g owns tokens 64 (g / 4) .. +63 and rows 32 (g % 4) ..
 //   +31 of the tile as 4 x 2 accumulators of 16 x 16; per 16 columns of k it
@@ -78,11 +72,9 @@
 // the type alias !push_ptr of its pointer, the specialisation constants @K (a
 // multiple of 32), @N, @SOFTCAP (float, 0.0 = off); after it, its weights' part:
 //   @w_prepare()            after the scales: keep 1 / s_n of its rows
-//   @w_fetch(first_row, k0, half)  its units of W[.., k0 + 16 half .. +15]
-//                           into that half's registers
-//   @w_stage(half)          half `half` (0, 1) of those units, scaled by 1 / s_n
-//                           and converted to fp16, into that buffer of @w_tile
-//                           ([half][row][k]: 768 vec4 a buffer, 6 a row)
+//   @w_fetch(first_row, k0) its units of W[.., k0 .. +31] into registers
+//   @w_stage()              those units, scaled by 1 / s_n and converted to
+//                           fp16, into @w_tile ([row][k], 10 vec4 a row)
 // and the entry points @main and @main_split (LocalSize 256, 1, 1) with their
 // interfaces (@main_split's with @partials and @counts). The frame declares
 // SPLITS (default 1) itself.
@@ -92,11 +84,10 @@
   spirv.GlobalVariable @invocation_index built_in("LocalInvocationIndex") : !spirv.ptr<i32, Input>
   spirv.SpecConstant @SPLITS spec_id(8) = 1 : i32
 
-  // A half-step's tiles, twice (the double buffer, 768 vec4 apart): 128 lines
-  // (tokens; rows of W) x 6 vec4 of fp16 each.
-  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
+  // A step's tiles, 128 lines (tokens; rows of W) x 10 vec4 of fp16 each.
+  spirv.GlobalVariable @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+  spirv.GlobalVariable @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
   spirv.GlobalVariable @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
   spirv.GlobalVariable @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
   // Each subgroup's 16 x 16 fp32 output staging (256 floats at 256 g).
@@ -209,10 +200,10 @@
     %rest = spirv.FSub %scaled, %hi_wide : vector<4xf32>
     %hi = spirv.FConvert %hi_wide : vector<4xf32> to vector<4xf16>
     %lo = spirv.FConvert %rest : vector<4xf32> to vector<4xf16>
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %hi_ptr = spirv.AccessChain %x_hi[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo_ptr = spirv.AccessChain %x_lo[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
     spirv.Store "Workgroup" %hi_ptr, %hi : vector<4xf16>
     spirv.Store "Workgroup" %lo_ptr, %lo : vector<4xf16>
     spirv.Return
@@ -227,7 +218,7 @@
 
   // The subgroup's share of the tile over one 16-column slice of the step:
   // with the fragments of tokens a_at + 16 t lines (t < 4) of both x tiles
-  // and rows b_at + 16 r lines (r < 2) of w_tile (vec4 offsets; a line is 6),
+  // and rows b_at + 16 r lines (r < 2) of w_tile (vec4 offsets; a line is 10),
   // acc_tr += (hi + lo) * W. One token fragment pair is live at a time.
   spirv.func @multiply_add(
       %acc00 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -239,22 +230,22 @@
       %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
       %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
       %a_at : i32, %b_at : i32) "None" {
-    %c6 = spirv.Constant 6 : i32
-    %c96 = spirv.Constant 96 : i32
-    %c192 = spirv.Constant 192 : i32
-    %c288 = spirv.Constant 288 : i32
-    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %b_at1 = spirv.IAdd %b_at, %c96 : i32
-    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c6, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c6, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
-    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %c10 = spirv.Constant 10 : i32
+    %c160 = spirv.Constant 160 : i32
+    %c320 = spirv.Constant 320 : i32
+    %c480 = spirv.Constant 480 : i32
+    %x_hi = spirv.mlir.addressof @x_hi : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %x_lo = spirv.mlir.addressof @x_lo : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %b_at1 = spirv.IAdd %b_at, %c160 : i32
+    %b0_ptr = spirv.AccessChain %tile[%b_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b0 = spirv.KHR.CooperativeMatrixLoad %b0_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %b1_ptr = spirv.AccessChain %tile[%b_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %b1 = spirv.KHR.CooperativeMatrixLoad %b1_ptr, %c10, <ColumnMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB>
+    %hi0_ptr = spirv.AccessChain %x_hi[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi0 = spirv.KHR.CooperativeMatrixLoad %hi0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo0_ptr = spirv.AccessChain %x_lo[%a_at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo0 = spirv.KHR.CooperativeMatrixLoad %lo0_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum00 = spirv.Load "Function" %acc00 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi00 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b0, %sum00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo00 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b0, %with_hi00 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -263,11 +254,11 @@
     %with_hi01 = spirv.KHR.CooperativeMatrixMulAdd %hi0, %b1, %sum01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo01 = spirv.KHR.CooperativeMatrixMulAdd %lo0, %b1, %with_hi01 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc01, %with_lo01 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at1 = spirv.IAdd %a_at, %c96 : i32
-    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %a_at1 = spirv.IAdd %a_at, %c160 : i32
+    %hi1_ptr = spirv.AccessChain %x_hi[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi1 = spirv.KHR.CooperativeMatrixLoad %hi1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo1_ptr = spirv.AccessChain %x_lo[%a_at1] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo1 = spirv.KHR.CooperativeMatrixLoad %lo1_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum10 = spirv.Load "Function" %acc10 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi10 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b0, %sum10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo10 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b0, %with_hi10 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -276,11 +267,11 @@
     %with_hi11 = spirv.KHR.CooperativeMatrixMulAdd %hi1, %b1, %sum11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo11 = spirv.KHR.CooperativeMatrixMulAdd %lo1, %b1, %with_hi11 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc11, %with_lo11 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at2 = spirv.IAdd %a_at, %c192 : i32
-    %hi2_ptr = spirv.AccessChain %x_hi[%a_at2] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi2 = spirv.KHR.CooperativeMatrixLoad %hi2_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo2_ptr = spirv.AccessChain %x_lo[%a_at2] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo2 = spirv.KHR.CooperativeMatrixLoad %lo2_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %a_at2 = spirv.IAdd %a_at, %c320 : i32
+    %hi2_ptr = spirv.AccessChain %x_hi[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi2 = spirv.KHR.CooperativeMatrixLoad %hi2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo2_ptr = spirv.AccessChain %x_lo[%a_at2] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo2 = spirv.KHR.CooperativeMatrixLoad %lo2_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum20 = spirv.Load "Function" %acc20 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi20 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b0, %sum20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo20 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b0, %with_hi20 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -289,11 +280,11 @@
     %with_hi21 = spirv.KHR.CooperativeMatrixMulAdd %hi2, %b1, %sum21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo21 = spirv.KHR.CooperativeMatrixMulAdd %lo2, %b1, %with_hi21 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc21, %with_lo21 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
-    %a_at3 = spirv.IAdd %a_at, %c288 : i32
-    %hi3_ptr = spirv.AccessChain %x_hi[%a_at3] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %hi3 = spirv.KHR.CooperativeMatrixLoad %hi3_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
-    %lo3_ptr = spirv.AccessChain %x_lo[%a_at3] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
-    %lo3 = spirv.KHR.CooperativeMatrixLoad %lo3_ptr, %c6, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %a_at3 = spirv.IAdd %a_at, %c480 : i32
+    %hi3_ptr = spirv.AccessChain %x_hi[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %hi3 = spirv.KHR.CooperativeMatrixLoad %hi3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
+    %lo3_ptr = spirv.AccessChain %x_lo[%a_at3] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %lo3 = spirv.KHR.CooperativeMatrixLoad %lo3_ptr, %c10, <RowMajor> : !spirv.ptr<vector<4xf16>, Workgroup>, i32 -> !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>
     %sum30 = spirv.Load "Function" %acc30 : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_hi30 = spirv.KHR.CooperativeMatrixMulAdd %hi3, %b0, %sum30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %with_lo30 = spirv.KHR.CooperativeMatrixMulAdd %lo3, %b0, %with_hi30 : !spirv.coopmatrix<16x16xf16, Subgroup, MatrixA>, !spirv.coopmatrix<16x16xf16, Subgroup, MatrixB> -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -581,17 +572,17 @@
                             %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) "None" {
     %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
     %c5 = spirv.Constant 5 : i32
-    %c6 = spirv.Constant 6 : i32
+    %c7 = spirv.Constant 7 : i32
+    %c10 = spirv.Constant 10 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
     %c64 = spirv.Constant 64 : i32
+    %c96 = spirv.Constant 96 : i32
     %c128 = spirv.Constant 128 : i32
-    %c768 = spirv.Constant 768 : i32
     %f0 = spirv.Constant 0.0 : f32
     %zero_acc = spirv.CompositeConstruct %f0 : (f32) -> !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     %K = spirv.mlir.referenceof @K : i32
@@ -603,13 +594,14 @@
     %invocation = spirv.Load "Input" %index_ptr : i32
     %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
     %lane = spirv.BitwiseAnd %invocation, %c31 : i32
-    // What this invocation stages of x: tokens x_line and x_line + 64 at vec4
-    // x_unit of each half-step (units x_unit and x_unit + 4 of the step; its
-    // W: the kernel's @w_* functions).
-    %x_line = spirv.ShiftRightLogical %invocation, %c2 : i32, i32
-    %x_unit = spirv.BitwiseAnd %invocation, %c3 : i32
+    // What this invocation stages of x: tokens x_line + 32 j (j < 4) at vec4
+    // x_unit of the step (its W: the kernel's @w_* functions).
+    %x_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
+    %x_unit = spirv.BitwiseAnd %invocation, %c7 : i32
     %x_token0 = spirv.IAdd %first_token, %x_line : i32
-    %x_token1 = spirv.IAdd %x_token0, %c64 : i32
+    %x_token1 = spirv.IAdd %x_token0, %c32 : i32
+    %x_token2 = spirv.IAdd %x_token0, %c64 : i32
+    %x_token3 = spirv.IAdd %x_token0, %c96 : i32
 
     // Invocations 0..127 turn token i's maximum into s_t, 128..255 row i - 128's
     // bound into s_n: both found once for every workgroup of the product, by
@@ -642,14 +634,20 @@
     spirv.FunctionCall @w_prepare() : () -> ()
     %x_line0 = spirv.IAdd %x_line, %c0 : i32
     %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line0) : (i32, i32) -> f32
-    %x_line_at0 = spirv.IMul %x_line0, %c6 : i32
+    %x_line_at0 = spirv.IMul %x_line0, %c10 : i32
     %x_at0 = spirv.IAdd %x_line_at0, %x_unit : i32
-    %x_line1 = spirv.IAdd %x_line, %c64 : i32
+    %x_line1 = spirv.IAdd %x_line, %c32 : i32
     %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line1) : (i32, i32) -> f32
-    %x_line_at1 = spirv.IMul %x_line1, %c6 : i32
+    %x_line_at1 = spirv.IMul %x_line1, %c10 : i32
     %x_at1 = spirv.IAdd %x_line_at1, %x_unit : i32
-    %x_at0_second = spirv.IAdd %x_at0, %c768 : i32
-    %x_at1_second = spirv.IAdd %x_at1, %c768 : i32
+    %x_line2 = spirv.IAdd %x_line, %c64 : i32
+    %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line2) : (i32, i32) -> f32
+    %x_line_at2 = spirv.IMul %x_line2, %c10 : i32
+    %x_at2 = spirv.IAdd %x_line_at2, %x_unit : i32
+    %x_line3 = spirv.IAdd %x_line, %c96 : i32
+    %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line3) : (i32, i32) -> f32
+    %x_line_at3 = spirv.IMul %x_line3, %c10 : i32
+    %x_at3 = spirv.IAdd %x_line_at3, %x_unit : i32
 
     // The subgroup's share: tokens sub_token.. (64), rows sub_row.. (32) of
     // the tile; acc_tr holds its tokens + 16 t, rows + 16 r.
@@ -657,8 +655,8 @@
     %sub_token = spirv.IMul %sub_token_part, %c64 : i32
     %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
     %sub_row = spirv.IMul %sub_row_part, %c32 : i32
-    %a_at = spirv.IMul %sub_token, %c6 : i32
-    %b_at = spirv.IMul %sub_row, %c6 : i32
+    %a_at = spirv.IMul %sub_token, %c10 : i32
+    %b_at = spirv.IMul %sub_row, %c10 : i32
     spirv.Store "Function" %acc00, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc01, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc10, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
@@ -668,75 +666,48 @@
     spirv.Store "Function" %acc30, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
     spirv.Store "Function" %acc31, %zero_acc : !spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>
 
-    // The first step's units, its first half staged into the tiles' first
-    // buffer; then per step of 32 columns of K two half-steps of 16, each
-    // staging the half the next one multiplies while the units multiply the
-    // half staged before: half 1 of this step into the second buffer beside
-    // the products of half 0 in the first, then half 0 of the next step into
-    // the first beside half 1's products. One barrier a half-step (a buffer
-    // is written only after the barrier that follows its products). Each
-    // half's registers are refilled, with the next step's half, as soon as
-    // they are staged: the loads have a step's products to arrive in.
-    %x_units00 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units01 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units10 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units11 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %begin0_x = spirv.ShiftRightLogical %k_begin, %c2 : i32, i32
-    %begin0_xu0 = spirv.IAdd %begin0_x, %x_unit : i32
-    spirv.FunctionCall @fetch_x(%x_units00, %x_token0, %begin0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units10, %x_token1, %begin0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @w_fetch(%first_row, %k_begin, %c0) : (i32, i32, i32) -> ()
-    %begin1_x = spirv.ShiftRightLogical %k_begin, %c2 : i32, i32
-    %begin1_xu0 = spirv.IAdd %begin1_x, %x_unit : i32
-    %begin1_xu = spirv.IAdd %begin1_xu0, %c4 : i32
-    spirv.FunctionCall @fetch_x(%x_units01, %x_token0, %begin1_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units11, %x_token1, %begin1_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @w_fetch(%first_row, %k_begin, %c1) : (i32, i32, i32) -> ()
-    spirv.FunctionCall @stage_x(%x_units00, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-    spirv.FunctionCall @stage_x(%x_units10, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-    spirv.FunctionCall @w_stage(%c0) : (i32) -> ()
-    %second_k0 = spirv.IAdd %k_begin, %c32 : i32
-    %has_second = spirv.ULessThan %second_k0, %k_end : i32
-    spirv.mlir.selection {
-      spirv.BranchConditional %has_second, ^fetch, ^merge
-    ^fetch:
-      %second0_x = spirv.ShiftRightLogical %second_k0, %c2 : i32, i32
-      %second0_xu0 = spirv.IAdd %second0_x, %x_unit : i32
-      spirv.FunctionCall @fetch_x(%x_units00, %x_token0, %second0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-      spirv.FunctionCall @fetch_x(%x_units10, %x_token1, %second0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-      spirv.FunctionCall @w_fetch(%first_row, %second_k0, %c0) : (i32, i32, i32) -> ()
-      spirv.Branch ^merge
-    ^merge:
-      spirv.mlir.merge
-    }
-    spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-    %a_second = spirv.IAdd %a_at, %c768 : i32
-    %b_second = spirv.IAdd %b_at, %c768 : i32
+    // The first step's units, then one step per 32 columns of K.
+    %x_units0 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
+    %begin_x = spirv.ShiftRightLogical %k_begin, %c2 : i32, i32
+    %begin_xu = spirv.IAdd %begin_x, %x_unit : i32
+    spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+    spirv.FunctionCall @w_fetch(%first_row, %k_begin) : (i32, i32) -> ()
     spirv.mlir.loop {
       spirv.Branch ^header(%k_begin : i32)
     ^header(%k0 : i32):
       %more = spirv.ULessThan %k0, %k_end : i32
       spirv.BranchConditional %more, ^body, ^merge
     ^body:
-      spirv.FunctionCall @stage_x(%x_units01, %x_inverse0, %x_at0_second) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units11, %x_inverse1, %x_at1_second) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @w_stage(%c1) : (i32) -> ()
-      // Half 1 of the next step into the registers just staged.
+      spirv.FunctionCall @stage_x(%x_units0, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units1, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units2, %x_inverse2, %x_at2) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @stage_x(%x_units3, %x_inverse3, %x_at3) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
+      spirv.FunctionCall @w_stage() : () -> ()
+      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
+      // The next step's loads, in flight during this step's products.
       %next_k0 = spirv.IAdd %k0, %c32 : i32
       %has_next = spirv.ULessThan %next_k0, %k_end : i32
       spirv.mlir.selection {
         spirv.BranchConditional %has_next, ^fetch, ^merge
       ^fetch:
-        %next1_x = spirv.ShiftRightLogical %next_k0, %c2 : i32, i32
-        %next1_xu0 = spirv.IAdd %next1_x, %x_unit : i32
-        %next1_xu = spirv.IAdd %next1_xu0, %c4 : i32
-        spirv.FunctionCall @fetch_x(%x_units01, %x_token0, %next1_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units11, %x_token1, %next1_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @w_fetch(%first_row, %next_k0, %c1) : (i32, i32, i32) -> ()
+        %next_x = spirv.ShiftRightLogical %next_k0, %c2 : i32, i32
+        %next_xu = spirv.IAdd %next_x, %x_unit : i32
+        spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
+        spirv.FunctionCall @w_fetch(%first_row, %next_k0) : (i32, i32) -> ()
         spirv.Branch ^merge
       ^merge:
         spirv.mlir.merge
       }
+      // Two 16-column slices (4 vec4 each).
       spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_at, %b_at)
           : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -747,33 +718,8 @@
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              i32, i32) -> ()
-      spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
-      // Half 0 of the next step (loaded a step ago) into the first buffer,
-      // and half 0 of the step after it into its registers.
-      %after_k0 = spirv.IAdd %k0, %c64 : i32
-      %has_after = spirv.ULessThan %after_k0, %k_end : i32
-      spirv.mlir.selection {
-        spirv.BranchConditional %has_next, ^stage, ^merge
-      ^stage:
-        spirv.FunctionCall @stage_x(%x_units00, %x_inverse0, %x_at0) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-        spirv.FunctionCall @stage_x(%x_units10, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-        spirv.FunctionCall @w_stage(%c0) : (i32) -> ()
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
-      spirv.mlir.selection {
-        spirv.BranchConditional %has_after, ^fetch, ^merge
-      ^fetch:
-        %after0_x = spirv.ShiftRightLogical %after_k0, %c2 : i32, i32
-        %after0_xu0 = spirv.IAdd %after0_x, %x_unit : i32
-        spirv.FunctionCall @fetch_x(%x_units00, %x_token0, %after0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units10, %x_token1, %after0_xu0) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @w_fetch(%first_row, %after_k0, %c0) : (i32, i32, i32) -> ()
-        spirv.Branch ^merge
-      ^merge:
-        spirv.mlir.merge
-      }
+      %a_second = spirv.IAdd %a_at, %c4 : i32
+      %b_second = spirv.IAdd %b_at, %c4 : i32
       spirv.FunctionCall @multiply_add(%acc00, %acc01, %acc10, %acc11, %acc20, %acc21, %acc30, %acc31, %a_second, %b_second)
           : (!spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
@@ -784,6 +730,7 @@
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
              i32, i32) -> ()
+      // The next step overwrites the tiles this one read.
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
       spirv.Branch ^header(%next_k0 : i32)
     ^merge:

@@ -17,9 +17,9 @@
 // q8 weight (up to 7 + 8 bits) is rounded to 11, a relative error of at most
 // 2^-12: a 32nd of the quantisation step at the block's largest code.
 //
-// Work: q8 rows are 2 units of 16 bytes (16 quants) a block, q4 rows one unit
-// (32 quants); invocation i fetches row i / 2's block and stages 8 of its
-// columns each half-step (columns 8 (i % 2) .. +7 of the half).
+// Work: q8 rows are 2 units of 16 bytes (16 quants) a block, staged by all 256
+// invocations (row i / 2, unit i % 2); q4 rows one unit (32 quants), staged by
+// the first 128 (row i).
 //
 // Specialisation constants (set by unicorn-compile from the defines; SPLITS,
 // default 1, is the frame's):
@@ -62,13 +62,10 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.SpecConstant @SOFTCAP spec_id(2) = 0.0 : f32
   spirv.SpecConstant @QUANT_BITS spec_id(3) = 8 : i32
 
-  // This invocation's registers for each half of the step: its row's 16-byte
-  // unit with the half's quants (q8: unit `half` of the block; q4: the block's
-  // one unit) and the block's scale; and 1 / s_n of the row.
-  spirv.GlobalVariable @w_quants0 : !spirv.ptr<vector<4xi32>, Private>
-  spirv.GlobalVariable @w_quants1 : !spirv.ptr<vector<4xi32>, Private>
-  spirv.GlobalVariable @w_block_scale0 : !spirv.ptr<f32, Private>
-  spirv.GlobalVariable @w_block_scale1 : !spirv.ptr<f32, Private>
+  // This invocation's unit of the step (registers), its block's scale and
+  // 1 / s_n of its row.
+  spirv.GlobalVariable @w_quants : !spirv.ptr<vector<4xi32>, Private>
+  spirv.GlobalVariable @w_block_scale : !spirv.ptr<f32, Private>
   spirv.GlobalVariable @w_inverse : !spirv.ptr<f32, Private>
 
   // include: matmul_coop_frame.mlir
@@ -81,21 +78,27 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %units : i32
   }
 
-  // This invocation's row of the tile and its part of each half-step:
-  // columns 8 part .. +7 of the half (two invocations a row).
+  // This invocation's row of the tile and unit of its block; past row 127 it
+  // stages nothing (q4's second half).
   spirv.func @w_line() -> i32 "None" {
-    %c1 = spirv.Constant 1 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %line = spirv.ShiftRightLogical %invocation, %c1 : i32, i32
+    %units = spirv.FunctionCall @units_per_block() : () -> i32
+    %line = spirv.UDiv %invocation, %units : i32
     spirv.ReturnValue %line : i32
   }
   spirv.func @w_part() -> i32 "None" {
-    %c1 = spirv.Constant 1 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %part = spirv.BitwiseAnd %invocation, %c1 : i32
+    %units = spirv.FunctionCall @units_per_block() : () -> i32
+    %part = spirv.UMod %invocation, %units : i32
     spirv.ReturnValue %part : i32
+  }
+  spirv.func @w_stages() -> i1 "None" {
+    %c128 = spirv.Constant 128 : i32
+    %line = spirv.FunctionCall @w_line() : () -> i32
+    %stages = spirv.ULessThan %line, %c128 : i32
+    spirv.ReturnValue %stages : i1
   }
 
   // The scale of block `block` of row `row` (0 past N).
@@ -135,64 +138,57 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   }
 
   spirv.func @w_prepare() "None" {
+    %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
-    %inverse = spirv.FunctionCall @inverse_scale(%c1, %line) : (i32, i32) -> f32
+    %stages = spirv.FunctionCall @w_stages() : () -> i1
+    %safe_line = spirv.Select %stages, %line, %c0 : i1, i32
+    %inverse = spirv.FunctionCall @inverse_scale(%c1, %safe_line) : (i32, i32) -> f32
     %slot = spirv.mlir.addressof @w_inverse : !spirv.ptr<f32, Private>
     spirv.Store "Private" %slot, %inverse : f32
     spirv.Return
   }
 
-  // Half `half` of this invocation's row's block k0 / 32 (q8: its unit
-  // `half`; q4: its one unit, which both halves load, the second time from the
-  // cache) and the block's scale into that half's registers (zeros past N).
-  spirv.func @w_fetch(%first_row : i32, %k0 : i32, %half : i32) "None" {
+  // This invocation's unit of block k0 / 32 of its row and the block's scale
+  // (zeros past N; nothing for an invocation that stages nothing).
+  spirv.func @w_fetch(%first_row : i32, %k0 : i32) "None" {
     %c0 = spirv.Constant 0 : i32
     %c2 = spirv.Constant 2 : i32
     %c5 = spirv.Constant 5 : i32
-    %c8 = spirv.Constant 8 : i32
     %K = spirv.mlir.referenceof @K : i32
     %N = spirv.mlir.referenceof @N : i32
-    %bits = spirv.mlir.referenceof @QUANT_BITS : i32
-    %line = spirv.FunctionCall @w_line() : () -> i32
-    %units = spirv.FunctionCall @units_per_block() : () -> i32
-    %row = spirv.IAdd %first_row, %line : i32
-    %block = spirv.ShiftRightLogical %k0, %c5 : i32, i32
-    %inside = spirv.ULessThan %row, %N : i32
-    %safe_row = spirv.Select %inside, %row, %c0 : i1, i32
-    %pc = spirv.mlir.addressof @pc : !push_ptr
-    %base_ptr = spirv.AccessChain %pc[%c2] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
-    %base = spirv.Load "PushConstant" %base_ptr : i32
-    %base_unit = spirv.ShiftRightLogical %base, %c2 : i32, i32
-    %blocks_per_row = spirv.ShiftRightLogical %K, %c5 : i32, i32
-    %units_per_row = spirv.IMul %blocks_per_row, %units : i32
-    %row_units = spirv.IMul %safe_row, %units_per_row : i32
-    %block_units = spirv.IMul %block, %units : i32
-    %row_at = spirv.IAdd %base_unit, %row_units : i32
-    %block_at = spirv.IAdd %row_at, %block_units : i32
-    %is_q8 = spirv.IEqual %bits, %c8 : i32
-    %unit_in_block = spirv.Select %is_q8, %half, %c0 : i1, i32
-    %at = spirv.IAdd %block_at, %unit_in_block : i32
-    %buffer = spirv.mlir.addressof @quant_units : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
-    %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xi32>, StorageBuffer>
-    %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xi32>
-    %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
-    %quants = spirv.BitwiseAnd %loaded, %mask : vector<4xi32>
-    %scale = spirv.FunctionCall @block_scale(%row, %block) : (i32, i32) -> f32
-    %first = spirv.IEqual %half, %c0 : i32
+    %stages = spirv.FunctionCall @w_stages() : () -> i1
     spirv.mlir.selection {
-      spirv.BranchConditional %first, ^first, ^second
-    ^first:
-      %quants0_slot = spirv.mlir.addressof @w_quants0 : !spirv.ptr<vector<4xi32>, Private>
-      %scale0_slot = spirv.mlir.addressof @w_block_scale0 : !spirv.ptr<f32, Private>
-      spirv.Store "Private" %quants0_slot, %quants : vector<4xi32>
-      spirv.Store "Private" %scale0_slot, %scale : f32
-      spirv.Branch ^merge
-    ^second:
-      %quants1_slot = spirv.mlir.addressof @w_quants1 : !spirv.ptr<vector<4xi32>, Private>
-      %scale1_slot = spirv.mlir.addressof @w_block_scale1 : !spirv.ptr<f32, Private>
-      spirv.Store "Private" %quants1_slot, %quants : vector<4xi32>
-      spirv.Store "Private" %scale1_slot, %scale : f32
+      spirv.BranchConditional %stages, ^fetch, ^merge
+    ^fetch:
+      %line = spirv.FunctionCall @w_line() : () -> i32
+      %part = spirv.FunctionCall @w_part() : () -> i32
+      %units = spirv.FunctionCall @units_per_block() : () -> i32
+      %row = spirv.IAdd %first_row, %line : i32
+      %block = spirv.ShiftRightLogical %k0, %c5 : i32, i32
+      %inside = spirv.ULessThan %row, %N : i32
+      %safe_row = spirv.Select %inside, %row, %c0 : i1, i32
+      %pc = spirv.mlir.addressof @pc : !push_ptr
+      %base_ptr = spirv.AccessChain %pc[%c2] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
+      %base = spirv.Load "PushConstant" %base_ptr : i32
+      %base_unit = spirv.ShiftRightLogical %base, %c2 : i32, i32
+      %blocks_per_row = spirv.ShiftRightLogical %K, %c5 : i32, i32
+      %units_per_row = spirv.IMul %blocks_per_row, %units : i32
+      %row_units = spirv.IMul %safe_row, %units_per_row : i32
+      %block_units = spirv.IMul %block, %units : i32
+      %row_at = spirv.IAdd %base_unit, %row_units : i32
+      %block_at = spirv.IAdd %row_at, %block_units : i32
+      %at = spirv.IAdd %block_at, %part : i32
+      %buffer = spirv.mlir.addressof @quant_units : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>
+      %ptr = spirv.AccessChain %buffer[%c0, %at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<vector<4xi32>, stride=16> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<vector<4xi32>, StorageBuffer>
+      %loaded = spirv.Load "StorageBuffer" %ptr : vector<4xi32>
+      %mask = spirv.FunctionCall @keep_mask(%inside) : (i1) -> vector<4xi32>
+      %quants = spirv.BitwiseAnd %loaded, %mask : vector<4xi32>
+      %scale = spirv.FunctionCall @block_scale(%row, %block) : (i32, i32) -> f32
+      %quants_slot = spirv.mlir.addressof @w_quants : !spirv.ptr<vector<4xi32>, Private>
+      %scale_slot = spirv.mlir.addressof @w_block_scale : !spirv.ptr<f32, Private>
+      spirv.Store "Private" %quants_slot, %quants : vector<4xi32>
+      spirv.Store "Private" %scale_slot, %scale : f32
       spirv.Branch ^merge
     ^merge:
       spirv.mlir.merge
@@ -206,8 +202,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     %values = spirv.ConvertSToF %codes : vector<4xi32> to vector<4xf32>
     %scaled = spirv.VectorTimesScalar %values, %factor : (vector<4xf32>, f32) -> vector<4xf32>
     %halves = spirv.FConvert %scaled : vector<4xf32> to vector<4xf16>
-    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>
-    %ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1536 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
+    %tile = spirv.mlir.addressof @w_tile : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>
+    %ptr = spirv.AccessChain %tile[%at] : !spirv.ptr<!spirv.array<1280 x vector<4xf16>>, Workgroup>, i32 -> !spirv.ptr<vector<4xf16>, Workgroup>
     spirv.Store "Workgroup" %ptr, %halves : vector<4xf16>
     spirv.Return
   }
@@ -234,64 +230,82 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %codes : vector<4xi32>
   }
 
-  // Half `half` of the block (that half's registers) into that half of
-  // w_tile: row line, columns 8 part .. +7 of the half, 2 vec4. q8: words
-  // 2 part, + 1 of the block's unit `half` (4 quants each); q4: word
-  // 2 half + part of its unit (8 quants, nibbles 0-3 then 4-7).
-  spirv.func @w_stage(%half : i32) "None" {
-    %c0 = spirv.Constant 0 : i32
+  // The unit into w_tile: row line, columns 16 part .. of the step (q8: 4 vec4
+  // of its 16 quants; q4: 8 vec4 of its 32).
+  spirv.func @w_stage() "None" {
     %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
+    %c3 = spirv.Constant 3 : i32
+    %c4 = spirv.Constant 4 : i32
+    %c5 = spirv.Constant 5 : i32
     %c6 = spirv.Constant 6 : i32
+    %c7 = spirv.Constant 7 : i32
     %c8 = spirv.Constant 8 : i32
-    %c768 = spirv.Constant 768 : i32
+    %c10 = spirv.Constant 10 : i32
     %low_nibbles = spirv.Constant dense<[0, 4, 8, 12]> : vector<4xi32>
     %high_nibbles = spirv.Constant dense<[16, 20, 24, 28]> : vector<4xi32>
     %bits = spirv.mlir.referenceof @QUANT_BITS : i32
-    %line = spirv.FunctionCall @w_line() : () -> i32
-    %part = spirv.FunctionCall @w_part() : () -> i32
-    %scale0_ptr = spirv.mlir.addressof @w_block_scale0 : !spirv.ptr<f32, Private>
-    %scale1_ptr = spirv.mlir.addressof @w_block_scale1 : !spirv.ptr<f32, Private>
-    %quants0_ptr = spirv.mlir.addressof @w_quants0 : !spirv.ptr<vector<4xi32>, Private>
-    %quants1_ptr = spirv.mlir.addressof @w_quants1 : !spirv.ptr<vector<4xi32>, Private>
-    %inverse_ptr = spirv.mlir.addressof @w_inverse : !spirv.ptr<f32, Private>
-    %scale0 = spirv.Load "Private" %scale0_ptr : f32
-    %scale1 = spirv.Load "Private" %scale1_ptr : f32
-    %quants0 = spirv.Load "Private" %quants0_ptr : vector<4xi32>
-    %quants1 = spirv.Load "Private" %quants1_ptr : vector<4xi32>
-    %inverse = spirv.Load "Private" %inverse_ptr : f32
-    %first_half = spirv.IEqual %half, %c0 : i32
-    %first_half4 = spirv.CompositeConstruct %first_half, %first_half, %first_half, %first_half : (i1, i1, i1, i1) -> vector<4xi1>
-    %scale = spirv.Select %first_half, %scale0, %scale1 : i1, f32
-    %unit = spirv.Select %first_half4, %quants0, %quants1 : vector<4xi1>, vector<4xi32>
-    %factor = spirv.FMul %scale, %inverse : f32
-    %line_at = spirv.IMul %line, %c6 : i32
-    %part_at = spirv.IMul %part, %c2 : i32
-    %in_half = spirv.IAdd %line_at, %part_at : i32
-    %half_at = spirv.IMul %half, %c768 : i32
-    %at = spirv.IAdd %half_at, %in_half : i32
-    %at1 = spirv.IAdd %at, %c1 : i32
-    %is_q8 = spirv.IEqual %bits, %c8 : i32
+    %stages = spirv.FunctionCall @w_stages() : () -> i1
     spirv.mlir.selection {
-      spirv.BranchConditional %is_q8, ^q8, ^q4
-    ^q8:
-      %word_index0 = spirv.IMul %part, %c2 : i32
-      %word_index1 = spirv.IAdd %word_index0, %c1 : i32
-      %word0 = spirv.VectorExtractDynamic %unit[%word_index0] : vector<4xi32>, i32
-      %word1 = spirv.VectorExtractDynamic %unit[%word_index1] : vector<4xi32>, i32
-      %codes0 = spirv.FunctionCall @q8_codes(%word0) : (i32) -> vector<4xi32>
-      %codes1 = spirv.FunctionCall @q8_codes(%word1) : (i32) -> vector<4xi32>
-      spirv.FunctionCall @stage_codes(%codes0, %factor, %at) : (vector<4xi32>, f32, i32) -> ()
-      spirv.FunctionCall @stage_codes(%codes1, %factor, %at1) : (vector<4xi32>, f32, i32) -> ()
-      spirv.Branch ^merge
-    ^q4:
-      %half_words = spirv.IMul %half, %c2 : i32
-      %word_index = spirv.IAdd %half_words, %part : i32
-      %word = spirv.VectorExtractDynamic %unit[%word_index] : vector<4xi32>, i32
-      %low = spirv.FunctionCall @q4_codes(%word, %low_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
-      %high = spirv.FunctionCall @q4_codes(%word, %high_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
-      spirv.FunctionCall @stage_codes(%low, %factor, %at) : (vector<4xi32>, f32, i32) -> ()
-      spirv.FunctionCall @stage_codes(%high, %factor, %at1) : (vector<4xi32>, f32, i32) -> ()
+      spirv.BranchConditional %stages, ^stage, ^merge
+    ^stage:
+      %line = spirv.FunctionCall @w_line() : () -> i32
+      %part = spirv.FunctionCall @w_part() : () -> i32
+      %quants_ptr = spirv.mlir.addressof @w_quants : !spirv.ptr<vector<4xi32>, Private>
+      %scale_ptr = spirv.mlir.addressof @w_block_scale : !spirv.ptr<f32, Private>
+      %inverse_ptr = spirv.mlir.addressof @w_inverse : !spirv.ptr<f32, Private>
+      %quants = spirv.Load "Private" %quants_ptr : vector<4xi32>
+      %scale = spirv.Load "Private" %scale_ptr : f32
+      %inverse = spirv.Load "Private" %inverse_ptr : f32
+      %factor = spirv.FMul %scale, %inverse : f32
+      %line_at = spirv.IMul %line, %c10 : i32
+      %part_at = spirv.IMul %part, %c4 : i32
+      %at = spirv.IAdd %line_at, %part_at : i32
+      %word0 = spirv.CompositeExtract %quants[0 : i32] : vector<4xi32>
+      %word1 = spirv.CompositeExtract %quants[1 : i32] : vector<4xi32>
+      %word2 = spirv.CompositeExtract %quants[2 : i32] : vector<4xi32>
+      %word3 = spirv.CompositeExtract %quants[3 : i32] : vector<4xi32>
+      %at1 = spirv.IAdd %at, %c1 : i32
+      %at2 = spirv.IAdd %at, %c2 : i32
+      %at3 = spirv.IAdd %at, %c3 : i32
+      %is_q8 = spirv.IEqual %bits, %c8 : i32
+      spirv.mlir.selection {
+        spirv.BranchConditional %is_q8, ^q8, ^q4
+      ^q8:
+        %codes0 = spirv.FunctionCall @q8_codes(%word0) : (i32) -> vector<4xi32>
+        %codes1 = spirv.FunctionCall @q8_codes(%word1) : (i32) -> vector<4xi32>
+        %codes2 = spirv.FunctionCall @q8_codes(%word2) : (i32) -> vector<4xi32>
+        %codes3 = spirv.FunctionCall @q8_codes(%word3) : (i32) -> vector<4xi32>
+        spirv.FunctionCall @stage_codes(%codes0, %factor, %at) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%codes1, %factor, %at1) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%codes2, %factor, %at2) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%codes3, %factor, %at3) : (vector<4xi32>, f32, i32) -> ()
+        spirv.Branch ^merge
+      ^q4:
+        %at4 = spirv.IAdd %at, %c4 : i32
+        %at5 = spirv.IAdd %at, %c5 : i32
+        %at6 = spirv.IAdd %at, %c6 : i32
+        %at7 = spirv.IAdd %at, %c7 : i32
+        %low0 = spirv.FunctionCall @q4_codes(%word0, %low_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %high0 = spirv.FunctionCall @q4_codes(%word0, %high_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %low1 = spirv.FunctionCall @q4_codes(%word1, %low_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %high1 = spirv.FunctionCall @q4_codes(%word1, %high_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %low2 = spirv.FunctionCall @q4_codes(%word2, %low_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %high2 = spirv.FunctionCall @q4_codes(%word2, %high_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %low3 = spirv.FunctionCall @q4_codes(%word3, %low_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        %high3 = spirv.FunctionCall @q4_codes(%word3, %high_nibbles) : (i32, vector<4xi32>) -> vector<4xi32>
+        spirv.FunctionCall @stage_codes(%low0, %factor, %at) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%high0, %factor, %at1) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%low1, %factor, %at2) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%high1, %factor, %at3) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%low2, %factor, %at4) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%high2, %factor, %at5) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%low3, %factor, %at6) : (vector<4xi32>, f32, i32) -> ()
+        spirv.FunctionCall @stage_codes(%high3, %factor, %at7) : (vector<4xi32>, f32, i32) -> ()
+        spirv.Branch ^merge
+      ^merge:
+        spirv.mlir.merge
+      }
       spirv.Branch ^merge
     ^merge:
       spirv.mlir.merge
