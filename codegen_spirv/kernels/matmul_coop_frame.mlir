@@ -42,6 +42,12 @@
 //   then issues the next step's loads, which arrive while the units multiply
 //   this step's. Shared lines are 32 + 8 halves (10 vec4), so that 8
 //   consecutive lines start on different banks.
+//   Single-buffered on purpose: tiles double-buffered a half-step of 16
+//   columns each (46080 B), staging one half beside the other's products
+//   with one barrier a half-step, were exact and slower on an H200 (the 27B
+//   widths' bf16 products 22.7 -> 25.6 ms a chunk, 30.5 with each half's
+//   registers refilled as soon as staged; 189b88a, reverted,
+//   bench/results/prefill-double-buffer-h200-2026-12-04.json).
 //   Products: subgroup g owns tokens 64 (g / 4) .. +63 and rows 32 (g % 4) ..
 //   +31 of the tile as 4 x 2 accumulators of 16 x 16; per 16 columns of k it
 //   loads 2 W fragments and, one token fragment at a time, its hi and lo for
