@@ -173,16 +173,15 @@ std::vector<KernelInfo> builtinKernels() {
       kernel("sample", {required("COUNT"), workgroup}, 2, sizeof(SamplePush)),
       kernel("token_maxima", {required("K"), workgroup}, 2, sizeof(TokenMaximaPush)),
       kernel("row_bounds", {required("K"), required("QUANT_BITS"), workgroup}, 2, sizeof(RowBoundsPush)),
-      // QUANT_BITS (both norms): the normed row quantised too, into one more
-      // binding. ROW_LANES_BY_INDEX (row_lanes.glsl): 1 only in tests.
+      // QUANT_BITS (both norms): the normed row quantised too, into one more binding.
       withExtraBindings(kernel("rms_norm",
                                {required("WIDTH"), required("EPS"), optional("ADD_TO_OUTPUT", "0"), workgroup,
-                                optional("QUANT_BITS", "0"), optional("ROW_LANES_BY_INDEX", "0")},
+                                optional("QUANT_BITS", "0")},
                                3, sizeof(RmsNormPush)),
                         "QUANT_BITS", 1),
       withExtraBindings(kernel("rms_norm_add_norm",
                                {required("WIDTH"), required("EPS"), required("NEXT_EPS"), workgroup,
-                                optional("QUANT_BITS", "0"), optional("ROW_LANES_BY_INDEX", "0")},
+                                optional("QUANT_BITS", "0")},
                                5, sizeof(RmsNormAddNormPush)),
                         "QUANT_BITS", 1),
   };

@@ -6,10 +6,9 @@
 //
 // One workgroup per row, so the kernel is bound by latency, not bandwidth (a
 // 27B row is 21 KiB): each invocation loads its share of the row as vec4s in
-// one unrolled burst (vec4 rowLane() + j * WG_SIZE, row_lanes.glsl) and keeps
-// it in registers for the second pass, instead of a loop of dependent round
-// trips per element, twice (on an H200 the loop form took ~15 us per row of
-// 5376).
+// one unrolled burst and keeps it in registers for the second pass, instead of
+// a loop of dependent round trips per element, twice (on an H200 the loop
+// form took ~15 us per row of 5376).
 //
 // Alignment (the schedule guarantees it): x_base, x_token_stride, y_base and
 // y_token_stride are multiples of 4 (16 bytes), weight_base of 2.
@@ -26,7 +25,6 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "bf16.glsl"
-#include "row_lanes.glsl"
 #include "workgroup_reduce.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -63,7 +61,6 @@ const uint kVec4PerInvocation = (kVec4PerRow + WG_SIZE - 1u) / WG_SIZE;
 void main() {
   uint token = gl_WorkGroupID.x;
   if (token >= pc.num_tokens) return;
-  uint lane = rowLane();
   uint x_row = (pc.x_base + token * pc.x_token_stride) / 4u;
   uint y_row = (pc.y_base + token * pc.y_token_stride) / 4u;
 
@@ -75,7 +72,7 @@ void main() {
 #endif
   float sum_of_squares = 0.0;
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
-    uint v = lane + j * WG_SIZE;
+    uint v = gl_LocalInvocationID.x + j * WG_SIZE;
     bool inside = v < kVec4PerRow;
     values[j] = inside ? x4[x_row + v] : vec4(0.0);
     uvec2 words = inside ? weight_pairs[pc.weight_base / 2u + v] : uvec2(0u);
@@ -87,7 +84,7 @@ void main() {
   }
   float inverse_rms = inversesqrt(workgroupSum(sum_of_squares) / float(WIDTH) + EPS);
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
-    uint v = lane + j * WG_SIZE;
+    uint v = gl_LocalInvocationID.x + j * WG_SIZE;
     if (v >= kVec4PerRow) break;  // storeQuantised reads no vec4 past the row either
     vec4 normed = values[j] * inverse_rms * gains[j];
 #if QUANT_BITS != 0

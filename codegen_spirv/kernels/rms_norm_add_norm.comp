@@ -30,7 +30,6 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "bf16.glsl"
-#include "row_lanes.glsl"
 #include "workgroup_reduce.glsl"
 
 layout(local_size_x = WG_SIZE) in;
@@ -70,7 +69,6 @@ const uint kVec4PerInvocation = (kVec4PerRow + WG_SIZE - 1u) / WG_SIZE;
 void main() {
   uint token = gl_WorkGroupID.x;
   if (token >= pc.num_tokens) return;
-  uint lane = rowLane();
   uint x_row = (pc.x_base + token * pc.x_token_stride) / 4u;
   uint residual_row = (pc.residual_base + token * pc.residual_token_stride) / 4u;
   uint normed_row = (pc.normed_base + token * pc.normed_token_stride) / 4u;
@@ -80,7 +78,7 @@ void main() {
   vec4 row_gains[kVec4PerInvocation], next_gains[kVec4PerInvocation];
   float sum_of_squares = 0.0;
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
-    uint v = lane + j * WG_SIZE;
+    uint v = gl_LocalInvocationID.x + j * WG_SIZE;
     bool inside = v < kVec4PerRow;
     values[j] = inside ? x4[x_row + v] : vec4(0.0);
     residual[j] = inside ? residual4[residual_row + v] : vec4(0.0);
@@ -98,7 +96,7 @@ void main() {
   }
   float next_inverse_rms = inversesqrt(workgroupSum(sum_squares_of_sums) / float(WIDTH) + NEXT_EPS);
   [[unroll]] for (uint j = 0u; j < kVec4PerInvocation; ++j) {
-    uint v = lane + j * WG_SIZE;
+    uint v = gl_LocalInvocationID.x + j * WG_SIZE;
     vec4 normed = values[j] * next_inverse_rms * next_gains[j];
     if (v < kVec4PerRow) {
       residual4[residual_row + v] = values[j];

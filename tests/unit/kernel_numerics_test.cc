@@ -327,18 +327,10 @@ TEST_F(KernelNumericsTest, NormsQuantiseTheirRowsAsQuantizeActivationDoes) {
     std::fill_n(residual.begin() + 32, 32, 0.0f);
     Bf16Tensor weight = randomBf16(width, 0.5f, 46), next_weight = randomBf16(width, 0.5f, 47);
     const uint32_t units = quantizedActivationUnits(width);
-    // Each block's maximum and sum cross its 8 lanes by subgroup shuffles
-    // (every device with subgroups of 8 or more, this test's included), or,
-    // with ROW_LANES_BY_INDEX, through shared memory as on those without.
-    for (auto [quant, by_index] : {std::pair{BlockQuant::kQ8, false}, std::pair{BlockQuant::kQ4, false},
-                                   std::pair{BlockQuant::kQ8, true}, std::pair{BlockQuant::kQ4, true}}) {
+    for (BlockQuant quant : {BlockQuant::kQ8, BlockQuant::kQ4}) {
       const uint32_t workgroup = width > 256 ? 256 : 64;
       const std::string what = std::string("rms_norm_add_norm QUANT_BITS=") + (quant == BlockQuant::kQ8 ? "8" : "4") +
-                               " WIDTH=" + std::to_string(width) + (by_index ? " ROW_LANES_BY_INDEX" : "");
-      auto lanes = [by_index](KernelRequest request) {
-        if (by_index) request.defines["ROW_LANES_BY_INDEX"] = "1";
-        return request;
-      };
+                               " WIDTH=" + std::to_string(width);
       gpu::GpuBuffer x_buffer = upload(x, "x");
       gpu::GpuBuffer w_buffer = upload(weight.packed, "w");
       gpu::GpuBuffer next_w_buffer = upload(next_weight.packed, "w_next");
@@ -346,7 +338,7 @@ TEST_F(KernelNumericsTest, NormsQuantiseTheirRowsAsQuantizeActivationDoes) {
       gpu::GpuBuffer normed = upload(std::vector<float>(width * tokens, 0.0f), "normed");
       gpu::GpuBuffer fused = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0xdeadbeefu), "qx fused");
       gpu::GpuBuffer alone = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0u), "qx alone");
-      run(lanes(rmsNormAddNormKernel(width, 1e-6f, 1e-5f, workgroup, quant)),
+      run(rmsNormAddNormKernel(width, 1e-6f, 1e-5f, workgroup, quant),
           {&x_buffer, &w_buffer, &residual_buffer, &next_w_buffer, &normed, &fused},
           RmsNormAddNormPush{0, width, 0, 0, width, 0, 0, width, tokens}, {tokens, 1, 1});
       run(quantizeActivationKernel(quant, width, 64), {&normed, &alone},
@@ -356,7 +348,7 @@ TEST_F(KernelNumericsTest, NormsQuantiseTheirRowsAsQuantizeActivationDoes) {
       // rms_norm's quantised output (the first layer's input norm), the same way.
       gpu::GpuBuffer plain = upload(std::vector<float>(width * tokens, 0.0f), "rms_norm out");
       gpu::GpuBuffer plain_fused = upload(std::vector<uint32_t>(size_t(units) * 4 * tokens, 0xdeadbeefu), "qx");
-      run(lanes(rmsNormKernel(width, 1e-6f, false, workgroup, quant)), {&x_buffer, &w_buffer, &plain, &plain_fused},
+      run(rmsNormKernel(width, 1e-6f, false, workgroup, quant), {&x_buffer, &w_buffer, &plain, &plain_fused},
           RmsNormPush{0, width, 0, 0, width, tokens}, {tokens, 1, 1});
       run(quantizeActivationKernel(quant, width, 64), {&plain, &alone},
           QuantizeActivationPush{0, width, 0, units, tokens}, {(width / 32 + 63) / 64, tokens, 1});
