@@ -140,9 +140,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   spirv.func @w_prepare() "None" {
     %c1 = spirv.Constant 1 : i32
-    %c32 = spirv.Constant 32 : i32
+    %c64 = spirv.Constant 64 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
-    %line1 = spirv.IAdd %line, %c32 : i32
+    %line1 = spirv.IAdd %line, %c64 : i32
     %inverse0 = spirv.FunctionCall @inverse_scale(%c1, %line) : (i32, i32) -> f32
     %inverse1 = spirv.FunctionCall @inverse_scale(%c1, %line1) : (i32, i32) -> f32
     %slot0 = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
@@ -154,11 +154,11 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   spirv.func @w_fetch(%first_row : i32, %k0 : i32) "None" {
     %c3 = spirv.Constant 3 : i32
-    %c32 = spirv.Constant 32 : i32
+    %c64 = spirv.Constant 64 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
     %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
     %row0 = spirv.IAdd %first_row, %line : i32
-    %row1 = spirv.IAdd %row0, %c32 : i32
+    %row1 = spirv.IAdd %row0, %c64 : i32
     %step = spirv.ShiftRightLogical %k0, %c3 : i32, i32
     %at = spirv.IAdd %step, %unit : i32
     %words0 = spirv.FunctionCall @w_unit(%row0, %at) : (i32, i32) -> vector<4xi32>
@@ -173,13 +173,13 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
   spirv.func @w_stage() "None" {
     %c2 = spirv.Constant 2 : i32
     %c10 = spirv.Constant 10 : i32
-    %c320 = spirv.Constant 320 : i32
+    %c640 = spirv.Constant 640 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
     %unit = spirv.FunctionCall @w_unit_of_step() : () -> i32
     %line_at = spirv.IMul %line, %c10 : i32
     %pair = spirv.IMul %unit, %c2 : i32
     %at0 = spirv.IAdd %line_at, %pair : i32
-    %at1 = spirv.IAdd %at0, %c320 : i32
+    %at1 = spirv.IAdd %at0, %c640 : i32
     %units0_ptr = spirv.mlir.addressof @w_units0 : !spirv.ptr<vector<4xi32>, Private>
     %units1_ptr = spirv.mlir.addressof @w_units1 : !spirv.ptr<vector<4xi32>, Private>
     %inverse0_ptr = spirv.mlir.addressof @w_inverse0 : !spirv.ptr<f32, Private>
@@ -195,8 +195,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   spirv.EntryPoint "GLCompute" @main, @x, @weight_units, @y, @token_maxima, @row_bounds, @pc, @workgroup_id, @workgroup_count, @invocation_index,
       @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
-  spirv.ExecutionMode @main "LocalSize", 128, 1, 1
+  spirv.ExecutionMode @main "LocalSize", 256, 1, 1
   spirv.EntryPoint "GLCompute" @main_split, @x, @weight_units, @y, @partials, @counts, @split_token_maxima, @split_row_bounds, @pc, @workgroup_id,
       @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
-  spirv.ExecutionMode @main_split "LocalSize", 128, 1, 1
+  spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }

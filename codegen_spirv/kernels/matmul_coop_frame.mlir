@@ -432,7 +432,7 @@
     %c0 = spirv.Constant 0 : i32
     %c1 = spirv.Constant 1 : i32
     %c4 = spirv.Constant 4 : i32
-    %c6 = spirv.Constant 6 : i32
+    %c7 = spirv.Constant 7 : i32
     %c8 = spirv.Constant 8 : i32
     %c15 = spirv.Constant 15 : i32
     %c32 = spirv.Constant 32 : i32
@@ -451,7 +451,7 @@
       %token_local = spirv.IAdd %token0, %r : i32
       %row_local = spirv.IAdd %row0, %c : i32
       %v = spirv.FunctionCall @scaled_staged(%staging_base, %e, %token_local, %row_local) : (i32, i32, i32, i32) -> f32
-      %line = spirv.ShiftLeftLogical %token_local, %c6 : i32, i32
+      %line = spirv.ShiftLeftLogical %token_local, %c7 : i32, i32
       %in_tile = spirv.IAdd %line, %row_local : i32
       %p_at = spirv.IAdd %partial_base, %in_tile : i32
       %p_ptr = spirv.AccessChain %partials[%c0, %p_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
@@ -476,10 +476,7 @@
     %c14 = spirv.Constant 14 : i32
     %c64 = spirv.Constant 64 : i32
     %c127 = spirv.Constant 127 : i32
-    %c128 = spirv.Constant 128 : i32
-    %c13 = spirv.Constant 13 : i32
-    %c6 = spirv.Constant 6 : i32
-    %c63 = spirv.Constant 63 : i32
+    %c256 = spirv.Constant 256 : i32
     %f0 = spirv.Constant 0.0 : f32
     %f1 = spirv.Constant 1.0 : f32
     %splits = spirv.mlir.referenceof @SPLITS : i32
@@ -527,7 +524,7 @@
         %more = spirv.ULessThan %i, %c64 : i32
         spirv.BranchConditional %more, ^body, ^merge
       ^body:
-        %e_step = spirv.IMul %i, %c128 : i32
+        %e_step = spirv.IMul %i, %c256 : i32
         %e = spirv.IAdd %invocation, %e_step : i32
         spirv.Store "Function" %total, %f0 : f32
         spirv.mlir.loop {
@@ -537,7 +534,7 @@
           spirv.BranchConditional %more_splits, ^body, ^merge
         ^body:
           %partial = spirv.IAdd %tile_split, %s : i32
-          %partial_base = spirv.ShiftLeftLogical %partial, %c13 : i32, i32
+          %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32
           %p_at = spirv.IAdd %partial_base, %e : i32
           %p_ptr = spirv.AccessChain %partials[%c0, %p_at] : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32, i32 -> !spirv.ptr<f32, StorageBuffer>
           %part = spirv.Load "StorageBuffer" %p_ptr : f32
@@ -549,8 +546,8 @@
         ^merge:
           spirv.mlir.merge
         }
-        %token_local = spirv.ShiftRightLogical %e, %c6 : i32, i32
-        %row_local = spirv.BitwiseAnd %e, %c63 : i32
+        %token_local = spirv.ShiftRightLogical %e, %c7 : i32, i32
+        %row_local = spirv.BitwiseAnd %e, %c127 : i32
         %token = spirv.IAdd %first_token, %token_local : i32
         %row = spirv.IAdd %first_row, %row_local : i32
         %value = spirv.Load "Function" %total : f32
@@ -584,7 +581,6 @@
                             %acc30 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>,
                             %acc31 : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) "None" {
     %c0 = spirv.Constant 0 : i32
-    %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c3 = spirv.Constant 3 : i32
     %c4 = spirv.Constant 4 : i32
@@ -593,10 +589,6 @@
     %c10 = spirv.Constant 10 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
-    %c16 = spirv.Constant 16 : i32
-    %c48 = spirv.Constant 48 : i32
-    %c80 = spirv.Constant 80 : i32
-    %c112 = spirv.Constant 112 : i32
     %c64 = spirv.Constant 64 : i32
     %c96 = spirv.Constant 96 : i32
     %c128 = spirv.Constant 128 : i32
@@ -606,31 +598,19 @@
     %token_tile = spirv.UMod %linear, %token_tiles : i32
     %row_tile = spirv.UDiv %linear, %token_tiles : i32
     %first_token = spirv.IMul %token_tile, %c128 : i32
-    %first_row = spirv.IMul %row_tile, %c64 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
     %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
     %lane = spirv.BitwiseAnd %invocation, %c31 : i32
-    // What this invocation stages of x: tokens x_line + 16 j (j < 8) at vec4
+    // What this invocation stages of x: tokens x_line + 32 j (j < 4) at vec4
     // x_unit of the step (its W: the kernel's @w_* functions).
     %x_line = spirv.ShiftRightLogical %invocation, %c3 : i32, i32
     %x_unit = spirv.BitwiseAnd %invocation, %c7 : i32
-    %x_line_off0 = spirv.IAdd %x_line, %c0 : i32
-    %x_line_off1 = spirv.IAdd %x_line, %c16 : i32
-    %x_line_off2 = spirv.IAdd %x_line, %c32 : i32
-    %x_line_off3 = spirv.IAdd %x_line, %c48 : i32
-    %x_line_off4 = spirv.IAdd %x_line, %c64 : i32
-    %x_line_off5 = spirv.IAdd %x_line, %c80 : i32
-    %x_line_off6 = spirv.IAdd %x_line, %c96 : i32
-    %x_line_off7 = spirv.IAdd %x_line, %c112 : i32
-    %x_token0 = spirv.IAdd %first_token, %x_line_off0 : i32
-    %x_token1 = spirv.IAdd %first_token, %x_line_off1 : i32
-    %x_token2 = spirv.IAdd %first_token, %x_line_off2 : i32
-    %x_token3 = spirv.IAdd %first_token, %x_line_off3 : i32
-    %x_token4 = spirv.IAdd %first_token, %x_line_off4 : i32
-    %x_token5 = spirv.IAdd %first_token, %x_line_off5 : i32
-    %x_token6 = spirv.IAdd %first_token, %x_line_off6 : i32
-    %x_token7 = spirv.IAdd %first_token, %x_line_off7 : i32
+    %x_token0 = spirv.IAdd %first_token, %x_line : i32
+    %x_token1 = spirv.IAdd %x_token0, %c32 : i32
+    %x_token2 = spirv.IAdd %x_token0, %c64 : i32
+    %x_token3 = spirv.IAdd %x_token0, %c96 : i32
 
     // Invocations 0..127 turn token i's maximum into s_t, 128..255 row i - 128's
     // bound into s_n: both found once for every workgroup of the product, by
@@ -638,17 +618,20 @@
     // before the fold).
     %token_scale = spirv.mlir.addressof @token_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
     %row_scale = spirv.mlir.addressof @row_scale : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>
-    %scales_rows = spirv.ULessThan %invocation, %c64 : i32
-    %token_scales = spirv.FunctionCall @scale_of(%token_maximum) : (f32) -> vector<2xf32>
-    %s_t = spirv.CompositeExtract %token_scales[0 : i32] : vector<2xf32>
-    %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
-    spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
+    %scales_tokens = spirv.ULessThan %invocation, %c128 : i32
     spirv.mlir.selection {
-      spirv.BranchConditional %scales_rows, ^row, ^merge
+      spirv.BranchConditional %scales_tokens, ^token, ^row
+    ^token:
+      %token_scales = spirv.FunctionCall @scale_of(%token_maximum) : (f32) -> vector<2xf32>
+      %s_t = spirv.CompositeExtract %token_scales[0 : i32] : vector<2xf32>
+      %s_t_ptr = spirv.AccessChain %token_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      spirv.Store "Workgroup" %s_t_ptr, %s_t : f32
+      spirv.Branch ^merge
     ^row:
+      %row_local = spirv.ISub %invocation, %c128 : i32
       %row_scales = spirv.FunctionCall @scale_of(%row_bound) : (f32) -> vector<2xf32>
       %s_n = spirv.CompositeExtract %row_scales[0 : i32] : vector<2xf32>
-      %s_n_ptr = spirv.AccessChain %row_scale[%invocation] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
+      %s_n_ptr = spirv.AccessChain %row_scale[%row_local] : !spirv.ptr<!spirv.array<128 x f32>, Workgroup>, i32 -> !spirv.ptr<f32, Workgroup>
       spirv.Store "Workgroup" %s_n_ptr, %s_n : f32
       spirv.Branch ^merge
     ^merge:
@@ -658,36 +641,28 @@
     // 1 / scale of the tokens (and rows) this invocation stages; where they go
     // in the tiles (vec4 index: line * 10 + unit).
     spirv.FunctionCall @w_prepare() : () -> ()
-    %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off0) : (i32, i32) -> f32
-    %x_line_at0 = spirv.IMul %x_line_off0, %c10 : i32
+    %x_line0 = spirv.IAdd %x_line, %c0 : i32
+    %x_inverse0 = spirv.FunctionCall @inverse_scale(%c0, %x_line0) : (i32, i32) -> f32
+    %x_line_at0 = spirv.IMul %x_line0, %c10 : i32
     %x_at0 = spirv.IAdd %x_line_at0, %x_unit : i32
-    %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off1) : (i32, i32) -> f32
-    %x_line_at1 = spirv.IMul %x_line_off1, %c10 : i32
+    %x_line1 = spirv.IAdd %x_line, %c32 : i32
+    %x_inverse1 = spirv.FunctionCall @inverse_scale(%c0, %x_line1) : (i32, i32) -> f32
+    %x_line_at1 = spirv.IMul %x_line1, %c10 : i32
     %x_at1 = spirv.IAdd %x_line_at1, %x_unit : i32
-    %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off2) : (i32, i32) -> f32
-    %x_line_at2 = spirv.IMul %x_line_off2, %c10 : i32
+    %x_line2 = spirv.IAdd %x_line, %c64 : i32
+    %x_inverse2 = spirv.FunctionCall @inverse_scale(%c0, %x_line2) : (i32, i32) -> f32
+    %x_line_at2 = spirv.IMul %x_line2, %c10 : i32
     %x_at2 = spirv.IAdd %x_line_at2, %x_unit : i32
-    %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off3) : (i32, i32) -> f32
-    %x_line_at3 = spirv.IMul %x_line_off3, %c10 : i32
+    %x_line3 = spirv.IAdd %x_line, %c96 : i32
+    %x_inverse3 = spirv.FunctionCall @inverse_scale(%c0, %x_line3) : (i32, i32) -> f32
+    %x_line_at3 = spirv.IMul %x_line3, %c10 : i32
     %x_at3 = spirv.IAdd %x_line_at3, %x_unit : i32
-    %x_inverse4 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off4) : (i32, i32) -> f32
-    %x_line_at4 = spirv.IMul %x_line_off4, %c10 : i32
-    %x_at4 = spirv.IAdd %x_line_at4, %x_unit : i32
-    %x_inverse5 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off5) : (i32, i32) -> f32
-    %x_line_at5 = spirv.IMul %x_line_off5, %c10 : i32
-    %x_at5 = spirv.IAdd %x_line_at5, %x_unit : i32
-    %x_inverse6 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off6) : (i32, i32) -> f32
-    %x_line_at6 = spirv.IMul %x_line_off6, %c10 : i32
-    %x_at6 = spirv.IAdd %x_line_at6, %x_unit : i32
-    %x_inverse7 = spirv.FunctionCall @inverse_scale(%c0, %x_line_off7) : (i32, i32) -> f32
-    %x_line_at7 = spirv.IMul %x_line_off7, %c10 : i32
-    %x_at7 = spirv.IAdd %x_line_at7, %x_unit : i32
 
     // The subgroup's share: tokens sub_token.. (64), rows sub_row.. (32) of
     // the tile; acc_tr holds its tokens + 16 t, rows + 16 r.
-    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c1 : i32, i32
+    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c2 : i32, i32
     %sub_token = spirv.IMul %sub_token_part, %c64 : i32
-    %sub_row_part = spirv.BitwiseAnd %subgroup, %c1 : i32
+    %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
     %sub_row = spirv.IMul %sub_row_part, %c32 : i32
     %a_at = spirv.IMul %sub_token, %c10 : i32
     %b_at = spirv.IMul %sub_row, %c10 : i32
@@ -705,20 +680,12 @@
     %x_units1 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units2 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %x_units3 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units4 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units5 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units6 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
-    %x_units7 = spirv.Variable : !spirv.ptr<vector<4xf32>, Function>
     %begin_x = spirv.ShiftRightLogical %k_begin, %c2 : i32, i32
     %begin_xu = spirv.IAdd %begin_x, %x_unit : i32
     spirv.FunctionCall @fetch_x(%x_units0, %x_token0, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-    spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %begin_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
     spirv.FunctionCall @w_fetch(%first_row, %k_begin) : (i32, i32) -> ()
     spirv.mlir.loop {
       spirv.Branch ^header(%k_begin : i32)
@@ -730,10 +697,6 @@
       spirv.FunctionCall @stage_x(%x_units1, %x_inverse1, %x_at1) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_x(%x_units2, %x_inverse2, %x_at2) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @stage_x(%x_units3, %x_inverse3, %x_at3) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units4, %x_inverse4, %x_at4) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units5, %x_inverse5, %x_at5) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units6, %x_inverse6, %x_at6) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
-      spirv.FunctionCall @stage_x(%x_units7, %x_inverse7, %x_at7) : (!spirv.ptr<vector<4xf32>, Function>, f32, i32) -> ()
       spirv.FunctionCall @w_stage() : () -> ()
       spirv.ControlBarrier <Workgroup>, <Workgroup>, <AcquireRelease|WorkgroupMemory>
       // The next step's loads, in flight during this step's products.
@@ -748,10 +711,6 @@
         spirv.FunctionCall @fetch_x(%x_units1, %x_token1, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_x(%x_units2, %x_token2, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @fetch_x(%x_units3, %x_token3, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units4, %x_token4, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units5, %x_token5, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units6, %x_token6, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
-        spirv.FunctionCall @fetch_x(%x_units7, %x_token7, %next_xu) : (!spirv.ptr<vector<4xf32>, Function>, i32, i32) -> ()
         spirv.FunctionCall @w_fetch(%first_row, %next_k0) : (i32, i32) -> ()
         spirv.Branch ^merge
       ^merge:
@@ -794,7 +753,6 @@
   // staging base, its lane, the subgroup's first token and first row in the
   // tile; see tile_products).
   spirv.func @subgroup_share() -> vector<4xi32> "None" {
-    %c1 = spirv.Constant 1 : i32
     %c2 = spirv.Constant 2 : i32
     %c3 = spirv.Constant 3 : i32
     %c5 = spirv.Constant 5 : i32
@@ -807,9 +765,9 @@
     %subgroup = spirv.ShiftRightLogical %invocation, %c5 : i32, i32
     %lane = spirv.BitwiseAnd %invocation, %c31 : i32
     %staging_base = spirv.IMul %subgroup, %c256 : i32
-    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c1 : i32, i32
+    %sub_token_part = spirv.ShiftRightLogical %subgroup, %c2 : i32, i32
     %sub_token = spirv.IMul %sub_token_part, %c64 : i32
-    %sub_row_part = spirv.BitwiseAnd %subgroup, %c1 : i32
+    %sub_row_part = spirv.BitwiseAnd %subgroup, %c3 : i32
     %sub_row = spirv.IMul %sub_row_part, %c32 : i32
     %share = spirv.CompositeConstruct %staging_base, %lane, %sub_token, %sub_row : (i32, i32, i32, i32) -> vector<4xi32>
     spirv.ReturnValue %share : vector<4xi32>
@@ -844,14 +802,14 @@
   // (@row_bounds or @split_row_bounds: the entry point's own binding).
   spirv.func @row_bound(%bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, %first_row : i32) -> f32 "None" {
     %c0 = spirv.Constant 0 : i32
-    %c64 = spirv.Constant 64 : i32
+    %c128 = spirv.Constant 128 : i32
     %f0 = spirv.Constant 0.0 : f32
     %N = spirv.mlir.referenceof @N : i32
     %index_ptr = spirv.mlir.addressof @invocation_index : !spirv.ptr<i32, Input>
     %invocation = spirv.Load "Input" %index_ptr : i32
-    %row_local = spirv.IAdd %invocation, %c0 : i32
+    %row_local = spirv.ISub %invocation, %c128 : i32
     %row = spirv.IAdd %first_row, %row_local : i32
-    %in_tile = spirv.ULessThan %invocation, %c64 : i32
+    %in_tile = spirv.UGreaterThanEqual %invocation, %c128 : i32
     %in_matrix = spirv.ULessThan %row, %N : i32
     %inside = spirv.LogicalAnd %in_tile, %in_matrix : i1
     %safe_row = spirv.Select %inside, %row, %c0 : i1, i32
@@ -867,7 +825,6 @@
     %c16 = spirv.Constant 16 : i32
     %c32 = spirv.Constant 32 : i32
     %c48 = spirv.Constant 48 : i32
-    %c64 = spirv.Constant 64 : i32
     %c128 = spirv.Constant 128 : i32
     %acc00 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
     %acc01 = spirv.Variable : !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>
@@ -881,7 +838,7 @@
     %token_tile = spirv.UMod %linear, %token_tiles : i32
     %row_tile = spirv.UDiv %linear, %token_tiles : i32
     %first_token = spirv.IMul %token_tile, %c128 : i32
-    %first_row = spirv.IMul %row_tile, %c64 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
     %maxima = spirv.mlir.addressof @token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
     %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
     %bounds = spirv.mlir.addressof @row_bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
@@ -913,8 +870,7 @@
   spirv.func @compute_split_tile(%linear : i32, %token_tiles : i32, %split : i32) "None" {
     %c1 = spirv.Constant 1 : i32
     %c5 = spirv.Constant 5 : i32
-    %c13 = spirv.Constant 13 : i32
-    %c64 = spirv.Constant 64 : i32
+    %c14 = spirv.Constant 14 : i32
     %c16 = spirv.Constant 16 : i32
     %c31 = spirv.Constant 31 : i32
     %c32 = spirv.Constant 32 : i32
@@ -944,7 +900,7 @@
     %token_tile = spirv.UMod %linear, %token_tiles : i32
     %row_tile = spirv.UDiv %linear, %token_tiles : i32
     %first_token = spirv.IMul %token_tile, %c128 : i32
-    %first_row = spirv.IMul %row_tile, %c64 : i32
+    %first_row = spirv.IMul %row_tile, %c128 : i32
     %maxima = spirv.mlir.addressof @split_token_maxima : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
     %token_maximum = spirv.FunctionCall @token_maximum(%maxima, %first_token) : (!spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>, i32) -> f32
     %bounds = spirv.mlir.addressof @split_row_bounds : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0]), Block>, StorageBuffer>
@@ -953,7 +909,7 @@
         : (i32, i32, i32, i32, f32, f32, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>, !spirv.ptr<!spirv.coopmatrix<16x16xf32, Subgroup, MatrixAcc>, Function>) -> ()
     %tile_split = spirv.IMul %linear, %splits : i32
     %partial = spirv.IAdd %tile_split, %split : i32
-    %partial_base = spirv.ShiftLeftLogical %partial, %c13 : i32, i32
+    %partial_base = spirv.ShiftLeftLogical %partial, %c14 : i32, i32
     %share = spirv.FunctionCall @subgroup_share() : () -> vector<4xi32>
     %staging_base = spirv.CompositeExtract %share[0 : i32] : vector<4xi32>
     %lane = spirv.CompositeExtract %share[1 : i32] : vector<4xi32>
@@ -985,8 +941,6 @@
     %c7 = spirv.Constant 7 : i32
     %c127 = spirv.Constant 127 : i32
     %c5 = spirv.Constant 5 : i32
-    %c6 = spirv.Constant 6 : i32
-    %c63 = spirv.Constant 63 : i32
     %N = spirv.mlir.referenceof @N : i32
     %pc = spirv.mlir.addressof @pc : !push_ptr
     %tokens_ptr = spirv.AccessChain %pc[%c5] : !push_ptr, i32 -> !spirv.ptr<i32, PushConstant>
@@ -1002,8 +956,8 @@
     %linear = spirv.IAdd %linear_row, %wg_x : i32
     %tokens_up = spirv.IAdd %num_tokens, %c127 : i32
     %token_tiles = spirv.ShiftRightLogical %tokens_up, %c7 : i32, i32
-    %rows_up = spirv.IAdd %N, %c63 : i32
-    %row_tiles = spirv.ShiftRightLogical %rows_up, %c6 : i32, i32
+    %rows_up = spirv.IAdd %N, %c127 : i32
+    %row_tiles = spirv.ShiftRightLogical %rows_up, %c7 : i32, i32
     %tiles = spirv.IMul %token_tiles, %row_tiles : i32
     %computes = spirv.ULessThan %linear, %tiles : i32
     %computes_word = spirv.Select %computes, %c1, %c0 : i1, i32

@@ -95,9 +95,9 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
     spirv.ReturnValue %part : i32
   }
   spirv.func @w_stages() -> i1 "None" {
-    %c64 = spirv.Constant 64 : i32
+    %c128 = spirv.Constant 128 : i32
     %line = spirv.FunctionCall @w_line() : () -> i32
-    %stages = spirv.ULessThan %line, %c64 : i32
+    %stages = spirv.ULessThan %line, %c128 : i32
     spirv.ReturnValue %stages : i1
   }
 
@@ -315,8 +315,8 @@ spirv.module Logical GLSL450 requires #spirv.vce<v1.3,
 
   spirv.EntryPoint "GLCompute" @main, @x, @quant_units, @y, @scale_words, @token_maxima, @row_bounds, @pc, @workgroup_id, @workgroup_count,
       @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
-  spirv.ExecutionMode @main "LocalSize", 128, 1, 1
+  spirv.ExecutionMode @main "LocalSize", 256, 1, 1
   spirv.EntryPoint "GLCompute" @main_split, @x, @quant_units, @y, @scale_words, @partials, @counts, @split_token_maxima, @split_row_bounds, @pc,
       @workgroup_id, @workgroup_count, @invocation_index, @x_hi, @x_lo, @w_tile, @token_scale, @row_scale, @staging
-  spirv.ExecutionMode @main_split "LocalSize", 128, 1, 1
+  spirv.ExecutionMode @main_split "LocalSize", 256, 1, 1
 }
