@@ -23,6 +23,10 @@
 // reads 16 KiB of x (and the kernel's W) for 128 x 128 x 32 multiply-adds: half
 // the cache traffic per multiply-add of 64 x 64 tiles, which bounded those
 // (on an H200 the 27B widths' bf16 prefill went from 10.0 to 14.0 k tok/s).
+// Half the workgroup on half the tile (4 subgroups, 128 tokens x 64 rows, two
+// workgroups to a multiprocessor) was exact and much slower there: each
+// invocation stages twice the x and holds 202-205 registers (482d9c9,
+// reverted, bench/results/prefill-small-workgroups-h200-2026-12-04.json).
 //   Order: the workgroups are renumbered so that consecutive ones take the
 //   same 128 rows of W for successive token tiles: those running together
 //   share W's rows through the cache, each row is read from memory about once,
