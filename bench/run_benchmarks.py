@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Decode and prefill speed of Gemma 3 shapes, beside the bandwidth roofline.
+r"""Decode and prefill speed of Gemma 3 shapes, beside the bandwidth roofline.
 
 For each preset of tools/make_checkpoint.py and each weight format: writes the
 random-weight checkpoint, compiles it, runs `unicorn-exec BUNDLE --bench --json`
@@ -16,9 +16,20 @@ carrying their `flags` (the first variant is --compile-flags alone):
     /usr/bin/python3 bench/run_benchmarks.py --presets gemma3-1b --weights q4 --variant= \
         --variant='--norm-workgroup 1024' --bench-contexts 0 --work /tmp/bench --out sweep.json
 
+--compiler compares builds of unicorn-compile (a kernel experiment against the
+commit before it) the same way, each NAME=PATH compiling every (preset, weights,
+variant) from the same checkpoint, its entries carrying their `compiler`;
+--keep-checkpoints leaves the checkpoints in --work and reuses them on the next
+run (make_checkpoint's files depend only on its arguments):
+
+    /usr/bin/python3 bench/run_benchmarks.py --presets gemma3-27b-width --weights bf16,q4 \
+        --compiler base=/tmp/base/unicorn-compile --compiler new=build/compiler/unicorn-compile \
+        --keep-checkpoints --work /tmp/bench --out ab.json
+
 The benchmark presets make multi-gigabyte checkpoints and bundles (gemma3-1b
 about 2 GB, gemma3-27b-width about 6 GB, each plus its bundles): --work needs
-room for one preset at a time; bundles are deleted once measured.
+room for one preset at a time (for all of them with --keep-checkpoints); bundles
+are deleted once measured.
 """
 import argparse
 import json
@@ -84,6 +95,11 @@ def main():
                         help="more unicorn-compile flags, one shell-quoted string joined by '=' (its value "
                              "starts with '--'), e.g. --compile-flags='--matvec-launch quant=4x128' to compare "
                              "launch shapes in the model")
+    parser.add_argument("--compiler", action="append", metavar="NAME=PATH",
+                        help="a unicorn-compile to compare, named; repeat for each (default: --compile alone)")
+    parser.add_argument("--keep-checkpoints", action="store_true",
+                        help="keep the checkpoints in --work and reuse those an earlier run made with the same "
+                             "make_checkpoint arguments")
     parser.add_argument("--variant", action="append",
                         help="compile flags to compare, as --compile-flags, after it; repeat for each variant "
                              "(an empty one: --compile-flags alone); default: one, --compile-flags alone")
@@ -92,6 +108,14 @@ def main():
     compile_flags = ["--prefill-chunk", str(args.prefill_chunk)] if args.prefill_chunk else []
     compile_flags += shlex.split(args.compile_flags)
     variants = [shlex.split(v) for v in args.variant] if args.variant else [[]]
+    compilers = [(None, args.compile)]
+    if args.compiler:
+        compilers = []
+        for named in args.compiler:
+            name, _, path = named.partition("=")
+            if not name or not path:
+                parser.error(f"--compiler takes NAME=PATH, not '{named}'")
+            compilers.append((name, pathlib.Path(path)))
 
     exec_flags = []
     if args.device:
@@ -111,29 +135,43 @@ def main():
     rows, results = [], []
     for preset in args.presets.split(","):
         checkpoint = args.work / preset
+        generate = [sys.executable, ROOT / "tools/make_checkpoint.py", "--preset", preset, "-o", checkpoint]
+        # What made a kept checkpoint, beside it (not in it: the compiler reads the directory).
+        made_by = args.work / f"{preset}.made-by"
         started = time.monotonic()
-        run([sys.executable, ROOT / "tools/make_checkpoint.py", "--preset", preset, "-o", checkpoint])
-        print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        if args.keep_checkpoints and made_by.exists() and made_by.read_text() == shlex.join(map(str, generate)):
+            print(f"run_benchmarks: {preset} checkpoint kept from an earlier run", file=sys.stderr)
+        else:
+            made_by.unlink(missing_ok=True)
+            run(generate)
+            made_by.write_text(shlex.join(map(str, generate)))
+            print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
         for weights in args.weights.split(","):
-            for variant in variants:
-                flags = compile_flags + variant
-                bundle = args.work / f"{preset}-{weights}.ubundle"
-                run([args.compile, checkpoint, "-o", bundle, "--weights", weights, "-q", *flags])
-                report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
-                bundle.unlink()
-                print(json.dumps(report["decode"], indent=None), file=sys.stderr)
-                rows.append((preset, weights + (" " + shlex.join(variant) if variant else ""), report))
-                entry = {"preset": preset, "weights": weights, "report": report,
-                         "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
-                                      shlex.join(["unicorn-compile", "CKPT", "-o", "B.ubundle",
-                                                  "--weights", weights, *flags]),
-                                      "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]}
-                if args.variant:
-                    entry["flags"] = shlex.join(variant)
-                results.append(entry)
-        for path in sorted(checkpoint.iterdir()):
-            path.unlink()
-        checkpoint.rmdir()
+            for name, compiler in compilers:
+                for variant in variants:
+                    flags = compile_flags + variant
+                    bundle = args.work / f"{preset}-{weights}.ubundle"
+                    run([compiler, checkpoint, "-o", bundle, "--weights", weights, "-q", *flags])
+                    report = json.loads(run([args.exec, bundle, "--bench", "--json", *exec_flags]).stdout)
+                    bundle.unlink()
+                    print(json.dumps(report["decode"], indent=None), file=sys.stderr)
+                    label = " ".join([weights] + ([name] if name else []) + ([shlex.join(variant)] if variant else []))
+                    rows.append((preset, label, report))
+                    entry = {"preset": preset, "weights": weights, "report": report,
+                             "commands": [f"tools/make_checkpoint.py --preset {preset} -o CKPT",
+                                          shlex.join(["unicorn-compile", "CKPT", "-o", "B.ubundle",
+                                                      "--weights", weights, *flags]),
+                                          "unicorn-exec B.ubundle --bench --json " + shlex.join(map(str, exec_flags))]}
+                    if args.variant:
+                        entry["flags"] = shlex.join(variant)
+                    if name:
+                        entry["compiler"] = {"name": name, "path": str(compiler)}
+                    results.append(entry)
+        if not args.keep_checkpoints:
+            for path in sorted(checkpoint.iterdir()):
+                path.unlink()
+            checkpoint.rmdir()
+            made_by.unlink()
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(table(rows))
 
