@@ -111,7 +111,7 @@ std::vector<KernelInfo> builtinKernels() {
                         "QUANT_BITS", 1),
       kernel("attention_prefill",
              {required("HEAD_DIM"), required("NUM_HEADS"), required("NUM_KV_HEADS"), required("QUERY_SCALE"),
-              optional("WINDOW", "0"), softcap, optional("QUERY_TILE", "8")},
+              optional("WINDOW", "0"), softcap},
              5, sizeof(AttentionPush)),
       // The table's row slices are one array binding (SLICES of them).
       withArrayBindings(kernel("embedding", {required("HIDDEN"), required("EMBED_SCALE"), optional("SLICES", "1"),

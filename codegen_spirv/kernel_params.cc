@@ -143,8 +143,7 @@ KernelRequest build(std::string_view kernel, ParamReader& p) {
   if (kernel == "attention_prefill") {
     return attentionPrefillKernel(AttentionShape{p.u32("head_dim"), p.u32("num_heads"), p.u32("num_kv_heads"),
                                                  p.real("query_scale"), p.u32("window"),
-                                                 static_cast<float>(p.real("softcap"))},
-                                  p.u32Or("query_tile", 8));
+                                                 static_cast<float>(p.real("softcap"))});
   }
   if (kernel == "gelu_mul") return geluMulKernel(p.u32("width"), p.u32("workgroup_size"));
   if (kernel == "token_maxima") return tokenMaximaKernel(p.u32("k"), p.u32("workgroup_size"));

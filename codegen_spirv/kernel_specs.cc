@@ -409,19 +409,15 @@ KernelRequest decodeAttentionKernel(const AttentionShape& shape, float eps, cons
   return request;
 }
 
-KernelRequest attentionPrefillKernel(const AttentionShape& shape, uint32_t query_tile) {
+KernelRequest attentionPrefillKernel(const AttentionShape& shape) {
   KernelRequest request{"attention_prefill", {}};
   requireAttentionShape(request.kernel, shape);
-  if (query_tile != 2 && query_tile != 4 && query_tile != 8) {
-    failShape(request.kernel, "a query tile of 2, 4 or 8 tokens, got " + text(query_tile));
-  }
-  if (!attentionPrefillFits(shape.head_dim, query_tile)) {
-    failShape(request.kernel, "head_dim must be a multiple of " + text(64 / query_tile) + " up to " +
-                                  text(kAttentionPrefillMaxHeadDim) + ", got " + text(shape.head_dim));
+  if (!attentionPrefillFits(shape.head_dim)) {
+    failShape(request.kernel, "head_dim must be a multiple of 8 up to " + text(kAttentionPrefillMaxHeadDim) +
+                                  ", got " + text(shape.head_dim));
   }
   if (shape.splits != 1) failShape(request.kernel, "a prefill chunk is not split");
   request.defines = attentionDefines(shape);
-  request.defines["QUERY_TILE"] = text(query_tile);
   return request;
 }
 

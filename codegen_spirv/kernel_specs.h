@@ -166,23 +166,13 @@ KernelRequest decodeAttentionKernel(const AttentionShape& shape, float eps, cons
                                     uint32_t workgroup_size = 64,
                                     std::optional<BlockQuant> quantised_output = std::nullopt);
 // Prefill attention, flash-style (attention_prefill.comp): workgroups of 64
-// take `query_tile` tokens (2, 4 or 8) of one head each, dispatch (heads,
-// ceil(tokens / query_tile), 1), each token on 64 / query_tile invocations;
-// head_dim a multiple of those up to 256 (its shared memory stays within 16
-// KiB). attentionPrefillTile: the tile for a model's query heads, 8 tokens
-// where a chunk makes workgroups enough (16 heads or more), 4 or 2 for fewer,
-// as few as head_dim allows.
-inline constexpr uint32_t kAttentionPrefillMaxHeadDim = 256;
-inline uint32_t attentionPrefillTile(uint32_t num_heads, uint32_t head_dim) {
-  uint32_t tile = num_heads >= 16 ? 8 : num_heads >= 8 ? 4 : 2;
-  while (tile < 8 && head_dim % (64 / tile) != 0) tile *= 2;
-  return tile;
+// take 8 tokens of one head each, dispatch (heads, ceil(tokens / 8), 1);
+// head_dim a multiple of 8 up to 256 (its shared memory stays within 16 KiB).
+inline constexpr uint32_t kAttentionPrefillTokens = 8, kAttentionPrefillMaxHeadDim = 256;
+inline bool attentionPrefillFits(uint32_t head_dim) {
+  return head_dim % 8 == 0 && head_dim <= kAttentionPrefillMaxHeadDim;
 }
-inline bool attentionPrefillFits(uint32_t head_dim, uint32_t query_tile = 8) {
-  return (query_tile == 2 || query_tile == 4 || query_tile == 8) && head_dim % (64 / query_tile) == 0 &&
-         head_dim <= kAttentionPrefillMaxHeadDim;
-}
-KernelRequest attentionPrefillKernel(const AttentionShape& shape, uint32_t query_tile = 8);
+KernelRequest attentionPrefillKernel(const AttentionShape& shape);
 
 KernelRequest geluMulKernel(uint32_t width, uint32_t workgroup_size = 256);
 

@@ -1130,16 +1130,13 @@ class ProgramBuilder {
     d.push = words(sp::AttentionPush{q->base, q->stride, 0, 0, ring, s_.chunk(), out->base, out->stride, 0});
     d.patches = {patch(PUSH_WORD(sp::AttentionPush, num_tokens), ChunkValue::Tokens)};
     if (!keys.getRing()) d.patches.push_back(patch(PUSH_WORD(sp::AttentionPush, cache_capacity), ChunkValue::Context));
-    const uint32_t query_tile = sp::attentionPrefillTile(heads, head_dim);
-    if (prefill_ && s_.launches().flash_prefill && sp::attentionPrefillFits(head_dim, query_tile)) {
-      // A chunk's queries in tiles that share each block of keys and values
-      // (fewer tokens a tile for few heads: workgroups enough).
-      d.groups = {fixed(heads), scaled(ChunkValue::Tokens, query_tile), fixed(1)};
+    if (prefill_ && s_.launches().flash_prefill && sp::attentionPrefillFits(head_dim)) {
+      // A chunk's queries in tiles that share each block of keys and values.
+      d.groups = {fixed(heads), scaled(ChunkValue::Tokens, sp::kAttentionPrefillTokens), fixed(1)};
       emit(op.getLoc(), "attention_prefill",
            {param("head_dim", int64_t(head_dim)), param("num_heads", int64_t(heads)),
             param("num_kv_heads", int64_t(kv_heads)), param("query_scale", op.getScale().convertToDouble()),
-            param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble()),
-            param("query_tile", int64_t(query_tile))},
+            param("window", int64_t(op.getWindow())), param("softcap", op.getSoftcap().convertToDouble())},
            d);
       return success();
     }

@@ -1,39 +1,29 @@
 // Causal attention for a prefill chunk, flash-style: a workgroup takes one
-// query head of QUERY_TILE consecutive tokens and walks the keys they see in
-// blocks of 4, staging each block's keys and values in shared memory once for
-// all of its queries (attention.comp, one workgroup per token, reads every key
-// again for every query). The semantics are attention.comp's with SPLITS = 1
-// (its header has them: GQA groups, window, query scale, softcap, the KV cache
-// as a ring, which must hold window + tokens - 1 slots), softmax online in
-// float32.
+// query head of 8 consecutive tokens and walks the keys they see in blocks of
+// 4, staging each block's keys and values in shared memory once for all 8
+// queries (attention.comp, one workgroup per token, reads every key again for
+// every query). The semantics are attention.comp's with SPLITS = 1 (its header
+// has them: GQA groups, window, query scale, softcap, the KV cache as a ring,
+// which must hold window + tokens - 1 slots), softmax online in float32.
 //
-// Invocation l of 64 serves query q = l / kParts of the tile (kParts = 64 /
-// QUERY_TILE lanes a query) and owns its dimensions d = l % kParts + kParts i
-// (its query values live in registers): it takes its share of each key's dot
-// product, the kParts shares of a query are summed, and it accumulates those
-// dimensions of the output. The sum: by subgroup shuffles where a query's
-// lanes share a subgroup (a butterfly, so every lane holds the same bits), else
-// through shared memory. The next block's keys and values are loaded (into
-// registers) before this block's products, so they arrive while those run.
-// Tiles of fewer tokens make more workgroups of a chunk, for models with few
-// heads (Gemma 3 1B's 4: at 8 tokens a 512-token chunk is 256 workgroups of
-// 2 subgroups, a few subgroups a multiprocessor on a large GPU); each block of
-// keys then serves fewer queries. Shared memory: 2 x 4 x HEAD_DIM floats of
-// keys and values and 64 x 4 shares (9 KiB at HEAD_DIM 256, within Vulkan's
-// 16 KiB minimum).
+// Invocation l of 64 serves query q = l / 8 of the tile and owns its
+// dimensions d = l % 8 + 8 i (its query values live in registers): it takes
+// its share of each key's dot product, the 8 shares of a query are summed in
+// shared memory, and it accumulates those dimensions of the output. The next
+// block's keys and values are loaded (into registers) before this block's
+// products, so they arrive while those run. Shared memory: 2 x 4 x HEAD_DIM
+// floats of keys and values and 64 x 4 shares (9 KiB at HEAD_DIM 256, within
+// Vulkan's 16 KiB minimum).
 //
 // Bindings, push constants: attention.comp's (out_base and out_token_stride
 // used; query_base and query_token_stride multiples of 4, key_base and
 // value_base 0 mod 4 as well).
-// Defines: HEAD_DIM (a multiple of kParts, at most 256), NUM_HEADS,
-//          NUM_KV_HEADS, QUERY_SCALE (float), WINDOW, SOFTCAP (float, 0.0 =
-//          off), QUERY_TILE (2, 4 or 8; default 8).
-// Dispatch: (NUM_HEADS, ceil(num_tokens / QUERY_TILE), 1).
+// Defines: HEAD_DIM (a multiple of 8, at most 256), NUM_HEADS, NUM_KV_HEADS,
+//          QUERY_SCALE (float), WINDOW, SOFTCAP (float, 0.0 = off).
+// Dispatch: (NUM_HEADS, ceil(num_tokens / 8), 1).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_shuffle : require
 #include "softcap.glsl"
 
 layout(local_size_x = 64) in;
@@ -56,18 +46,11 @@ layout(push_constant) uniform AttentionPush {
   uint num_tokens;
 } pc;
 
-#ifndef QUERY_TILE
-#define QUERY_TILE 8
-#endif
-#if QUERY_TILE != 2 && QUERY_TILE != 4 && QUERY_TILE != 8
-#error QUERY_TILE must be 2, 4 or 8
-#endif
-const uint kQueries = QUERY_TILE;   // tokens of a workgroup's tile
-const uint kParts = 64u / kQueries;  // invocations a query
-const uint kKeys = 4;                // keys a block
+const uint kQueries = 8;  // tokens of a workgroup's tile
+const uint kKeys = 4;     // keys a block
 const uint kGroupSize = NUM_HEADS / NUM_KV_HEADS;
 const uint kSlotStride = NUM_KV_HEADS * HEAD_DIM;
-const uint kDims = HEAD_DIM / kParts;  // dimensions an invocation owns
+const uint kDims = HEAD_DIM / 8;  // dimensions an invocation owns
 const uint kBlockVec4 = kKeys * (HEAD_DIM / 4);  // vec4s of keys (and of values) a block
 const uint kFetches = (kBlockVec4 + 63u) / 64u;   // of them an invocation loads
 const float kLowest = -3.40282347e+38;
@@ -111,10 +94,7 @@ void main() {
   uint head = gl_WorkGroupID.x;
   uint first_token = gl_WorkGroupID.y * kQueries;
   uint lane = gl_LocalInvocationIndex;
-  uint q = lane / kParts, part = lane % kParts;
-  // A query's lanes are kParts neighbouring invocations, aligned: within one
-  // subgroup where subgroups are that wide (uniform over the workgroup).
-  bool sum_in_subgroup = gl_SubgroupSize >= kParts;
+  uint q = lane / 8u, part = lane % 8u;
   uint kv_head = head / kGroupSize;
   uint tile_tokens = min(kQueries, pc.num_tokens - first_token);
   bool my_query = q < tile_tokens;
@@ -123,7 +103,7 @@ void main() {
   // This invocation's dimensions of its query, and the positions it sees.
   float query[kDims];
   uint query_at = pc.query_base + token * pc.query_token_stride + head * HEAD_DIM + part;
-  [[unroll]] for (uint i = 0u; i < kDims; ++i) query[i] = queries[query_at + kParts * i];
+  [[unroll]] for (uint i = 0u; i < kDims; ++i) query[i] = queries[query_at + 8u * i];
   uint my_position = positions[pc.positions_base + token];
   uint my_first = firstVisible(my_position);
   // The keys any query of the tile sees: [first, last].
@@ -140,27 +120,12 @@ void main() {
     stageBlock();
     barrier();
     if (block + kKeys <= last) fetchBlock(block + kKeys, last, kv_head);
-    float dot_products[kKeys];
     [[unroll]] for (uint k = 0u; k < kKeys; ++k) {
       float share = 0.0;
-      [[unroll]] for (uint i = 0u; i < kDims; ++i) share += query[i] * key_block[k][part + kParts * i];
-      dot_products[k] = share;
+      [[unroll]] for (uint i = 0u; i < kDims; ++i) share += query[i] * key_block[k][part + 8u * i];
+      shares[lane][k] = share;
     }
-    if (sum_in_subgroup) {
-      [[unroll]] for (uint k = 0u; k < kKeys; ++k) {
-        for (uint offset = 1u; offset < kParts; offset <<= 1) {
-          dot_products[k] += subgroupShuffleXor(dot_products[k], offset);
-        }
-      }
-    } else {
-      [[unroll]] for (uint k = 0u; k < kKeys; ++k) shares[lane][k] = dot_products[k];
-      barrier();
-      [[unroll]] for (uint k = 0u; k < kKeys; ++k) {
-        float dot_product = 0.0;
-        for (uint p = 0u; p < kParts; ++p) dot_product += shares[kParts * q + p][k];
-        dot_products[k] = dot_product;
-      }
-    }
+    barrier();
     // Every invocation of query q folds the block the same way.
     float weights[kKeys];
     float block_max = kLowest;
@@ -168,7 +133,9 @@ void main() {
       uint position = block + k;
       float score = kLowest;
       if (my_query && position <= my_position && position >= my_first) {
-        score = dot_products[k] * QUERY_SCALE;
+        float dot_product = 0.0;
+        for (uint p = 0u; p < 8u; ++p) dot_product += shares[8u * q + p][k];
+        score = dot_product * QUERY_SCALE;
         if (SOFTCAP > 0.0) score = softcap(score, SOFTCAP);
       }
       weights[k] = score;
@@ -185,12 +152,12 @@ void main() {
     running_max = new_max;
     [[unroll]] for (uint i = 0u; i < kDims; ++i) {
       float sum = accumulated[i] * correction;
-      [[unroll]] for (uint k = 0u; k < kKeys; ++k) sum += weights[k] * value_block[k][part + kParts * i];
+      [[unroll]] for (uint k = 0u; k < kKeys; ++k) sum += weights[k] * value_block[k][part + 8u * i];
       accumulated[i] = sum;
     }
   }
 
   if (!my_query) return;
   uint out_at = pc.out_base + token * pc.out_token_stride + head * HEAD_DIM + part;
-  [[unroll]] for (uint i = 0u; i < kDims; ++i) attended[out_at + kParts * i] = accumulated[i] / running_sum;
+  [[unroll]] for (uint i = 0u; i < kDims; ++i) attended[out_at + 8u * i] = accumulated[i] / running_sum;
 }

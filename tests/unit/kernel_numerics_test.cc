@@ -916,18 +916,15 @@ class AttentionNumericsTest : public KernelNumericsTest {
             << "attention_split left its counts set";
       }
     }
-    // The prefill kernel (tiles of 2, 4 or 8 queries over blocks of 4 keys) on
-    // the same chunk: the query's shares summed by shuffles where its lanes fit
-    // a subgroup (llvmpipe's 8: the tile of 8), else through shared memory.
-    for (uint32_t tile : {2u, 4u, 8u}) {
-      if (!attentionPrefillFits(c.head_dim, tile)) continue;
+    // The prefill kernel (tiles of 8 queries over blocks of 4 keys) on the same chunk.
+    if (attentionPrefillFits(c.head_dim)) {
       gpu::GpuBuffer out = upload(std::vector<float>(queries.size(), 7.0f), "out");
       AttentionShape shape{c.head_dim, c.heads, c.kv_heads, 1.0 / std::sqrt(double(c.query_pre_attn_scalar)),
                            c.window, c.softcap, 1};
-      run(attentionPrefillKernel(shape, tile), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
-          AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens}, {c.heads, (tokens + tile - 1) / tile, 1});
-      expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want),
-                  "attention_prefill, tiles of " + std::to_string(tile));
+      run(attentionPrefillKernel(shape), {&q_buffer, &k_buffer, &v_buffer, &pos_buffer, &out},
+          AttentionPush{0, row, 0, 0, c.capacity, 0, 0, row, tokens},
+          {c.heads, (tokens + kAttentionPrefillTokens - 1) / kAttentionPrefillTokens, 1});
+      expectClose(download<float>(out, queries.size()), want, 1e-5 * maxAbs(want), "attention_prefill");
     }
   }
 };

@@ -3,8 +3,7 @@
 // global layer's keys into up to 32 shares (one workgroup each, attention_split:
 // the last share to finish folds their partials into the output, counting in a
 // scratch buffer of its own); prefill, with workgroups enough, does not:
-// it runs attention_prefill (tiles of 8 tokens a head, 2 for this model's one
-// head: workgroups enough, sp::attentionPrefillTile), or with flash-prefill=false
+// it runs attention_prefill (tiles of 8 tokens a head), or with flash-prefill=false
 // (unicorn-compile --no-flash-prefill) attention.comp, one workgroup a token.
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule | FileCheck %s
 // RUN: unicorn-opt %s --unicorn-place --unicorn-plan-memory=prefill-chunk=4 --unicorn-schedule=flash-prefill=false \
@@ -18,7 +17,7 @@ unicorn.weight @kv : tensor<64x32xbf16> from "model.safetensors" at 4096 quant n
 // CHECK-LABEL: unicorn.program @prefill
 // CHECK: unicorn.dispatch @head_norm_rope_0 {{.*}}#unicorn.bind<@kv.layers.5.key, 0, 0>] push [0, 64, 0, 4, 0, 32, 0, 0] {{.*}}patches [#unicorn.patch<7 += tokens>, #unicorn.patch<6 += context>]
 // CHECK-NEXT: unicorn.dispatch @head_norm_rope_0 {{.*}}#unicorn.bind<@kv.layers.5.value, 0, 0>] push [32, 64, 0, 4, 0, 32, 0, 0]
-// CHECK-NEXT: unicorn.dispatch @attention_prefill_0 {{.*}}groups [#unicorn.groups<1>, #unicorn.groups<tokens / 2>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>, #unicorn.patch<4 += context>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @attention_prefill_0 {{.*}}groups [#unicorn.groups<1>, #unicorn.groups<tokens / 8>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>, #unicorn.patch<4 += context>] barrier{{$}}
 // CHECK-NOT: attention_split
 // TOKENS-LABEL: unicorn.program @prefill
 // TOKENS: unicorn.dispatch @attention_0 {{.*}}groups [#unicorn.groups<1>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>, #unicorn.patch<4 += context>] barrier{{$}}

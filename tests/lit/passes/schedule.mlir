@@ -23,7 +23,7 @@
 // CHECK-NEXT: unicorn.kernel @matmul_bf16_coop_0 "matmul_bf16_coop" {k = 32 : i64, n = 64 : i64, softcap = 0.000000e+00 : f64} fallback @matmul_bf16_0
 // The layer's q, k and v heads in one kernel (2 query heads, 1 kv head).
 // CHECK: unicorn.kernel @qkv_norm_rope_0 "qkv_norm_rope" {eps = 9.9999999999999995E-7 : f64, head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rope_base = 1.000000e+04 : f64, rope_linear_factor = 1.000000e+00 : f64, workgroup_size = 64 : i64}
-// CHECK: unicorn.kernel @attention_prefill_0 "attention_prefill" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, query_tile = 4 : i64, softcap = 0.000000e+00 : f64, window = 4 : i64}
+// CHECK: unicorn.kernel @attention_prefill_0 "attention_prefill" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64}
 // A window of 4 keys is not split in decode either (passes/AttentionSplits.h).
 // CHECK: unicorn.kernel @attention_0 "attention" {head_dim = 16 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, query_scale = 2.500000e-01 : f64, softcap = 0.000000e+00 : f64, window = 4 : i64, workgroup_size = 64 : i64}
 // CHECK-NOT: attention_split
@@ -62,7 +62,7 @@
 // the value straight into their rings of 7 (slots of 16).
 // CHECK-NEXT: unicorn.dispatch @qkv_norm_rope_0 [#unicorn.bind<@arena, 1024, 1024>, #unicorn.bind<@qn, 0, 0>, #unicorn.bind<@kn, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>] push [0, 32, 48, 64, 0, 0, 4, 0, 32, 16, 16, 7, 0] groups [#unicorn.groups<4>, #unicorn.groups<tokens>, #unicorn.groups<1>] patches [#unicorn.patch<12 += tokens>] barrier{{$}}
 // Prefill attention in tiles of 8 tokens per head.
-// CHECK-NEXT: unicorn.dispatch @attention_prefill_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 2048, 512>] push [0, 32, 0, 0, 7, 4, 0, 32, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens / 4>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
+// CHECK-NEXT: unicorn.dispatch @attention_prefill_0 [#unicorn.bind<@arena, 512, 512>, #unicorn.bind<@kv.layers.0.key, 0, 0>, #unicorn.bind<@kv.layers.0.value, 0, 0>, #unicorn.bind<@step_input, 0, 0>, #unicorn.bind<@arena, 2048, 512>] push [0, 32, 0, 0, 7, 4, 0, 32, 0] groups [#unicorn.groups<2>, #unicorn.groups<tokens / 8>, #unicorn.groups<1>] patches [#unicorn.patch<8 += tokens>] barrier{{$}}
 // CHECK-NEXT: unicorn.dispatch @token_maxima_0 [#unicorn.bind<@arena, 2048, 512>, {{.*}} barrier for_matrix_units{{$}}
 // CHECK-NEXT: unicorn.dispatch @matmul_bf16_coop_1 {{.*}}#unicorn.bind<@o, 0, 0>{{.*}}#unicorn.bind<@row_bounds, 256, 256>] {{.*}} barrier{{$}}
 // The post-attention norm's residual add, in place on the residual stream
