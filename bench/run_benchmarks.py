@@ -45,7 +45,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 def run(command, **kwargs):
     """Runs `command`, echoing it; exits with its stderr when it fails."""
     print("$ " + shlex.join(str(c) for c in command), file=sys.stderr, flush=True)
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    try:
+        result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    except OSError as error:
+        sys.exit(f"run_benchmarks: cannot run {command[0]}: {error.strerror}")
     if result.returncode != 0:
         sys.exit(f"run_benchmarks: {command[0]} failed (exit {result.returncode}): {result.stderr.strip()}")
     return result
