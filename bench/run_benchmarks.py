@@ -139,15 +139,16 @@ def main():
     for preset in args.presets.split(","):
         checkpoint = args.work / preset
         generate = [sys.executable, ROOT / "tools/make_checkpoint.py", "--preset", preset, "-o", checkpoint]
+        generate_line = shlex.join(map(str, generate))
         # What made a kept checkpoint, beside it (not in it: the compiler reads the directory).
         made_by = args.work / f"{preset}.made-by"
         started = time.monotonic()
-        if args.keep_checkpoints and made_by.exists() and made_by.read_text() == shlex.join(map(str, generate)):
+        if args.keep_checkpoints and made_by.exists() and made_by.read_text() == generate_line:
             print(f"run_benchmarks: {preset} checkpoint kept from an earlier run", file=sys.stderr)
         else:
             made_by.unlink(missing_ok=True)
             run(generate)
-            made_by.write_text(shlex.join(map(str, generate)))
+            made_by.write_text(generate_line)
             print(f"run_benchmarks: {preset} checkpoint in {time.monotonic() - started:.0f} s", file=sys.stderr)
         for weights in args.weights.split(","):
             for name, compiler in compilers:

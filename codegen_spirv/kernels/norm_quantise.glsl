@@ -4,8 +4,8 @@
 // rms_norm.comp and rms_norm_add_norm.comp with QUANT_BITS. A block's 8 vec4
 // lie on 8 neighbouring invocations (vec4 v of the row on invocation v %
 // WG_SIZE); its maximum and sum cross them through shared memory, 8 bytes a
-// vec4 of the row, never the row itself. (Subgroup shuffles instead, with no barrier,
-// were bit-exact and no faster on an H200: becda19, reverted,
+// vec4 of the row, never the row itself. (Subgroup shuffles instead, with no
+// barrier, were bit-exact and no faster on an H200: becda19, reverted,
 // bench/results/norm-shuffle-h200-2026-12-04.json.)
 //
 // Include after the kernel's `uint qx_words[]` output binding; needs WIDTH (a
